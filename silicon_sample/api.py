@@ -71,11 +71,12 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     write_atomic(path, frame.to_csv(index=False))
 
 
-def compare(run_dir: str | Path, baseline: str | Path) -> dict[str, pd.DataFrame]:
-    """Item and scale fidelity of a run against a human baseline (see :mod:`silicon_sample.compare`)."""
+def compare(run_dir: str | Path, baseline: str | Path, *, subgroups: list[str] | None = None,
+            invariance: bool = True, tolerance: float = 0.2) -> dict[str, pd.DataFrame]:
+    """Every comparison table of a run against a human baseline (see :mod:`silicon_sample.compare`)."""
     from .compare import compare as compare_run
 
-    return compare_run(run_dir, baseline)
+    return compare_run(run_dir, baseline, subgroups=subgroups, invariance=invariance, tolerance=tolerance)
 
 
 def shipped_populations() -> list[populations.Population]:

@@ -125,20 +125,47 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--baseline", required=True, help="Human baseline name or path.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the tables as CSV files (items, scales, structure, nonresponse).")
-def compare_command(run_dir: Path, baseline: str, output: Path | None) -> None:
-    """Compare a run's answers with a human baseline, item by item and scale by scale."""
-    tables = api.compare(run_dir, baseline)
+              help="Folder for every table as a CSV file (items, scales, structure, invariance, subgroups, "
+                   "patterns, nonresponse).")
+@click.option("--subgroup", "subgroups", multiple=True,
+              help="Attribute for subgroup metrics and patterns (repeatable; default: gender, sex, age_band, "
+                   "education, party_id where present).")
+@click.option("--no-invariance", is_flag=True, help="Skip the measurement-invariance models (the slow part).")
+def compare_command(run_dir: Path, baseline: str, output: Path | None, subgroups: tuple[str, ...],
+                    no_invariance: bool) -> None:
+    """Compare a run's answers with a human baseline: items, scales, structure, invariance, subgroups."""
+    tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance)
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        if output is not None:
+            api.write_table(table.reset_index(), output / f"{name}.csv")
+        click.echo(f"\n{name}:")
+        click.echo(compare_view(name, table).to_string())
+    if output is not None:
+        click.echo(f"\ntables written to {output}", err=True)
+
+
+def compare_view(name: str, table):
+    """The columns of a comparison table worth reading in a terminal (the CSV files have them all)."""
+    import pandas as pd
+
+    from .comparison.subgroups import pattern_summary
+
     columns = {"items": ["mean_human", "mean_silicon", "d", "representativeness", "js_distance"],
                "scales": ["mean_human", "mean_silicon", "d", "alpha_human", "alpha_silicon"],
                "structure": ["correlation_srmr", "congruence", "reading"],
+               "invariance": ["chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
                "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"]}
-    for name, table in tables.items():
-        click.echo(f"\n{name}:")
-        click.echo(table[columns[name]].round(3).to_string())
-        if output is not None:
-            output.mkdir(parents=True, exist_ok=True)
-            api.write_table(table.reset_index(), output / f"{name}.csv")
+    group = ["model", "persona_style", "cue_type"]
+    if name == "subgroups":
+        view = table.groupby(group + ["attribute", "category"], sort=False).agg(
+            n_silicon=("n_silicon", "max"), mean_abs_d=("d", lambda d: d.abs().mean()),
+            representativeness=("representativeness", "mean"))
+        return view.dropna(axis=1, how="all").round(3)
+    if name == "patterns":
+        return pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(group, sort=False)}).T.round(3)
+    return table[columns[name]].round(3)
 
 
 @cli.command(name="populations")

@@ -1,13 +1,23 @@
 """Comparing a run with a human baseline: ``compare(run_dir, baseline)``.
 
 Takes the run's wide results (one row per persona × style × cue type × model ×
-replicate) and the baseline's respondents, and returns, per model × persona
-style × cue type, the item table (:func:`comparison.compare_items`), the
-scale table (:func:`comparison.scale_fidelity.compare_scales`) and the
-structure table (correlation SRMR and Tucker's congruence per scale,
-:mod:`comparison.structure`) and refusal / invalid rates by persona attribute
-with a χ² test (:mod:`comparison.nonresponse`). Persona weights and survey
-weights are used.
+replicate) and the baseline's respondents and returns, per model × persona
+style × cue type, these tables (persona weights and survey weights are used
+where the statistic allows; the docstring of each module says how):
+
+- ``items`` — per item: distributions, representativeness, JS distance, d (:mod:`comparison.item_fidelity`);
+- ``scales`` — per scale: means, SDs, d, alpha and omega side by side (:mod:`comparison.scale_fidelity`);
+- ``structure`` — correlation SRMR and Tucker's congruence per scale (:mod:`comparison.structure`);
+- ``invariance`` — measurement invariance with group = source, and the highest level reached
+  (:mod:`comparison.source_invariance`);
+- ``subgroups`` — the same metrics within each category of gender, age band, education, party id
+  (whichever the baseline has) (:mod:`comparison.subgroups`);
+- ``patterns`` — whether each human subgroup difference is reproduced in sign and size;
+- ``nonresponse`` — refusal / invalid / failed rates by persona attribute with a χ² test
+  (:mod:`comparison.nonresponse`).
+
+Scales are the outcomes of subgroup metrics and patterns when the instrument
+scores scales; otherwise its items are.
 """
 
 from __future__ import annotations
@@ -20,16 +30,43 @@ from . import baselines as baselines_module
 from .comparison import compare_items
 from .comparison.nonresponse import nonresponse_by_attribute
 from .comparison.scale_fidelity import compare_scales
+from .comparison.source_invariance import invariance_between_sources
 from .comparison.structure import compare_structure
+from .comparison.subgroups import DEFAULT_ATTRIBUTES, pattern_correspondence, subgroup_metrics
 from .errors import SpecError
 from .results import long_results, wide_results
 from .run_store import RunStore
+from .scoring import scale_scores
 
 GROUP = ["model", "persona_style", "cue_type"]
+TABLE_INDEX = {"items": ["item"], "scales": ["scale"], "structure": ["scale"], "invariance": ["level"],
+               "subgroups": ["attribute", "category", "outcome"], "patterns": ["attribute", "contrast", "outcome"],
+               "nonresponse": ["attribute", "category"]}
 
 
-def compare(run_dir: str | Path, baseline: str | Path) -> dict[str, pd.DataFrame]:
-    """``{"items": ..., "scales": ...}``, each indexed by model, persona_style, cue_type and item/scale."""
+def _tag(table: pd.DataFrame, group: tuple) -> pd.DataFrame:
+    return table.assign(**dict(zip(GROUP, group))).set_index(GROUP, append=True)
+
+
+def compare(run_dir: str | Path, baseline: str | Path, *, subgroups: list[str] | None = None,
+            invariance: bool = True, tolerance: float = 0.2) -> dict[str, pd.DataFrame]:
+    """All comparison tables of a run against a human baseline, each indexed by model, persona_style,
+    cue_type and the table's own keys (see the module docstring).
+
+    Parameters
+    ----------
+    run_dir : path
+        A run directory.
+    baseline : str or path
+        A shipped baseline name (``psych_bfi``) or a baseline file.
+    subgroups : list of str, optional
+        Attributes for subgroup metrics and patterns; default: gender, sex, age_band, education and
+        party_id, those present in both the personas and the baseline.
+    invariance : bool
+        Fit the measurement-invariance models (the slowest part: seconds to a minute per group).
+    tolerance : float
+        Largest |d_silicon − d_human| counted as a subgroup difference reproduced in size.
+    """
     base = baselines_module.load(baseline)
     store = RunStore.open(run_dir)
     long = long_results(store)
@@ -44,26 +81,42 @@ def compare(run_dir: str | Path, baseline: str | Path) -> dict[str, pd.DataFrame
     ranges = {item.id: (instrument.scale_of(item).minimum, instrument.scale_of(item).maximum)
               for item in instrument.items}
     keys = {s: k for s, k in instrument.keys().items() if len(k) >= 2}
-    weights = store.personas().set_index("persona_id")["weight"]
-    items, scales, structures = [], [], []
     scale_range = (instrument.response_scale.minimum, instrument.response_scale.maximum)
+    human = base.data
+    if keys:
+        human = pd.concat([human, scale_scores(human, keys, ranges, instrument.scoring.method)[list(keys)]], axis=1)
+    outcomes = list(keys) if keys else base.item_ids
+    attributes = [a for a in (subgroups or DEFAULT_ATTRIBUTES) if a in wide.columns and a in human.columns]
+    if subgroups:
+        unknown = [a for a in subgroups if a not in attributes]
+        if unknown:
+            raise SpecError(f"subgroup attribute {unknown[0]!r} is not an attribute of both the personas and the "
+                            "baseline", where=str(run_dir), fix="choose from: " + ", ".join(
+                                sorted(set(wide.columns) & set(base.attribute_names))))
+    categories = {a: list(base.population.attribute(a).categories) for a in attributes}
+    weights = store.personas().set_index("persona_id")["weight"]
+    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_INDEX}
     for group, rows in wide.groupby(GROUP):
         w = rows["persona_id"].map(weights).to_numpy()
-        table = compare_items(base.data, rows, options, base.data["weight"], w)
-        items.append(table.assign(**dict(zip(GROUP, group))).set_index(GROUP, append=True))
+        tables["items"].append(_tag(compare_items(human, rows, options, human["weight"], w), group))
         if keys:
-            scale_table = compare_scales(base.data, rows, keys, ranges, scale_range, instrument.scoring.method,
-                                         base.data["weight"], w)
-            scales.append(scale_table.assign(**dict(zip(GROUP, group))).set_index(GROUP, append=True))
-            srmr, congruence = compare_structure(base.data, rows, keys, scale_range)
+            scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method,
+                                         human["weight"], w)
+            tables["scales"].append(_tag(scale_table, group))
+            srmr, congruence = compare_structure(human, rows, keys, scale_range)
             congruence = congruence[["congruence", "reading", "note"]].assign(correlation_srmr=srmr)
-            structures.append(congruence.assign(**dict(zip(GROUP, group))).set_index(GROUP, append=True))
-    out = {"items": pd.concat(items).reorder_levels(GROUP + ["item"])}
-    attributes = [c for c in store.personas().columns if c not in ("persona_id", "weight", "source_row")]
-    nonresponse = [nonresponse_by_attribute(rows, attributes).assign(**dict(zip(GROUP, group)))
-                   .set_index(GROUP, append=True) for group, rows in long.groupby(GROUP)]
-    out["nonresponse"] = pd.concat(nonresponse).reorder_levels(GROUP + ["attribute", "category"])
-    if scales:
-        out["scales"] = pd.concat(scales).reorder_levels(GROUP + ["scale"])
-        out["structure"] = pd.concat(structures).reorder_levels(GROUP + ["scale"])
-    return out
+            tables["structure"].append(_tag(congruence, group))
+            if invariance:
+                table, highest, note = invariance_between_sources(human, rows, keys)
+                tables["invariance"].append(_tag(table.assign(highest_level=highest, note=note), group))
+        if attributes:
+            tables["subgroups"].append(_tag(subgroup_metrics(human, rows, attributes, outcomes, options,
+                                                             human["weight"], w, categories), group))
+            tables["patterns"].append(_tag(pattern_correspondence(human, rows, attributes, outcomes, human["weight"],
+                                                                  w, tolerance=tolerance, categories=categories),
+                                           group))
+    persona_attributes = [c for c in store.personas().columns if c not in ("persona_id", "weight", "source_row")]
+    tables["nonresponse"] = [_tag(nonresponse_by_attribute(rows, persona_attributes), group)
+                             for group, rows in long.groupby(GROUP)]
+    return {name: pd.concat(parts).reorder_levels(GROUP + TABLE_INDEX[name])
+            for name, parts in tables.items() if parts}

