@@ -109,3 +109,13 @@ def validate(path: str | Path) -> str:
                 f"{sum(len(i.items) for i in study.instruments)} items × {len(study.models)} model(s))")
     raise SpecError("cannot tell what kind of file this is (no `items`, `attributes` or `models`)", where=str(path),
                     fix="give an instrument, population or study file")
+
+
+def ordinal_model(run_dir: str | Path, baseline: str | Path, outcome: str, attribute: str, *, draws: int = 1000,
+                  tune: int = 1000, chains: int = 4, seed: int = 0, max_respondents: int | None = None):
+    """Bayesian ordinal model: the effect of ``attribute`` on ``outcome`` in humans and in each silicon
+    source, and their posterior differences (see :mod:`silicon_sample.comparison.ordinal_model`)."""
+    from .compare import ordinal_model_comparison
+
+    return ordinal_model_comparison(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains,
+                                    seed=seed, max_respondents=max_respondents)

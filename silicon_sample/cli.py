@@ -168,6 +168,37 @@ def compare_view(name: str, table):
     return table[columns[name]].round(3)
 
 
+@cli.command(name="bayes")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--baseline", required=True, help="Human baseline name or path.")
+@click.option("--outcome", required=True, help="A scale (e.g. neuroticism) or an item of the baseline's instrument.")
+@click.option("--attribute", required=True, help="Persona attribute whose effect is compared (e.g. gender).")
+@click.option("--draws", default=1000, show_default=True, type=click.IntRange(min=10))
+@click.option("--tune", default=1000, show_default=True, type=click.IntRange(min=10))
+@click.option("--chains", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--max-respondents", default=None, type=click.IntRange(min=10),
+              help="Largest number of respondents per source (drawn with the seed), to bound run time.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for effects.csv and diagnostics.csv.")
+def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, draws: int, tune: int, chains: int,
+                  seed: int, max_respondents: int | None, output: Path | None) -> None:
+    """Bayesian ordinal model: the attribute's effect in humans and in each silicon source, and the difference."""
+    result = api.ordinal_model(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains,
+                               seed=seed, max_respondents=max_respondents)
+    counts = ", ".join(f"{source}: {n}" for source, n in result.settings["respondents"].items())
+    click.echo(f"effect of {attribute} on {outcome} (log-odds, against {result.settings['reference_category']}; "
+               f"respondents — {counts}):")
+    click.echo(result.effects.round(3).to_string())
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        api.write_table(result.effects.reset_index(), output / "effects.csv")
+        api.write_table(result.diagnostics.reset_index(), output / "diagnostics.csv")
+        click.echo(f"tables written to {output}", err=True)
+
+
 @cli.command(name="populations")
 def populations_command() -> None:
     """List the shipped populations with their attributes and source."""

@@ -120,3 +120,48 @@ def compare(run_dir: str | Path, baseline: str | Path, *, subgroups: list[str] |
                              for group, rows in long.groupby(GROUP)]
     return {name: pd.concat(parts).reorder_levels(GROUP + TABLE_INDEX[name])
             for name, parts in tables.items() if parts}
+
+
+def ordinal_model_comparison(run_dir: str | Path, baseline: str | Path, outcome: str, attribute: str, *,
+                             draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
+                             max_respondents: int | None = None):
+    """The Bayesian ordinal model (:mod:`comparison.ordinal_model`) of one scale or item of a run and its
+    baseline: the effect of ``attribute`` in the humans and in each model × persona style × cue type,
+    and their differences.
+
+    Each wide row of the run (persona × style × cue type × model × replicate) is one silicon respondent;
+    the source of a silicon row is ``"model / persona_style / cue_type"``.
+    """
+    from .comparison.ordinal_model import ordinal_comparison
+
+    base = baselines_module.load(baseline)
+    instrument = base.instrument
+    keys = instrument.keys()
+    if outcome in keys:
+        keyed = keys[outcome]
+    elif outcome in base.item_ids:
+        keyed = [outcome]
+    else:
+        raise SpecError(f"{outcome!r} is neither a scale nor an item of {instrument.id}", where="outcome",
+                        fix="scales: " + (", ".join(keys) or "none") + "; items: " + ", ".join(base.item_ids))
+    if attribute not in base.attribute_names:
+        raise SpecError(f"{attribute!r} is not an attribute of baseline {base.id}", where="attribute",
+                        fix="attributes: " + ", ".join(base.attribute_names))
+    items = [k.lstrip("-") for k in keyed]
+    scales = {instrument.scale_of(item).values == instrument.scale_of(items[0]).values for item in items}
+    if scales != {True}:
+        raise SpecError(f"the items of {outcome!r} do not share one response scale", where="outcome")
+    store = RunStore.open(run_dir)
+    wide = wide_results(store)
+    if attribute not in wide.columns:
+        raise SpecError(f"the personas of this run have no attribute {attribute!r}", where=str(run_dir))
+    silicon = wide.assign(source=wide[GROUP].astype(str).agg(" / ".join, axis=1),
+                          respondent=wide["persona_id"].astype(str) + "#" + wide["replicate"].astype(str))
+    human = base.data.assign(source="human", respondent=base.data["respondent_id"])
+    columns = ["source", "respondent", attribute] + items
+    answers = pd.concat([human[columns], silicon[columns]], ignore_index=True)
+    answers[items] = answers[items].apply(pd.to_numeric, errors="coerce")
+    return ordinal_comparison(answers, items, instrument.scale_of(items[0]).values, attribute,
+                              list(base.population.attribute(attribute).categories),
+                              reverse=tuple(k.lstrip("-") for k in keyed if k.startswith("-")), draws=draws,
+                              tune=tune, chains=chains, seed=seed, max_respondents=max_respondents)
