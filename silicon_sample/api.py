@@ -119,3 +119,12 @@ def ordinal_model(run_dir: str | Path, baseline: str | Path, outcome: str, attri
 
     return ordinal_model_comparison(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains,
                                     seed=seed, max_respondents=max_respondents)
+
+
+def rank(run_dirs: list[str | Path], baseline: str | Path, *, subgroups: list[str] | None = None,
+         invariance: bool = True, sort_by: str = "representativeness") -> pd.DataFrame:
+    """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
+    humans, sorted, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`)."""
+    from .compare import rank as rank_runs
+
+    return rank_runs(run_dirs, baseline, subgroups=subgroups, invariance=invariance, sort_by=sort_by)

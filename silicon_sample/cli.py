@@ -199,6 +199,28 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
         click.echo(f"tables written to {output}", err=True)
 
 
+@cli.command(name="rank")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--baseline", required=True, help="Human baseline name or path.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV file for the ranking.")
+@click.option("--sort-by", default="representativeness", show_default=True,
+              type=click.Choice(["representativeness", "sign_agreement", "congruence", "d_correlation"]))
+@click.option("--no-invariance", is_flag=True, help="Skip the measurement-invariance models (the slow part).")
+def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, sort_by: str,
+                 no_invariance: bool) -> None:
+    """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
+    table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, sort_by=sort_by)
+    view = table.drop(columns=["reading", "js_distance", "size_agreement", "human_differences", "invalid_rate"])
+    click.echo(view.round(3).to_string())
+    click.echo("")
+    for key, line in table["reading"].items():
+        click.echo(f"{' / '.join(map(str, key))}: {line}")
+    if output is not None:
+        api.write_table(table.reset_index(), output)
+        click.echo(f"ranking written to {output}", err=True)
+
+
 @cli.command(name="populations")
 def populations_command() -> None:
     """List the shipped populations with their attributes and source."""

@@ -34,6 +34,7 @@ from .comparison.source_invariance import invariance_between_sources
 from .comparison.structure import compare_structure
 from .comparison.subgroups import DEFAULT_ATTRIBUTES, pattern_correspondence, subgroup_metrics
 from .errors import SpecError
+from .instruments import Instrument
 from .results import long_results, wide_results
 from .run_store import RunStore
 from .scoring import scale_scores
@@ -71,22 +72,12 @@ def compare(run_dir: str | Path, baseline: str | Path, *, subgroups: list[str] |
     store = RunStore.open(run_dir)
     long = long_results(store)
     wide = wide_results(store, long)
-    instrument = base.instrument
     missing = [i for i in base.item_ids if i not in wide.columns]
     if missing:
-        raise SpecError(f"the run has no answers to {len(missing)} item(s) of {instrument.id} "
+        raise SpecError(f"the run has no answers to {len(missing)} item(s) of {base.instrument.id} "
                         f"(e.g. {missing[0]})", where=str(run_dir),
-                        fix=f"compare runs of the baseline's instrument ({instrument.id})")
-    options = {item.id: instrument.scale_of(item).values for item in instrument.items}
-    ranges = {item.id: (instrument.scale_of(item).minimum, instrument.scale_of(item).maximum)
-              for item in instrument.items}
-    keys = {s: k for s, k in instrument.keys().items() if len(k) >= 2}
-    scale_range = (instrument.response_scale.minimum, instrument.response_scale.maximum)
-    human = base.data
-    if keys:
-        human = pd.concat([human, scale_scores(human, keys, ranges, instrument.scoring.method)[list(keys)]], axis=1)
-    outcomes = list(keys) if keys else base.item_ids
-    attributes = [a for a in (subgroups or DEFAULT_ATTRIBUTES) if a in wide.columns and a in human.columns]
+                        fix=f"compare runs of the baseline's instrument ({base.instrument.id})")
+    attributes = [a for a in (subgroups or DEFAULT_ATTRIBUTES) if a in wide.columns and a in base.data.columns]
     if subgroups:
         unknown = [a for a in subgroups if a not in attributes]
         if unknown:
@@ -95,13 +86,53 @@ def compare(run_dir: str | Path, baseline: str | Path, *, subgroups: list[str] |
                                 sorted(set(wide.columns) & set(base.attribute_names))))
     categories = {a: list(base.population.attribute(a).categories) for a in attributes}
     weights = store.personas().set_index("persona_id")["weight"]
-    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_INDEX}
-    for group, rows in wide.groupby(GROUP):
-        w = rows["persona_id"].map(weights).to_numpy()
-        tables["items"].append(_tag(compare_items(human, rows, options, human["weight"], w), group))
+    wide = wide.assign(weight=wide["persona_id"].map(weights).to_numpy())
+    persona_attributes = [c for c in store.personas().columns if c not in ("persona_id", "weight", "source_row")]
+    nonresponse = [_tag(nonresponse_by_attribute(rows, persona_attributes), group)
+                   for group, rows in long.groupby(GROUP)]
+    tables = compare_answers(base.data, wide, base.instrument, categories, invariance=invariance, tolerance=tolerance)
+    tables["nonresponse"] = pd.concat(nonresponse).reorder_levels(GROUP + TABLE_INDEX["nonresponse"])
+    return tables
+
+
+def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Instrument,
+                    categories: dict[str, list] | None = None, *, invariance: bool = True,
+                    tolerance: float = 0.2) -> dict[str, pd.DataFrame]:
+    """The comparison tables (all but ``nonresponse``) from plain DataFrames, for notebooks.
+
+    Parameters
+    ----------
+    human : DataFrame
+        One row per respondent: item columns, a ``weight`` column and attribute columns.
+    silicon : DataFrame
+        One row per persona × style × cue type × model × replicate (:func:`silicon_sample.results.wide_results`):
+        ``model``, ``persona_style``, ``cue_type``, ``weight``, item and attribute columns (scale scores
+        are computed when missing).
+    instrument : Instrument
+        Gives the items, their options and the scoring keys.
+    categories : dict, optional
+        ``{attribute: [categories in order]}``: the subgroups compared (none when omitted).
+    """
+    options = {item.id: instrument.scale_of(item).values for item in instrument.items}
+    ranges = {item.id: (instrument.scale_of(item).minimum, instrument.scale_of(item).maximum)
+              for item in instrument.items}
+    keys = {s: k for s, k in instrument.keys().items() if len(k) >= 2}
+    scale_range = (instrument.response_scale.minimum, instrument.response_scale.maximum)
+    if keys:
+        human = pd.concat([human, scale_scores(human, keys, ranges, instrument.scoring.method)[list(keys)]], axis=1)
+        if not set(keys) <= set(silicon.columns):
+            silicon = pd.concat([silicon.drop(columns=[k for k in keys if k in silicon.columns]),
+                                 scale_scores(silicon, keys, ranges, instrument.scoring.method)[list(keys)]], axis=1)
+    outcomes = list(keys) if keys else [item.id for item in instrument.items]
+    categories = categories or {}
+    attributes = list(categories)
+    wh = human["weight"].to_numpy(dtype=float)
+    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_INDEX if name != "nonresponse"}
+    for group, rows in silicon.groupby(GROUP):
+        w = rows["weight"].to_numpy(dtype=float)
+        tables["items"].append(_tag(compare_items(human, rows, options, wh, w), group))
         if keys:
-            scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method,
-                                         human["weight"], w)
+            scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method, wh, w)
             tables["scales"].append(_tag(scale_table, group))
             srmr, congruence = compare_structure(human, rows, keys, scale_range)
             congruence = congruence[["congruence", "reading", "note"]].assign(correlation_srmr=srmr)
@@ -110,14 +141,11 @@ def compare(run_dir: str | Path, baseline: str | Path, *, subgroups: list[str] |
                 table, highest, note = invariance_between_sources(human, rows, keys)
                 tables["invariance"].append(_tag(table.assign(highest_level=highest, note=note), group))
         if attributes:
-            tables["subgroups"].append(_tag(subgroup_metrics(human, rows, attributes, outcomes, options,
-                                                             human["weight"], w, categories), group))
-            tables["patterns"].append(_tag(pattern_correspondence(human, rows, attributes, outcomes, human["weight"],
-                                                                  w, tolerance=tolerance, categories=categories),
+            tables["subgroups"].append(_tag(subgroup_metrics(human, rows, attributes, outcomes, options, wh, w,
+                                                             categories), group))
+            tables["patterns"].append(_tag(pattern_correspondence(human, rows, attributes, outcomes, wh, w,
+                                                                  tolerance=tolerance, categories=categories),
                                            group))
-    persona_attributes = [c for c in store.personas().columns if c not in ("persona_id", "weight", "source_row")]
-    tables["nonresponse"] = [_tag(nonresponse_by_attribute(rows, persona_attributes), group)
-                             for group, rows in long.groupby(GROUP)]
     return {name: pd.concat(parts).reorder_levels(GROUP + TABLE_INDEX[name])
             for name, parts in tables.items() if parts}
 
@@ -165,3 +193,21 @@ def ordinal_model_comparison(run_dir: str | Path, baseline: str | Path, outcome:
                               list(base.population.attribute(attribute).categories),
                               reverse=tuple(k.lstrip("-") for k in keyed if k.startswith("-")), draws=draws,
                               tune=tune, chains=chains, seed=seed, max_respondents=max_respondents)
+
+
+def rank(run_dirs: list[str | Path], baseline: str | Path, *, subgroups: list[str] | None = None,
+         invariance: bool = True, sort_by: str = "representativeness") -> pd.DataFrame:
+    """Rank every model × persona style × cue type of one or more runs against a baseline
+    (:func:`comparison.ranking.rank_pairs`); the ``run`` index level names each run by its folder."""
+    from .comparison.ranking import rank_pairs
+
+    if not run_dirs:
+        raise SpecError("no run given", where="RUN_DIR", fix="name one or more run directories")
+    names = [Path(r).name for r in run_dirs]
+    if len(set(names)) < len(names):
+        names = [str(Path(r)) for r in run_dirs]
+    combined: dict[str, list[pd.DataFrame]] = {}
+    for name, run_dir in zip(names, run_dirs):
+        for table_name, table in compare(run_dir, baseline, subgroups=subgroups, invariance=invariance).items():
+            combined.setdefault(table_name, []).append(pd.concat({name: table}, names=["run"]))
+    return rank_pairs({k: pd.concat(v) for k, v in combined.items()}, sort_by=sort_by)

@@ -270,7 +270,12 @@ class MultiGroupModel:
         if not np.isfinite(value):
             raise ConvergenceError("the starting values give a non-positive-definite implied covariance matrix",
                                    where="model", fix="check the model and the data")
-        for _ in range(max_iter):
+        history = []
+        for iteration in range(max_iter):
+            # stalled: no real progress in 50 iterations (e.g. a latent variance drifting to 0 in one group)
+            history.append(value)
+            if iteration >= 100 and history[-51] - value < 1e-6 * max(1.0, abs(value)):
+                break
             hessian = 2.0 * self.information(theta) / self.n_total
             try:
                 step = np.linalg.solve(hessian, grad)
