@@ -46,29 +46,81 @@ def test_a_baseline_compared_with_itself():
     assert (moved["representativeness"] < 1).all() and (moved["mean_diff"] > 0).all()
 
 
-def test_compare_a_small_silicon_replica_of_bfi_on_the_embedded_model(tmp_path):
+def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(tmp_path):
+    """End to end on the real model: run, compare (every table), rank and the Bayesian model, via API and CLI."""
     import silicon_sample as ss
 
     from conftest import cli, write_study
 
-    store = ss.run(write_study(tmp_path, n=6, population={"name": "psych_bfi", "n": 6, "method": "microdata"}),
-                   tmp_path / "run")
+    store = ss.run(write_study(tmp_path, n=20, seed=11, population={"name": "psych_bfi", "n": 20,
+                                                                     "method": "microdata"}), tmp_path / "run")
     tables = ss.api.compare(store.dir, "psych_bfi")
+    assert set(tables) == {"items", "scales", "structure", "invariance", "subgroups", "patterns", "nonresponse"}
     items, scales = tables["items"], tables["scales"]
     assert len(items) == 25 and len(scales) == 5
     assert items["representativeness"].between(0, 1).all() and items["js_distance"].between(0, 1).all()
-    assert (items["n_human"] > 2700).all() and (items["n_silicon"] == 6).all()
+    assert (items["n_human"] > 2700).all() and (items["n_silicon"] == 20).all()
     human_alpha = scales.xs("neuroticism", level="scale")["alpha_human"].iloc[0]
     assert human_alpha == pytest.approx(0.814, abs=5e-4)               # psych's alpha for N
-    result = cli("compare", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "tables")
-    assert result.returncode == 0 and "representativeness" in result.stdout
-    assert (tmp_path / "tables" / "items.csv").is_file() and (tmp_path / "tables" / "scales.csv").is_file()
     structure = tables["structure"]
     assert len(structure) == 5 and structure["correlation_srmr"].nunique() == 1
-    # with 6 personas a one-factor model may or may not be fitted: a coefficient, or a note saying why
+    # with 20 personas a one-factor model may or may not be fitted: a coefficient, or a note saying why
     fitted = structure["congruence"].notna()
     assert structure.loc[fitted, "congruence"].between(-1, 1).all()
     assert structure.loc[~fitted, "note"].str.contains("not fitted").all()
+    invariance = tables["invariance"]
+    highest = invariance["highest_level"].iloc[0]
+    assert highest in ("none", "configural", "partial metric", "metric", "partial scalar", "scalar",
+                       "partial strict", "strict")
+    assert highest != "none" or invariance["note"].iloc[0].startswith("not fitted")
+    subgroups = tables["subgroups"]
+    assert set(subgroups.index.get_level_values("attribute")) == {"gender", "age_band", "education"}
+    per_gender = subgroups.xs(("gender", "neuroticism"), level=("attribute", "outcome"))["n_silicon"]
+    assert per_gender.sum() == 20
+    patterns = tables["patterns"]
+    women = patterns.xs(("gender", "female vs male", "neuroticism"), level=("attribute", "contrast", "outcome"))
+    assert women["d_human"].iloc[0] > 0.2 and women["human_difference"].iloc[0]
+    assert tables["nonresponse"]["cells"].groupby(level="attribute").sum().eq(500).all()
+
+    result = cli("compare", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "tables", "--no-invariance")
+    assert result.returncode == 0 and "representativeness" in result.stdout and "sign_agreement" in result.stdout
+    written = {p.stem for p in (tmp_path / "tables").glob("*.csv")}
+    assert written == {"items", "scales", "structure", "subgroups", "patterns", "nonresponse"}
+
+    result = cli("rank", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "rank.csv")
+    assert result.returncode == 0, result.stderr
+    ranking = pd.read_csv(tmp_path / "rank.csv")
+    assert len(ranking) == 1 and ranking["invariance"].iloc[0] == highest
+    assert ranking["reading"].iloc[0] in result.stdout and ":" in ranking["reading"].iloc[0]
+
+    result = cli("bayes", store.dir, "--baseline", "psych_bfi", "--outcome", "neuroticism", "--attribute", "gender",
+                 "--draws", "60", "--tune", "60", "--chains", "2", "--max-respondents", "150",
+                 "-o", tmp_path / "bayes")
+    assert result.returncode == 0, result.stderr
+    effects = pd.read_csv(tmp_path / "bayes" / "effects.csv")
+    assert effects["source"].tolist() == ["human", "smollm2 / profile_list / explicit"]
+    assert effects["difference_mean"].notna().tolist() == [False, True]
+    diagnostics = pd.read_csv(tmp_path / "bayes" / "diagnostics.csv")
+    assert diagnostics["r_hat"].notna().all()
+    warned = "warning: R-hat" in result.stderr
+    assert warned == bool((diagnostics["r_hat"] > 1.01).any())
+
+
+def test_a_small_anes_replica_compares_items_when_no_scale_is_scored(tmp_path):
+    import silicon_sample as ss
+
+    from conftest import write_study
+
+    study = write_study(tmp_path, n=12, seed=5, instruments=["anes_ideology"],
+                        population={"name": "anes1996", "n": 12, "method": "microdata"})
+    store = ss.run(study, tmp_path / "run")
+    tables = ss.api.compare(store.dir, "anes1996")
+    assert set(tables) == {"items", "subgroups", "patterns", "nonresponse"}     # no scales: items are the outcomes
+    assert tables["items"].index.get_level_values("item").tolist() == ["selfLR", "ClinLR", "DoleLR", "PID"]
+    assert set(tables["patterns"].index.get_level_values("outcome")) == {"selfLR", "ClinLR", "DoleLR", "PID"}
+    assert set(tables["subgroups"].index.get_level_values("attribute")) == {"age_band", "education"}
+    ranking = ss.api.rank([store.dir], "anes1996")
+    assert ranking["invariance"].iloc[0] == "not tested" and "item means" in ranking["reading"].iloc[0]
 
 
 def test_structure_of_a_baseline_against_itself_and_against_noise():

@@ -130,7 +130,7 @@ def ordinal_comparison(answers: pd.DataFrame, items: list[str], options: list[in
     s_idx = long[source].map({s: j for j, s in enumerate(sources)}).to_numpy()
     a_idx = long[attribute].map({c: j for j, c in enumerate(categories)}).to_numpy()
     i_idx = long["item"].map({it: j for j, it in enumerate(items)}).to_numpy()
-    n_s, n_a = len(sources), len(categories)
+    n_s = len(sources)
     coords = {"source": sources, "silicon_source": sources[1:], "category": list(categories[1:]),
               "item": items, "cut": list(range(k_max)), "respondent": list(range(len(persons)))}
     with pm.Model(coords=coords):
