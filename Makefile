@@ -16,6 +16,7 @@ test: install
 
 bench: install
 	$(VENV)/bin/python benchmarks/bench_invariance.py
+	$(VENV)/bin/python benchmarks/bench_compare.py
 	$(VENV)/bin/python benchmarks/bench_pilot.py
 
 clean:

@@ -159,7 +159,8 @@ def compare_view(name: str, table):
                "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"]}
     group = ["model", "persona_style", "cue_type"]
     if name == "subgroups":
-        view = table.groupby(group + ["attribute", "category"], sort=False).agg(
+        items_only = table[table["representativeness"].notna()]
+        view = (items_only if len(items_only) else table).groupby(group + ["attribute", "category"], sort=False).agg(
             n_silicon=("n_silicon", "max"), mean_abs_d=("d", lambda d: d.abs().mean()),
             representativeness=("representativeness", "mean"))
         return view.dropna(axis=1, how="all").round(3)

@@ -16,8 +16,8 @@ where the statistic allows; the docstring of each module says how):
 - ``nonresponse`` — refusal / invalid / failed rates by persona attribute with a χ² test
   (:mod:`comparison.nonresponse`).
 
-Scales are the outcomes of subgroup metrics and patterns when the instrument
-scores scales; otherwise its items are.
+Subgroup metrics cover scales and items; patterns are on the scales when the
+instrument scores scales, on its items otherwise.
 """
 
 from __future__ import annotations
@@ -141,7 +141,8 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                 table, highest, note = invariance_between_sources(human, rows, keys)
                 tables["invariance"].append(_tag(table.assign(highest_level=highest, note=note), group))
         if attributes:
-            tables["subgroups"].append(_tag(subgroup_metrics(human, rows, attributes, outcomes, options, wh, w,
+            measured = list(keys) + [item.id for item in instrument.items]   # scales and items
+            tables["subgroups"].append(_tag(subgroup_metrics(human, rows, attributes, measured, options, wh, w,
                                                              categories), group))
             tables["patterns"].append(_tag(pattern_correspondence(human, rows, attributes, outcomes, wh, w,
                                                                   tolerance=tolerance, categories=categories),

@@ -149,7 +149,8 @@ def ordinal_comparison(answers: pd.DataFrame, items: list[str], options: list[in
         pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=long["y"].to_numpy())
         logging.getLogger("pymc").setLevel(logging.ERROR)
         posterior = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2),
-                              random_seed=seed, progressbar=False, compute_convergence_checks=False)
+                              random_seed=seed, progressbar=False, compute_convergence_checks=False,
+                              mp_ctx="forkserver")  # not fork: the caller may hold threads (llama.cpp, dask)
     names = ["cutpoints", "sigma_item", "item_effect", "source_shift", "effect", "difference", "sigma_respondent"]
     diagnostics = _diagnostics(posterior, names)
     effects = _effects(posterior, sources, list(categories[1:]), hdi_prob)
