@@ -128,3 +128,14 @@ def rank(run_dirs: list[str | Path], baseline: str | Path, *, subgroups: list[st
     from .compare import rank as rank_runs
 
     return rank_runs(run_dirs, baseline, subgroups=subgroups, invariance=invariance, sort_by=sort_by)
+
+
+def write_analysis_manifest(path: str | Path, analysis: str, runs: list, baseline: str | Path, settings: dict) -> None:
+    """Write the manifest of a comparison beside its tables (see :func:`manifest.analysis_manifest`)."""
+    import json
+
+    from . import baselines
+    from .manifest import analysis_manifest
+
+    record = analysis_manifest(analysis, runs, baselines.load(baseline), settings)
+    write_atomic(Path(path), json.dumps(record, indent=2, default=str))

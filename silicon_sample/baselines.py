@@ -40,7 +40,8 @@ class Baseline:
     data: pd.DataFrame  # respondent_id, attributes, weight, one column per instrument item
     report: dict = field(default_factory=dict)
     path: Path | None = None
-    sha256: str | None = None
+    sha256: str | None = None          # of the baseline file
+    data_sha256: str | None = None     # of the user's data file (package data: see the package versions)
 
     @property
     def item_ids(self) -> list[str]:
@@ -72,11 +73,13 @@ def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Baseli
     instrument = instruments_module.load(spec["instrument"], relative_to=path.parent)
     population = populations_module.load(spec["population"], relative_to=path.parent)
     data_spec = spec["data"]
+    data_sha256 = None
     if "file" in data_spec:
         file = (path.parent / data_spec["file"]).resolve()
         if not file.is_file():
             raise SpecError("data file not found", where=str(file), fix="check data.file in " + str(path))
         raw = read_file(file)
+        data_sha256 = file_sha256(file)
     elif {"package", "dataset"} <= set(data_spec):
         raw = load_dataset(data_spec["package"], data_spec["dataset"], str(path))
     else:
@@ -119,7 +122,8 @@ def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Baseli
         report["missing"][item.id] = int(values.isna().sum())
         frame[item.id] = values.astype(float).to_numpy()
     return Baseline(id=spec["id"], name=spec["name"], source=spec["source"], instrument=instrument,
-                    population=population, data=frame, report=report, path=path, sha256=file_sha256(path))
+                    population=population, data=frame, report=report, path=path, sha256=file_sha256(path),
+                    data_sha256=data_sha256)
 
 
 def available() -> list[str]:

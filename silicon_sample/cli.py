@@ -131,10 +131,13 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
               help="Attribute for subgroup metrics and patterns (repeatable; default: gender, sex, age_band, "
                    "education, party_id where present).")
 @click.option("--no-invariance", is_flag=True, help="Skip the measurement-invariance models (the slow part).")
+@click.option("--tolerance", default=0.2, show_default=True, type=click.FloatRange(min=0),
+              help="Largest |d_silicon - d_human| counted as a subgroup difference reproduced in size.")
 def compare_command(run_dir: Path, baseline: str, output: Path | None, subgroups: tuple[str, ...],
-                    no_invariance: bool) -> None:
+                    no_invariance: bool, tolerance: float) -> None:
     """Compare a run's answers with a human baseline: items, scales, structure, invariance, subgroups."""
-    tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance)
+    tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
+                         tolerance=tolerance)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
@@ -143,7 +146,10 @@ def compare_command(run_dir: Path, baseline: str, output: Path | None, subgroups
         click.echo(f"\n{name}:")
         click.echo(compare_view(name, table).to_string())
     if output is not None:
-        click.echo(f"\ntables written to {output}", err=True)
+        api.write_analysis_manifest(output / "manifest.json", "compare", [run_dir], baseline,
+                                    {"subgroups": list(subgroups) or "default", "invariance": not no_invariance,
+                                     "tolerance": tolerance})
+        click.echo(f"\ntables and manifest.json written to {output}", err=True)
 
 
 def compare_view(name: str, table):
@@ -197,7 +203,10 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
         output.mkdir(parents=True, exist_ok=True)
         api.write_table(result.effects.reset_index(), output / "effects.csv")
         api.write_table(result.diagnostics.reset_index(), output / "diagnostics.csv")
-        click.echo(f"tables written to {output}", err=True)
+        api.write_analysis_manifest(output / "manifest.json", "bayes", [run_dir], baseline,
+                                    {"outcome": outcome, "attribute": attribute, **result.settings,
+                                     "warnings": result.warnings})
+        click.echo(f"tables and manifest.json written to {output}", err=True)
 
 
 @cli.command(name="rank")
@@ -219,7 +228,10 @@ def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None,
         click.echo(f"{' / '.join(map(str, key))}: {line}")
     if output is not None:
         api.write_table(table.reset_index(), output)
-        click.echo(f"ranking written to {output}", err=True)
+        manifest = output.with_name(output.stem + ".manifest.json")
+        api.write_analysis_manifest(manifest, "rank", list(run_dirs), baseline,
+                                    {"invariance": not no_invariance, "sort_by": sort_by})
+        click.echo(f"ranking written to {output} (manifest: {manifest})", err=True)
 
 
 @cli.command(name="populations")

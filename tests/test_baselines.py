@@ -75,6 +75,9 @@ def test_a_users_own_file_with_a_mapping(tmp_path, suffix):
     assert np.array_equal(base.data["A2"].to_numpy(), expected, equal_nan=True)
     assert base.data["weight"].iloc[-1] == pytest.approx(1.5)
     assert base.data["gender"].iloc[0] == {1: "male", 2: "female"}[int(raw["gender"].iloc[0])]
+    import hashlib
+
+    assert base.data_sha256 == hashlib.sha256(data.read_bytes()).hexdigest()    # recorded in analysis manifests
 
 
 def test_a_missing_column_is_named(tmp_path):

@@ -48,6 +48,8 @@ def test_a_baseline_compared_with_itself():
 
 def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(tmp_path):
     """End to end on the real model: run, compare (every table), rank and the Bayesian model, via API and CLI."""
+    import json
+
     import silicon_sample as ss
 
     from conftest import cli, write_study
@@ -86,10 +88,14 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     assert result.returncode == 0 and "representativeness" in result.stdout and "sign_agreement" in result.stdout
     written = {p.stem for p in (tmp_path / "tables").glob("*.csv")}
     assert written == {"items", "scales", "structure", "subgroups", "patterns", "nonresponse"}
+    manifest = json.loads((tmp_path / "tables" / "manifest.json").read_text())
+    assert manifest["baseline"]["id"] == "psych_bfi" and len(manifest["baseline"]["sha256"]) == 64
+    assert manifest["runs"][0]["manifest_sha256"] and manifest["settings"]["invariance"] is False
 
     result = cli("rank", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "rank.csv")
     assert result.returncode == 0, result.stderr
     ranking = pd.read_csv(tmp_path / "rank.csv")
+    assert json.loads((tmp_path / "rank.manifest.json").read_text())["analysis"] == "rank"
     assert len(ranking) == 1 and ranking["invariance"].iloc[0] == highest
     assert ranking["reading"].iloc[0] in result.stdout and ":" in ranking["reading"].iloc[0]
 
@@ -102,6 +108,8 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     assert effects["difference_mean"].notna().tolist() == [False, True]
     diagnostics = pd.read_csv(tmp_path / "bayes" / "diagnostics.csv")
     assert diagnostics["r_hat"].notna().all()
+    settings = json.loads((tmp_path / "bayes" / "manifest.json").read_text())["settings"]
+    assert settings["seed"] == 0 and settings["draws"] == 60 and settings["outcome"] == "neuroticism"
     warned = "warning: R-hat" in result.stderr
     assert warned == bool((diagnostics["r_hat"] > 1.01).any())
 
