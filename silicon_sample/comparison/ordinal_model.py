@@ -19,8 +19,9 @@ are mirrored so that higher means more of the construct):
   Normal(0, 1) each; the source × attribute interaction δ_s,a = β_s,a − β_human,a is the posterior
   difference between the silicon and the human effect (parameterised through the β, which sample
   better than β_human and δ);
-- z_r ~ Normal(0, 1) constrained to sum to zero (so the cut-points carry the location), σ_s ~ HalfNormal(2): respondent intercepts, with a spread per source (silicon
-  personas are often far more alike than people).
+- z_r ~ Normal(0, 1), constrained to sum to zero (so the cut-points carry the location), and
+  σ_s ~ HalfNormal(2): respondent intercepts with a spread per source (silicon personas are often
+  far more alike than people).
 
 Effects are on the log-odds scale. Survey and raking weights are not used (a
 model-based analysis). Diagnostics (Vehtari et al., 2021): R-hat ≤ 1.01 and
@@ -125,12 +126,12 @@ def ordinal_comparison(answers: pd.DataFrame, items: list[str], options: list[in
     mirrored = long["item"].isin(reverse)
     long.loc[mirrored, "y"] = k_max - long.loc[mirrored, "y"]
     person_codes, persons = pd.factorize(long[source].astype(str) + "\x1f" + long[respondent].astype(str))
-    person_source = pd.Series(long[source].map({s: j for j, s in enumerate(sources)}).to_numpy()) \
-        .groupby(person_codes).first().to_numpy()
     s_idx = long[source].map({s: j for j, s in enumerate(sources)}).to_numpy()
+    person_source = pd.Series(s_idx).groupby(person_codes).first().to_numpy()   # source of each respondent
     a_idx = long[attribute].map({c: j for j, c in enumerate(categories)}).to_numpy()
     i_idx = long["item"].map({it: j for j, it in enumerate(items)}).to_numpy()
     n_s = len(sources)
+    logging.getLogger("pymc").setLevel(logging.ERROR)   # its progress chatter; diagnostics are ours
     coords = {"source": sources, "silicon_source": sources[1:], "category": list(categories[1:]),
               "item": items, "cut": list(range(k_max)), "respondent": list(range(len(persons)))}
     with pm.Model(coords=coords):
@@ -144,10 +145,10 @@ def ordinal_comparison(answers: pd.DataFrame, items: list[str], options: list[in
         pm.Deterministic("difference", beta[1:] - beta[0], dims=("silicon_source", "category"))
         beta_full = pm.math.concatenate([np.zeros((n_s, 1)), beta], axis=1)
         sigma_person = pm.HalfNormal("sigma_respondent", 2.0, dims="source")
-        z = pm.ZeroSumNormal("z", sigma=1.0, dims="respondent")  # zero-sum: the mean location stays with the cut-points
-        eta = item[i_idx] + gamma[s_idx] + beta_full[s_idx, a_idx] + sigma_person[person_source][person_codes] * z[person_codes]
+        z = pm.ZeroSumNormal("z", sigma=1.0, dims="respondent")
+        respondent_effect = (sigma_person[person_source] * z)[person_codes]
+        eta = item[i_idx] + gamma[s_idx] + beta_full[s_idx, a_idx] + respondent_effect
         pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=long["y"].to_numpy())
-        logging.getLogger("pymc").setLevel(logging.ERROR)
         posterior = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2),
                               random_seed=seed, progressbar=False, compute_convergence_checks=False,
                               mp_ctx="forkserver")  # not fork: the caller may hold threads (llama.cpp, dask)
