@@ -18,6 +18,10 @@ where the statistic allows; the docstring of each module says how):
 
 Subgroup metrics cover scales and items; patterns are on the scales when the
 instrument scores scales, on its items otherwise.
+
+Also here: :func:`ordinal_model_comparison` (the Bayesian ordinal model of one
+scale or item, :mod:`comparison.ordinal_model`) and :func:`rank` (one row per
+model–persona pair of one or more runs, :mod:`comparison.ranking`).
 """
 
 from __future__ import annotations
