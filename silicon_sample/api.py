@@ -130,7 +130,14 @@ def rank(run_dirs: list[str | Path], baseline: str | Path, *, subgroups: list[st
     return rank_runs(run_dirs, baseline, subgroups=subgroups, invariance=invariance, sort_by=sort_by)
 
 
-def write_analysis_manifest(path: str | Path, analysis: str, runs: list, baseline: str | Path, settings: dict) -> None:
+def load_baseline(name_or_path: str | Path):
+    """A human baseline by shipped name or path (see :mod:`silicon_sample.baselines`)."""
+    from . import baselines
+
+    return baselines.load(name_or_path)
+
+
+def write_analysis_manifest(path: str | Path, analysis: str, runs: list, baseline, settings: dict) -> None:
     """Write the manifest of a comparison beside its tables (see :func:`manifest.analysis_manifest`)."""
     import json
 

@@ -66,8 +66,10 @@ def read_file(path: Path) -> pd.DataFrame:
     raise SpecError(f"unsupported data file type {suffix!r}", where=str(path), fix="use .csv, .sav or .dta")
 
 
-def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Baseline:
-    """Load a human baseline by shipped name or path."""
+def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None) -> Baseline:
+    """Load a human baseline by shipped name or path (a loaded :class:`Baseline` is returned as it is)."""
+    if isinstance(name_or_path, Baseline):
+        return name_or_path
     path = resources.resolve("human_baselines", name_or_path, relative_to=relative_to)
     spec = load_spec(path, "human_baseline")
     instrument = instruments_module.load(spec["instrument"], relative_to=path.parent)

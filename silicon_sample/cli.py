@@ -136,6 +136,7 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
 def compare_command(run_dir: Path, baseline: str, output: Path | None, subgroups: tuple[str, ...],
                     no_invariance: bool, tolerance: float) -> None:
     """Compare a run's answers with a human baseline: items, scales, structure, invariance, subgroups."""
+    baseline = api.load_baseline(baseline)
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
                          tolerance=tolerance)
     if output is not None:
@@ -191,6 +192,7 @@ def compare_view(name: str, table):
 def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, draws: int, tune: int, chains: int,
                   seed: int, max_respondents: int | None, output: Path | None) -> None:
     """Bayesian ordinal model: the attribute's effect in humans and in each silicon source, and the difference."""
+    baseline = api.load_baseline(baseline)
     result = api.ordinal_model(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains,
                                seed=seed, max_respondents=max_respondents)
     counts = ", ".join(f"{source}: {n}" for source, n in result.settings["respondents"].items())
@@ -220,6 +222,7 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, sort_by: str,
                  no_invariance: bool) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
+    baseline = api.load_baseline(baseline)
     table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, sort_by=sort_by)
     view = table.drop(columns=["reading", "js_distance", "size_agreement", "human_differences", "invalid_rate"])
     click.echo(view.round(3).to_string())

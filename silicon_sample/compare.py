@@ -89,9 +89,9 @@ def compare(run_dir: str | Path, baseline: str | Path, *, subgroups: list[str] |
                             "baseline", where=str(run_dir), fix="choose from: " + ", ".join(
                                 sorted(set(wide.columns) & set(base.attribute_names))))
     categories = {a: list(base.population.attribute(a).categories) for a in attributes}
-    weights = store.personas().set_index("persona_id")["weight"]
-    wide = wide.assign(weight=wide["persona_id"].map(weights).to_numpy())
-    persona_attributes = [c for c in store.personas().columns if c not in ("persona_id", "weight", "source_row")]
+    personas = store.personas()
+    wide = wide.assign(weight=wide["persona_id"].map(personas.set_index("persona_id")["weight"]).to_numpy())
+    persona_attributes = [c for c in personas.columns if c not in ("persona_id", "weight", "source_row")]
     nonresponse = [_tag(nonresponse_by_attribute(rows, persona_attributes), group)
                    for group, rows in long.groupby(GROUP)]
     tables = compare_answers(base.data, wide, base.instrument, categories, invariance=invariance, tolerance=tolerance)
@@ -181,8 +181,7 @@ def ordinal_model_comparison(run_dir: str | Path, baseline: str | Path, outcome:
         raise SpecError(f"{attribute!r} is not an attribute of baseline {base.id}", where="attribute",
                         fix="attributes: " + ", ".join(base.attribute_names))
     items = [k.lstrip("-") for k in keyed]
-    scales = {instrument.scale_of(item).values == instrument.scale_of(items[0]).values for item in items}
-    if scales != {True}:
+    if any(instrument.scale_of(item).values != instrument.scale_of(items[0]).values for item in items):
         raise SpecError(f"the items of {outcome!r} do not share one response scale", where="outcome")
     store = RunStore.open(run_dir)
     wide = wide_results(store)
@@ -208,6 +207,7 @@ def rank(run_dirs: list[str | Path], baseline: str | Path, *, subgroups: list[st
 
     if not run_dirs:
         raise SpecError("no run given", where="RUN_DIR", fix="name one or more run directories")
+    baseline = baselines_module.load(baseline)       # once for all runs
     names = [Path(r).name for r in run_dirs]
     if len(set(names)) < len(names):
         names = [str(Path(r)) for r in run_dirs]

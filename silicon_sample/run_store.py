@@ -80,13 +80,18 @@ class RunStore:
         self._lock_handle = None
 
     # -- creating and opening --------------------------------------------
+    @staticmethod
+    def refuse_existing(out: Path) -> None:
+        """A run is never written into a folder that holds something already."""
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise RunStoreError("output directory already exists and is not empty", where=str(out),
+                                fix=f"choose another --out, or finish that run with `silicon-sample resume {out}`")
+
     @classmethod
     def create(cls, out: str | Path, *, study_text: str, resolved_spec: dict, inputs: dict[str, Path],
                manifest: dict, personas: pd.DataFrame, variants: pd.DataFrame, cells: pd.DataFrame) -> RunStore:
         out = Path(out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise RunStoreError("output directory already exists and is not empty", where=str(out),
-                                fix=f"choose another --out, or finish that run with `silicon-sample resume {out}`")
+        cls.refuse_existing(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = out.parent / f".{out.name}.partial-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)

@@ -77,9 +77,7 @@ def start_run(study_path: str | Path, out: str | Path, *, n: int | None = None, 
               progress: ProgressCallback | None = None, fresh: bool = False) -> RunStore:
     """Create a run of ``study_path`` in ``out`` and run it to the end."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RunStoreError("output directory already exists and is not empty", where=str(out),
-                            fix=f"choose another --out, or finish that run with `silicon-sample resume {out}`")
+    RunStore.refuse_existing(out)        # before drawing personas and loading models
     study = load_study(study_path, n=n)
     personas, weights = draw_personas(study)
     variants = render_personas(study, personas)

@@ -165,7 +165,7 @@ def ordinal_comparison(answers: pd.DataFrame, items: list[str], options: list[in
 
 def _draws(posterior, name: str) -> np.ndarray:
     """(chain × draw, ...) array of a variable."""
-    values = posterior.posterior[name].to_numpy() if hasattr(posterior, "posterior") else posterior[name]
+    values = posterior.posterior[name].to_numpy()
     return values.reshape(-1, *values.shape[2:])
 
 
@@ -203,7 +203,7 @@ def _diagnostics(posterior, names) -> pd.DataFrame:
 
     rows = []
     for name in names:
-        values = posterior.posterior[name] if hasattr(posterior, "posterior") else posterior[name]
+        values = posterior.posterior[name]
         rhat = np.atleast_1d(np.asarray(az.rhat(values))).ravel()
         bulk = np.atleast_1d(np.asarray(az.ess(values, method="bulk"))).ravel()
         tail = np.atleast_1d(np.asarray(az.ess(values, method="tail"))).ravel()
@@ -225,9 +225,8 @@ def _warnings(diagnostics: pd.DataFrame, posterior, chains: int) -> list[str]:
         worst = low[["ess_bulk", "ess_tail"]].min(axis=1)
         out.append(f"ESS below {need} ({ESS_PER_CHAIN_MIN} per chain) for {len(low)} parameter(s) "
                    f"(smallest {worst.min():.0f}, {worst.idxmin()}): intervals are unreliable; draw more")
-    stats = posterior.sample_stats if hasattr(posterior, "sample_stats") else None
-    if stats is not None and "diverging" in stats:
-        divergent = int(np.asarray(stats["diverging"]).sum())
+    if "diverging" in posterior.sample_stats:
+        divergent = int(np.asarray(posterior.sample_stats["diverging"]).sum())
         if divergent:
             out.append(f"{divergent} divergent transition(s): the posterior may be biased; raise target_accept "
                        "or reparameterise")

@@ -41,6 +41,10 @@ def _weights(frame: pd.DataFrame, weights) -> np.ndarray:
     return np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
 
 
+def _numeric(frame: pd.DataFrame, columns: list[str]) -> dict[str, np.ndarray]:
+    return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in columns}
+
+
 def categories_of(human: pd.Series, silicon: pd.Series, order: list | None = None) -> list:
     """The categories present in either source: in ``order`` (the population's order) when given, else
     in a categorical dtype's order, else in order of first appearance."""
@@ -63,6 +67,7 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
     """
     options = options or {}
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
+    values_h, values_s = _numeric(human, outcomes), _numeric(silicon, outcomes)
     rows = []
     for attribute in attributes:
         order = (categories or {}).get(attribute)
@@ -70,8 +75,7 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
             in_h = (human[attribute] == category).to_numpy()
             in_s = (silicon[attribute] == category).to_numpy()
             for outcome in outcomes:
-                xh = pd.to_numeric(human[outcome], errors="coerce").to_numpy(dtype=float)[in_h]
-                xs = pd.to_numeric(silicon[outcome], errors="coerce").to_numpy(dtype=float)[in_s]
+                xh, xs = values_h[outcome][in_h], values_s[outcome][in_s]
                 row = {"attribute": attribute, "category": category, "outcome": outcome,
                        "n_human": int((~np.isnan(xh)).sum()), "n_silicon": int((~np.isnan(xs)).sum()),
                        "mean_human": np.nan, "mean_silicon": np.nan, "d": np.nan,
@@ -125,6 +129,7 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
     True
     """
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
+    numeric = {"human": _numeric(human, outcomes), "silicon": _numeric(silicon, outcomes)}
     rows = []
     for attribute in attributes:
         present = categories_of(human[attribute], silicon[attribute], (categories or {}).get(attribute))
@@ -134,12 +139,12 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
                 values = frame[attribute]
                 one = (values == category).to_numpy()
                 zero = (values == reference).to_numpy() if reference is not None else (values.notna() & ~one).to_numpy()
-                sides[source] = (frame, w, one, zero)
+                sides[source] = (w, one, zero)
             for outcome in outcomes:
                 row = {"attribute": attribute, "contrast": label, "outcome": outcome}
                 notes = []
-                for source, (frame, w, one, zero) in sides.items():
-                    x = pd.to_numeric(frame[outcome], errors="coerce").to_numpy(dtype=float)
+                for source, (w, one, zero) in sides.items():
+                    x = numeric[source][outcome]
                     d, se, _, note = _contrast(x[one], w[one], x[zero], w[zero], min_n)
                     row.update({f"d_{source}": d, f"ci_low_{source}": d - 1.96 * se,
                                 f"ci_high_{source}": d + 1.96 * se})
