@@ -3,7 +3,7 @@ VENV ?= .venv
 export VENV
 DEMO_OUT ?= runs/pilot_bfi-$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test test-fast lint bench clean
 
 install:
 	@sh tools/ensure_venv.sh
@@ -11,8 +11,17 @@ install:
 demo: install
 	$(VENV)/bin/silicon-sample run studies/pilot_bfi.yaml --out $(DEMO_OUT)
 
-test: install
+test: lint
 	$(VENV)/bin/python -m pytest -q -ra
+
+# Everything but the tests marked `slow` (whole studies on the embedded model): a few minutes.
+test-fast: lint
+	$(VENV)/bin/python -m pytest -q -ra -m "not slow"
+
+# Style and import rules (pyproject.toml: [tool.ruff], [tool.importlinter]; ARCHITECTURE.md says them in words).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install
 	$(VENV)/bin/python benchmarks/bench_invariance.py

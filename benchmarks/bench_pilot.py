@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import silicon_sample as ss
-from silicon_sample.study import load_study
+from silicon_sample.design.study import load_study
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY = ROOT / "studies" / "pilot_bfi.yaml"

@@ -1,13 +1,71 @@
-"""silicon-sample: silicon sampling with psychometric checks.
+"""silicon-sample: administer questionnaires to model–persona pairs and test the answers psychometrically.
 
-Data flow: population spec → personas (:mod:`populations`, :mod:`personas`)
-→ design (:mod:`design`) → backend calls (:mod:`backends`) → run store
-(:mod:`run_store`) → tidy results (:mod:`results`) → summary and exports.
+Data flow (one subpackage per stage; ``ARCHITECTURE.md`` draws the map)::
+
+    population → personas → design → backends → run store → tidy results
+        → psychometrics / comparison with human baselines → report
+
+The functions below are the whole public API (:mod:`silicon_sample.api`); the CLI is a thin face over
+them. Running a study:
+
+- :func:`run` — run a study file into a new run directory; :func:`resume` — finish an interrupted one;
+- :func:`status` — how far a run has got; :func:`results` — its tidy results, long or wide;
+- :func:`export` — write them to a file; :func:`dry_run` — calls, tokens and cost before any call;
+- :func:`validate` — check an instrument, population, study or baseline file.
+
+Comparing with humans (a baseline is a shipped name, a path, or a loaded :class:`Baseline`):
+
+- :func:`compare` — every table of a run against a human baseline;
+- :func:`rank` — which model–persona pair stands in for the humans, and for what;
+- :func:`bayes` — the Bayesian ordinal model of a subgroup effect in humans and silicon.
+
+Loading spec files: :func:`load_study`, :func:`load_instrument`, :func:`load_population`,
+:func:`load_baseline`; listing the shipped ones: :func:`instruments`, :func:`populations`.
+
+Errors: every failure a user can act on is a :class:`SiliconSampleError` (what, where, how to fix);
+:mod:`silicon_sample.errors` draws the hierarchy.
 """
 
-__version__ = "0.1.0"
+from .api import (
+                  BaselineLike,
+                  bayes,
+                  compare,
+                  dry_run,
+                  export,
+                  instruments,
+                  load_baseline,
+                  load_instrument,
+                  load_population,
+                  load_study,
+                  populations,
+                  rank,
+                  results,
+                  resume,
+                  run,
+                  status,
+                  validate,
+)
+from .backends.base import Backend
+from .design.study import ModelSpec, Study
+from .errors import BackendError, DataError, RunStoreError, SiliconSampleError, SpecError
+from .population.baselines import Baseline
+from .population.populations import Population
+from .runner.execute import BackendFactory, Progress
+from .specs.instruments import Instrument
+from .store.run_store import RunStore
+from .version import __version__
 
-from .api import resume, results, run, status, validate  # noqa: E402
-from .errors import SiliconSampleError  # noqa: E402
-
-__all__ = ["SiliconSampleError", "__version__", "results", "resume", "run", "status", "validate"]
+__all__ = [
+    # running a study
+    "run", "resume", "status", "results", "export", "dry_run", "validate",
+    # comparing with humans
+    "compare", "rank", "bayes",
+    # loading and listing spec files
+    "load_study", "load_instrument", "load_population", "load_baseline", "instruments", "populations",
+    # what they take and return
+    "Backend", "BackendFactory", "Baseline", "BaselineLike", "Instrument", "ModelSpec", "Population", "Progress",
+    "RunStore", "Study",
+    # errors
+    "SiliconSampleError", "SpecError", "RunStoreError", "BackendError", "DataError",
+    "__version__",
+]

@@ -10,12 +10,14 @@ output is validated into an answer or recorded as invalid with its reason.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 Status = Literal["answered", "refused", "invalid", "failed"]
-STATUSES: tuple[str, ...] = ("answered", "refused", "invalid", "failed")
+STATUSES: tuple[str, ...] = get_args(Status)
+NOT_ANSWERED: tuple[str, ...] = tuple(s for s in STATUSES if s != "answered")
+PENDING = "pending"  # the status shown for a cell with no response yet (tidy results, status counts)
 AnswerMode = Literal["distribution", "sample"]
 
 

@@ -1,48 +1,77 @@
-"""The Python API, for notebooks and scripts; the CLI calls these functions.
+"""The Python API, for notebooks and scripts; the CLI is a thin face over these functions.
+
+Running a study: :func:`run`, :func:`resume`, :func:`status`, :func:`results`, :func:`export`,
+:func:`dry_run`, :func:`validate`. Comparing with humans: :func:`compare`, :func:`rank`, :func:`bayes`.
+Loading and listing spec files: :func:`load_study`, :func:`load_instrument`, :func:`load_population`,
+:func:`load_baseline`, :func:`instruments`, :func:`populations`.
+
+A baseline argument accepts a shipped name (``"psych_bfi"``), a path to a baseline file, or a
+loaded :class:`~silicon_sample.population.baselines.Baseline`. Every user-facing failure raises a
+:class:`~silicon_sample.errors.SiliconSampleError` saying what, where and how to fix.
 
 >>> import silicon_sample as ss
 >>> run = ss.run("studies/pilot_bfi.yaml", "runs/pilot", n=10)      # doctest: +SKIP
 >>> ss.results(run.dir, wide=True).head()                            # doctest: +SKIP
+>>> tables = ss.compare(run.dir, "psych_bfi", output="tables/")      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import instruments, populations
+from .answers import PENDING
+from .design.study import Study
+from .design.study import load_study as _load_study
 from .errors import SiliconSampleError, SpecError
-from .results import long_results, wide_results
-from .run_store import RunStore, write_atomic
-from .runner import ProgressCallback, resume_run, start_run
-from .spec_files import read_yaml
-from .study import load_study
+from .files import write_atomic
+from .population import baselines as _baselines
+from .population import populations as _populations
+from .population.baselines import Baseline
+from .population.populations import Population
+from .runner.dry_run import estimate
+from .runner.execute import BackendFactory, ProgressCallback, resume_run, start_run
+from .runner.manifest import analysis_manifest
+from .specs import instruments as _instruments
+from .specs.instruments import Instrument
+from .specs.yaml_files import read_yaml
+from .store.run_store import RunStore
+from .tidy.results import long_results, wide_results
+
+if TYPE_CHECKING:
+    from .comparison.ordinal_model import OrdinalComparison
+
+# The comparison modules are imported where they are used: scipy.stats alone takes most of a second, and
+# `import silicon_sample` (every CLI command) should not pay for it.
+
+BaselineLike = str | Path | Baseline
+"""A shipped baseline name, a path to a baseline file, or a loaded :class:`Baseline`."""
 
 
-def run(study: str | Path, out: str | Path, *, n: int | None = None,
-        progress: ProgressCallback | None = None, fresh: bool = False) -> RunStore:
-    """Run a study file into a new run directory ``out``; ``n`` overrides its sample size.
+# -- running a study ---------------------------------------------------------------------------------
+def run(study: str | Path, out: str | Path, *, n: int | None = None, progress: ProgressCallback | None = None,
+        fresh: bool = False, backend_factory: BackendFactory | None = None) -> RunStore:
+    """Run a study file into a new run directory ``out`` and return its store.
 
-    ``fresh`` bypasses the shared response cache of server backends.
+    ``n`` overrides the study's sample size; ``progress`` is called after each stored answer;
+    ``fresh`` bypasses the shared response cache of server backends; ``backend_factory`` makes each
+    model's backend (see :mod:`silicon_sample.backends.base`; default: from the study's model entries).
     """
-    return start_run(study, out, n=n, progress=progress, fresh=fresh)
+    return start_run(study, out, n=n, progress=progress, fresh=fresh, backend_factory=backend_factory)
 
 
-def dry_run(study: str | Path, *, n: int | None = None, prices: str | Path | None = None) -> pd.DataFrame:
-    """Calls, estimated tokens and cost per model, before any call is made (see :mod:`dry_run`)."""
-    from .dry_run import estimate
-
-    return estimate(study, n=n, prices=prices)
-
-
-def resume(run_dir: str | Path, *, progress: ProgressCallback | None = None) -> RunStore:
-    """Finish an interrupted run; answered cells are not sent again."""
-    return resume_run(run_dir, progress=progress)
+def resume(run_dir: str | Path, *, progress: ProgressCallback | None = None, fresh: bool = False,
+           backend_factory: BackendFactory | None = None) -> RunStore:
+    """Finish an interrupted run; answered cells are not sent again (arguments as in :func:`run`)."""
+    return resume_run(run_dir, progress=progress, fresh=fresh, backend_factory=backend_factory)
 
 
-def status(run_dir: str | Path) -> dict:
-    """Counts by model and status, sessions, and whether a process holds the run."""
+def status(run_dir: str | Path) -> dict[str, Any]:
+    """How far a run has got: ``study``, ``n_personas``, ``n_cells``, ``counts`` (cells per model by
+    status, a DataFrame), ``pending``, ``sessions`` and ``in_use`` (another process holds the run)."""
     store = RunStore.open(run_dir)
     manifest = store.manifest()
     counts = store.status_counts()
@@ -53,17 +82,170 @@ def status(run_dir: str | Path) -> dict:
         in_use = True
     return {"study": manifest["study"]["id"], "n_personas": manifest["design"]["n_personas"],
             "n_cells": manifest["design"]["n_cells"], "counts": counts,
-            "pending": int(counts["pending"].sum()), "sessions": store.sessions().to_dict(orient="records"),
+            "pending": int(counts[PENDING].sum()), "sessions": store.sessions().to_dict(orient="records"),
             "in_use": in_use}
 
 
 def results(run_dir: str | Path, *, wide: bool = False) -> pd.DataFrame:
-    """Tidy results: long (one row per cell) or wide (one row per persona × model × replicate)."""
-    store = RunStore.open(run_dir)
-    return wide_results(store) if wide else long_results(store)
+    """Tidy results: long (one row per cell) or wide (one row per persona × style × cue type × model ×
+    replicate, with scale scores); columns in :mod:`silicon_sample.tidy.results`."""
+    return wide_results(run_dir) if wide else long_results(run_dir)
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+def export(run_dir: str | Path, output: str | Path, *, wide: bool = False, format: str = "csv") -> int:
+    """Write a run's tidy results to ``output`` (written whole, never half); return the number of rows."""
+    if format != "csv":
+        raise SpecError(f"unknown export format {format!r}", where="format", fix="use csv")
+    frame = results(run_dir, wide=wide)
+    _write_table(frame, output)
+    return len(frame)
+
+
+def dry_run(study: str | Path, *, n: int | None = None, prices: str | Path | None = None) -> pd.DataFrame:
+    """Calls, estimated tokens and cost per model, before any call is made
+    (see :mod:`silicon_sample.runner.dry_run`)."""
+    return estimate(study, n=n, prices=prices)
+
+
+def validate(path: str | Path) -> str:
+    """Validate an instrument, population, study or baseline file; return a one-line description."""
+    path = Path(path)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise SpecError("expected a mapping at the top level", where=str(path))
+    if "instrument" in data and "data" in data:
+        base = _baselines.load(path)
+        return (f"ok: human baseline {base.id} ({len(base.data)} respondents, instrument {base.instrument.id}, "
+                f"population {base.population.id}; values not an option: {base.report['not_an_option'] or 'none'})")
+    if "items" in data:
+        inst = _instruments.load(path)
+        return f"ok: instrument {inst.id} ({len(inst.items)} items, {len(inst.scoring.scales)} scales)"
+    if "attributes" in data:
+        pop = _populations.load(path)
+        return f"ok: population {pop.id} ({pop.kind}; {', '.join(pop.attribute_names)}; {pop.report})"
+    if "models" in data:
+        study = _load_study(path)
+        renderings = len(study.persona_templates) * len(study.cue_types)
+        return (f"ok: study {study.id} ({study.n} personas × {renderings} rendering(s) × "
+                f"{sum(len(i.items) for i in study.instruments)} items × {len(study.models)} model(s))")
+    raise SpecError("cannot tell what kind of file this is (no `items`, `attributes` or `models`)", where=str(path),
+                    fix="give an instrument, population, study or baseline file")
+
+
+# -- comparing with humans ---------------------------------------------------------------------------
+def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
+            invariance: bool = True, tolerance: float = 0.2, output: str | Path | None = None
+            ) -> dict[str, pd.DataFrame]:
+    """Every comparison table of a run against a human baseline (items, scales, structure, invariance,
+    subgroups, patterns, nonresponse; see :mod:`silicon_sample.comparison.tables`).
+
+    With ``output`` (a folder, created if needed) every table is written there as ``<name>.csv`` with a
+    ``manifest.json`` saying what the comparison was made from.
+    """
+    from .comparison.runs import compare_run
+
+    base = load_baseline(baseline)
+    tables = compare_run(run_dir, base, subgroups=subgroups, invariance=invariance, tolerance=tolerance)
+    if output is not None:
+        folder = _output_folder(output)
+        for name, table in tables.items():
+            _write_table(table.reset_index(), folder / f"{name}.csv")
+        _write_manifest(folder / "manifest.json", "compare", [run_dir], base,
+                        {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance})
+    return tables
+
+
+def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
+         invariance: bool = True, sort_by: str = "representativeness", output: str | Path | None = None
+         ) -> pd.DataFrame:
+    """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
+    humans, sorted, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
+
+    With ``output`` (a CSV file) the ranking is written there, its manifest beside it as
+    ``<stem>.manifest.json``.
+    """
+    from .comparison.runs import rank_runs
+
+    base = load_baseline(baseline)
+    table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, sort_by=sort_by)
+    if output is not None:
+        output = Path(output)
+        _write_table(table.reset_index(), output)
+        _write_manifest(ranking_manifest_path(output), "rank", list(run_dirs), base,
+                        {"invariance": invariance, "sort_by": sort_by})
+    return table
+
+
+def ranking_manifest_path(output: str | Path) -> Path:
+    """Where :func:`rank` writes the manifest of a ranking written to ``output``."""
+    output = Path(output)
+    return output.with_name(output.stem + ".manifest.json")
+
+
+def bayes(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: str, *, draws: int = 1000,
+          tune: int = 1000, chains: int = 4, seed: int = 0, max_respondents: int | None = None,
+          output: str | Path | None = None) -> OrdinalComparison:
+    """Bayesian ordinal model: the effect of ``attribute`` on ``outcome`` (a scale or an item) in humans and
+    in each silicon source, and their posterior differences (see
+    :mod:`silicon_sample.comparison.ordinal_model`).
+
+    With ``output`` (a folder) ``effects.csv``, ``diagnostics.csv`` and ``manifest.json`` are written there.
+    """
+    from .comparison.runs import ordinal_model_of_run
+
+    base = load_baseline(baseline)
+    result = ordinal_model_of_run(run_dir, base, outcome, attribute, draws=draws, tune=tune, chains=chains,
+                                  seed=seed, max_respondents=max_respondents)
+    if output is not None:
+        folder = _output_folder(output)
+        _write_table(result.effects.reset_index(), folder / "effects.csv")
+        _write_table(result.diagnostics.reset_index(), folder / "diagnostics.csv")
+        _write_manifest(folder / "manifest.json", "bayes", [run_dir], base,
+                        {"outcome": outcome, "attribute": attribute, **result.settings, "warnings": result.warnings})
+    return result
+
+
+# -- loading and listing spec files ------------------------------------------------------------------
+def load_study(path: str | Path, *, n: int | None = None) -> Study:
+    """A study file with every file it names resolved and validated; ``n`` overrides its sample size."""
+    return _load_study(path, n=n)
+
+
+def load_instrument(name_or_path: str | Path) -> Instrument:
+    """An instrument by shipped name (``"bfi25"``) or path."""
+    return _instruments.load(name_or_path)
+
+
+def load_population(name_or_path: str | Path) -> Population:
+    """A population by shipped name (``"us_adults_gss2018"``) or path; ``.sample(n, seed=...)`` draws personas."""
+    return _populations.load(name_or_path)
+
+
+def load_baseline(baseline: BaselineLike) -> Baseline:
+    """A human baseline by shipped name or path (a loaded :class:`Baseline` is returned as it is)."""
+    return _baselines.load(baseline)
+
+
+def instruments() -> list[Instrument]:
+    """Every shipped instrument, loaded."""
+    return [_instruments.load(name) for name in _instruments.available()]
+
+
+def populations() -> list[Population]:
+    """Every shipped population, loaded (``silicon-sample populations`` prints them)."""
+    return [_populations.load(name) for name in _populations.available()]
+
+
+# -- writing ------------------------------------------------------------------------------------------
+def _output_folder(output: str | Path) -> Path:
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise SpecError("not a folder", where=str(folder), fix="give a folder for the tables")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _write_table(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a CSV file atomically (never half-written)."""
     path = Path(path)
     if path.parent and not path.parent.exists():
@@ -71,78 +253,11 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     write_atomic(path, frame.to_csv(index=False))
 
 
-def compare(run_dir: str | Path, baseline: str | Path, *, subgroups: list[str] | None = None,
-            invariance: bool = True, tolerance: float = 0.2) -> dict[str, pd.DataFrame]:
-    """Every comparison table of a run against a human baseline (see :mod:`silicon_sample.compare`)."""
-    from .compare import compare as compare_run
-
-    return compare_run(run_dir, baseline, subgroups=subgroups, invariance=invariance, tolerance=tolerance)
+def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline, settings: dict) -> None:
+    record = analysis_manifest(analysis, runs, baseline, settings)
+    write_atomic(path, json.dumps(record, indent=2, default=str))
 
 
-def shipped_populations() -> list[populations.Population]:
-    """Every shipped population, loaded (for listing)."""
-    return [populations.load(name) for name in populations.available()]
-
-
-def validate(path: str | Path) -> str:
-    """Validate an instrument, population or study file; return a one-line description."""
-    path = Path(path)
-    data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise SpecError("expected a mapping at the top level", where=str(path))
-    if "instrument" in data and "data" in data:
-        from . import baselines
-
-        base = baselines.load(path)
-        return (f"ok: human baseline {base.id} ({len(base.data)} respondents, instrument {base.instrument.id}, "
-                f"population {base.population.id}; values not an option: {base.report['not_an_option'] or 'none'})")
-    if "items" in data:
-        inst = instruments.load(path)
-        return f"ok: instrument {inst.id} ({len(inst.items)} items, {len(inst.scoring.scales)} scales)"
-    if "attributes" in data:
-        pop = populations.load(path)
-        return f"ok: population {pop.id} ({pop.kind}; {', '.join(pop.attribute_names)}; {pop.report})"
-    if "models" in data:
-        study = load_study(path)
-        renderings = len(study.persona_templates) * len(study.cue_types)
-        return (f"ok: study {study.id} ({study.n} personas × {renderings} rendering(s) × "
-                f"{sum(len(i.items) for i in study.instruments)} items × {len(study.models)} model(s))")
-    raise SpecError("cannot tell what kind of file this is (no `items`, `attributes` or `models`)", where=str(path),
-                    fix="give an instrument, population or study file")
-
-
-def ordinal_model(run_dir: str | Path, baseline: str | Path, outcome: str, attribute: str, *, draws: int = 1000,
-                  tune: int = 1000, chains: int = 4, seed: int = 0, max_respondents: int | None = None):
-    """Bayesian ordinal model: the effect of ``attribute`` on ``outcome`` in humans and in each silicon
-    source, and their posterior differences (see :mod:`silicon_sample.comparison.ordinal_model`)."""
-    from .compare import ordinal_model_comparison
-
-    return ordinal_model_comparison(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains,
-                                    seed=seed, max_respondents=max_respondents)
-
-
-def rank(run_dirs: list[str | Path], baseline: str | Path, *, subgroups: list[str] | None = None,
-         invariance: bool = True, sort_by: str = "representativeness") -> pd.DataFrame:
-    """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
-    humans, sorted, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`)."""
-    from .compare import rank as rank_runs
-
-    return rank_runs(run_dirs, baseline, subgroups=subgroups, invariance=invariance, sort_by=sort_by)
-
-
-def load_baseline(name_or_path: str | Path):
-    """A human baseline by shipped name or path (see :mod:`silicon_sample.baselines`)."""
-    from . import baselines
-
-    return baselines.load(name_or_path)
-
-
-def write_analysis_manifest(path: str | Path, analysis: str, runs: list, baseline, settings: dict) -> None:
-    """Write the manifest of a comparison beside its tables (see :func:`manifest.analysis_manifest`)."""
-    import json
-
-    from . import baselines
-    from .manifest import analysis_manifest
-
-    record = analysis_manifest(analysis, runs, baselines.load(baseline), settings)
-    write_atomic(Path(path), json.dumps(record, indent=2, default=str))
+__all__ = ["BaselineLike", "bayes", "compare", "dry_run", "export", "instruments", "load_baseline",
+           "load_instrument", "load_population", "load_study", "populations", "rank", "ranking_manifest_path",
+           "results", "resume", "run", "status", "validate"]

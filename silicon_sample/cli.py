@@ -14,6 +14,7 @@ import click
 
 from . import api
 from .errors import SiliconSampleError
+from .report.terminal import comparison_view, ranking_view
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -100,7 +101,8 @@ def status(run_dir: Path) -> None:
     if info["in_use"]:
         click.echo("state: in progress (another process is working on it)")
     elif info["pending"]:
-        click.echo(f"state: incomplete, {info['pending']} cells pending — finish with `silicon-sample resume {run_dir}`")
+        click.echo(f"state: incomplete, {info['pending']} cells pending — finish with "
+                   f"`silicon-sample resume {run_dir}`")
     else:
         click.echo("state: complete")
 
@@ -113,12 +115,11 @@ def status(run_dir: Path) -> None:
 @click.option("--wide", is_flag=True, help="One row per persona with item answers and scale scores.")
 def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
     """Export a run's results as a tidy table."""
-    frame = api.results(run_dir, wide=wide)
     if str(output) == "-":
-        frame.to_csv(sys.stdout, index=False)
+        api.results(run_dir, wide=wide).to_csv(sys.stdout, index=False)
         return
-    api.write_table(frame, output)
-    click.echo(f"wrote {len(frame)} rows to {output}", err=True)
+    rows = api.export(run_dir, output, wide=wide, format=fmt)
+    click.echo(f"wrote {rows} rows to {output}", err=True)
 
 
 @cli.command(name="compare")
@@ -136,44 +137,13 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
 def compare_command(run_dir: Path, baseline: str, output: Path | None, subgroups: tuple[str, ...],
                     no_invariance: bool, tolerance: float) -> None:
     """Compare a run's answers with a human baseline: items, scales, structure, invariance, subgroups."""
-    baseline = api.load_baseline(baseline)
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
-                         tolerance=tolerance)
-    if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+                         tolerance=tolerance, output=output)
     for name, table in tables.items():
-        if output is not None:
-            api.write_table(table.reset_index(), output / f"{name}.csv")
         click.echo(f"\n{name}:")
-        click.echo(compare_view(name, table).to_string())
+        click.echo(comparison_view(name, table).to_string())
     if output is not None:
-        api.write_analysis_manifest(output / "manifest.json", "compare", [run_dir], baseline,
-                                    {"subgroups": list(subgroups) or "default", "invariance": not no_invariance,
-                                     "tolerance": tolerance})
         click.echo(f"\ntables and manifest.json written to {output}", err=True)
-
-
-def compare_view(name: str, table):
-    """The columns of a comparison table worth reading in a terminal (the CSV files have them all)."""
-    import pandas as pd
-
-    from .comparison.subgroups import pattern_summary
-
-    columns = {"items": ["mean_human", "mean_silicon", "d", "representativeness", "js_distance"],
-               "scales": ["mean_human", "mean_silicon", "d", "alpha_human", "alpha_silicon"],
-               "structure": ["correlation_srmr", "congruence", "reading"],
-               "invariance": ["chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
-               "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"]}
-    group = ["model", "persona_style", "cue_type"]
-    if name == "subgroups":
-        items_only = table[table["representativeness"].notna()]
-        view = (items_only if len(items_only) else table).groupby(group + ["attribute", "category"], sort=False).agg(
-            n_silicon=("n_silicon", "max"), mean_abs_d=("d", lambda d: d.abs().mean()),
-            representativeness=("representativeness", "mean"))
-        return view.dropna(axis=1, how="all").round(3)
-    if name == "patterns":
-        return pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(group, sort=False)}).T.round(3)
-    return table[columns[name]].round(3)
 
 
 @cli.command(name="bayes")
@@ -192,9 +162,8 @@ def compare_view(name: str, table):
 def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, draws: int, tune: int, chains: int,
                   seed: int, max_respondents: int | None, output: Path | None) -> None:
     """Bayesian ordinal model: the attribute's effect in humans and in each silicon source, and the difference."""
-    baseline = api.load_baseline(baseline)
-    result = api.ordinal_model(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains,
-                               seed=seed, max_respondents=max_respondents)
+    result = api.bayes(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains, seed=seed,
+                       max_respondents=max_respondents, output=output)
     counts = ", ".join(f"{source}: {n}" for source, n in result.settings["respondents"].items())
     click.echo(f"effect of {attribute} on {outcome} (log-odds, against {result.settings['reference_category']}; "
                f"respondents — {counts}):")
@@ -202,12 +171,6 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
-        api.write_table(result.effects.reset_index(), output / "effects.csv")
-        api.write_table(result.diagnostics.reset_index(), output / "diagnostics.csv")
-        api.write_analysis_manifest(output / "manifest.json", "bayes", [run_dir], baseline,
-                                    {"outcome": outcome, "attribute": attribute, **result.settings,
-                                     "warnings": result.warnings})
         click.echo(f"tables and manifest.json written to {output}", err=True)
 
 
@@ -222,25 +185,19 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, sort_by: str,
                  no_invariance: bool) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
-    baseline = api.load_baseline(baseline)
-    table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, sort_by=sort_by)
-    view = table.drop(columns=["reading", "js_distance", "size_agreement", "human_differences", "invalid_rate"])
-    click.echo(view.round(3).to_string())
+    table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, sort_by=sort_by, output=output)
+    click.echo(ranking_view(table).to_string())
     click.echo("")
     for key, line in table["reading"].items():
         click.echo(f"{' / '.join(map(str, key))}: {line}")
     if output is not None:
-        api.write_table(table.reset_index(), output)
-        manifest = output.with_name(output.stem + ".manifest.json")
-        api.write_analysis_manifest(manifest, "rank", list(run_dirs), baseline,
-                                    {"invariance": not no_invariance, "sort_by": sort_by})
-        click.echo(f"ranking written to {output} (manifest: {manifest})", err=True)
+        click.echo(f"ranking written to {output} (manifest: {api.ranking_manifest_path(output)})", err=True)
 
 
 @cli.command(name="populations")
 def populations_command() -> None:
     """List the shipped populations with their attributes and source."""
-    for population in api.shipped_populations():
+    for population in api.populations():
         click.echo(population.describe())
         click.echo("")
 
@@ -269,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except Exception as exc:  # noqa: BLE001 - last line of defence: one message, no traceback
+    except Exception as exc:
         if debug:
             raise
         click.echo(f"error: unexpected {type(exc).__name__}: {exc} — please report it; rerun with --debug "

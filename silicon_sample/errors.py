@@ -1,9 +1,26 @@
-"""User-facing errors.
+"""Every error class of the package, in one place.
 
-Every failure a user can cause (a bad file, a missing run, a wrong option) is
-raised as :class:`SiliconSampleError` with three parts: *what* went wrong,
-*where* (a file, a field, a run directory), and *how to fix* it. The CLI prints
-it as one message and exits non-zero; tracebacks appear only with ``--debug``.
+A failure a user can act on (a bad file, a missing run, a wrong option, data a
+model cannot be fitted to) is a :class:`SiliconSampleError` with three parts:
+*what* went wrong, *where* (a file, a field, a run directory, a group of the
+data), and *how to fix* it. The CLI prints it as one line and exits non-zero;
+tracebacks appear only with ``--debug``. Two exceptions never reach a user:
+they carry the outcome of one model call to the place that records it as a
+``failed`` or ``invalid`` cell, so nothing is dropped.
+
+::
+
+    Exception
+    ├── SiliconSampleError        what, where, how to fix; the CLI prints it as one line
+    │   ├── SpecError             an instrument, population, template, study, baseline or option is invalid
+    │   ├── RunStoreError         a run directory is missing, locked, occupied or not a run
+    │   ├── BackendError          a backend cannot be set up, or its server cannot serve the study
+    │   ├── DataError             data a psychometric model cannot be fitted to (zero variance, too few
+    │   │                         cases, a singular covariance matrix), naming the item and the group
+    │   └── ConvergenceError      an estimator did not reach the maximum of the likelihood
+    └── CallError                 (internal) one model call ended without an answer
+        ├── GaveUp                a call failed for good after its retries → a ``failed`` cell
+        └── InvalidOutput         structured output never validated → an ``invalid`` or ``refused`` cell
 """
 
 from __future__ import annotations
@@ -30,12 +47,44 @@ class SiliconSampleError(Exception):
 
 
 class SpecError(SiliconSampleError):
-    """An instrument, population, template or study file is invalid."""
+    """An instrument, population, template, study or baseline file (or an option) is invalid."""
 
 
 class RunStoreError(SiliconSampleError):
-    """A run directory is missing, locked, or not a silicon-sample run."""
+    """A run directory is missing, locked, occupied, or not a silicon-sample run."""
 
 
 class BackendError(SiliconSampleError):
-    """A backend cannot be set up (model file missing, bad options)."""
+    """A backend cannot be set up (model file missing, bad options, no credentials), or its server
+    cannot serve the study (no log-probabilities, model not found)."""
+
+
+class DataError(SiliconSampleError):
+    """The data cannot be fitted (zero variance, too few cases, singular covariance)."""
+
+
+class ConvergenceError(SiliconSampleError):
+    """The optimiser did not reach the maximum of the likelihood."""
+
+
+class CallError(Exception):
+    """One model call ended without an answer; caught where the call's cell is recorded."""
+
+
+class GaveUp(CallError):
+    """A call failed for good: a final error, or a transient one after its last attempt.
+
+    ``failure`` is the :class:`~silicon_sample.backends.resilience.Failure` of the last attempt.
+    """
+
+    def __init__(self, failure, attempts: int):
+        self.failure, self.attempts = failure, attempts
+        super().__init__(f"{failure.reason} (after {attempts} attempt{'s' if attempts != 1 else ''})")
+
+
+class InvalidOutput(CallError):
+    """Structured output that never validated against the answer's schema; ``text`` is the last output."""
+
+    def __init__(self, text: str | None, reason: str):
+        self.text, self.reason = text, reason
+        super().__init__(reason)

@@ -4,7 +4,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import ROOT
+from support.studies import ROOT
 
 
 def test_wheel_contains_data_and_schemas(tmp_path):
@@ -21,9 +21,9 @@ def test_wheel_contains_data_and_schemas(tmp_path):
         "silicon_sample/_data/studies/pilot_bfi.yaml",
         "silicon_sample/_data/human_baselines/psych_bfi.yaml",
         "silicon_sample/_data/instruments/gss_spending.yaml",
-        "silicon_sample/schemas/human_baseline.schema.json",
-        "silicon_sample/schemas/instrument.schema.json",
-        "silicon_sample/schemas/study.schema.json",
+        "silicon_sample/specs/schemas/human_baseline.schema.json",
+        "silicon_sample/specs/schemas/instrument.schema.json",
+        "silicon_sample/specs/schemas/study.schema.json",
     }
     assert expected <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
@@ -36,8 +36,8 @@ def test_installed_wheel_finds_shipped_files_without_the_checkout(tmp_path):
                     "-w", str(wheel_dir), str(ROOT)], check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(next(wheel_dir.glob("*.whl")))], check=True, capture_output=True)
-    code = ("import silicon_sample, silicon_sample.resources as r, silicon_sample.instruments as i, "
-            "silicon_sample.populations as p; "
+    code = ("import silicon_sample, silicon_sample.specs.resources as r, silicon_sample.specs.instruments as i, "
+            "silicon_sample.population.populations as p; "
             "print(silicon_sample.__file__); print(r.data_dir('instruments')); "
             "print(len(i.load('bfi25').items), p.load('psych_bfi').id)")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,

@@ -20,7 +20,11 @@ OPTIONS = {
 BACKENDS = tuple(OPTIONS)
 
 
-def _backend_class(backend: str):
+def backend_class(backend: str) -> type[Backend]:
+    """The class of a backend by name (imported on first use: each pulls in its client library)."""
+    if backend not in OPTIONS:
+        raise BackendError(f"unknown backend {backend!r}", where="models[].backend",
+                           fix=f"use one of: {', '.join(BACKENDS)}")
     if backend == "embedded":
         from .embedded import EmbeddedBackend
 
@@ -36,15 +40,13 @@ def _backend_class(backend: str):
 
 def create(backend: str, model: str | None = None, options: dict[str, Any] | None = None) -> Backend:
     """Create a backend by name (``embedded``, ``openai``, ``ollama``) with its model and options."""
-    if backend not in OPTIONS:
-        raise BackendError(f"unknown backend {backend!r}", where="models[].backend",
-                           fix=f"use one of: {', '.join(BACKENDS)}")
+    cls = backend_class(backend)
     options = dict(options or {})
     unknown = sorted(set(options) - OPTIONS[backend])
     if unknown:
         raise BackendError(f"unknown option(s) {', '.join(unknown)} for the {backend} backend",
                            where="models[].options", fix=f"allowed: {', '.join(sorted(OPTIONS[backend]))}")
-    return _backend_class(backend)(model, **options)
+    return cls(model, **options)
 
 
-__all__ = ["BACKENDS", "Backend", "OPTIONS", "create"]
+__all__ = ["BACKENDS", "Backend", "OPTIONS", "backend_class", "create"]

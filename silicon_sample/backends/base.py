@@ -1,11 +1,21 @@
-"""What every backend provides.
+"""What every backend provides: the documented boundary between the engine and a model.
 
 A backend takes a batch of :class:`~silicon_sample.answers.AnswerRequest` and
 yields one :class:`~silicon_sample.answers.Answer` per request as each is
 ready, so the caller can store answers one at a time (in-process backends can
 batch, HTTP backends can run requests concurrently). A backend never raises for
-one request: a request it cannot answer comes back with status ``failed`` or
-``invalid`` and a reason. It knows nothing of studies, run stores or the CLI.
+one request: a request it cannot answer comes back with status ``failed``,
+``invalid`` or ``refused`` and a reason. It knows nothing of studies, run
+stores or the CLI.
+
+To plug in a backend of your own (or a scripted one in a test), subclass
+:class:`Backend` and give the runner a factory — no monkeypatching::
+
+    ss.run("study.yaml", "runs/x", backend_factory=lambda model: MyBackend(model.model, **model.options))
+
+``backend_factory`` is called once per model of the study with its
+:class:`~silicon_sample.design.study.ModelSpec`; the default is :func:`silicon_sample.backends.create`.
+A backend whose ``cacheable`` is true (it calls a server) is wrapped by the response cache.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ class Backend(abc.ABC):
     """Base class of answer backends."""
 
     name: str = "backend"
+    cacheable: bool = False          # True: answers come from a server and are worth caching across runs
 
     @abc.abstractmethod
     def answer(self, requests: Sequence[AnswerRequest]) -> Iterator[Answer]:
@@ -27,7 +38,16 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def describe(self) -> dict:
-        """Facts for the run manifest: model file, hash, version, settings."""
+        """Facts for the run manifest: model file, hash, version, settings. Never a secret."""
+
+    def check_ready(self) -> None:  # noqa: B027 - optional hook
+        """Raise :class:`~silicon_sample.errors.BackendError` when no call could succeed (credentials
+        missing); called before a run directory is created, never by a dry run."""
+
+    def reported_version(self) -> str | None:
+        """The model version the server reports now, asked without a model call, in the form of
+        :attr:`Answer.model_version`; ``None`` when the backend cannot say without one."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (model memory, connections)."""

@@ -44,7 +44,7 @@ import numpy as np
 
 from ..answers import Answer, AnswerRequest, answer_schema, parse_structured
 from ..errors import BackendError
-from ..spec_files import file_sha256
+from ..files import file_sha256
 from .base import Backend
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -116,7 +116,8 @@ class EmbeddedBackend(Backend):
         self._option_tokens: dict[tuple, np.ndarray] = {}
         self._grammars: dict[tuple, object] = {}
         self.sha256 = model_sha256(self.path)
-        self.version = f"{self.llm.metadata.get('general.name', self.path.stem)} ({self.path.name}, sha256 {self.sha256[:12]})"
+        name = self.llm.metadata.get("general.name", self.path.stem)
+        self.version = f"{name} ({self.path.name}, sha256 {self.sha256[:12]})"
 
     # -- prompt rendering -------------------------------------------------
     def render(self, messages, add_generation_prompt: bool) -> str:

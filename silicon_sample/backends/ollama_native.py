@@ -23,11 +23,10 @@ from collections.abc import Iterator, Sequence
 
 from ..answers import Answer, AnswerRequest, answer_schema, estimate_tokens, parse_structured
 from ..errors import BackendError
-from ..refusals import is_refusal
 from .base import Backend
 from .option_logprobs import answer_from_top_logprobs
+from .refusals import is_refusal
 from .resilience import Failure, RateLimiter, RetryPolicy, answer_in_turn, as_completed, with_retries
-
 
 # The ollama client's ResponseError carries no headers; an httpx response hook keeps Retry-After for the
 # task that made the request.
@@ -94,15 +93,28 @@ class OllamaBackend(Backend):
         response, _ = await with_retries(call, self.classify, self.policy, random.Random(seed))
         return response
 
+    def _version_from(self, listing) -> str:
+        digest = next((m.digest for m in listing.models if m.model.split(":")[0] == self.model.split(":")[0]), None)
+        if digest is None:
+            raise BackendError(f"the Ollama server at {self.host} has no model {self.model!r}",
+                               where=f"model {self.model}", fix=f"ollama pull {self.model}")
+        return f"{self.model} (digest {digest[:12]})"
+
     async def _version_of(self, client) -> str:
         if self._version is None:
-            listing = await client.list()
-            digest = next((m.digest for m in listing.models if m.model.split(":")[0] == self.model.split(":")[0]),
-                          None)
-            if digest is None:
-                raise BackendError(f"the Ollama server at {self.host} has no model {self.model!r}",
-                                   where=f"model {self.model}", fix=f"ollama pull {self.model}")
-            self._version = f"{self.model} (digest {digest[:12]})"
+            self._version = self._version_from(await client.list())
+        return self._version
+
+    def reported_version(self) -> str | None:
+        """The model's digest from ``/api/tags`` (asked once per backend; the answers carry the same)."""
+        if self._version is None:
+            import httpx
+
+            try:
+                self._version = self._version_from(self._ollama.Client(host=self.host,
+                                                                       timeout=self.policy.timeout).list())
+            except (httpx.HTTPError, ConnectionError, self._ollama.ResponseError):
+                return None     # the run's own calls will report what is wrong with the server
         return self._version
 
     async def _one(self, client, request: AnswerRequest) -> Answer:

@@ -29,10 +29,10 @@ import random
 from collections.abc import Iterator, Sequence
 
 from ..answers import Answer, AnswerRequest, answer_model, estimate_tokens
-from ..errors import BackendError
-from ..refusals import is_refusal
+from ..errors import BackendError, InvalidOutput
 from .base import Backend
 from .option_logprobs import answer_from_top_logprobs
+from .refusals import is_refusal
 from .resilience import Failure, RateLimiter, RetryPolicy, answer_in_turn, as_completed, with_retries
 
 # instructor logs every failed attempt at ERROR; the outcome of each call is recorded in the run instead.
@@ -64,12 +64,8 @@ class OpenAICompatibleBackend(Backend):
                                fix=f"use one of: {', '.join(INSTRUCTOR_MODES)}")
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        self._api_key = os.environ.get(api_key_env)
-        if not self._api_key:
-            if "api.openai.com" in self.base_url:
-                raise BackendError(f"no API key: the environment variable {api_key_env} is not set",
-                                   where=f"model {model}", fix=f"export {api_key_env}=... before running")
-            self._api_key = "not-needed"  # local servers ignore it
+        self.api_key_env = api_key_env
+        self._api_key = os.environ.get(api_key_env) or None
         self.concurrency = concurrency
         self.top_logprobs = top_logprobs
         self.instructor_mode = instructor_mode
@@ -80,6 +76,11 @@ class OpenAICompatibleBackend(Backend):
         self._client = self._instructor = None  # made per batch, inside the event loop that uses them
         self.limits = {"requests_per_minute": requests_per_minute, "tokens_per_minute": tokens_per_minute}
         self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
+
+    def check_ready(self) -> None:
+        if self._api_key is None and "api.openai.com" in self.base_url:
+            raise BackendError(f"no API key: the environment variable {self.api_key_env} is not set",
+                               where=f"model {self.model}", fix=f"export {self.api_key_env}=... before running")
 
     # -- classification of failures ----------------------------------------------------
     def classify(self, exc: BaseException) -> Failure:
@@ -133,7 +134,7 @@ class OpenAICompatibleBackend(Backend):
         try:
             (parsed, completion), _ = await with_retries(call, self._classify_instructor, self.policy,
                                                          random.Random(request.seed))
-        except _Invalid as invalid:
+        except InvalidOutput as invalid:
             text = invalid.text
             status = "refused" if is_refusal(text) else "invalid"
             return Answer(request_id=request.request_id, status=status, raw_output=text,
@@ -154,7 +155,7 @@ class OpenAICompatibleBackend(Backend):
                 type(cause).__name__.lower())
             if transport:
                 return self.classify(cause)
-            raise _Invalid(_completion_text(exc.last_completion),
+            raise InvalidOutput(_completion_text(exc.last_completion),
                            f"output did not match the answer schema after {exc.n_attempts} ask(s)")
         return self.classify(exc)
 
@@ -164,7 +165,9 @@ class OpenAICompatibleBackend(Backend):
     def answer(self, requests: Sequence[AnswerRequest]) -> Iterator[Answer]:
         def coroutines():
             # httpx connection pools belong to one event loop: a fresh client for each batch's loop.
-            self._client = self._openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key, max_retries=0,
+            # local servers ignore the key, but the client wants one
+            self._client = self._openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "not-needed",
+                                                    max_retries=0,
                                                     timeout=self.policy.timeout)
             mode = getattr(self._instructor_module.Mode, INSTRUCTOR_MODES[self.instructor_mode])
             self._instructor = self._instructor_module.from_openai(self._client, mode=mode)
@@ -184,12 +187,6 @@ class OpenAICompatibleBackend(Backend):
 
     def close(self) -> None:
         pass
-
-
-class _Invalid(Exception):
-    def __init__(self, text: str | None, reason: str):
-        self.text, self.reason = text, reason
-        super().__init__(reason)
 
 
 def _retry_after(exc) -> float | None:

@@ -45,7 +45,7 @@ def answer_from_top_logprobs(request: AnswerRequest, top: Sequence[tuple[str, fl
         smallest = min(math.exp(lp) for lp in listed.values())
         unlisted = max(0.0, 1.0 - sum(math.exp(lp) for lp in listed.values()))
         fill = min(smallest, unlisted / len(missing))
-        unnormalised.update({v: fill for v in missing})
+        unnormalised.update(dict.fromkeys(missing, fill))
     total = sum(unnormalised.values())
     probabilities = {v: unnormalised[v] / total for v in request.options}
     value = int(np.random.default_rng(request.seed).choice(

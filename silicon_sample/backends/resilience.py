@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from ..answers import Answer
+from ..errors import GaveUp
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,6 @@ class Failure:
     retry_after: float | None = None
 
 
-class GaveUp(Exception):
-    def __init__(self, failure: Failure, attempts: int):
-        self.failure, self.attempts = failure, attempts
-        super().__init__(f"{failure.reason} (after {attempts} attempt{'s' if attempts != 1 else ''})")
-
-
 def backoff_delay(attempt: int, policy: RetryPolicy, retry_after: float | None, rng: random.Random) -> float:
     delay = rng.uniform(0, min(policy.max_delay, policy.base_delay * 2 ** attempt))
     return max(delay, retry_after or 0.0)
@@ -56,7 +51,7 @@ async def with_retries(call: Callable[[], Awaitable], classify: Callable[[BaseEx
     for attempt in range(policy.max_attempts):
         try:
             return await asyncio.wait_for(call(), timeout=policy.timeout), attempt + 1
-        except asyncio.TimeoutError:
+        except TimeoutError:
             failure = Failure(True, f"no response within {policy.timeout:g} s")
         except Exception as exc:  # classified below: transient or final
             failure = classify(exc)

@@ -1,12 +1,28 @@
-"""A response cache shared across runs, so an identical call is never paid twice.
+"""A response cache shared across runs, so an identical call is never paid twice — and a drifted model
+never answers from it.
 
-The key is the SHA-256 of the backend's identity (name, base URL, model), the
-call's parameters (mode, temperature, seed, max tokens, options, prefill) and
-the full prompt (every message). API keys are never part of a key or a value.
-Answers that came back (answered, refused, invalid) are cached; a failed call
-never is. The cache lives in ``$SILICON_SAMPLE_CACHE`` or
-``~/.cache/silicon-sample/responses.sqlite``; ``silicon-sample run --fresh``
-bypasses it (and refreshes the entries it overwrites).
+**Key.** SHA-256 of two parts, each taken whole so that a new field is part of the key by default:
+
+- the request without its id (:meth:`AnswerRequest.model_dump` minus ``request_id``): messages, options,
+  mode, temperature, seed, prefill, ``max_tokens``, ``with_reason`` and any field added later;
+- the backend's description (:meth:`Backend.describe`) minus :data:`NOT_ANSWER_SHAPING`, the fields that
+  say how calls are made rather than what is asked (concurrency, rate limits, attempts, delays, time-outs)
+  and the model version (checked on its own, below). So the backend, model, base URL, instructor mode,
+  ``top_logprobs``, ``max_reasks`` and the client libraries' versions are all in the key.
+
+**Model version.** Each cached answer keeps the version the server reported with it
+(:attr:`Answer.model_version`, also a column of the cache). A cached answer is served only when it
+matches every version known now: the version the server reports without a model call
+(:meth:`Backend.reported_version`: Ollama's model digest, asked once, the first time a cached answer could
+be served) and the version every live answer of this run reported. A drifted model is a new model: its
+cells are sent again. An OpenAI-compatible server names the version only in its answers, so there a run
+whose every cell is cached cannot see a drift; a run with any new cell sends those first and checks the
+cached ones against what they report (``--fresh`` sends everything).
+
+API keys are never part of a key or a value. Answers that came back (answered, refused, invalid) are
+cached; a failed call never is. The cache lives in ``$SILICON_SAMPLE_CACHE`` or
+``~/.cache/silicon-sample/responses.sqlite``; ``silicon-sample run --fresh`` bypasses it (and refreshes
+the entries it overwrites).
 """
 
 from __future__ import annotations
@@ -16,10 +32,15 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from .answers import Answer, AnswerRequest
-from .backends.base import Backend
+from ..answers import Answer, AnswerRequest
+from .base import Backend
+
+NOT_ANSWER_SHAPING = ("model_version", "concurrency", "rate_limits", "retry_policy.max_attempts",
+                      "retry_policy.base_delay", "retry_policy.max_delay", "retry_policy.timeout")
+"""Dotted paths of :meth:`Backend.describe` fields left out of the key (see the module docstring)."""
 
 
 def default_path() -> Path:
@@ -27,62 +48,109 @@ def default_path() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "silicon-sample" / "responses.sqlite"
 
 
+def answer_shaping(description: dict) -> dict:
+    """A backend's description without the fields of :data:`NOT_ANSWER_SHAPING`."""
+    shaping = json.loads(json.dumps(description, default=str))   # a deep copy of plain values
+    for path in NOT_ANSWER_SHAPING:
+        *parents, leaf = path.split(".")
+        node = shaping
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return shaping
+
+
 def cache_key(identity: dict, request: AnswerRequest) -> str:
-    payload = {"backend": identity, "mode": request.mode, "temperature": request.temperature, "seed": request.seed,
-               "max_tokens": request.max_tokens, "options": list(request.options), "prefill": request.prefill,
-               "messages": [m.model_dump() for m in request.messages]}
+    """The key of one call: the answer-shaping description of its backend and the request minus its id."""
+    payload = {"backend": identity, "request": request.model_dump(mode="json", exclude={"request_id"})}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 class ResponseCache:
+    """The SQLite file of cached answers: ``key``, the reported ``model_version``, the answer, when stored."""
+
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, answer TEXT NOT NULL)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS cached_answers (key TEXT PRIMARY KEY, model_version TEXT, "
+                        "answer TEXT NOT NULL, stored_at TEXT NOT NULL)")
         self.db.commit()
 
     def get(self, key: str) -> Answer | None:
-        row = self.db.execute("SELECT answer FROM responses WHERE key = ?", (key,)).fetchone()
+        row = self.db.execute("SELECT answer FROM cached_answers WHERE key = ?", (key,)).fetchone()
         return Answer.model_validate_json(row[0]) if row else None
 
     def put(self, key: str, answer: Answer) -> None:
         if answer.status == "failed":
             return
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?)", (key, answer.model_dump_json()))
+            self.db.execute("INSERT OR REPLACE INTO cached_answers VALUES (?, ?, ?, ?)",
+                            (key, answer.model_version, answer.model_dump_json(),
+                             datetime.now(UTC).isoformat(timespec="seconds")))
 
     def close(self) -> None:
         self.db.close()
 
 
 class CachedBackend(Backend):
-    """Serve a backend's answers from the cache; send only what is not there."""
+    """Serve a backend's answers from the cache when their model version still holds; send the rest."""
 
     def __init__(self, backend: Backend, cache: ResponseCache, *, fresh: bool = False):
         self.backend, self.cache, self.fresh = backend, cache, fresh
         self.name = backend.name
-        info = backend.describe()
-        self.identity = {"backend": backend.name, "base_url": info.get("base_url"), "model": info.get("model")}
+        self.identity = answer_shaping(backend.describe())
         self.hits = 0
+        self.live_versions: set[str] = set()    # versions reported by the answers that came back in this run
+        self._server_version: str | None = None
+        self._server_asked = False
+
+    def key(self, request: AnswerRequest) -> str:
+        return cache_key(self.identity, request)
+
+    def versions_now(self) -> set[str]:
+        """Every version known now: the server's own report (asked once) and those of live answers."""
+        if not self._server_asked:
+            self._server_version, self._server_asked = self.backend.reported_version(), True
+        versions = set(self.live_versions)
+        if self._server_version is not None:
+            versions.add(self._server_version)
+        return versions
 
     def answer(self, requests: Sequence[AnswerRequest]) -> Iterator[Answer]:
-        keys = {r.request_id: cache_key(self.identity, r) for r in requests}
-        to_send = []
+        keys = {r.request_id: self.key(r) for r in requests}
+        cached = {} if self.fresh else {r.request_id: a for r in requests if (a := self.cache.get(keys[r.request_id]))}
+        yield from self._send([r for r in requests if r.request_id not in cached], keys)   # new cells first
+        stale = []
         for request in requests:
-            cached = None if self.fresh else self.cache.get(keys[request.request_id])
-            if cached is None:
-                to_send.append(request)
+            hit = cached.get(request.request_id)
+            if hit is None:
+                continue
+            versions = self.versions_now()
+            if versions and versions != {hit.model_version}:
+                stale.append(request)
                 continue
             self.hits += 1
-            yield cached.model_copy(update={"request_id": request.request_id, "latency_s": 0.0,
-                                            "reason": _note(cached.reason)})
-        if not to_send:
+            yield hit.model_copy(update={"request_id": request.request_id, "latency_s": 0.0,
+                                         "reason": _note(hit.reason)})
+        yield from self._send(stale, keys)
+
+    def _send(self, requests: list[AnswerRequest], keys: dict[str, str]) -> Iterator[Answer]:
+        if not requests:
             return
-        for answer in self.backend.answer(to_send):
+        for answer in self.backend.answer(requests):
+            if answer.status != "failed" and answer.model_version is not None:
+                self.live_versions.add(answer.model_version)
             self.cache.put(keys[answer.request_id], answer)
             yield answer
+
+    def reported_version(self) -> str | None:
+        return self.backend.reported_version()
+
+    def check_ready(self) -> None:
+        self.backend.check_ready()
 
     def describe(self) -> dict:
         return {**self.backend.describe(), "response_cache": str(self.cache.path), "fresh": self.fresh}

@@ -22,6 +22,8 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
+from ..population.weighting import kish_effective_n
+
 
 def option_distribution(answers, options, weights=None) -> np.ndarray:
     """Share of (weighted) answers on each option, in option order; missing answers are left out."""
@@ -52,13 +54,13 @@ def js_distance(p, q) -> float:
     return float(jensenshannon(np.asarray(p, dtype=float), np.asarray(q, dtype=float), base=2))
 
 
-def _weighted_moments(x, w) -> tuple[float, float, float]:
+def weighted_moments(x, w) -> tuple[float, float, float]:
+    """Weighted mean, SD (frequency-weight correction Σw − 1) and Kish's effective n of the non-missing ``x``."""
     keep = ~np.isnan(x)
     x, w = x[keep], w[keep]
     mean = np.average(x, weights=w)
     variance = np.sum(w * (x - mean) ** 2) / (w.sum() - 1) if w.sum() > 1 else np.nan
-    n_eff = w.sum() ** 2 / np.sum(w ** 2)
-    return float(mean), float(np.sqrt(variance)), float(n_eff)
+    return float(mean), float(np.sqrt(variance)), kish_effective_n(w)
 
 
 def cohens_d(silicon, human, silicon_weights=None, human_weights=None) -> float:
@@ -66,8 +68,8 @@ def cohens_d(silicon, human, silicon_weights=None, human_weights=None) -> float:
     xs, xh = np.asarray(silicon, dtype=float), np.asarray(human, dtype=float)
     ws = np.ones_like(xs) if silicon_weights is None else np.asarray(silicon_weights, dtype=float)
     wh = np.ones_like(xh) if human_weights is None else np.asarray(human_weights, dtype=float)
-    ms, ss, ns = _weighted_moments(xs, ws)
-    mh, sh, nh = _weighted_moments(xh, wh)
+    ms, ss, ns = weighted_moments(xs, ws)
+    mh, sh, nh = weighted_moments(xh, wh)
     pooled = np.sqrt(((ns - 1) * ss ** 2 + (nh - 1) * sh ** 2) / (ns + nh - 2))
     return float((ms - mh) / pooled) if pooled > 0 else (0.0 if ms == mh else float(np.sign(ms - mh) * np.inf))
 
@@ -99,8 +101,8 @@ def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str,
         xh = pd.to_numeric(human[item], errors="coerce").to_numpy(dtype=float)
         xs = pd.to_numeric(silicon[item], errors="coerce").to_numpy(dtype=float)
         ph, ps = option_distribution(xh, values, wh), option_distribution(xs, values, ws)
-        mh, sh, nh = _weighted_moments(xh, wh)
-        ms, ss, ns = _weighted_moments(xs, ws)
+        mh, sh, nh = weighted_moments(xh, wh)
+        ms, ss, ns = weighted_moments(xs, ws)
         row = {"item": item, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms,
                "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": cohens_d(xs, xh, ws, wh),
                "representativeness": representativeness(ph, ps), "js_distance": js_distance(ph, ps)}

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency
 
+from ..answers import STATUSES
+
 
 def nonresponse_by_attribute(long: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
     """One row per attribute × category: cells, rates of refused / invalid / failed; with the attribute's test."""
@@ -22,7 +24,7 @@ def nonresponse_by_attribute(long: pd.DataFrame, attributes: list[str]) -> pd.Da
     for attribute in attributes:
         frame = long[[attribute, "status"]].dropna(subset=[attribute])
         counts = pd.crosstab(frame[attribute], frame["status"])
-        for status in ("answered", "refused", "invalid", "failed"):
+        for status in STATUSES:
             if status not in counts.columns:
                 counts[status] = 0
         behaviour = pd.DataFrame({"answered": counts["answered"],

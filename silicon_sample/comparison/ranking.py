@@ -1,6 +1,6 @@
 """Ranking model–persona pairs by how well they stand in for the humans, with a one-line reading.
 
-Input: the tables of :func:`silicon_sample.compare.compare` (one run or several,
+Input: the tables of :func:`silicon_sample.comparison.runs.compare_run` (one run or several,
 with a ``run`` column in the index or not). Output: one row per (run,) model ×
 persona style × cue type with
 
@@ -28,15 +28,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..tidy.results import PAIR_COLUMNS
 from .subgroups import pattern_summary
 
-GROUP = ["model", "persona_style", "cue_type"]
 INVARIANCE_ORDER = ["none", "configural", "partial metric", "metric", "partial scalar", "scalar", "partial strict",
                     "strict"]
 
 
 def _keys(table: pd.DataFrame) -> list[str]:
-    return [n for n in table.index.names if n in ["run"] + GROUP]
+    return [n for n in table.index.names if n in ["run", *PAIR_COLUMNS]]
 
 
 def reading(row: pd.Series) -> str:

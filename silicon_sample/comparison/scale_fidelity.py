@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..psychometrics import reliability
-from ..scoring import scale_scores
-from .item_fidelity import _weighted_moments, cohens_d
+from ..tidy.scoring import scale_scores
+from .item_fidelity import cohens_d, weighted_moments
 
 
 def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
@@ -27,8 +27,8 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
     rel_s, _ = reliability(silicon, keys, scale_range=scale_range)
     rows = []
     for scale in keys:
-        mh, sh, nh = _weighted_moments(scores_h[scale].to_numpy(dtype=float), wh)
-        ms, ss, ns = _weighted_moments(scores_s[scale].to_numpy(dtype=float), ws)
+        mh, sh, nh = weighted_moments(scores_h[scale].to_numpy(dtype=float), wh)
+        ms, ss, ns = weighted_moments(scores_s[scale].to_numpy(dtype=float), ws)
         rows.append({"scale": scale, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms,
                      "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh,
                      "d": cohens_d(scores_s[scale], scores_h[scale], ws, wh),

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .item_fidelity import _weighted_moments, cohens_d, js_distance, option_distribution, representativeness
+from .item_fidelity import cohens_d, js_distance, option_distribution, representativeness, weighted_moments
 
 DEFAULT_ATTRIBUTES = ("gender", "sex", "age_band", "education", "party_id")
 
@@ -81,8 +81,8 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
                        "mean_human": np.nan, "mean_silicon": np.nan, "d": np.nan,
                        "representativeness": np.nan, "js_distance": np.nan}
                 if row["n_human"] and row["n_silicon"]:
-                    row["mean_human"] = _weighted_moments(xh, wh[in_h])[0]
-                    row["mean_silicon"] = _weighted_moments(xs, ws[in_s])[0]
+                    row["mean_human"] = weighted_moments(xh, wh[in_h])[0]
+                    row["mean_silicon"] = weighted_moments(xs, ws[in_s])[0]
                     if row["n_human"] > 1 and row["n_silicon"] > 1:
                         row["d"] = cohens_d(xs, xh, ws[in_s], wh[in_h])
                     if outcome in options:
@@ -100,7 +100,7 @@ def _contrast(x1, w1, x0, w0, min_n: int) -> tuple[float, float, float, str]:
     if min(n1, n0) < min_n:
         return np.nan, np.nan, n1 + n0, f"fewer than {min_n} respondents on one side ({n1} vs {n0})"
     d = cohens_d(x1, x0, w1, w0)
-    ne1, ne0 = _weighted_moments(x1, w1)[2], _weighted_moments(x0, w0)[2]
+    ne1, ne0 = weighted_moments(x1, w1)[2], weighted_moments(x0, w0)[2]
     if not np.isfinite(d):
         return np.nan, np.nan, ne1 + ne0, "no variation within the groups"
     se = np.sqrt((ne1 + ne0) / (ne1 * ne0) + d ** 2 / (2 * (ne1 + ne0)))

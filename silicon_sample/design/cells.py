@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .answers import AnswerRequest
-from .personas import render_variant
-from .seeds import derive_seed, rng_for
+from ..answers import AnswerRequest
+from ..population.personas import render_variant
+from ..population.weighting import poststratification_weights, raking_weights, weight_summary
+from ..seeds import derive_seed, rng_for
 from .study import ModelSpec, Study
-from .weighting import poststratification_weights, raking_weights, weight_summary
 
 CELL_COLUMNS = ["cell_id", "seq", "persona_id", "persona_style", "cue_type", "model_id", "instrument_id", "item_id",
                 "replicate", "position", "seed"]

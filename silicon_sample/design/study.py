@@ -1,6 +1,6 @@
 """Study specs: a seed, a population, instruments, models and templates.
 
-A study YAML file is validated against ``silicon_sample/schemas/study.schema.json``
+A study YAML file is validated against ``silicon_sample/specs/schemas/study.schema.json``
 and every file it names (population, instruments, persona template, prompt
 layout) is loaded and validated before anything runs. Names are shipped files;
 paths are taken relative to the study file.
@@ -13,15 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import instruments as instruments_module
-from . import populations as populations_module
-from .answers import AnswerMode
-from .errors import SpecError
-from .instruments import Instrument
-from .personas import NameCues, PersonaTemplate, load_names, load_template, render_variant
-from .populations import Population
-from .prompts import PromptLayout, load_layout
-from .spec_files import load_spec, read_yaml
+from ..answers import AnswerMode
+from ..errors import SpecError
+from ..population import baselines
+from ..population import populations as populations_module
+from ..population.personas import NameCues, PersonaTemplate, load_names, load_template, render_variant
+from ..population.populations import Population
+from ..specs import instruments as instruments_module
+from ..specs.instruments import Instrument
+from ..specs.prompt_layouts import PromptLayout, load_layout
+from ..specs.yaml_files import load_spec, read_yaml
 
 
 class ModelSpec(BaseModel):
@@ -105,8 +106,6 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
                         fix="give every model entry its own id")
     baseline = None
     if "baseline" in data:
-        from . import baselines
-
         baseline = baselines.load(data["baseline"], relative_to=base_dir)
     instrument_names = data.get("instruments") or ([str(baseline.instrument.path)] if baseline else None)
     if not instrument_names:

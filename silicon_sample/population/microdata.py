@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import SpecError
+from ..errors import SpecError
 
 
 def load_dataset(package: str, dataset: str, where: str) -> pd.DataFrame:
@@ -46,7 +46,7 @@ def load_dataset(package: str, dataset: str, where: str) -> pd.DataFrame:
     return frame
 
 
-def _code_key(value) -> str:
+def code_key(value) -> str:
     """Normalise a code so that 1, 1.0 and "1" match."""
     if isinstance(value, (int, np.integer)):
         return str(int(value))
@@ -63,8 +63,8 @@ def derive_attribute(frame: pd.DataFrame, name: str, spec: dict, where: str) -> 
                         fix=f"columns: {', '.join(map(str, frame.columns))}")
     values = frame[column]
     if "codes" in spec:
-        codes = {_code_key(k): v for k, v in spec["codes"].items()}
-        lookup = {v: codes.get(_code_key(v)) for v in values.unique() if pd.notna(v)}
+        codes = {code_key(k): v for k, v in spec["codes"].items()}
+        lookup = {v: codes.get(code_key(v)) for v in values.unique() if pd.notna(v)}
         labels = values.map(lookup).astype(object)
         labels = labels.where(labels.notna(), None)
         order = list(dict.fromkeys(codes.values()))
@@ -107,8 +107,8 @@ def load_profiles(data_spec: dict, attributes: dict[str, dict], path: Path) -> t
     left_out = {name: int(missing[name].sum()) for name in attributes if missing[name].any()}
     bad_weight = profiles["weight"].isna() | (profiles["weight"] <= 0)
     keep = ~missing.any(axis=1) & ~bad_weight
-    report = {"respondents": len(frame), "kept": int(keep.sum()),
-              "left_out_missing_by_attribute": left_out, "left_out_weight": int((bad_weight & ~missing.any(axis=1)).sum())}
+    report = {"respondents": len(frame), "kept": int(keep.sum()), "left_out_missing_by_attribute": left_out,
+              "left_out_weight": int((bad_weight & ~missing.any(axis=1)).sum())}
     profiles = profiles[keep].reset_index(drop=True)
     if profiles.empty:
         raise SpecError("no respondent has every attribute", where=where,

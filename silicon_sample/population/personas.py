@@ -30,10 +30,10 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import resources
-from .errors import SpecError
-from .seeds import rng_for
-from .spec_files import file_sha256, text_sha256
+from ..errors import SpecError
+from ..files import file_sha256, text_sha256
+from ..seeds import rng_for
+from ..specs import resources
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 CUE_TYPES = ("explicit", "name")
@@ -72,7 +72,7 @@ class PersonaTemplate(BaseModel):
 def load_template(name_or_path: str | Path, *, relative_to: Path | None = None) -> PersonaTemplate:
     """Load a persona template by shipped name (``profile_list``) or path."""
     text = str(name_or_path)
-    if "/" in text or Path(text).suffix:
+    if resources.looks_like_path(text):
         path = resources.resolve("templates", text, relative_to=relative_to, suffixes=(".j2",))
     else:
         folder = resources.data_dir("templates") / "personas"

@@ -1,6 +1,6 @@
 """Target populations and drawing personas from them.
 
-Two kinds of population file (YAML, ``silicon_sample/schemas/population.schema.json``):
+Two kinds of population file (YAML, ``silicon_sample/specs/schemas/population.schema.json``):
 
 ``marginals``
     Categorical marginals per attribute (proportions or counts), optionally
@@ -16,7 +16,7 @@ Two kinds of population file (YAML, ``silicon_sample/schemas/population.schema.j
 
 :func:`load` returns a :class:`Population`; :meth:`Population.sample` draws
 personas by ``quota``, ``stratified`` or ``microdata`` sampling
-(:mod:`silicon_sample.sampling`).
+(:mod:`silicon_sample.population.sampling`).
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import resources, sampling
-from .errors import SpecError
-from .population_data import load_profiles
-from .seeds import rng_for
-from .spec_files import file_sha256, load_spec
+from ..errors import SpecError
+from ..files import file_sha256
+from ..seeds import rng_for
+from ..specs import resources
+from ..specs.yaml_files import load_spec
+from . import sampling
+from .microdata import load_profiles
 from .weighting import rake_table
 
 METHODS = ("quota", "stratified", "microdata")
@@ -84,7 +86,7 @@ class Population:
         """Draw ``n`` personas: ``persona_id``, one column per attribute, ``weight``.
 
         ``weight`` is 1.0: each method draws from the target's own distribution,
-        so the sample is self-weighting; :mod:`silicon_sample.weighting` computes
+        so the sample is self-weighting; :mod:`silicon_sample.population.weighting` computes
         raking or post-stratification weights against another target.
         ``microdata`` also returns ``source_row``, the respondent drawn.
         """

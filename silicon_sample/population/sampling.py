@@ -35,7 +35,7 @@ def stratified(joint: pd.DataFrame, attributes: list[str], strata: list[str], n:
     stratum_shares = groups["share"].sum()
     counts = largest_remainder(stratum_shares.to_numpy(), n, rng)
     parts = []
-    for (key, cells), count in zip(groups, counts):
+    for (_, cells), count in zip(groups, counts):
         if count == 0:
             continue
         p = cells["share"].to_numpy() / cells["share"].sum()

@@ -19,7 +19,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .errors import SpecError
+from ..errors import SpecError
 
 
 @contextlib.contextmanager
@@ -81,10 +81,21 @@ def rake_table(seed: pd.DataFrame, seed_weights: pd.Series, margins: dict[str, d
     return shares, report
 
 
+def kish_effective_n(weights) -> float:
+    """Kish's effective sample size (Σw)² / Σw² of weights (NaN weights are left out).
+
+    >>> kish_effective_n([1, 1, 1, 1]), kish_effective_n([2, 1, 1])
+    (4.0, 2.6666666666666665)
+    """
+    w = np.asarray(weights, dtype=float)
+    w = w[~np.isnan(w)]
+    return float(w.sum() ** 2 / np.sum(w ** 2))
+
+
 def weight_summary(weights) -> dict:
     """Kish effective sample size and design effect (see module docstring)."""
     w = np.asarray(weights, dtype=float)
-    ess = w.sum() ** 2 / np.sum(w ** 2)
+    ess = kish_effective_n(w)
     return {"n": int(w.size), "kish_ess": float(ess), "design_effect": float(w.size / ess),
             "min": float(w.min()), "max": float(w.max()), "cv": float(w.std() / w.mean())}
 
@@ -134,7 +145,7 @@ def poststratification_weights(sample: pd.DataFrame, target_joint: pd.DataFrame,
                         where="weighting", fix="use raking, or post-stratify on fewer variables")
     with _quiet_balance():
         result = poststratify(sample[variables].astype(str).reset_index(drop=True), pd.Series(np.ones(len(sample))),
-                              target[variables].astype(str).reset_index(drop=True), target["share"].reset_index(drop=True),
-                              transformations=None)
+                              target[variables].astype(str).reset_index(drop=True),
+                              target["share"].reset_index(drop=True), transformations=None)
     weights = np.asarray(result["weight"], dtype=float)
     return pd.Series(weights / weights.mean(), index=sample.index, name="weight")

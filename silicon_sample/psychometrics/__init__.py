@@ -10,7 +10,6 @@ Likert items are treated as continuous (normal-theory ML); every output says so.
 
 from .cfa import CFAResult, cfa
 from .invariance import CHEN_CUTOFFS, measurement_invariance
-from .moments import DataError
 from .reliability import omega_total, reliability
 
-__all__ = ["CFAResult", "CHEN_CUTOFFS", "DataError", "cfa", "measurement_invariance", "omega_total", "reliability"]
+__all__ = ["CFAResult", "CHEN_CUTOFFS", "cfa", "measurement_invariance", "omega_total", "reliability"]

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import ConvergenceError
 from .fit_indices import fit_table
 from .invariance import ESTIMATOR_NOTE, INDEX_COLUMNS, check_identified
 from .lavaan_syntax import parse
 from .moments import group_moments
-from .multigroup_ml import ConvergenceError
 
 
 @dataclass

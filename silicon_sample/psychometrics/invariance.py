@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import SpecError
+from ..errors import DataError, SpecError
 from .fit_indices import fit_table
 from .lavaan_syntax import parse
-from .moments import DataError, group_moments
+from .moments import group_moments
 from .multigroup_ml import MultiGroupModel, ParameterTable
 
 LEVELS = {

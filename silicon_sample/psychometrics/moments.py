@@ -7,11 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import SiliconSampleError
-
-
-class DataError(SiliconSampleError):
-    """The data cannot be fitted (zero variance, too few cases, singular covariance)."""
+from ..errors import DataError
 
 
 @dataclass(frozen=True)

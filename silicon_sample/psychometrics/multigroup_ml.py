@@ -37,15 +37,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import SiliconSampleError
+from ..errors import ConvergenceError
 from .lavaan_syntax import MeasurementModel
 from .moments import GroupMoments
 
 EQUALITY_CLASSES = ("loadings", "intercepts", "residuals")
-
-
-class ConvergenceError(SiliconSampleError):
-    """The optimiser did not reach the maximum of the likelihood."""
 
 
 @dataclass(frozen=True)
@@ -239,7 +235,8 @@ class MultiGroupModel:
 
     # -- estimation -------------------------------------------------------------
     def start(self) -> np.ndarray:
-        """Starting values: markers' covariances for loadings, half the variances for residuals, means for intercepts."""
+        """Starting values: markers' covariances for loadings, half the variances for residuals, means for
+        intercepts."""
         theta = np.zeros(self.table.n_params)
         counts = np.zeros(self.table.n_params)
         items = self.table.model.observed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 
 from ..errors import SiliconSampleError, SpecError
 from .lavaan_syntax import MeasurementModel
@@ -97,6 +96,8 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tup
     >>> round(scales.loc["neuroticism", "alpha"], 3)
     0.814
     """
+    import pingouin as pg  # imported here: it takes seconds to load, and `import silicon_sample` should not
+
     scale_rows, item_rows = [], []
     for scale, scale_keys in keys.items():
         if len(scale_keys) < 2:

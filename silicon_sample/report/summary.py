@@ -7,9 +7,11 @@ import io
 import numpy as np
 import pandas as pd
 
-from .psychometrics import reliability
-from .results import long_results, run_instruments, wide_results
-from .run_store import RunStore, write_atomic
+from ..answers import NOT_ANSWERED
+from ..files import write_atomic
+from ..psychometrics import reliability
+from ..store.run_store import RunStore
+from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, wide_results
 
 RESULTS_FILE = "results.csv"
 SUMMARY_FILE = "summary.md"
@@ -49,7 +51,7 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
 
     out.write("## Cells by status\n\n")
     out.write(_block(store.status_counts()))
-    not_answered = long[long["status"].isin(["refused", "invalid", "failed"])]
+    not_answered = long[long["status"].isin(NOT_ANSWERED)]
     if not not_answered.empty:
         out.write("\nReasons for cells not answered:\n\n")
         out.write(_block(not_answered.groupby(["model", "status", "reason"]).size().rename("n").to_frame()))
@@ -59,16 +61,17 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
         out.write("\n## Option mass (distribution mode)\n\n"
                   "Share of the model's next-token probability that fell on the option labels; "
                   "option probabilities are renormalised over the options.\n\n")
-        mass = answered.astype({"option_mass": float}).groupby("model")["option_mass"].describe()[["count", "mean", "min", "50%", "max"]]
-        out.write(_block(mass.round(3)))
+        mass = answered.astype({"option_mass": float}).groupby("model")["option_mass"].describe()
+        out.write(_block(mass[["count", "mean", "min", "50%", "max"]].round(3)))
     out.write("\n## Latency per cell (seconds)\n\n")
-    out.write(_block(answered.astype({"latency_s": float}).groupby("model")["latency_s"].describe()[["count", "mean", "50%", "max"]].round(3)))
+    latency = answered.astype({"latency_s": float}).groupby("model")["latency_s"].describe()
+    out.write(_block(latency[["count", "mean", "50%", "max"]].round(3)))
 
     scale_columns = [s for i in instruments.values() for s in i.scoring.scales if s in wide.columns]
     if scale_columns:
         out.write("\n## Scale scores\n\nMean of the answered items of each scale, reverse-keyed items as "
                   "(min + max) − answer; SD with N − 1.\n\n")
-        table = wide.groupby(["model", "persona_style", "cue_type"])[scale_columns].agg(["mean", "std", "count"])
+        table = wide.groupby(list(PAIR_COLUMNS))[scale_columns].agg(["mean", "std", "count"])
         table = table.T.round(3)
         out.write(_block(table))
     if scale_columns:
@@ -76,7 +79,7 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                   "McDonald's omega total from a one-factor ML model (Likert items treated as continuous), "
                   "mean inter-item correlation; per model and instrument.\n\n")
         tables = []
-        for (model_id, style, cue), rows in wide.groupby(["model", "persona_style", "cue_type"]):
+        for (model_id, style, cue), rows in wide.groupby(list(PAIR_COLUMNS)):
             for instrument in instruments.values():
                 # Internal consistency needs two or more items per scale.
                 keys = {s: k for s, k in instrument.keys().items() if s in rows.columns and len(k) >= 2}
@@ -86,7 +89,7 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                 scales, _ = reliability(rows, keys, scale_range=scale_range)
                 tables.append(scales.assign(model=model_id, persona_style=style, cue_type=cue,
                                             instrument=instrument.id)
-                              .set_index(["model", "persona_style", "cue_type", "instrument"], append=True))
+                              .set_index([*PAIR_COLUMNS, "instrument"], append=True))
         if tables:
             table = pd.concat(tables)
             columns = ["n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "average_r"]
@@ -103,8 +106,8 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
     frame.loc[frame[p_columns].isna().all(axis=1) if p_columns else frame.index, "expected"] = np.nan
     order = {(i.id, it.id): k for i in instruments.values() for k, it in enumerate(i.items)}
     frame = frame.assign(_order=[order.get(key, 0) for key in zip(frame["instrument"], frame["item_id"])])
-    frame = frame.sort_values(["model", "persona_style", "cue_type", "instrument", "_order"])
-    items = frame.groupby(["model", "persona_style", "cue_type", "instrument", "item_id"], sort=False).agg(
+    frame = frame.sort_values([*PAIR_COLUMNS, "instrument", "_order"])
+    items = frame.groupby([*PAIR_COLUMNS, "instrument", "item_id"], sort=False).agg(
         n=("answer", "size"), mean=("answer", "mean"), sd=("answer", "std"), expected=("expected", "mean"))
     out.write(_block(items.round(3)))
     out.write("\nFiles: results.csv (long format, one row per cell), responses.sqlite, manifest.json. "

@@ -4,7 +4,9 @@ Tokens are estimated as prompt characters / 4 plus the completion budget
 (1 token in distribution mode, ``max_tokens`` in sample mode; up to
 1 + re-asks calls per cell in sample mode on server backends). Cells whose
 identical call is already in the response cache are counted apart: they cost
-nothing. Prices come from a YAML table the user gives (``--prices FILE``)::
+nothing (unless the model's version has moved since, which only the run itself
+can see: see :mod:`silicon_sample.backends.response_cache`). Prices come from
+a YAML table the user gives (``--prices FILE``)::
 
     gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.60}
 
@@ -17,14 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .answers import estimate_tokens
-from .design import build_cells, build_request, draw_personas, render_personas
-from .errors import SpecError
-from .response_cache import ResponseCache, cache_key, default_path
-from .spec_files import read_yaml
-from .study import load_study
-
-LOCAL_BACKENDS = ("embedded",)
+from .. import backends
+from ..answers import estimate_tokens
+from ..backends.response_cache import ResponseCache, answer_shaping, cache_key, default_path
+from ..design.cells import build_cells, build_request, draw_personas, render_personas
+from ..design.study import load_study
+from ..errors import SpecError
+from ..specs.yaml_files import read_yaml
+from .execute import create_backend
 
 
 def load_prices(path: str | Path | None) -> dict:
@@ -49,21 +51,24 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
     rows = []
     for model in study.models:
         mine = cells[cells["model_id"] == model.id]
-        asks = 1 if model.answer_mode == "distribution" or model.backend in LOCAL_BACKENDS else \
-            1 + int(model.options.get("max_reasks", 2))
+        calls_server = backends.backend_class(model.backend).cacheable
+        asks = 1 + int(model.options.get("max_reasks", 2)) if calls_server and model.answer_mode == "sample" else 1
         completion_budget = 1 if model.answer_mode == "distribution" else model.max_tokens
-        identity = {"backend": model.backend, "base_url": model.options.get("base_url"), "model": model.model}
+        identity = None
+        if calls_server and cache is not None:
+            with create_backend(model) as backend:      # no call is made: only its description is read
+                identity = answer_shaping(backend.describe())
         prompt_tokens = completion_tokens = cached = 0
         for cell in mine.to_dict(orient="records"):
             request = build_request(study, model, cell, texts[(cell["persona_id"], cell["persona_style"],
                                                               cell["cue_type"])])
-            if cache is not None and model.backend not in LOCAL_BACKENDS and cache.get(cache_key(identity, request)):
+            if identity is not None and cache.get(cache_key(identity, request)):
                 cached += 1
                 continue
             prompt_tokens += estimate_tokens(request, 0)
             completion_tokens += completion_budget
         price = table.get(model.model or "")
-        if model.backend in LOCAL_BACKENDS:
+        if not calls_server:
             cost = 0.0
         elif price:
             cost = (prompt_tokens * price["input_per_million"] + completion_tokens * price["output_per_million"]) / 1e6

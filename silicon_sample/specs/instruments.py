@@ -1,7 +1,7 @@
 """Questionnaires: loading, validating and describing them.
 
 An instrument is a YAML file validated against
-``silicon_sample/schemas/instrument.schema.json`` (format in the README). It
+``silicon_sample/specs/schemas/instrument.schema.json`` (format in the README). It
 names its items, the response scale and which scale (construct) each item is
 scored on, with reverse keying. :func:`load` accepts a shipped name
 (``"bfi25"``) or a path.
@@ -14,9 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import SpecError
+from ..files import file_sha256
 from . import resources
-from .errors import SpecError
-from .spec_files import file_sha256, load_spec
+from .yaml_files import load_spec
 
 
 class ResponseOption(BaseModel):

@@ -13,11 +13,12 @@ from pathlib import Path
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..answers import ChatMessage
+from ..errors import SpecError
+from ..files import file_sha256
 from . import resources
-from .answers import ChatMessage
-from .errors import SpecError
 from .instruments import Instrument, Item
-from .spec_files import file_sha256, load_spec
+from .yaml_files import load_spec
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
@@ -55,7 +56,7 @@ def _render(template: str, layout: PromptLayout, **context) -> str:
 def load_layout(name_or_path: str | Path = "questionnaire", *, relative_to: Path | None = None) -> PromptLayout:
     """Load a prompt layout by shipped name (``questionnaire``) or path."""
     text = str(name_or_path)
-    if "/" in text or Path(text).suffix:
+    if resources.looks_like_path(text):
         path = resources.resolve("templates", text, relative_to=relative_to)
     else:
         path = resources.data_dir("templates") / "prompts" / f"{text}.yaml"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .errors import SpecError
+from ..errors import SpecError
 
 KINDS = ("instruments", "populations", "human_baselines", "templates", "studies")
 
@@ -23,7 +23,7 @@ def data_dir(kind: str) -> Path:
     packaged = Path(str(resources.files("silicon_sample"))) / "_data" / kind
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / kind
+    return Path(__file__).resolve().parents[2] / kind
 
 
 def shipped_names(kind: str, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> list[str]:
@@ -32,6 +32,12 @@ def shipped_names(kind: str, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> l
     if not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.iterdir() if p.suffix in suffixes)
+
+
+def looks_like_path(name_or_path: str | Path) -> bool:
+    """A value with a slash or a suffix is a path; anything else is the name of a shipped file."""
+    text = str(name_or_path)
+    return "/" in text or Path(text).suffix != ""
 
 
 def resolve(
@@ -48,8 +54,7 @@ def resolve(
     absolute. Anything else is the name of a shipped file of ``kind``.
     """
     text = str(name_or_path)
-    looks_like_path = "/" in text or Path(text).suffix != ""
-    if looks_like_path:
+    if looks_like_path(text):
         path = Path(text).expanduser()
         if not path.is_absolute() and relative_to is not None:
             candidate = relative_to / path

@@ -1,7 +1,7 @@
 """Reading YAML spec files and validating them against the shipped JSON Schemas.
 
 Instruments, populations and studies are YAML files checked against a JSON
-Schema in ``silicon_sample/schemas``. A file that fails gets one line naming
+Schema in ``silicon_sample/specs/schemas``. A file that fails gets one line naming
 the file and the field, e.g.::
 
     instruments/mine.yaml: items[3].reverse: 'yes' is not of type 'boolean'
@@ -9,9 +9,8 @@ the file and the field, e.g.::
 
 from __future__ import annotations
 
-import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,13 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .errors import SpecError
+from ..errors import SpecError
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict[str, Any]:
     """The shipped JSON Schema ``name`` (e.g. ``"instrument"``)."""
-    text = resources.files("silicon_sample").joinpath("schemas", f"{name}.schema.json").read_text()
+    text = resources.files("silicon_sample.specs").joinpath("schemas", f"{name}.schema.json").read_text()
     return json.loads(text)
 
 
@@ -69,7 +68,8 @@ def validate(data: Any, schema_name: str, path: Path | str) -> None:
     raise SpecError(
         f"{where}: {message}",
         where=str(path),
-        fix=f"see the {schema_name} format in the README (schema: silicon_sample/schemas/{schema_name}.schema.json)",
+        fix=f"see the {schema_name} format in the README "
+            f"(schema: silicon_sample/specs/schemas/{schema_name}.schema.json)",
     )
 
 
@@ -81,15 +81,3 @@ def load_spec(path: Path, schema_name: str) -> dict[str, Any]:
     validate(data, schema_name, path)
     return data
 
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -25,14 +25,15 @@ import json
 import os
 import shutil
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from .answers import STATUSES, Answer
-from .errors import RunStoreError
+from ..answers import PENDING, STATUSES, Answer
+from ..errors import RunStoreError
+from ..files import write_atomic
 
 DB_NAME = "responses.sqlite"
 MANIFEST = "manifest.json"
@@ -50,25 +51,18 @@ CREATE TABLE cells (cell_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, persona_id T
                     item_id TEXT NOT NULL, replicate INTEGER NOT NULL, position INTEGER NOT NULL,
                     seed INTEGER NOT NULL);
 CREATE TABLE responses (cell_id TEXT PRIMARY KEY REFERENCES cells, status TEXT NOT NULL
-                        CHECK (status IN ('answered', 'refused', 'invalid', 'failed')),
+                        CHECK (status IN ({statuses})),
                         value INTEGER, probabilities TEXT, option_mass REAL, raw_output TEXT, reason TEXT,
                         latency_s REAL, prompt_tokens INTEGER, completion_tokens INTEGER,
                         model_version TEXT, session INTEGER NOT NULL, recorded_at TEXT NOT NULL);
 CREATE TABLE sessions (session INTEGER PRIMARY KEY, command TEXT NOT NULL, started_at TEXT NOT NULL,
                        finished_at TEXT, outcome TEXT);
 CREATE INDEX cells_by_seq ON cells(seq);
-"""
+""".format(statuses=", ".join(f"'{s}'" for s in STATUSES))
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never half."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RunStore:
@@ -238,13 +232,13 @@ class RunStore:
     def status_counts(self) -> pd.DataFrame:
         """Cells per model by status, with ``pending`` for cells not yet answered."""
         frame = pd.read_sql_query(
-            "SELECT c.model_id, COALESCE(r.status, 'pending') AS status, COUNT(*) AS n "
+            f"SELECT c.model_id, COALESCE(r.status, '{PENDING}') AS status, COUNT(*) AS n "
             "FROM cells c LEFT JOIN responses r USING (cell_id) GROUP BY 1, 2", self.db)
         table = frame.pivot(index="model_id", columns="status", values="n").fillna(0).astype(int)
-        for status in (*STATUSES, "pending"):
+        for status in (*STATUSES, PENDING):
             if status not in table.columns:
                 table[status] = 0
-        table = table[[*STATUSES, "pending"]]
+        table = table[[*STATUSES, PENDING]]
         table["total"] = table.sum(axis=1)
         return table
 

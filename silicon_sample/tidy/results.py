@@ -16,9 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import instruments as instruments_module
-from .run_store import RunStore
+from ..answers import PENDING
+from ..specs import instruments as instruments_module
+from ..store.run_store import RunStore
 from .scoring import scale_scores
+
+PAIR_COLUMNS: tuple[str, ...] = ("model", "persona_style", "cue_type")
+"""The columns that name one model–persona pair (a silicon source): tables of every stage group by them."""
 
 
 def run_instruments(store: RunStore) -> dict:
@@ -44,7 +48,7 @@ def long_results(run: RunStore | str | Path) -> pd.DataFrame:
     frame["backend"] = frame["model_id"].map(lambda m: models.get(m, {}).get("backend"))
     frame["instrument"] = frame["instrument_id"]
     frame["answer"] = frame["value"].astype("Int64")
-    frame["status"] = frame["status"].fillna("pending")
+    frame["status"] = frame["status"].fillna(PENDING)
     parsed = frame["probabilities"].map(lambda p: json.loads(p) if isinstance(p, str) else {})
     for value in option_values:
         frame[f"p_{value}"] = parsed.map(lambda d, v=value: d.get(str(v), np.nan)).astype(float)
@@ -55,6 +59,12 @@ def long_results(run: RunStore | str | Path) -> pd.DataFrame:
                + [f"p_{v}" for v in option_values]
                + ["option_mass", "raw_output", "latency_s", "prompt_tokens", "completion_tokens", "seed", "cell_id"])
     return frame[columns].reset_index(drop=True)
+
+
+def persona_attribute_columns(long: pd.DataFrame) -> list[str]:
+    """The persona attribute columns of long results (those between ``persona_id`` and ``weight``)."""
+    columns = list(long.columns)
+    return columns[columns.index("persona_id") + 1: columns.index("weight")]
 
 
 def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from silicon_sample import instruments
 from silicon_sample.answers import AnswerRequest, ChatMessage
 from silicon_sample.backends.embedded import EmbeddedBackend, model_path
 from silicon_sample.errors import BackendError
-from silicon_sample.prompts import load_layout
-from silicon_sample.spec_files import file_sha256
+from silicon_sample.files import file_sha256
+from silicon_sample.specs import instruments
+from silicon_sample.specs.prompt_layouts import load_layout
 
 BFI = instruments.load("bfi25")
 LAYOUT = load_layout()
@@ -67,8 +67,8 @@ def test_distribution_draws_follow_the_probabilities(embedded):
     # Same prompt, 200 seeds: the empirical answer frequencies match the stored probabilities.
     item = BFI.item("N1")
     base = requests("distribution", items=[item], personas=PERSONAS[:1])[0]
-    draws = [a for a in embedded.answer([base.model_copy(update={"seed": s, "request_id": str(s)})
-                                         for s in range(200)])]
+    draws = list(embedded.answer([base.model_copy(update={"seed": s, "request_id": str(s)})
+                                  for s in range(200)]))
     p = np.array([draws[0].probabilities[v] for v in range(1, 7)])
     assert all(d.probabilities == draws[0].probabilities for d in draws)
     freq = np.bincount([d.value for d in draws], minlength=7)[1:] / 200

@@ -5,9 +5,9 @@ import pytest
 
 import silicon_sample as ss
 from silicon_sample.backends.embedded import model_path
-from silicon_sample.spec_files import file_sha256
+from silicon_sample.files import file_sha256
 
-from conftest import MINI5, write_study
+from support.studies import MINI5, write_study
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -39,7 +39,7 @@ def test_distribution_mode_reads_logprobs(tmp_path, ollama_server):
 
 
 def test_an_unknown_model_stops_with_a_clear_message(tmp_path, ollama_server):
-    from conftest import cli
+    from support.studies import cli
 
     model = ollama_model(ollama_server, "sample")
     model["model"] = "no-such-model"
@@ -67,7 +67,7 @@ def test_several_models_in_one_study(tmp_path, ollama_server, llama_server):
 
 
 def test_faults_in_front_of_the_ollama_server(tmp_path, ollama_server):
-    from fault_proxy import FaultProxy
+    from support.fault_proxy import FaultProxy
 
     # /api/tags (the version) passes; then per cell, in order, one at a time, no re-asks:
     script = ["ok", "500", "429:1", "ok", "drop", "malformed", "500", "refuse", "refuse", "refuse"]

@@ -1,12 +1,10 @@
 """The OpenAI-compatible backend against a real llama.cpp server on 127.0.0.1."""
 
-import pandas as pd
 import pytest
 
 import silicon_sample as ss
-from silicon_sample.refusals import is_refusal
 
-from conftest import MINI5, cli, write_study
+from support.studies import MINI5, cli, openai_study, write_study
 
 
 @pytest.fixture
@@ -15,12 +13,6 @@ def server(llama_server):
 
 
 pytestmark = pytest.mark.usefixtures("private_cache")
-
-
-def openai_study(folder, server, mode, n=2, **model_options):
-    return write_study(folder, n=n, instruments=(MINI5,), models=[{
-        "id": "smollm2-server", "backend": "openai", "model": server.alias, "answer_mode": mode,
-        "temperature": 0.7, "options": {"base_url": server.base_url, **model_options}}])
 
 
 def test_sample_mode_through_instructor_gives_valid_answers(tmp_path, server):
@@ -51,34 +43,8 @@ def test_distribution_mode_reads_option_probabilities_from_top_logprobs(tmp_path
     assert invalid["reason"].str.contains("no option label among the top 20").all()
 
 
-def test_a_second_run_is_served_from_the_cache_and_fresh_bypasses_it(tmp_path, server):
-    study = openai_study(tmp_path, server, "sample")
-    before = server.completions_served()
-    first = cli("run", study, "--out", tmp_path / "first")
-    assert first.returncode == 0, first.stderr
-    sent = server.completions_served() - before
-    assert sent >= 10
-    second = cli("run", study, "--out", tmp_path / "second")
-    assert second.returncode == 0, second.stderr
-    assert server.completions_served() - before == sent            # zero calls reached the server
-    a = pd.read_csv(tmp_path / "first" / "results.csv")
-    b = pd.read_csv(tmp_path / "second" / "results.csv")
-    assert a["answer"].equals(b["answer"]) and a["raw_output"].equals(b["raw_output"])
-    assert b["reason"].str.startswith("served from the response cache").all()
-    third = cli("run", study, "--out", tmp_path / "third", "--fresh")
-    assert third.returncode == 0
-    assert server.completions_served() - before >= sent + 10          # --fresh: at least one call per cell
-
-
-def test_refusal_phrases_are_recognised():
-    assert is_refusal("I'm sorry, but I can't provide a rating for that.")
-    assert is_refusal("As an AI language model, I don't have personal experiences.")
-    assert not is_refusal("4")
-    assert not is_refusal('{"answer": 2}')
-
-
 def test_faults_are_retried_within_bounds_and_every_cell_ends_with_its_reason(tmp_path, server):
-    from fault_proxy import FaultProxy
+    from support.fault_proxy import FaultProxy
 
     # One HTTP call per ask (no re-asks), cells in a fixed order, one at a time: each cell meets its faults.
     script = ["500", "429:1", "ok",              # first cell: recovers on the 3rd attempt, after Retry-After
@@ -107,22 +73,6 @@ def test_faults_are_retried_within_bounds_and_every_cell_ends_with_its_reason(tm
     assert len(calls) == 7 + 2                                         # the last two cells: one call each
     assert "Inquire about others" in calls[0]["body"] and "Do things in a half-way" in calls[3]["body"]
     assert calls[2]["time"] - calls[1]["time"] >= 1.0                  # Retry-After: 1 honoured
-
-
-def test_dry_run_counts_calls_tokens_and_cost_without_calling(tmp_path, server):
-    study = openai_study(tmp_path, server, "sample", n=2)
-    prices = tmp_path / "prices.yaml"
-    prices.write_text("smollm2: {input_per_million: 1.0, output_per_million: 2.0}\n")
-    before = server.completions_served()
-    result = cli("run", study, "--dry-run", "--prices", prices)
-    assert result.returncode == 0, result.stderr
-    assert server.completions_served() == before and not (tmp_path / "run").exists()
-    plan = ss.api.dry_run(study, prices=prices).loc["smollm2-server"]
-    assert (plan["cells"], plan["cached"], plan["calls_min"], plan["calls_max"]) == (10, 0, 10, 30)
-    assert plan["completion_tokens_est"] == 10 * 32
-    assert plan["cost_usd_est"] == pytest.approx((plan["prompt_tokens_est"] * 1.0 + 320 * 2.0) / 1e6)
-    ss.run(study, tmp_path / "run")
-    assert ss.api.dry_run(study, prices=prices).loc["smollm2-server", "cached"] >= 8   # now served from cache
 
 
 def test_the_api_key_never_reaches_manifest_results_cache_or_messages(tmp_path, server, monkeypatch):

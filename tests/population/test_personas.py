@@ -2,9 +2,9 @@
 
 import pytest
 
-from silicon_sample import populations
 from silicon_sample.errors import SpecError
-from silicon_sample.personas import load_names, load_template, render_variant, shipped_styles
+from silicon_sample.population import populations
+from silicon_sample.population.personas import load_names, load_template, render_variant, shipped_styles
 
 GSS = populations.load("us_adults_gss2018")
 PERSONA = {"persona_id": "P007", "age_band": "45 to 54", "sex": "female", "race": "black",

@@ -2,33 +2,8 @@ import numpy as np
 import pytest
 import yaml
 
-from silicon_sample import populations
 from silicon_sample.errors import SpecError
-from silicon_sample.quota_allocation import largest_remainder
-
-
-def test_largest_remainder_is_exact_and_within_one_of_the_quota():
-    rng = np.random.default_rng(1)
-    for _ in range(200):
-        shares = rng.random(rng.integers(1, 40))
-        n = int(rng.integers(0, 500))
-        counts = largest_remainder(shares, n, np.random.default_rng(3))
-        exact = n * shares / shares.sum()
-        assert counts.sum() == n
-        assert np.all(np.abs(counts - exact) < 1)
-        assert np.all(counts >= np.floor(exact))
-
-
-def test_largest_remainder_textbook_example():
-    # Hamilton's method: 10 seats, shares .58/.26/.16 -> quotas 5.8/2.6/1.6 -> 6/2/2
-    assert largest_remainder([0.58, 0.26, 0.16], 10, np.random.default_rng(0)).tolist() == [6, 2, 2]
-
-
-def test_ties_are_broken_by_the_seed_reproducibly():
-    a = largest_remainder([1, 1, 1, 1], 2, np.random.default_rng(5))
-    b = largest_remainder([1, 1, 1, 1], 2, np.random.default_rng(5))
-    assert a.tolist() == b.tolist() and a.sum() == 2
-
+from silicon_sample.population import populations
 
 AGESEX = "us_adults_agesex2020"
 
@@ -99,8 +74,8 @@ def test_degree_by_age_association_survives_microdata_sampling():
     old = sample["age_band"] == "75 or older"
     college = sample["education"].isin(["bachelor's degree", "graduate degree"])
     prof = pop.profiles
-    truth = (prof.loc[prof.age_band == "25 to 34", "education"].isin(["bachelor's degree", "graduate degree"]).mean()
-             - prof.loc[prof.age_band == "75 or older", "education"].isin(["bachelor's degree", "graduate degree"]).mean())
+    degree = prof["education"].isin(["bachelor's degree", "graduate degree"])
+    truth = degree[prof.age_band == "25 to 34"].mean() - degree[prof.age_band == "75 or older"].mean()
     observed = college[young].mean() - college[old].mean()
     se = np.sqrt(0.25 / young.sum() + 0.25 / old.sum())
     assert abs(observed - truth) < 4 * se
@@ -149,10 +124,10 @@ def test_raking_a_microdata_seed_hits_the_marginals_and_keeps_its_odds_ratios(tm
     spec = {"id": "gss_raked", "name": "GSS raked to census age x sex", "source": "test",
             "seed": "us_adults_gss2018",
             "attributes": {"age_band": {"label": "Age", "unit": "proportion",
-                                        "categories": {c: 1 / 7 for c in gss.attribute("age_band").categories}},
+                                        "categories": dict.fromkeys(gss.attribute("age_band").categories, 1 / 7)},
                            "sex": {"label": "Sex", "unit": "proportion", "categories": {"female": 0.5, "male": 0.5}},
                            "education": {"label": "Education", "unit": "proportion",
-                                         "categories": {c: 0.2 for c in gss.attribute("education").categories}}}}
+                                         "categories": dict.fromkeys(gss.attribute("education").categories, 0.2)}}}
     spec["attributes"]["age_band"]["categories"] = {k: round(v, 6) for k, v in
                                                     spec["attributes"]["age_band"]["categories"].items()}
     pop = populations.load(_write(tmp_path, spec))
@@ -169,14 +144,14 @@ def test_raking_a_microdata_seed_hits_the_marginals_and_keeps_its_odds_ratios(tm
 
 
 def test_cli_lists_populations_and_validates_them(tmp_path):
-    from conftest import cli
+    from support.studies import ROOT, cli
 
     listing = cli("populations")
     assert listing.returncode == 0
     for name in ("psych_bfi", "us_adults_gss2018", "us_adults_cces2016", "us_adults_agesex2020"):
         assert name in listing.stdout
     assert "party_id" in listing.stdout and "Census Bureau" in listing.stdout
-    ok = cli("validate", "populations/us_adults_agesex2020.yaml", cwd=__import__("conftest").ROOT)
+    ok = cli("validate", "populations/us_adults_agesex2020.yaml", cwd=ROOT)
     assert ok.returncode == 0 and "population us_adults_agesex2020" in ok.stdout
     spec = _marginals()
     spec["attributes"]["sex"]["categories"] = {"female": 580, "male": 520}
@@ -184,29 +159,8 @@ def test_cli_lists_populations_and_validates_them(tmp_path):
     assert bad.returncode == 2 and "different totals" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_poststratification_and_raking_weights_hit_the_target():
-    from silicon_sample.weighting import poststratification_weights, raking_weights, weight_summary
-
-    target = populations.load(AGESEX)
-    sample = populations.load("us_adults_gss2018").sample(2000, seed=8, method="microdata")
-    post = poststratification_weights(sample, target.joint, ["age_band", "sex"])
-    cells = (post.groupby([sample["age_band"], sample["sex"]]).sum() / post.sum())
-    for row in target.joint.itertuples():
-        assert cells[(row.age_band, row.sex)] == pytest.approx(row.share, abs=1e-9)
-    raked = raking_weights(sample, target.marginals(), ["age_band", "sex"])
-    for variable in ("age_band", "sex"):
-        shares = raked.groupby(sample[variable]).sum() / raked.sum()
-        for category, share in target.marginals()[variable].items():
-            assert shares[category] == pytest.approx(share, abs=1e-6)
-    summary = weight_summary(post)
-    w = post.to_numpy()
-    assert summary["kish_ess"] == pytest.approx(w.sum() ** 2 / (w ** 2).sum())
-    assert summary["design_effect"] == pytest.approx(1 + (w.std() / w.mean()) ** 2)   # Kish: deff = 1 + CV²
-    assert 1 < summary["design_effect"] < 2
-
-
 def test_a_study_on_inconsistent_marginals_stops_before_writing_anything(tmp_path):
-    from conftest import cli, write_study
+    from support.studies import cli, write_study
 
     spec = _marginals()
     spec["attributes"]["sex"]["categories"] = {"female": 580, "male": 520}

@@ -4,26 +4,39 @@ import sqlite3
 
 import pytest
 
-from silicon_sample import runner
 from silicon_sample.answers import Answer
 from silicon_sample.errors import RunStoreError, SpecError
-from silicon_sample.run_store import RunStore
+from silicon_sample.runner.execute import resume_run, start_run
+from silicon_sample.store.run_store import RunStore
 
-from conftest import write_study
-from scripted_backend import ScriptedBackend
+from support.scripted_backend import ScriptedBackend
+from support.studies import MINI5, write_study
+
+
+class Scripted:
+    """Runs studies on scripted backends through the runner's documented ``backend_factory`` boundary."""
+
+    def __init__(self):
+        self.state: dict = {}              # ScriptedBackend arguments for the next backend made
+        self.made: list[ScriptedBackend] = []
+
+    def factory(self, model):
+        self.made.append(ScriptedBackend(**self.state))
+        return self.made[-1]
+
+    def start_run(self, study, out):
+        return start_run(study, out, backend_factory=self.factory)
+
+    def resume_run(self, run_dir):
+        return resume_run(run_dir, backend_factory=self.factory)
+
+    def __iter__(self):
+        return iter((self.state, self.made))
 
 
 @pytest.fixture
-def scripted(monkeypatch):
-    made = []
-
-    def create(backend, model=None, options=None):
-        made.append(ScriptedBackend(**state))
-        return made[-1]
-
-    state: dict = {}
-    monkeypatch.setattr(runner.backends, "create", create)
-    return state, made
+def scripted():
+    return Scripted()
 
 
 def test_every_status_is_recorded_with_its_reason(tmp_path, scripted):
@@ -42,7 +55,7 @@ def test_every_status_is_recorded_with_its_reason(tmp_path, scripted):
         return Answer(request_id=request.request_id, status="answered", value=3)
 
     state["script"] = script
-    store = runner.start_run(write_study(tmp_path, n=4), tmp_path / "run")
+    store = scripted.start_run(write_study(tmp_path, n=4), tmp_path / "run")
     counts = store.status_counts().loc["smollm2"]
     assert (counts["failed"], counts["invalid"], counts["refused"], counts["answered"], counts["pending"]) == (
         4, 4, 4, 88, 0)
@@ -63,12 +76,12 @@ def test_interrupted_run_resumes_without_repeating_cells(tmp_path, scripted):
     state["crash_after"] = 37
     study = write_study(tmp_path, n=4)
     with pytest.raises(KeyboardInterrupt):
-        runner.start_run(study, tmp_path / "run")
+        scripted.start_run(study, tmp_path / "run")
     store = RunStore.open(tmp_path / "run")
     assert len(store.pending()) == 100 - 37
     assert store.sessions()["outcome"].tolist() == ["interrupted"]
     state.clear()
-    runner.resume_run(tmp_path / "run")
+    scripted.resume_run(tmp_path / "run")
     resumed = made[-1]
     assert len(resumed.calls) == 63
     assert set(resumed.calls).isdisjoint(made[0].calls)
@@ -77,7 +90,7 @@ def test_interrupted_run_resumes_without_repeating_cells(tmp_path, scripted):
 
 
 def test_a_cell_cannot_be_stored_twice(tmp_path, scripted):
-    store = runner.start_run(write_study(tmp_path, n=1), tmp_path / "run")
+    store = scripted.start_run(write_study(tmp_path, n=1), tmp_path / "run")
     cell = store.cells().iloc[0]["cell_id"]
     with pytest.raises(sqlite3.IntegrityError):
         store.record(Answer(request_id=cell, status="answered", value=1), session=1)
@@ -85,18 +98,18 @@ def test_a_cell_cannot_be_stored_twice(tmp_path, scripted):
 
 def test_existing_output_and_bad_study_leave_nothing_behind(tmp_path, scripted):
     study = write_study(tmp_path, n=1)
-    runner.start_run(study, tmp_path / "run")
+    scripted.start_run(study, tmp_path / "run")
     with pytest.raises(RunStoreError, match="already exists"):
-        runner.start_run(study, tmp_path / "run")
+        scripted.start_run(study, tmp_path / "run")
     bad = write_study(tmp_path / "bad", n=1, instruments=("no_such_instrument",))
     with pytest.raises(SpecError):
-        runner.start_run(bad, tmp_path / "bad_run")
+        scripted.start_run(bad, tmp_path / "bad_run")
     assert not (tmp_path / "bad_run").exists()
     assert not list(tmp_path.glob(".*partial*"))
 
 
 def test_only_one_process_works_on_a_run(tmp_path, scripted):
-    store = runner.start_run(write_study(tmp_path, n=1), tmp_path / "run")
+    store = scripted.start_run(write_study(tmp_path, n=1), tmp_path / "run")
     with store.lock():
         with pytest.raises(RunStoreError, match="another silicon-sample process"):
             with RunStore.open(tmp_path / "run").lock():
@@ -107,14 +120,14 @@ def test_weights_against_a_target_travel_with_personas_into_results(tmp_path, sc
     import numpy as np
 
     import silicon_sample as ss
-    from silicon_sample import populations
+    from silicon_sample.population import populations
 
-    mini5 = str(__import__("conftest").ROOT / "tests" / "fixtures" / "mini5.yaml")
+    mini5 = MINI5
     study = write_study(tmp_path, n=80, instruments=(mini5,),
                         population={"name": "us_adults_gss2018", "n": 80, "method": "microdata",
                                     "weighting": {"target": "us_adults_agesex2020", "method": "rake",
                                                   "variables": ["age_band", "sex"]}})
-    store = runner.start_run(study, tmp_path / "run")
+    store = scripted.start_run(study, tmp_path / "run")
     personas = store.personas()
     target = populations.load("us_adults_agesex2020").marginals()
     for variable in ("age_band", "sex"):

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from silicon_sample import instruments
 from silicon_sample.backends.embedded import model_path
-from silicon_sample.spec_files import file_sha256, text_sha256
+from silicon_sample.files import file_sha256, text_sha256
+from silicon_sample.specs import instruments
 
-from conftest import ROOT, cli, write_study
+from support.studies import FIXTURES, ROOT, cli, write_study
 
 VOLATILE = ["latency_s"]  # wall-clock time differs between runs; everything else must not
 
@@ -185,7 +185,7 @@ def test_debug_shows_the_traceback(tmp_path):
     assert result.returncode != 0 and "Traceback" in result.stderr
 
 
-MINI5 = str(ROOT / "tests" / "fixtures" / "mini5.yaml")
+MINI5 = str(FIXTURES / "mini5.yaml")
 
 
 def test_persona_styles_and_cue_types_are_crossed_within_personas(tmp_path):

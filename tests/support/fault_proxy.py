@@ -6,6 +6,10 @@ once the script is used up): ``ok`` (forward), ``500``, ``429:<seconds>``
 client's timeout), ``malformed`` (200 with a body that is not JSON), ``refuse``
 (a well-formed chat completion whose text is a refusal), ``drop`` (close the
 connection without answering). Every request is logged with its time and fault.
+
+``report_model`` (settable at any time) rewrites the ``model`` field of the chat completions passed
+through: the same model name asked, another version reported, as an OpenAI-compatible server does when
+an alias moves to a new snapshot.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class FaultProxy:
     def __init__(self, upstream: str, script: list[str]):
         self.upstream = upstream.rstrip("/")
         self.script = list(script)
+        self.report_model: str | None = None
         self.log: list[dict] = []
         self.lock = threading.Lock()
         proxy = self
@@ -79,7 +84,12 @@ class FaultProxy:
                                                  headers={"Content-Type": "application/json"})
                 try:
                     with urllib.request.urlopen(request, timeout=120) as response:
-                        self._reply(response.status, response.read())
+                        payload = response.read()
+                        if proxy.report_model and self.path.endswith("/chat/completions"):
+                            completion = json.loads(payload)
+                            completion["model"] = proxy.report_model
+                            payload = json.dumps(completion).encode()
+                        self._reply(response.status, payload)
                 except urllib.error.HTTPError as error:
                     self._reply(error.code, error.read())
                 except (BrokenPipeError, ConnectionResetError):

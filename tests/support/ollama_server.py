@@ -5,7 +5,10 @@ run this one: ``/api/chat`` (non-streaming and single-chunk streaming;
 ``format`` as "json" or a JSON Schema, applied as a grammar; ``options``
 temperature, seed, num_ctx, num_predict; ``logprobs`` and ``top_logprobs``),
 ``/api/tags`` and ``/api/show``, following docs/api.md of the Ollama project.
-Run: python tests/ollama_server.py PORT MODEL_ALIAS GGUF_PATH
+Run: python tests/support/ollama_server.py PORT MODEL_ALIAS GGUF_PATH [REVISION]
+
+REVISION (default none) is mixed into the reported digest: the same model name and weights under
+another version, as an Ollama server reports after an updated tag is pulled.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import hashlib
 import json
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -22,16 +25,16 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 
-def make_app(alias: str, gguf: Path) -> FastAPI:
+def make_app(alias: str, gguf: Path, revision: str = "") -> FastAPI:
     import llama_cpp
 
     llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=2048, n_threads=2, logits_all=True, verbose=False)
-    digest = hashlib.sha256(gguf.read_bytes()).hexdigest()
+    digest = hashlib.sha256(gguf.read_bytes() + revision.encode()).hexdigest()
     lock = threading.Lock()
     app = FastAPI()
     details = {"format": "gguf", "family": "llama", "families": ["llama"], "parameter_size": "135M",
                "quantization_level": "Q4_1"}
-    now = lambda: datetime.now(timezone.utc).isoformat()
+    now = lambda: datetime.now(UTC).isoformat()
 
     def check_model(name: str) -> None:
         if name.split(":")[0] != alias:
@@ -87,4 +90,5 @@ def make_app(alias: str, gguf: Path) -> FastAPI:
 
 if __name__ == "__main__":
     port, alias, gguf = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-    uvicorn.run(make_app(alias, gguf), host="127.0.0.1", port=port, log_level="info")
+    revision = sys.argv[4] if len(sys.argv) > 4 else ""
+    uvicorn.run(make_app(alias, gguf, revision), host="127.0.0.1", port=port, log_level="info")

@@ -32,8 +32,8 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
 class ServerProcess:
     """A server subprocess on a free port of 127.0.0.1, its output in ``log``; stopped by :meth:`stop`."""
 
-    def __init__(self, log: Path, command: list[str], ready_path: str, alias: str):
-        self.port = free_port()
+    def __init__(self, log: Path, command: list[str], ready_path: str, alias: str, port: int | None = None):
+        self.port = port or free_port()
         self.alias = alias
         self.log = log
         self._log_handle = open(log, "w")
@@ -77,11 +77,16 @@ class LlamaCppServer(ServerProcess):
 
 
 class OllamaProtocolServer(ServerProcess):
-    """tests/ollama_server.py: Ollama's /api endpoints over the embedded GGUF."""
+    """tests/support/ollama_server.py: Ollama's /api endpoints over the embedded GGUF.
 
-    def __init__(self, log: Path, alias: str = "smollm2"):
+    A ``revision`` changes the digest the server reports for the same weights: the same model name,
+    another version (as after ``ollama pull`` of an updated tag). ``port`` reuses a port (the same host).
+    """
+
+    def __init__(self, log: Path, alias: str = "smollm2", revision: str = "", port: int | None = None):
         script = str(Path(__file__).with_name("ollama_server.py"))
-        super().__init__(log, [sys.executable, script, "{port}", alias, _gguf()], "/api/tags", alias)
+        super().__init__(log, [sys.executable, script, "{port}", alias, _gguf(), revision], "/api/tags", alias,
+                         port=port)
 
     @property
     def host(self) -> str:

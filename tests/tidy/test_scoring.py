@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from silicon_sample.scoring import scale_scores
+from silicon_sample.tidy.scoring import scale_scores
 
 RANGES = {"A1": (1, 6), "A2": (1, 6), "A3": (1, 6)}
 

@@ -1,0 +1,121 @@
+"""Every comparison table of silicon against human answers, from plain DataFrames: :func:`compare_answers`.
+
+Per model × persona style × cue type (the columns :data:`~silicon_sample.tidy.results.PAIR_COLUMNS`
+name one model–persona pair), these tables, each indexed by the pair and the table's own keys
+(:data:`TABLE_INDEX`); persona weights and survey weights are used where the statistic allows, and the
+docstring of each module says how:
+
+- ``items`` — per item: distributions, representativeness, JS distance, d (:mod:`.item_fidelity`);
+- ``scales`` — per scale: means, SDs, d, alpha and omega side by side (:mod:`.scale_fidelity`);
+- ``structure`` — correlation SRMR and Tucker's congruence per scale (:mod:`.structure`);
+- ``invariance`` — measurement invariance with group = source, and the highest level reached
+  (:mod:`.source_invariance`);
+- ``subgroups`` — the same metrics within each category of gender, age band, education, party id
+  (whichever the baseline has) (:mod:`.subgroups`);
+- ``patterns`` — whether each human subgroup difference is reproduced in sign and size (:mod:`.subgroups`);
+- ``nonresponse`` — refusal / invalid / failed rates by persona attribute with a χ² test
+  (:mod:`.nonresponse`; built from long results by :func:`silicon_sample.comparison.runs.compare_run`).
+
+Subgroup metrics cover scales and items; patterns are on the scales when the
+instrument scores scales, on its items otherwise.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..specs.instruments import Instrument
+from ..tidy.results import PAIR_COLUMNS
+from ..tidy.scoring import scale_scores
+from .item_fidelity import compare_items
+from .scale_fidelity import compare_scales
+from .source_invariance import invariance_between_sources
+from .structure import compare_structure
+from .subgroups import pattern_correspondence, subgroup_metrics
+
+TABLE_INDEX = {"items": ["item"], "scales": ["scale"], "structure": ["scale"], "invariance": ["level"],
+               "subgroups": ["attribute", "category", "outcome"], "patterns": ["attribute", "contrast", "outcome"],
+               "nonresponse": ["attribute", "category"]}
+
+
+def tag_pair(table: pd.DataFrame, pair: tuple) -> pd.DataFrame:
+    """Add the model–persona pair's columns to a table's index."""
+    return table.assign(**dict(zip(PAIR_COLUMNS, pair))).set_index(list(PAIR_COLUMNS), append=True)
+
+
+def pair_first(name: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts of one table, concatenated, indexed by the pair's columns then the table's own keys."""
+    return pd.concat(parts).reorder_levels(list(PAIR_COLUMNS) + TABLE_INDEX[name])
+
+
+def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Instrument,
+                    categories: dict[str, list] | None = None, *, invariance: bool = True,
+                    tolerance: float = 0.2) -> dict[str, pd.DataFrame]:
+    """The comparison tables (all but ``nonresponse``) from plain DataFrames, for notebooks.
+
+    Parameters
+    ----------
+    human : DataFrame
+        One row per respondent: item columns, a ``weight`` column and attribute columns.
+    silicon : DataFrame
+        One row per persona × style × cue type × model × replicate (:func:`silicon_sample.tidy.results.wide_results`):
+        ``model``, ``persona_style``, ``cue_type``, ``weight``, item and attribute columns (scale scores
+        are computed when missing).
+    instrument : Instrument
+        Gives the items, their options and the scoring keys.
+    categories : dict, optional
+        ``{attribute: [categories in order]}``: the subgroups compared (none when omitted).
+    invariance : bool
+        Fit the measurement-invariance models (the slowest part: seconds to a minute per pair).
+    tolerance : float
+        Largest |d_silicon − d_human| counted as a subgroup difference reproduced in size.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``items``, ``scales``, ``structure``, ``invariance``, ``subgroups``, ``patterns`` (those that apply),
+        each indexed by ``model``, ``persona_style``, ``cue_type`` and :data:`TABLE_INDEX`.
+
+    Examples
+    --------
+    >>> import silicon_sample as ss
+    >>> base = ss.load_baseline("psych_bfi")                                         # doctest: +SKIP
+    >>> tables = compare_answers(base.data, ss.results("runs/replica", wide=True),
+    ...                          base.instrument, invariance=False)                   # doctest: +SKIP
+    >>> tables["scales"][["mean_human", "mean_silicon", "d"]]                         # doctest: +SKIP
+    """
+    options = {item.id: instrument.scale_of(item).values for item in instrument.items}
+    ranges = {item.id: (instrument.scale_of(item).minimum, instrument.scale_of(item).maximum)
+              for item in instrument.items}
+    keys = {s: k for s, k in instrument.keys().items() if len(k) >= 2}
+    scale_range = (instrument.response_scale.minimum, instrument.response_scale.maximum)
+    if keys:
+        human = pd.concat([human, scale_scores(human, keys, ranges, instrument.scoring.method)[list(keys)]], axis=1)
+        if not set(keys) <= set(silicon.columns):
+            silicon = pd.concat([silicon.drop(columns=[k for k in keys if k in silicon.columns]),
+                                 scale_scores(silicon, keys, ranges, instrument.scoring.method)[list(keys)]], axis=1)
+    outcomes = list(keys) if keys else [item.id for item in instrument.items]
+    categories = categories or {}
+    attributes = list(categories)
+    wh = human["weight"].to_numpy(dtype=float)
+    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_INDEX if name != "nonresponse"}
+    for pair, rows in silicon.groupby(list(PAIR_COLUMNS)):
+        w = rows["weight"].to_numpy(dtype=float)
+        tables["items"].append(tag_pair(compare_items(human, rows, options, wh, w), pair))
+        if keys:
+            scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method, wh, w)
+            tables["scales"].append(tag_pair(scale_table, pair))
+            srmr, congruence = compare_structure(human, rows, keys, scale_range)
+            congruence = congruence[["congruence", "reading", "note"]].assign(correlation_srmr=srmr)
+            tables["structure"].append(tag_pair(congruence, pair))
+            if invariance:
+                table, highest, note = invariance_between_sources(human, rows, keys)
+                tables["invariance"].append(tag_pair(table.assign(highest_level=highest, note=note), pair))
+        if attributes:
+            measured = list(keys) + [item.id for item in instrument.items]   # scales and items
+            tables["subgroups"].append(tag_pair(subgroup_metrics(human, rows, attributes, measured, options, wh, w,
+                                                                 categories), pair))
+            tables["patterns"].append(tag_pair(pattern_correspondence(human, rows, attributes, outcomes, wh, w,
+                                                                      tolerance=tolerance, categories=categories),
+                                               pair))
+    return {name: pair_first(name, parts) for name, parts in tables.items() if parts}

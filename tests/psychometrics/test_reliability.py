@@ -1,0 +1,37 @@
+"""Reliability (alpha, omega, mean inter-item r, item statistics) against psych's numbers."""
+
+import numpy as np
+import pytest
+
+from silicon_sample.psychometrics import reliability
+from silicon_sample.specs import instruments
+
+from support.lavaan_reference import reference
+
+
+def test_bfi_reliability_agrees_with_psych(bfi):
+    keys = instruments.load("bfi25").keys()
+    scales, items = reliability(bfi, keys, scale_range=(1, 6))
+    expected_alpha = {"agreeableness": .703, "conscientiousness": .727, "extraversion": .762,
+                      "neuroticism": .814, "openness": .600}
+    for scale, alpha in expected_alpha.items():
+        assert round(scales.loc[scale, "alpha"], 3) == alpha
+        assert scales.loc[scale, "alpha"] == pytest.approx(float(reference("bfi_alpha")[scale]), abs=1e-6)
+        assert scales.loc[scale, "average_r"] == pytest.approx(
+            float(reference("bfi_mean_inter_item_r")[scale]), abs=1e-6)
+        assert scales.loc[scale, "omega_total"] == pytest.approx(float(reference("bfi_omega_total")[scale]),
+                                                                 abs=1e-4)
+        assert scales.loc[scale, "n_omega"] == int(float(reference("bfi_n_complete")[scale]))
+        low, high = scales.loc[scale, ["alpha_ci_lower", "alpha_ci_upper"]]
+        assert low < scales.loc[scale, "alpha"] < high
+    for (scale, item), row in items.iterrows():
+        assert row["r_drop"] == pytest.approx(float(reference("bfi_r_drop")[f"{scale}:{item}"]), abs=1e-6)
+        assert row["alpha_if_deleted"] == pytest.approx(float(reference("bfi_alpha_drop")[f"{scale}:{item}"]),
+                                                        abs=1e-6)
+
+
+def test_reliability_with_too_few_respondents_says_why(bfi):
+    scales, items = reliability(bfi.head(2), {"neuroticism": ["N1", "N2", "N3", "N4", "N5"]}, scale_range=(1, 6))
+    assert np.isnan(scales.loc["neuroticism", "alpha"])
+    assert "at least 3 needed" in scales.loc["neuroticism", "note"]
+    assert items.empty

@@ -1,0 +1,39 @@
+"""Dry runs: calls, tokens, cost and cached cells before any call is made (against a real llama.cpp server)."""
+
+import pytest
+
+import silicon_sample as ss
+
+from support.studies import cli, openai_study
+
+pytestmark = pytest.mark.usefixtures("private_cache")
+
+
+def test_dry_run_counts_calls_tokens_and_cost_without_calling(tmp_path, llama_server):
+    study = openai_study(tmp_path, llama_server, "sample", n=2)
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("smollm2: {input_per_million: 1.0, output_per_million: 2.0}\n")
+    before = llama_server.completions_served()
+    result = cli("run", study, "--dry-run", "--prices", prices)
+    assert result.returncode == 0, result.stderr
+    assert llama_server.completions_served() == before and not (tmp_path / "run").exists()
+    plan = ss.api.dry_run(study, prices=prices).loc["smollm2-server"]
+    assert (plan["cells"], plan["cached"], plan["calls_min"], plan["calls_max"]) == (10, 0, 10, 30)
+    assert plan["completion_tokens_est"] == 10 * 32
+    assert plan["cost_usd_est"] == pytest.approx((plan["prompt_tokens_est"] * 1.0 + 320 * 2.0) / 1e6)
+    ss.run(study, tmp_path / "run")
+    assert ss.api.dry_run(study, prices=prices).loc["smollm2-server", "cached"] >= 8   # now served from cache
+
+
+
+def test_a_hosted_model_is_estimated_without_its_key_but_not_run_without_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    study = openai_study(tmp_path, type("Hosted", (), {"alias": "gpt-4o-mini", "base_url": "https://api.openai.com/v1"}),
+                         "sample", n=1)
+    plan = ss.api.dry_run(study).loc["smollm2-server"]
+    assert (plan["cells"], plan["calls_min"]) == (5, 5) and plan["cost_usd_est"] != plan["cost_usd_est"]   # NaN
+    refused = cli("run", study, "--out", tmp_path / "run")
+    assert refused.returncode == 2
+    assert "no API key: the environment variable OPENAI_API_KEY is not set" in refused.stderr
+    assert not (tmp_path / "run").exists()
