@@ -63,6 +63,7 @@ def test_distribution_mode_gives_valid_answers_and_probabilities(embedded):
     assert np.mean([a.option_mass for a in answers]) > 0.5
 
 
+@pytest.mark.slow
 def test_distribution_draws_follow_the_probabilities(embedded):
     # Same prompt, 200 seeds: the empirical answer frequencies match the stored probabilities.
     item = BFI.item("N1")
@@ -75,6 +76,7 @@ def test_distribution_draws_follow_the_probabilities(embedded):
     assert np.abs(freq - p).max() < 0.1
 
 
+@pytest.mark.slow
 def test_same_seed_same_results_in_a_new_process_state(embedded):
     first = {a.request_id: (a.value, a.probabilities) for a in embedded.answer(requests("distribution"))}
     other = EmbeddedBackend()

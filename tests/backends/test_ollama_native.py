@@ -48,6 +48,7 @@ def test_an_unknown_model_stops_with_a_clear_message(tmp_path, ollama_server):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_several_models_in_one_study(tmp_path, ollama_server, llama_server):
     models = [{"id": "embedded", "backend": "embedded", "answer_mode": "distribution"},
               {"id": "served", "backend": "openai", "model": llama_server.alias, "answer_mode": "sample",

@@ -46,6 +46,7 @@ def test_the_key_covers_every_option_that_shapes_an_answer_and_nothing_else():
     assert key_of(concurrency=32, max_attempts=9, timeout=5, base_delay=2, requests_per_minute=60) == base
 
 
+@pytest.mark.slow
 def test_a_second_run_is_served_from_the_cache_and_fresh_bypasses_it(tmp_path, llama_server):
     server = llama_server
     study = openai_study(tmp_path, server, "sample")
@@ -66,6 +67,7 @@ def test_a_second_run_is_served_from_the_cache_and_fresh_bypasses_it(tmp_path, l
     assert server.completions_served() - before >= sent + 10          # --fresh: at least one call per cell
 
 
+@pytest.mark.slow
 def test_changing_reason_instructor_mode_or_top_logprobs_misses_the_cache(tmp_path, llama_server):
     def calls(name, mode, with_reason=False, **options):
         study = openai_study(tmp_path / name, llama_server, mode, n=1, max_reasks=0, **options)

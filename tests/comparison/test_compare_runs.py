@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-ITEMS_25 = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
+pytestmark = pytest.mark.slow   # whole studies on the embedded model
 
 
 def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(tmp_path):

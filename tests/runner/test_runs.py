@@ -30,6 +30,7 @@ def pilot_run(tmp_path_factory):
     return out, result
 
 
+@pytest.mark.slow
 def test_run_writes_study_copy_manifest_and_every_response(pilot_run):
     out, result = pilot_run
     assert (out / "study.yaml").read_text() == (ROOT / "studies" / "pilot_bfi.yaml").read_text()
@@ -57,6 +58,7 @@ def test_run_writes_study_copy_manifest_and_every_response(pilot_run):
         assert db.execute("SELECT COUNT(DISTINCT cell_id) FROM responses").fetchone()[0] == 75
 
 
+@pytest.mark.slow
 def test_long_export_has_one_valid_row_per_cell(pilot_run, tmp_path):
     out, _ = pilot_run
     target = tmp_path / "long.csv"
@@ -78,6 +80,7 @@ def test_long_export_has_one_valid_row_per_cell(pilot_run, tmp_path):
     assert orders.nunique() == 3
 
 
+@pytest.mark.slow
 def test_wide_export_scores_scales_by_psych_keys(pilot_run, tmp_path):
     out, _ = pilot_run
     target = tmp_path / "wide.csv"
@@ -90,6 +93,7 @@ def test_wide_export_scores_scales_by_psych_keys(pilot_run, tmp_path):
         assert np.allclose(wide[scale], expected)
 
 
+@pytest.mark.slow
 def test_status_reports_a_complete_run(pilot_run):
     out, _ = pilot_run
     result = cli("status", out)
@@ -102,6 +106,7 @@ def _comparable(run_dir):
     return frame.sort_values("cell_id").reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_results(pilot_run, tmp_path):
     out, _ = pilot_run
     again = tmp_path / "again"
@@ -109,6 +114,7 @@ def test_same_seed_gives_identical_results(pilot_run, tmp_path):
     pd.testing.assert_frame_equal(_comparable(out), _comparable(again))
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_every_cell_answered_once_and_matches_an_uninterrupted_run(tmp_path):
     study = write_study(tmp_path, n=6, seed=99)
     killed = tmp_path / "killed"
@@ -145,6 +151,7 @@ def test_killed_run_resumes_to_every_cell_answered_once_and_matches_an_uninterru
     pd.testing.assert_frame_equal(_comparable(killed), _comparable(straight))
 
 
+@pytest.mark.slow
 def test_sample_mode_run_through_the_api(tmp_path):
     import silicon_sample as ss
 
@@ -172,6 +179,7 @@ def test_user_errors_are_one_line_without_traceback(tmp_path, args, needle):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_existing_output_is_refused_and_kept(pilot_run):
     out, _ = pilot_run
     before = (out / "responses.sqlite").stat().st_mtime
@@ -188,6 +196,7 @@ def test_debug_shows_the_traceback(tmp_path):
 MINI5 = str(FIXTURES / "mini5.yaml")
 
 
+@pytest.mark.slow
 def test_persona_styles_and_cue_types_are_crossed_within_personas(tmp_path):
     import silicon_sample as ss
 
