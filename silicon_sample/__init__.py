@@ -22,6 +22,10 @@ Comparing with humans (a baseline is a shipped name, a path, or a loaded :class:
 Loading spec files: :func:`load_study`, :func:`load_instrument`, :func:`load_population`,
 :func:`load_baseline`; listing the shipped ones: :func:`instruments`, :func:`populations`.
 
+The types they take and return are importable from here too (``Baseline``, ``BaselineLike``,
+``Instrument``, ``Population``, ``Study``, ``ModelSpec``, ``RunStore``, ``Progress``, ``BackendFactory``)
+but left out of ``__all__``, so that ``help(silicon_sample)`` stays a page of functions.
+
 Errors: every failure a user can act on is a :class:`SiliconSampleError` (what, where, how to fix);
 :mod:`silicon_sample.errors` draws the hierarchy.
 """
@@ -62,9 +66,8 @@ __all__ = [
     "compare", "rank", "bayes",
     # loading and listing spec files
     "load_study", "load_instrument", "load_population", "load_baseline", "instruments", "populations",
-    # what they take and return
-    "Backend", "BackendFactory", "Baseline", "BaselineLike", "Instrument", "ModelSpec", "Population", "Progress",
-    "RunStore", "Study",
+    # a backend of one's own (see silicon_sample.backends.base)
+    "Backend",
     # errors
     "SiliconSampleError", "SpecError", "RunStoreError", "BackendError", "DataError",
     "__version__",
