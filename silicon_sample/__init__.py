@@ -30,8 +30,8 @@ Errors: every failure a user can act on is a :class:`SiliconSampleError` (what, 
 :mod:`silicon_sample.errors` draws the hierarchy.
 """
 
+from .api import BaselineLike as BaselineLike
 from .api import (
-                  BaselineLike,
                   bayes,
                   compare,
                   dry_run,
@@ -50,13 +50,15 @@ from .api import (
                   validate,
 )
 from .backends.base import Backend
-from .design.study import ModelSpec, Study
+from .design.study import ModelSpec as ModelSpec
+from .design.study import Study as Study
 from .errors import BackendError, DataError, RunStoreError, SiliconSampleError, SpecError
-from .population.baselines import Baseline
-from .population.populations import Population
-from .runner.execute import BackendFactory, Progress
-from .specs.instruments import Instrument
-from .store.run_store import RunStore
+from .population.baselines import Baseline as Baseline
+from .population.populations import Population as Population
+from .runner.execute import BackendFactory as BackendFactory
+from .runner.execute import Progress as Progress
+from .specs.instruments import Instrument as Instrument
+from .store.run_store import RunStore as RunStore
 from .version import __version__
 
 __all__ = [
