@@ -16,7 +16,8 @@ them. Running a study:
 Comparing with humans (a baseline is a shipped name, a path, or a loaded :class:`Baseline`):
 
 - :func:`compare` — every table of a run against a human baseline;
-- :func:`rank` — which model–persona pair stands in for the humans, and for what;
+- :func:`rank` — which model–persona pair stands in for the humans, and for what (its manifest goes to
+  :func:`ranking_manifest_path`);
 - :func:`bayes` — the Bayesian ordinal model of a subgroup effect in humans and silicon.
 
 Loading spec files: :func:`load_study`, :func:`load_instrument`, :func:`load_population`,
@@ -43,6 +44,7 @@ from .api import (
                   load_study,
                   populations,
                   rank,
+                  ranking_manifest_path,
                   results,
                   resume,
                   run,
@@ -65,7 +67,7 @@ __all__ = [
     # running a study
     "run", "resume", "status", "results", "export", "dry_run", "validate",
     # comparing with humans
-    "compare", "rank", "bayes",
+    "compare", "rank", "ranking_manifest_path", "bayes",
     # loading and listing spec files
     "load_study", "load_instrument", "load_population", "load_baseline", "instruments", "populations",
     # a backend of one's own (see silicon_sample.backends.base)

@@ -1,0 +1,39 @@
+"""The package face: every function of the API is public, documented and typed."""
+
+import inspect
+import pydoc
+
+import silicon_sample as ss
+from silicon_sample import api
+
+
+def public_functions():
+    return {name: f for name, f in inspect.getmembers(api, inspect.isfunction)
+            if f.__module__ == api.__name__ and not name.startswith("_")}
+
+
+def test_every_api_function_is_in_all_documented_and_typed():
+    functions = public_functions()
+    assert {"run", "resume", "status", "results", "export", "compare", "rank", "bayes", "dry_run", "validate",
+            "populations"} <= set(functions)
+    assert set(functions) <= set(ss.__all__)
+    for name, function in functions.items():
+        assert getattr(ss, name) is function
+        assert function.__doc__ and len(function.__doc__.strip()) > 20, name
+        assert inspect.signature(function).return_annotation is not inspect.Signature.empty, name
+
+
+def test_a_baseline_is_a_name_a_path_or_a_loaded_baseline():
+    for name in ("compare", "rank", "bayes", "load_baseline"):
+        annotation = inspect.signature(public_functions()[name]).parameters["baseline"].annotation
+        assert annotation == "BaselineLike", name
+    assert set(ss.BaselineLike.__args__) == {str, __import__("pathlib").Path, ss.Baseline}
+    loaded = ss.load_baseline("psych_bfi")
+    assert ss.load_baseline(loaded) is loaded
+
+
+def test_help_is_a_page_of_functions():
+    text = pydoc.render_doc(ss, renderer=pydoc.plaintext)
+    for name in public_functions():
+        assert f"\n    {name}(" in text, name
+    assert len(text.splitlines()) < 1000
