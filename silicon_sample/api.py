@@ -134,10 +134,14 @@ def validate(path: str | Path) -> str:
 
 # -- comparing with humans ---------------------------------------------------------------------------
 def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
-            invariance: bool = True, tolerance: float = 0.2, output: str | Path | None = None
-            ) -> dict[str, pd.DataFrame]:
-    """Every comparison table of a run against a human baseline (items, scales, structure, invariance,
-    subgroups, patterns, nonresponse; see :mod:`silicon_sample.comparison.tables`).
+            invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
+            repetitions: int = 10, seed: int = 0, output: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Every comparison table of a run against a human baseline (anchors, items, scales, structure,
+    invariance, subgroups, patterns, nonresponse; see :mod:`silicon_sample.comparison.tables`).
+
+    ``anchors`` places every summary figure between its floors and the human ceiling, with ``bootstrap``
+    resamples for its interval and ``repetitions`` of each floor and of the ceiling, seeded by ``seed``
+    (see :mod:`silicon_sample.comparison.anchors`).
 
     With ``output`` (a folder, created if needed) every table is written there as ``<name>.csv`` with a
     ``manifest.json`` saying what the comparison was made from.
@@ -145,21 +149,24 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     from .comparison.runs import compare_run
 
     base = load_baseline(baseline)
-    tables = compare_run(run_dir, base, subgroups=subgroups, invariance=invariance, tolerance=tolerance)
+    tables = compare_run(run_dir, base, subgroups=subgroups, invariance=invariance, tolerance=tolerance,
+                         anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed)
     if output is not None:
         folder = _output_folder(output)
         for name, table in tables.items():
             _write_table(table.reset_index(), folder / f"{name}.csv")
         _write_manifest(folder / "manifest.json", "compare", [run_dir], base,
-                        {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance})
+                        {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance,
+                         "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed})
     return tables
 
 
 def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
-         invariance: bool = True, sort_by: str = "representativeness", output: str | Path | None = None
-         ) -> pd.DataFrame:
+         invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
+         seed: int = 0, output: str | Path | None = None) -> pd.DataFrame:
     """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
-    humans, sorted, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
+    humans on normalized scores with intervals, ordered for ``purpose`` (levels, structure, subgroups or
+    all), ties marked, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
 
     With ``output`` (a CSV file) the ranking is written there, its manifest beside it as
     ``<stem>.manifest.json``.
@@ -167,12 +174,16 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
     from .comparison.runs import rank_runs
 
     base = load_baseline(baseline)
-    table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, sort_by=sort_by)
+    if purpose not in ("levels", "structure", "subgroups", "all"):
+        raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix="use levels, structure, subgroups or all")
+    table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, purpose=purpose,
+                      bootstrap=bootstrap, repetitions=repetitions, seed=seed)
     if output is not None:
         output = Path(output)
         _write_table(table.reset_index(), output)
         _write_manifest(ranking_manifest_path(output), "rank", list(run_dirs), base,
-                        {"invariance": invariance, "sort_by": sort_by})
+                        {"invariance": invariance, "purpose": purpose, "bootstrap": bootstrap,
+                         "repetitions": repetitions, "seed": seed})
     return table
 
 

@@ -134,11 +134,19 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
 @click.option("--no-invariance", is_flag=True, help="Skip the measurement-invariance models (the slow part).")
 @click.option("--tolerance", default=0.2, show_default=True, type=click.FloatRange(min=0),
               help="Largest |d_silicon - d_human| counted as a subgroup difference reproduced in size.")
+@click.option("--no-anchors", is_flag=True, help="Skip the floors, the human ceiling and the normalized scores.")
+@click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10),
+              help="Bootstrap resamples for the intervals of the anchored figures.")
+@click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2),
+              help="Repetitions of each floor and of the human ceiling.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the resamples and floors.")
 def compare_command(run_dir: Path, baseline: str, output: Path | None, subgroups: tuple[str, ...],
-                    no_invariance: bool, tolerance: float) -> None:
-    """Compare a run's answers with a human baseline: items, scales, structure, invariance, subgroups."""
+                    no_invariance: bool, tolerance: float, no_anchors: bool, bootstrap: int, repetitions: int,
+                    seed: int) -> None:
+    """Compare a run's answers with a human baseline: anchors, items, scales, structure, invariance, subgroups."""
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
-                         tolerance=tolerance, output=output)
+                         tolerance=tolerance, anchors=not no_anchors, bootstrap=bootstrap, repetitions=repetitions,
+                         seed=seed, output=output)
     for name, table in tables.items():
         click.echo(f"\n{name}:")
         click.echo(comparison_view(name, table).to_string())
@@ -179,13 +187,19 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
 @click.option("--baseline", required=True, help="Human baseline name or path.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV file for the ranking.")
-@click.option("--sort-by", default="representativeness", show_default=True,
-              type=click.Choice(["representativeness", "sign_agreement", "congruence", "d_correlation"]))
+@click.option("--purpose", default="all", show_default=True,
+              type=click.Choice(["levels", "structure", "subgroups", "all"]),
+              help="Order by the normalized score for estimating levels, reproducing structure, comparing "
+                   "subgroups, or their mean.")
 @click.option("--no-invariance", is_flag=True, help="Skip the measurement-invariance models (the slow part).")
-def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, sort_by: str,
-                 no_invariance: bool) -> None:
+@click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10))
+@click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
+@click.option("--seed", default=0, show_default=True, type=int)
+def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, purpose: str,
+                 no_invariance: bool, bootstrap: int, repetitions: int, seed: int) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
-    table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, sort_by=sort_by, output=output)
+    table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, purpose=purpose, bootstrap=bootstrap,
+                     repetitions=repetitions, seed=seed, output=output)
     click.echo(ranking_view(table).to_string())
     click.echo("")
     for key, line in table["reading"].items():

@@ -4,6 +4,11 @@ Input: the tables of :func:`silicon_sample.comparison.runs.compare_run` (one run
 with a ``run`` column in the index or not). Output: one row per (run,) model ×
 persona style × cue type with
 
+- ``levels``, ``structure``, ``subgroups`` (each with ``_low`` / ``_high``) — the normalized scores of
+  :mod:`.anchors`: 0 no better than the best floor, 1 as good as another human sample of this size, with
+  95 % bootstrap intervals; ``score`` — the one the purpose asks for (``all``: the mean of those present,
+  its interval the mean of their interval ends);
+- ``tie_group`` — pairs whose ``score`` intervals overlap share a group: the order within it is noise;
 - ``representativeness`` — mean OpinionQA representativeness over items;
 - ``mean_abs_d`` — mean |d| of the scale means (of the item means when the instrument scores no scales);
 - ``invariance`` — the highest measurement-invariance level reached (``not tested`` without scales);
@@ -13,14 +18,19 @@ persona style × cue type with
 - ``refusal_rate``, ``invalid_rate`` — shares of cells refused / invalid;
 - ``reading`` — what the pair is fit for, from these thresholds:
 
-  ===========================  =============================================================
-  means close / somewhat off   mean |d| < 0.2 / < 0.5 (Cohen's small / medium); else far off
-  structure reproduced         invariance at least (partial) metric and congruence ≥ .85
-  subgroup differences         sign agreement ≥ .8 and r(d_human, d_silicon) ≥ .5
-  declines often               refusal + invalid rate > .05
-  ===========================  =============================================================
+  =================================  ==========================================================
+  means close / somewhat off         mean |d| < 0.2 / < 0.5 (Cohen's small / medium); else far off
+  structure reproduced               invariance at least (partial) metric and congruence ≥ .85
+  subgroup differences reproduced    sign agreement ≥ .8 and r(d_human, d_silicon) ≥ .5
+  no better than a floor             the family's normalized interval reaches 0 (or its score ≤ 0)
+  no better than the population's    item representativeness at or below the marginal floor
+  overall distribution               (its interval reaches the floor)
+  declines often                     refusal + invalid rate > .05
+  =================================  ==========================================================
 
-Rows are sorted by representativeness (highest first), then sign agreement.
+**Purposes** (``purpose=``): ``levels`` (estimating means and distributions) orders by the levels
+score, ``structure`` (construct-validity work) by the structure score, ``subgroups`` (comparing groups)
+by the subgroups score, ``all`` by their mean. Rows without a score come last.
 """
 
 from __future__ import annotations
@@ -29,14 +39,23 @@ import numpy as np
 import pandas as pd
 
 from ..tidy.results import PAIR_COLUMNS
+from .anchors import FAMILIES
+from .source_invariance import INVARIANCE_ORDER
 from .subgroups import pattern_summary
 
-INVARIANCE_ORDER = ["none", "configural", "partial metric", "metric", "partial scalar", "scalar", "partial strict",
-                    "strict"]
+PURPOSES = ("levels", "structure", "subgroups", "all")
+FLOOR_WORDS = {"levels": "item answers no better than answering at random",
+               "structure": "structure no better than answers without structure",
+               "subgroups": "subgroup differences no better than shuffled personas"}
 
 
 def _keys(table: pd.DataFrame) -> list[str]:
     return [n for n in table.index.names if n in ["run", *PAIR_COLUMNS]]
+
+
+def no_better_than_floor(row: pd.Series, family: str) -> bool:
+    score, low = row.get(family, np.nan), row.get(f"{family}_low", np.nan)
+    return bool(np.isfinite(score) and (score <= 0 or (np.isfinite(low) and low <= 0)))
 
 
 def reading(row: pd.Series) -> str:
@@ -52,6 +71,12 @@ def reading(row: pd.Series) -> str:
         else:
             findings.append(f"{what} far off")
             not_for.append("estimating levels")
+    if no_better_than_floor(row, "levels"):
+        findings.append(FLOOR_WORDS["levels"])
+        if "estimating levels" not in not_for:
+            not_for.append("estimating levels")
+    elif row.get("below_marginal_floor", False):
+        findings.append("item answers no better than answering from the population's overall distribution")
     if row.get("has_scales", False):
         level = row.get("invariance", "not tested")
         congruence = row.get("congruence", np.nan)
@@ -61,6 +86,8 @@ def reading(row: pd.Series) -> str:
         else:
             findings.append("structure not reproduced")
             not_for.append("construct-validity work")
+        if no_better_than_floor(row, "structure"):
+            findings.append(FLOOR_WORDS["structure"])
     sign, r = row.get("sign_agreement", np.nan), row.get("d_correlation", np.nan)
     if np.isfinite(sign):
         if sign >= 0.8 and np.isfinite(r) and r >= 0.5:
@@ -68,6 +95,8 @@ def reading(row: pd.Series) -> str:
         else:
             findings.append("subgroup differences not reproduced")
             not_for.append("subgroup comparisons")
+        if no_better_than_floor(row, "subgroups"):
+            findings.append(FLOOR_WORDS["subgroups"])
     declined = row.get("refusal_rate", np.nan) + row.get("invalid_rate", np.nan)
     if np.isfinite(declined) and declined > 0.05:
         findings.append(f"declines {100 * declined:.0f}% of items")
@@ -80,14 +109,48 @@ def reading(row: pd.Series) -> str:
     return f"{', '.join(findings) or 'nothing measured'}: {verdict}"
 
 
-def rank_pairs(tables: dict[str, pd.DataFrame], sort_by: str = "representativeness") -> pd.DataFrame:
-    """One row per model × persona style × cue type (× run), sorted, with a reading (see the module docstring).
+def _anchor_scores(anchors: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per pair: the family scores with their intervals, and whether items sit below the marginal floor."""
+    rows = {}
+    for key, table in anchors.groupby(level=keys, sort=False):
+        table = table.droplevel(keys)
+        row = {}
+        for family in FAMILIES:
+            found = family in table.index
+            row[family] = table.loc[family, "normalized"] if found else np.nan
+            row[f"{family}_low"] = table.loc[family, "normalized_low"] if found else np.nan
+            row[f"{family}_high"] = table.loc[family, "normalized_high"] if found else np.nan
+        if "item_representativeness" in table.index:
+            figure = table.loc["item_representativeness"]
+            row["below_marginal_floor"] = bool(figure["ci_high"] <= figure["marginal_floor"])
+        rows[key if isinstance(key, tuple) else (key,)] = row
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=keys)
+    return frame
+
+
+def tie_groups(low: pd.Series, high: pd.Series) -> list[int]:
+    """Consecutive rows (already sorted) share a group while their intervals overlap the group's first."""
+    groups, group, first = [], 0, None
+    for lo, hi in zip(low, high):
+        if first is None or not (np.isfinite(lo) and np.isfinite(first[0]) and lo <= first[1] and hi >= first[0]):
+            group += 1
+            first = (lo, hi)
+        groups.append(group)
+    return groups
+
+
+def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.DataFrame:
+    """One row per model × persona style × cue type (× run), sorted for ``purpose``, with a reading (see the
+    module docstring).
 
     Examples
     --------
     >>> tables = ss.compare("runs/replica_bfi", "psych_bfi")       # doctest: +SKIP
-    >>> rank_pairs(tables)[["representativeness", "invariance", "reading"]]   # doctest: +SKIP
+    >>> rank_pairs(tables, purpose="structure")[["structure", "tie_group", "reading"]]   # doctest: +SKIP
     """
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {PURPOSES}")
     items = tables["items"]
     keys = _keys(items)
     out = items.groupby(level=keys, sort=False).agg(representativeness=("representativeness", "mean"),
@@ -125,10 +188,25 @@ def rank_pairs(tables: dict[str, pd.DataFrame], sort_by: str = "representativene
         for rate, column in (("refusal_rate", "refused_rate"), ("invalid_rate", "invalid_rate")):
             weighted = (per_attribute[column] * cells).groupby(level=keys, sort=False).sum()
             out[rate] = weighted / cells.groupby(level=keys, sort=False).sum()
+    scores = [f"{f}{s}" for f in FAMILIES for s in ("", "_low", "_high")]
+    if "anchors" in tables:
+        out = out.join(_anchor_scores(tables["anchors"], keys))
+    for column in scores:
+        if column not in out:
+            out[column] = np.nan
+    if "below_marginal_floor" not in out:
+        out["below_marginal_floor"] = False
+    out["below_marginal_floor"] = out["below_marginal_floor"].fillna(False).astype(bool)
+    families = list(FAMILIES) if purpose == "all" else [purpose]
+    with np.errstate(all="ignore"):
+        out["score"] = out[families].mean(axis=1, skipna=True)
+        out["score_low"] = out[[f"{f}_low" for f in families]].mean(axis=1, skipna=True)
+        out["score_high"] = out[[f"{f}_high" for f in families]].mean(axis=1, skipna=True)
     out["invariance"] = out["invariance"].fillna("none")
     out["reading"] = out.apply(reading, axis=1)
-    out = out.sort_values([sort_by, "sign_agreement"], ascending=False, na_position="last")
-    columns = ["representativeness", "js_distance", "mean_abs_d", "invariance", "congruence", "reliability_gap",
-               "sign_agreement", "size_agreement", "d_correlation", "human_differences", "refusal_rate",
-               "invalid_rate", "reading"]
+    out = out.sort_values(["score", "representativeness"], ascending=False, na_position="last")
+    out["tie_group"] = tie_groups(out["score_low"], out["score_high"])
+    columns = ["score", "score_low", "score_high", "tie_group", *scores, "representativeness", "js_distance",
+               "mean_abs_d", "invariance", "congruence", "reliability_gap", "sign_agreement", "size_agreement",
+               "d_correlation", "human_differences", "refusal_rate", "invalid_rate", "reading"]
     return out[columns]

@@ -24,7 +24,8 @@ BaselineLike = str | Path | Baseline
 
 
 def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
-                invariance: bool = True, tolerance: float = 0.2) -> dict[str, pd.DataFrame]:
+                invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
+                repetitions: int = 10, seed: int = 0) -> dict[str, pd.DataFrame]:
     """All comparison tables of a run against a human baseline, each indexed by model, persona_style,
     cue_type and the table's own keys (see :mod:`.tables`).
 
@@ -41,6 +42,8 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
         Fit the measurement-invariance models (the slowest part: seconds to a minute per group).
     tolerance : float
         Largest |d_silicon − d_human| counted as a subgroup difference reproduced in size.
+    anchors, bootstrap, repetitions, seed
+        The ``anchors`` table: floors, ceiling, intervals and normalized scores (:mod:`.anchors`).
     """
     base = baselines.load(baseline)
     long = long_results(run_dir)
@@ -61,7 +64,8 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
     persona_attributes = persona_attribute_columns(long)
     nonresponse = [tag_pair(nonresponse_by_attribute(rows, persona_attributes), pair)
                    for pair, rows in long.groupby(list(PAIR_COLUMNS))]
-    tables = compare_answers(base.data, wide, base.instrument, categories, invariance=invariance, tolerance=tolerance)
+    tables = compare_answers(base.data, wide, base.instrument, categories, invariance=invariance, tolerance=tolerance,
+                             anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed)
     tables["nonresponse"] = pair_first("nonresponse", nonresponse)
     return tables
 
@@ -110,7 +114,8 @@ def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: s
 
 
 def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
-              invariance: bool = True, sort_by: str = "representativeness") -> pd.DataFrame:
+              invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
+              seed: int = 0) -> pd.DataFrame:
     """Rank every model × persona style × cue type of one or more runs against a baseline
     (:func:`.ranking.rank_pairs`); the ``run`` index level names each run by its folder."""
     from .ranking import rank_pairs
@@ -123,6 +128,8 @@ def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: 
         names = [str(Path(r)) for r in run_dirs]
     combined: dict[str, list[pd.DataFrame]] = {}
     for name, run_dir in zip(names, run_dirs):
-        for table_name, table in compare_run(run_dir, baseline, subgroups=subgroups, invariance=invariance).items():
+        tables = compare_run(run_dir, baseline, subgroups=subgroups, invariance=invariance, bootstrap=bootstrap,
+                             repetitions=repetitions, seed=seed)
+        for table_name, table in tables.items():
             combined.setdefault(table_name, []).append(pd.concat({name: table}, names=["run"]))
-    return rank_pairs({k: pd.concat(v) for k, v in combined.items()}, sort_by=sort_by)
+    return rank_pairs({k: pd.concat(v) for k, v in combined.items()}, purpose=purpose)

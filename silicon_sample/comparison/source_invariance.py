@@ -29,6 +29,9 @@ from ..psychometrics import measurement_invariance
 from ..psychometrics.invariance import INDEX_COLUMNS
 
 LEVEL_ORDER = ("configural", "metric", "scalar", "strict")
+INVARIANCE_ORDER = ("none", "configural", "partial metric", "metric", "partial scalar", "scalar", "partial strict",
+                    "strict")
+"""Every highest level a comparison can reach, from worst to best."""
 
 
 def measurement_model_syntax(keys: dict[str, list[str]]) -> str:

@@ -13,6 +13,8 @@ docstring of each module says how:
 - ``subgroups`` — the same metrics within each category of gender, age band, education, party id
   (whichever the baseline has) (:mod:`.subgroups`);
 - ``patterns`` — whether each human subgroup difference is reproduced in sign and size (:mod:`.subgroups`);
+- ``anchors`` — every summary figure with its bootstrap interval, its floors (uniform, marginal,
+  shuffled), the human ceiling and a normalized score, per family too (:mod:`.anchors`);
 - ``nonresponse`` — refusal / invalid / failed rates by persona attribute with a χ² test
   (:mod:`.nonresponse`; built from long results by :func:`silicon_sample.comparison.runs.compare_run`).
 
@@ -26,16 +28,16 @@ import pandas as pd
 
 from ..specs.instruments import Instrument
 from ..tidy.results import PAIR_COLUMNS
-from ..tidy.scoring import scale_scores
+from .anchors import anchored_figures, setting_for, with_scale_scores
 from .item_fidelity import compare_items
 from .scale_fidelity import compare_scales
 from .source_invariance import invariance_between_sources
 from .structure import compare_structure
 from .subgroups import pattern_correspondence, subgroup_metrics
 
-TABLE_INDEX = {"items": ["item"], "scales": ["scale"], "structure": ["scale"], "invariance": ["level"],
-               "subgroups": ["attribute", "category", "outcome"], "patterns": ["attribute", "contrast", "outcome"],
-               "nonresponse": ["attribute", "category"]}
+TABLE_INDEX = {"anchors": ["figure"], "items": ["item"], "scales": ["scale"], "structure": ["scale"],
+               "invariance": ["level"], "subgroups": ["attribute", "category", "outcome"],
+               "patterns": ["attribute", "contrast", "outcome"], "nonresponse": ["attribute", "category"]}
 
 
 def tag_pair(table: pd.DataFrame, pair: tuple) -> pd.DataFrame:
@@ -50,7 +52,8 @@ def pair_first(name: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Instrument,
                     categories: dict[str, list] | None = None, *, invariance: bool = True,
-                    tolerance: float = 0.2) -> dict[str, pd.DataFrame]:
+                    tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200, repetitions: int = 10,
+                    seed: int = 0) -> dict[str, pd.DataFrame]:
     """The comparison tables (all but ``nonresponse``) from plain DataFrames, for notebooks.
 
     Parameters
@@ -69,11 +72,16 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         Fit the measurement-invariance models (the slowest part: seconds to a minute per pair).
     tolerance : float
         Largest |d_silicon − d_human| counted as a subgroup difference reproduced in size.
+    anchors : bool
+        Build the ``anchors`` table: floors, ceiling, bootstrap intervals and normalized scores.
+    bootstrap, repetitions, seed : int
+        Bootstrap resamples, repetitions of each floor and of the ceiling, and their seed (:mod:`.anchors`).
 
     Returns
     -------
     dict of DataFrame
-        ``items``, ``scales``, ``structure``, ``invariance``, ``subgroups``, ``patterns`` (those that apply),
+        ``anchors``, ``items``, ``scales``, ``structure``, ``invariance``, ``subgroups``, ``patterns`` (those
+        that apply),
         each indexed by ``model``, ``persona_style``, ``cue_type`` and :data:`TABLE_INDEX`.
 
     Examples
@@ -84,23 +92,19 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     ...                          base.instrument, invariance=False)                   # doctest: +SKIP
     >>> tables["scales"][["mean_human", "mean_silicon", "d"]]                         # doctest: +SKIP
     """
-    options = {item.id: instrument.scale_of(item).values for item in instrument.items}
-    ranges = {item.id: (instrument.scale_of(item).minimum, instrument.scale_of(item).maximum)
-              for item in instrument.items}
-    keys = {s: k for s, k in instrument.keys().items() if len(k) >= 2}
-    scale_range = (instrument.response_scale.minimum, instrument.response_scale.maximum)
-    if keys:
-        human = pd.concat([human, scale_scores(human, keys, ranges, instrument.scoring.method)[list(keys)]], axis=1)
-        if not set(keys) <= set(silicon.columns):
-            silicon = pd.concat([silicon.drop(columns=[k for k in keys if k in silicon.columns]),
-                                 scale_scores(silicon, keys, ranges, instrument.scoring.method)[list(keys)]], axis=1)
-    outcomes = list(keys) if keys else [item.id for item in instrument.items]
-    categories = categories or {}
-    attributes = list(categories)
+    setting = setting_for(human, instrument, categories)
+    human, options, ranges, keys = setting.human, setting.options, setting.ranges, setting.keys
+    scale_range = setting.scale_range
+    if keys and not set(keys) <= set(silicon.columns):
+        silicon = with_scale_scores(silicon, setting)
+    outcomes = setting.outcomes
+    categories = setting.categories
+    attributes = setting.attributes
     wh = human["weight"].to_numpy(dtype=float)
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_INDEX if name != "nonresponse"}
     for pair, rows in silicon.groupby(list(PAIR_COLUMNS)):
         w = rows["weight"].to_numpy(dtype=float)
+        highest = None
         tables["items"].append(tag_pair(compare_items(human, rows, options, wh, w), pair))
         if keys:
             scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method, wh, w)
@@ -111,6 +115,10 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
             if invariance:
                 table, highest, note = invariance_between_sources(human, rows, keys)
                 tables["invariance"].append(tag_pair(table.assign(highest_level=highest, note=note), pair))
+        if anchors:
+            tables["anchors"].append(tag_pair(anchored_figures(human, rows, setting, bootstrap=bootstrap,
+                                                               repetitions=repetitions, invariance_level=highest,
+                                                               seed=seed), pair))
         if attributes:
             measured = list(keys) + [item.id for item in instrument.items]   # scales and items
             tables["subgroups"].append(tag_pair(subgroup_metrics(human, rows, attributes, measured, options, wh, w,

@@ -11,13 +11,16 @@ from ..comparison.subgroups import pattern_summary
 from ..tidy.results import PAIR_COLUMNS
 
 COMPARISON_COLUMNS = {
+    "anchors": ["n_silicon", "value", "ci_low", "ci_high", "best_floor", "best_floor_is", "marginal_floor", "ceiling",
+                "normalized", "normalized_low", "normalized_high"],
     "items": ["mean_human", "mean_silicon", "d", "representativeness", "js_distance"],
     "scales": ["mean_human", "mean_silicon", "d", "alpha_human", "alpha_silicon"],
     "structure": ["correlation_srmr", "congruence", "reading"],
     "invariance": ["chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
     "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"],
 }
-RANKING_HIDDEN = ["reading", "js_distance", "size_agreement", "human_differences", "invalid_rate"]
+RANKING_SHOWN = ["score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
+                 "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "refusal_rate"]
 
 
 def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -35,5 +38,5 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranking_view(table: pd.DataFrame) -> pd.DataFrame:
-    """The ranking without its reading and secondary columns (printed line by line after it)."""
-    return table.drop(columns=RANKING_HIDDEN).round(3)
+    """The ranking's main columns (the reading is printed line by line after it; the CSV has every column)."""
+    return table[[c for c in RANKING_SHOWN if c in table.columns]].round(3)

@@ -17,7 +17,17 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     store = ss.run(write_study(tmp_path, n=20, seed=11, population={"name": "psych_bfi", "n": 20,
                                                                      "method": "microdata"}), tmp_path / "run")
     tables = ss.api.compare(store.dir, "psych_bfi")
-    assert set(tables) == {"items", "scales", "structure", "invariance", "subgroups", "patterns", "nonresponse"}
+    assert set(tables) == {"anchors", "items", "scales", "structure", "invariance", "subgroups", "patterns",
+                           "nonresponse"}
+    anchors = tables["anchors"].droplevel(["model", "persona_style", "cue_type"])
+    figures = ["item_representativeness", "item_js_distance", "item_abs_d", "scale_abs_d", "correlation_srmr",
+               "subgroup_representativeness", "sign_agreement", "d_correlation", "levels", "structure", "subgroups"]
+    assert set(figures) <= set(anchors.index) and (anchors["n_silicon"] == 20).all()
+    item_r = anchors.loc["item_representativeness"]
+    assert item_r["ci_low"] <= item_r["value"] <= item_r["ci_high"]             # every figure has an interval
+    assert item_r["uniform_floor"] < item_r["ceiling"] and item_r["best_floor_is"] == "uniform"
+    assert item_r["normalized"] == pytest.approx((item_r["value"] - item_r["uniform_floor"])
+                                                 / (item_r["ceiling"] - item_r["uniform_floor"]))
     items, scales = tables["items"], tables["scales"]
     assert len(items) == 25 and len(scales) == 5
     assert items["representativeness"].between(0, 1).all() and items["js_distance"].between(0, 1).all()
@@ -47,7 +57,7 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     result = cli("compare", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "tables", "--no-invariance")
     assert result.returncode == 0 and "representativeness" in result.stdout and "sign_agreement" in result.stdout
     written = {p.stem for p in (tmp_path / "tables").glob("*.csv")}
-    assert written == {"items", "scales", "structure", "subgroups", "patterns", "nonresponse"}
+    assert written == {"anchors", "items", "scales", "structure", "subgroups", "patterns", "nonresponse"}
     manifest = json.loads((tmp_path / "tables" / "manifest.json").read_text())
     assert manifest["baseline"]["id"] == "psych_bfi" and len(manifest["baseline"]["sha256"]) == 64
     assert manifest["runs"][0]["manifest_sha256"] and manifest["settings"]["invariance"] is False
@@ -83,7 +93,10 @@ def test_a_small_anes_replica_compares_items_when_no_scale_is_scored(tmp_path):
                         population={"name": "anes1996", "n": 12, "method": "microdata"})
     store = ss.run(study, tmp_path / "run")
     tables = ss.api.compare(store.dir, "anes1996")
-    assert set(tables) == {"items", "subgroups", "patterns", "nonresponse"}     # no scales: items are the outcomes
+    # no scales: items are the outcomes; the anchors have no scale or structure figure but the item SRMR
+    assert set(tables) == {"anchors", "items", "subgroups", "patterns", "nonresponse"}
+    anchored = set(tables["anchors"].index.get_level_values("figure"))
+    assert "scale_abs_d" not in anchored and "congruence" not in anchored and "item_representativeness" in anchored
     assert tables["items"].index.get_level_values("item").tolist() == ["selfLR", "ClinLR", "DoleLR", "PID"]
     assert set(tables["patterns"].index.get_level_values("outcome")) == {"selfLR", "ClinLR", "DoleLR", "PID"}
     assert set(tables["subgroups"].index.get_level_values("attribute")) == {"age_band", "education"}

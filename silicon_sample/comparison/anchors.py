@@ -1,0 +1,404 @@
+"""Floors and a ceiling for every fidelity figure, with bootstrap intervals and normalized scores.
+
+A raw figure (say, mean representativeness .82) says nothing until it is placed between what a
+respondent who knows nothing scores and what another human sample of the same size scores. For one
+model–persona pair — a silicon sample of n respondents — against a human baseline of N respondents:
+
+============================  =========  ======  ==================================================
+figure                        family     better  what
+============================  =========  ======  ==================================================
+item_representativeness       levels     higher  mean over items of OpinionQA's R = 1 − W₁/(k − 1)
+item_js_distance              levels     lower   mean over items of the Jensen–Shannon distance (base 2)
+item_abs_d                    levels     lower   mean over items of |Cohen's d| (silicon − human)
+scale_abs_d                   levels     lower   mean over scales of |d| (instruments that score scales)
+correlation_srmr              structure  lower   SRMR between the item correlation matrices
+congruence                    structure  higher  mean over scales of Tucker's φ (one-factor ML loadings)
+invariance_level              structure  higher  highest invariance level reached, 0 (none) … 7 (strict)
+subgroup_representativeness   subgroups  higher  mean R over attribute × category × item
+sign_agreement                subgroups  higher  share of human subgroup differences reproduced in sign
+d_correlation                 subgroups  higher  r between human and silicon subgroup d
+============================  =========  ======  ==================================================
+
+**Anchors**, each computed on samples of the silicon sample's size n, ``repetitions`` times with seeds,
+and averaged (their spread is kept as ``*_sd``):
+
+- *uniform floor* — every option equally likely, for every item (respondents keep their attributes);
+- *marginal floor* — each respondent answers each item independently from the human (weighted)
+  distribution of that item: the right levels, no individual structure, no subgroup differences;
+- *shuffled floor* — the silicon answers with the persona attributes permuted across respondents
+  (subgroup figures only: it changes nothing else);
+- *human ceiling* — n respondents drawn from the baseline without replacement, compared with the
+  other N − n the same way: sampling noise at this n.
+
+**Which floor is the zero.** A floor is the zero of a figure only when it carries none of what the
+figure tests: for *levels* the uniform floor (the marginal floor reproduces the population's levels by
+construction — for item distributions it *is* a human-sized sample of the population, the ceiling in
+expectation — so it is shown, and a pair below it is read as "no better than answering from the
+population's overall distribution", but it cannot be the zero); for *structure* the uniform and
+marginal floors; for *subgroups* all three. The best floor is the zero closest to the ceiling.
+
+**Normalized score** = (raw − best floor) / (ceiling − best floor): 0 is no better than the best floor,
+1 is as good as another human sample of this size (it can leave [0, 1]). When the ceiling is not
+clearly beyond the best floor (by less than twice the standard error of the difference of their means
+over the repetitions) there is no room to normalize in: ``normalized`` is NaN and the note says so.
+Each family also gets a row of its own (``levels``, ``structure``, ``subgroups``): the mean of its
+figures' normalized scores, with an interval from the same resamples.
+
+**Intervals**: 95% bootstrap intervals from ``bootstrap`` resamples (seeded) of the silicon
+respondents — whole personas when a persona has several rows (replicates) — holding the human baseline
+fixed: its sampling noise at this n is what the ceiling measures. The interval is the 2.5–97.5 %
+spread of the resampled figures around their median, placed around the raw figure
+(raw − (median − q₂.₅), raw + (q₉₇.₅ − median)): a resample adds its own sampling noise to a distance
+between distributions, which shifts a plain percentile interval away from the raw figure; the raw
+figure, the floors and the ceiling are all plug-in figures at this n, so they carry that bias alike.
+Normalized intervals put the interval's ends through the same formula. The congruence refits a
+factor model for every resample, so it is bootstrapped with at most ``structure_bootstrap``
+resamples and its floors and ceiling take the first ``structure_repetitions`` repetitions. The
+invariance level is anchored by the ceiling only (one fit of n humans against the rest); it has no
+interval, and its row says why.
+
+References: Santurkar et al. (2023), Whose opinions do language models reflect? (representativeness,
+uniform baseline); Bisbee et al. (2024), Synthetic replacements for human survey data? (variance and
+coefficients); Efron & Tibshirani (1993), An Introduction to the Bootstrap (percentile intervals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SiliconSampleError
+from ..psychometrics.reliability import keyed_items
+from ..tidy.scoring import scale_scores
+from .item_fidelity import cohens_d, compare_items
+from .source_invariance import INVARIANCE_ORDER, invariance_between_sources
+from .structure import correlation_srmr, standardized_loadings, tucker_congruence
+from .subgroups import pattern_correspondence, pattern_summary, subgroup_metrics
+
+FIGURES = {  # name: (family, higher is better)
+    "item_representativeness": ("levels", True), "item_js_distance": ("levels", False),
+    "item_abs_d": ("levels", False), "scale_abs_d": ("levels", False),
+    "correlation_srmr": ("structure", False), "congruence": ("structure", True),
+    "invariance_level": ("structure", True),
+    "subgroup_representativeness": ("subgroups", True), "sign_agreement": ("subgroups", True),
+    "d_correlation": ("subgroups", True),
+}
+BOUNDS = {"item_representativeness": (0, 1), "item_js_distance": (0, 1), "item_abs_d": (0, np.inf),
+          "scale_abs_d": (0, np.inf), "correlation_srmr": (0, np.inf), "congruence": (-1, 1),
+          "subgroup_representativeness": (0, 1), "sign_agreement": (0, 1), "d_correlation": (-1, 1)}
+ZEROS = {"levels": ("uniform",), "structure": ("uniform", "marginal"),
+         "subgroups": ("uniform", "marginal", "shuffled")}
+FAMILIES = ("levels", "structure", "subgroups")
+FLOORS = ("uniform", "marginal", "shuffled")
+ANCHOR_COLUMNS = ["family", "better", "n_silicon", "n_human", "value", "ci_low", "ci_high", "uniform_floor",
+                  "marginal_floor", "shuffled_floor", "ceiling", "ceiling_sd", "best_floor", "best_floor_is",
+                  "normalized", "normalized_low", "normalized_high", "note"]
+
+
+@dataclass
+class Setting:
+    """What the figures of one instrument need, computed once: items, options, keys, the human side."""
+
+    human: pd.DataFrame
+    options: dict[str, list[int]]
+    ranges: dict[str, tuple[int, int]]
+    keys: dict[str, list[str]]
+    method: str
+    scale_range: tuple[int, int]
+    categories: dict[str, list]
+    human_loadings: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def items(self) -> list[str]:
+        return list(self.options)
+
+    @property
+    def attributes(self) -> list[str]:
+        return list(self.categories)
+
+    @property
+    def outcomes(self) -> list[str]:
+        return list(self.keys) if self.keys else self.items
+
+
+def _weights(frame: pd.DataFrame) -> np.ndarray:
+    return frame["weight"].to_numpy(dtype=float) if "weight" in frame else np.ones(len(frame))
+
+
+def with_scale_scores(frame: pd.DataFrame, setting: Setting) -> pd.DataFrame:
+    """``frame`` with its scale scores computed from its item answers."""
+    if not setting.keys:
+        return frame
+    scores = scale_scores(frame, setting.keys, setting.ranges, setting.method)[list(setting.keys)]
+    return pd.concat([frame.drop(columns=[k for k in setting.keys if k in frame.columns]), scores], axis=1)
+
+
+def human_loadings(setting: Setting, human: pd.DataFrame) -> dict[str, np.ndarray]:
+    loadings = {}
+    for scale, keyed in setting.keys.items():
+        try:
+            loadings[scale] = standardized_loadings(keyed_items(human, keyed, setting.scale_range))
+        except SiliconSampleError:
+            loadings[scale] = None
+    return loadings
+
+
+def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, families=FAMILIES,
+            congruence: bool = True, loadings: dict | None = None) -> dict[str, float]:
+    """Every figure of the table in the module docstring (but the invariance level) for one silicon sample.
+
+    ``human`` and ``silicon`` carry item columns, scale scores (when the instrument has scales), attribute
+    columns and ``weight``.
+    """
+    out: dict[str, float] = {}
+    wh, ws = _weights(human), _weights(silicon)
+    if "levels" in families:
+        items = compare_items(human, silicon, setting.options, wh, ws)
+        out["item_representativeness"] = float(items["representativeness"].mean())
+        out["item_js_distance"] = float(items["js_distance"].mean())
+        out["item_abs_d"] = float(items["d"].abs().mean())
+        if setting.keys:
+            out["scale_abs_d"] = float(np.nanmean([abs(cohens_d(silicon[s], human[s], ws, wh)) for s in setting.keys]))
+    if "structure" in families:
+        keyed = [k.lstrip("-") for ks in setting.keys.values() for k in ks] or setting.items
+        out["correlation_srmr"] = correlation_srmr(human, silicon, keyed)
+        if setting.keys and congruence:
+            loadings = loadings if loadings is not None else human_loadings(setting, human)
+            phis = []
+            for scale, keyed_scale in setting.keys.items():
+                if loadings.get(scale) is None or len(keyed_scale) < 2:
+                    continue
+                try:
+                    b = standardized_loadings(keyed_items(silicon, keyed_scale, setting.scale_range))
+                    phis.append(tucker_congruence(loadings[scale], b))
+                except (SiliconSampleError, np.linalg.LinAlgError):
+                    phis.append(np.nan)
+            phis = [p for p in phis if np.isfinite(p)]
+            out["congruence"] = float(np.mean(phis)) if phis else np.nan
+    if "subgroups" in families and setting.attributes:
+        metrics = subgroup_metrics(human, silicon, setting.attributes, setting.items, setting.options, wh, ws,
+                                   setting.categories)
+        out["subgroup_representativeness"] = float(metrics["representativeness"].mean())
+        patterns = pattern_correspondence(human, silicon, setting.attributes, setting.outcomes, wh, ws,
+                                          categories=setting.categories)
+        summary = pattern_summary(patterns)
+        out["sign_agreement"], out["d_correlation"] = summary["sign_agreement"], summary["d_correlation"]
+    return out
+
+
+# -- the samples the anchors are computed on ----------------------------------------------------------
+def uniform_sample(silicon: pd.DataFrame, setting: Setting, rng: np.random.Generator) -> pd.DataFrame:
+    """The silicon respondents answering every item with every option equally likely."""
+    answers = {item: rng.choice(values, size=len(silicon)) for item, values in setting.options.items()}
+    return with_scale_scores(silicon.assign(**answers), setting)
+
+
+def marginal_sample(silicon: pd.DataFrame, setting: Setting, rng: np.random.Generator) -> pd.DataFrame:
+    """The silicon respondents answering each item independently from the human distribution of that item."""
+    wh = _weights(setting.human)
+    answers = {}
+    for item, values in setting.options.items():
+        x = pd.to_numeric(setting.human[item], errors="coerce").to_numpy(dtype=float)
+        p = np.array([wh[x == v].sum() for v in values], dtype=float)
+        answers[item] = rng.choice(values, size=len(silicon), p=p / p.sum())
+    return with_scale_scores(silicon.assign(**answers), setting)
+
+
+def shuffled_sample(silicon: pd.DataFrame, setting: Setting, rng: np.random.Generator) -> pd.DataFrame:
+    """The silicon answers with the respondents' attributes permuted across respondents (jointly)."""
+    order = rng.permutation(len(silicon))
+    shuffled = silicon.copy()
+    for attribute in setting.attributes:
+        shuffled[attribute] = silicon[attribute].to_numpy()[order]
+    return shuffled
+
+
+def human_split(n: int, setting: Setting, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the other N − n respondents, n respondents drawn without replacement) of the baseline."""
+    pick = np.zeros(len(setting.human), dtype=bool)
+    pick[rng.choice(len(setting.human), size=n, replace=False)] = True
+    return setting.human[~pick], setting.human[pick]
+
+
+def bootstrap_sample(silicon: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Respondents resampled with replacement; whole personas when a persona has several rows."""
+    if "persona_id" in silicon and silicon["persona_id"].duplicated().any():
+        personas = silicon["persona_id"].unique()
+        chosen = rng.choice(personas, size=len(personas), replace=True)
+        groups = silicon.groupby("persona_id").indices
+        return silicon.iloc[np.concatenate([groups[p] for p in chosen])]
+    return silicon.iloc[rng.integers(0, len(silicon), size=len(silicon))]
+
+
+# -- the anchored table -----------------------------------------------------------------------------
+def _level_index(level: str) -> float:
+    return float(INVARIANCE_ORDER.index(level)) if level in INVARIANCE_ORDER else np.nan
+
+
+def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator) -> str:
+    """The invariance level n humans reach against the other N − n (one fit, partial release allowed)."""
+    rest, sub = human_split(n, setting, rng)
+    _, level, _ = invariance_between_sources(rest, sub, setting.keys)
+    return level
+
+
+def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, *, bootstrap: int = 200,
+                     repetitions: int = 10, structure_bootstrap: int = 20, structure_repetitions: int = 3,
+                     invariance_level: str | None = None, seed: int = 0) -> pd.DataFrame:
+    """One row per figure: the raw value with its bootstrap interval, the floors, the ceiling and the
+    normalized score (see the module docstring), for one model–persona pair.
+
+    Parameters
+    ----------
+    human : DataFrame
+        The baseline's respondents: item columns, scale scores, attributes, ``weight``.
+    silicon : DataFrame
+        The pair's silicon respondents, alike (``persona_id`` makes the bootstrap resample personas).
+    setting : Setting
+        Items, options, keys and subgroups (:func:`setting_for`).
+    bootstrap, repetitions, structure_bootstrap, structure_repetitions : int
+        Bootstrap resamples of the raw figures; repetitions of every floor and of the ceiling; bootstrap
+        resamples and floor / ceiling repetitions of the congruence (a factor model per sample).
+    invariance_level : str, optional
+        The highest invariance level the pair reached; with it the ``invariance_level`` row is anchored too.
+    seed : int
+        Seeds every draw.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(silicon)
+    loadings = human_loadings(setting, human) if setting.keys else {}
+    raw = figures(human, silicon, setting, loadings=loadings)
+    replicates = [figures(human, bootstrap_sample(silicon, rng), setting, congruence=b < structure_bootstrap,
+                          loadings=loadings) for b in range(bootstrap)]
+    anchors: dict[str, list[dict]] = {name: [] for name in (*FLOORS, "ceiling")}
+    ceiling_possible = len(setting.human) - n >= max(30, n // 10)
+    for r in range(repetitions):
+        fit = r < structure_repetitions
+        anchors["uniform"].append(figures(human, uniform_sample(silicon, setting, rng), setting, congruence=fit,
+                                          loadings=loadings))
+        anchors["marginal"].append(figures(human, marginal_sample(silicon, setting, rng), setting, congruence=fit,
+                                           loadings=loadings))
+        anchors["shuffled"].append(figures(human, shuffled_sample(silicon, setting, rng), setting,
+                                           families=("subgroups",)))
+        if ceiling_possible:
+            rest, sub = human_split(n, setting, rng)
+            anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit))
+    rows, scaled = [], {}
+    for name, value in raw.items():
+        family, higher = FIGURES[name]
+        boot = np.array([r.get(name, np.nan) for r in replicates], dtype=float)
+        boot = boot[np.isfinite(boot)]
+        row = {"figure": name, "family": family, "better": "higher" if higher else "lower", "n_silicon": n,
+               "n_human": len(human), "value": value, "note": ""}
+        if len(boot) >= 10:
+            row["ci_low"], row["ci_high"] = np.clip(interval(value, boot), *BOUNDS[name])
+        else:
+            row["ci_low"] = row["ci_high"] = np.nan
+            row["note"] = "no interval: too few resamples could be fitted"
+        spread = {}
+        for anchor, runs in anchors.items():
+            values = np.array([r.get(name, np.nan) for r in runs], dtype=float)
+            values = values[np.isfinite(values)]
+            column = "ceiling" if anchor == "ceiling" else f"{anchor}_floor"
+            row[column] = float(values.mean()) if len(values) else np.nan
+            spread[anchor] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        row["ceiling_sd"] = spread["ceiling"]
+        if not ceiling_possible:
+            row["note"] = "no ceiling: the baseline is not larger than the silicon sample by enough respondents"
+        rows.append(_normalize(row, spread, higher, repetitions))
+        scaled[name] = _scaled(row, np.array([r.get(name, np.nan) for r in replicates], dtype=float))
+    if invariance_level is not None and setting.keys and ceiling_possible:
+        ceiling = invariance_ceiling(setting, n, rng)
+        value, top = _level_index(invariance_level), _level_index(ceiling)
+        row = {"figure": "invariance_level", "family": "structure", "better": "higher", "n_silicon": n,
+               "n_human": len(human), "value": value, "ci_low": np.nan, "ci_high": np.nan,
+               "uniform_floor": np.nan, "marginal_floor": np.nan, "shuffled_floor": np.nan, "ceiling": top,
+               "ceiling_sd": np.nan, "best_floor": 0.0, "best_floor_is": "none (the bottom of the scale)",
+               "normalized": value / top if top > 0 else np.nan, "normalized_low": np.nan, "normalized_high": np.nan,
+               "note": f"levels 0 none … 7 strict ({', '.join(INVARIANCE_ORDER)}); ceiling {ceiling}; no interval "
+                       "(every level would be refitted per resample); the floors are not fitted: answers without "
+                       "structure end 'none' after tens of seconds, or at a degenerate level when their latent "
+                       "variances are near zero, so the scale's bottom is the floor"}
+        rows.append(row)
+    rows += family_rows(rows, scaled, n, len(human))
+    return pd.DataFrame(rows).set_index("figure")[ANCHOR_COLUMNS]
+
+
+def _scaled(row: dict, boot: np.ndarray) -> np.ndarray | None:
+    """The resampled values of a figure on its normalized scale (None when it has no normalized score)."""
+    if not np.isfinite(row["normalized"]):
+        return None
+    return (boot - row["best_floor"]) / (row["ceiling"] - row["best_floor"])
+
+
+def family_rows(rows: list[dict], scaled: dict[str, np.ndarray | None], n: int, n_human: int) -> list[dict]:
+    """Per family: the mean normalized score of its figures, with an interval from the same resamples."""
+    out = []
+    for family in FAMILIES:
+        members = [r for r in rows if r["family"] == family and np.isfinite(r["normalized"])]
+        row = {"figure": family, "family": family, "better": "higher", "n_silicon": n, "n_human": n_human,
+               **{c: np.nan for c in ANCHOR_COLUMNS if c not in ("family", "better", "n_silicon", "n_human")}}
+        row.update(best_floor_is="", note="")
+        if not members:
+            row["note"] = f"no {family} figure could be normalized"
+            out.append(row)
+            continue
+        value = float(np.mean([r["normalized"] for r in members]))
+        row.update(value=value, normalized=value,
+                   note="mean normalized score of " + ", ".join(r["figure"] for r in members))
+        boots = [scaled[r["figure"]] for r in members if scaled.get(r["figure"]) is not None]
+        if boots and all(len(b) == len(boots[0]) for b in boots):
+            with np.errstate(all="ignore"):
+                boot = np.nanmean(np.vstack(boots), axis=0)
+            boot = boot[np.isfinite(boot)]
+            if len(boot) >= 10:
+                row["ci_low"], row["ci_high"] = interval(value, boot)
+                row["normalized_low"], row["normalized_high"] = row["ci_low"], row["ci_high"]
+        out.append(row)
+    return out
+
+
+def _normalize(row: dict, spread: dict, higher: bool, repetitions: int) -> dict:
+    zeros = {name: row.get(f"{name}_floor", np.nan) for name in ZEROS[row["family"]]}
+    zeros = {k: v for k, v in zeros.items() if np.isfinite(v)}
+    row.update(best_floor=np.nan, best_floor_is="", normalized=np.nan, normalized_low=np.nan,
+               normalized_high=np.nan)
+    if not zeros:
+        return row
+    best = (max if higher else min)(zeros, key=zeros.get)
+    row["best_floor"], row["best_floor_is"] = zeros[best], best
+    ceiling = row.get("ceiling", np.nan)
+    room = (ceiling - zeros[best]) if higher else (zeros[best] - ceiling)
+    noise = 2 * np.sqrt((spread.get(best, 0.0) ** 2 + spread.get("ceiling", 0.0) ** 2) / max(repetitions, 1))
+    if not np.isfinite(ceiling) or room <= noise or room <= 0:
+        if np.isfinite(ceiling):
+            row["note"] = "; ".join(filter(None, [row["note"], f"no room to normalize: the {best} floor reaches "
+                                                               "the human ceiling for this figure"]))
+        return row
+    scale = ceiling - zeros[best]
+    row["normalized"] = (row["value"] - zeros[best]) / scale
+    if np.isfinite(row["ci_low"]):
+        ends = (np.array([row["ci_low"], row["ci_high"]]) - zeros[best]) / scale
+        row["normalized_low"], row["normalized_high"] = float(ends.min()), float(ends.max())
+    return row
+
+
+def interval(value: float, boot: np.ndarray) -> tuple[float, float]:
+    """The 95 % spread of the resampled figures around their median, placed around ``value``."""
+    low, median, high = np.percentile(boot, [2.5, 50, 97.5])
+    return float(value - (median - low)), float(value + (high - median))
+
+
+def setting_for(human: pd.DataFrame, instrument, categories: dict[str, list] | None = None) -> Setting:
+    """The :class:`Setting` of an instrument and its human baseline (scale scores added to the humans)."""
+    options = {item.id: instrument.scale_of(item).values for item in instrument.items}
+    ranges = {item.id: (instrument.scale_of(item).minimum, instrument.scale_of(item).maximum)
+              for item in instrument.items}
+    keys = {s: k for s, k in instrument.keys().items() if len(k) >= 2}
+    setting = Setting(human=human, options=options, ranges=ranges, keys=keys, method=instrument.scoring.method,
+                      scale_range=(instrument.response_scale.minimum, instrument.response_scale.maximum),
+                      categories=dict(categories or {}))
+    setting.human = with_scale_scores(human, setting)
+    return setting
