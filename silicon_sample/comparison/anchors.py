@@ -42,7 +42,10 @@ marginal floors; for *subgroups* all three. The best floor is the zero closest t
 clearly beyond the best floor (by less than twice the standard error of the difference of their means
 over the repetitions) there is no room to normalize in: ``normalized`` is NaN and the note says so.
 Each family also gets a row of its own (``levels``, ``structure``, ``subgroups``): the mean of its
-figures' normalized scores, with an interval from the same resamples.
+figures' normalized scores, each clipped to [−1, 2] first (a figure whose floor sits close under the
+ceiling — subgroup representativeness, where the marginal floor gets most of the way — can reach −12 for
+noise and would drown the others), with an interval from the resamples in which every one of them was
+computed.
 
 **Intervals**: 95% bootstrap intervals from ``bootstrap`` resamples (seeded) of the silicon
 respondents — whole personas when a persona has several rows (replicates) — holding the human baseline
@@ -88,6 +91,7 @@ FIGURES = {  # name: (family, higher is better)
 BOUNDS = {"item_representativeness": (0, 1), "item_js_distance": (0, 1), "item_abs_d": (0, np.inf),
           "scale_abs_d": (0, np.inf), "correlation_srmr": (0, np.inf), "congruence": (-1, 1),
           "subgroup_representativeness": (0, 1), "sign_agreement": (0, 1), "d_correlation": (-1, 1)}
+FAMILY_CLIP = (-1.0, 2.0)
 ZEROS = {"levels": ("uniform",), "structure": ("uniform", "marginal"),
          "subgroups": ("uniform", "marginal", "shuffled")}
 FAMILIES = ("levels", "structure", "subgroups")
@@ -345,14 +349,13 @@ def family_rows(rows: list[dict], scaled: dict[str, np.ndarray | None], n: int, 
             row["note"] = f"no {family} figure could be normalized"
             out.append(row)
             continue
-        value = float(np.mean([r["normalized"] for r in members]))
+        value = float(np.mean([np.clip(r["normalized"], *FAMILY_CLIP) for r in members]))
         row.update(value=value, normalized=value,
                    note="mean normalized score of " + ", ".join(r["figure"] for r in members))
         boots = [scaled[r["figure"]] for r in members if scaled.get(r["figure"]) is not None]
-        if boots and all(len(b) == len(boots[0]) for b in boots):
-            with np.errstate(all="ignore"):
-                boot = np.nanmean(np.vstack(boots), axis=0)
-            boot = boot[np.isfinite(boot)]
+        if len(boots) == len(members) and all(len(b) == len(boots[0]) for b in boots):
+            stacked = np.clip(np.vstack(boots), *FAMILY_CLIP)
+            boot = stacked[:, np.isfinite(stacked).all(axis=0)].mean(axis=0)   # resamples with every figure
             if len(boot) >= 10:
                 row["ci_low"], row["ci_high"] = interval(value, boot)
                 row["normalized_low"], row["normalized_high"] = row["ci_low"], row["ci_high"]

@@ -1,0 +1,73 @@
+"""Floors, the human ceiling and normalized scores, on psych::bfi with known truths."""
+
+import numpy as np
+import pytest
+
+from silicon_sample.comparison.anchors import (
+    anchored_figures,
+    marginal_sample,
+    setting_for,
+    shuffled_sample,
+    uniform_sample,
+    with_scale_scores,
+)
+from silicon_sample.specs import instruments
+
+from support.human_data import bfi_with_scales
+
+SUBGROUPS = {"gender": ["male", "female"]}
+
+
+@pytest.fixture(scope="module")
+def halves():
+    bfi, _ = bfi_with_scales()
+    bfi = bfi.dropna(subset=["gender"]).assign(weight=1.0)
+    order = np.random.default_rng(20261124).permutation(len(bfi))
+    human, other = bfi.iloc[order[:2000]], bfi.iloc[order[2000:2400]]
+    setting = setting_for(human, instruments.load("bfi25"), SUBGROUPS)
+    return setting, with_scale_scores(other, setting)
+
+
+def anchor(setting, silicon):
+    return anchored_figures(setting.human, silicon, setting, bootstrap=60, repetitions=6, seed=3)
+
+
+def test_another_human_sample_scores_near_one_and_is_never_tied_with_a_floor(halves):
+    setting, other = halves
+    table = anchor(setting, other)
+    for family in ("levels", "structure", "subgroups"):
+        row = table.loc[family]
+        assert row["normalized"] == pytest.approx(1.0, abs=0.2), family
+        assert row["normalized_low"] > 0.3, family                    # its interval stays clear of every floor
+    figure = table.loc["item_representativeness"]
+    assert figure["uniform_floor"] < figure["ci_low"] <= figure["value"] <= figure["ci_high"]
+    assert figure["ceiling"] == pytest.approx(figure["value"], abs=0.01)
+    srmr = table.loc["correlation_srmr"]
+    assert srmr["best_floor_is"] in ("uniform", "marginal") and srmr["best_floor"] > 3 * srmr["value"]
+
+
+@pytest.mark.slow
+def test_noise_and_marginal_answers_score_near_zero_where_they_know_nothing(halves):
+    setting, other = halves
+    rng = np.random.default_rng(5)
+    uniform = anchor(setting, uniform_sample(other, setting, rng))
+    for family in ("levels", "structure"):                   # the uniform floor is their zero
+        assert abs(uniform.loc[family, "normalized"]) < 0.25, family
+        assert uniform.loc[family, "normalized_low"] <= 0 <= uniform.loc[family, "normalized_high"], family
+    # for subgroups the marginal and shuffled floors know the levels, so noise falls below the best floor
+    assert uniform.loc["subgroups", "normalized"] < 0.25 and uniform.loc["subgroups", "normalized_low"] <= 0
+    marginal = anchor(setting, marginal_sample(other, setting, rng))
+    # the right levels by construction, and nothing else
+    assert marginal.loc["levels", "normalized"] > 0.8
+    assert abs(marginal.loc["structure", "normalized"]) < 0.25 and abs(marginal.loc["subgroups", "normalized"]) < 0.35
+
+
+@pytest.mark.slow
+def test_shuffled_attributes_keep_levels_and_destroy_subgroup_patterns(halves):
+    setting, other = halves
+    real = anchor(setting, other)
+    shuffled = anchor(setting, shuffled_sample(other, setting, np.random.default_rng(8)))
+    for figure in ("item_representativeness", "item_abs_d", "correlation_srmr"):
+        assert shuffled.loc[figure, "value"] == pytest.approx(real.loc[figure, "value"])
+    assert real.loc["sign_agreement", "value"] == 1.0
+    assert shuffled.loc["subgroups", "normalized"] < real.loc["subgroups", "normalized"] - 0.5
