@@ -16,6 +16,10 @@ persona style × cue type with
 - ``reliability_gap`` — mean of alpha_silicon − alpha_human over scales (negative: less reliable);
 - ``sign_agreement``, ``size_agreement``, ``d_correlation`` — pattern correspondence of subgroup differences;
 - ``refusal_rate``, ``invalid_rate`` — shares of cells refused / invalid;
+- ``variance_ratio`` — median over items and scales of the silicon / human variance ratio, and
+  ``compressed_share`` — the share of them whose ratio interval lies wholly below 1;
+- ``style_flags`` — the response-style indices whose silicon − human |d| ≥ 0.5;
+- ``icc`` — median ICC(A,1) over items and scales when personas answered more than once;
 - ``reading`` — what the pair is fit for, from these thresholds:
 
   =================================  ==========================================================
@@ -25,6 +29,7 @@ persona style × cue type with
   no better than a floor             the family's normalized interval reaches 0 (or its score ≤ 0)
   no better than the population's    item representativeness at or below the marginal floor
   overall distribution               (its interval reaches the floor)
+  answers compressed                 more than half the items and scales compressed (see above)
   declines often                     refusal + invalid rate > .05
   =================================  ==========================================================
 
@@ -97,6 +102,10 @@ def reading(row: pd.Series) -> str:
             not_for.append("subgroup comparisons")
         if no_better_than_floor(row, "subgroups"):
             findings.append(FLOOR_WORDS["subgroups"])
+    if row.get("compressed_share", 0) > 0.5:
+        findings.append(f"answers compressed (variance ratio {row['variance_ratio']:.2f})")
+    if row.get("style_flags"):
+        findings.append(f"response styles unlike the humans' ({row['style_flags']})")
     declined = row.get("refusal_rate", np.nan) + row.get("invalid_rate", np.nan)
     if np.isfinite(declined) and declined > 0.05:
         findings.append(f"declines {100 * declined:.0f}% of items")
@@ -197,6 +206,19 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
     if "below_marginal_floor" not in out:
         out["below_marginal_floor"] = False
     out["below_marginal_floor"] = out["below_marginal_floor"].fillna(False).astype(bool)
+    if "variance" in tables:
+        variance = tables["variance"].groupby(level=keys, sort=False)
+        out["variance_ratio"] = variance["ratio"].median()
+        out["compressed_share"] = variance["compressed"].mean()
+    if "response_styles" in tables:
+        flagged = tables["response_styles"].reset_index("index")
+        flagged = flagged[flagged["flag"].astype(bool)].groupby(level=keys, sort=False)["index"].agg(", ".join)
+        out["style_flags"] = flagged
+    if "retest" in tables:
+        out["icc"] = tables["retest"].groupby(level=keys, sort=False)["icc"].median()
+    for column, empty in (("variance_ratio", np.nan), ("compressed_share", np.nan), ("style_flags", ""),
+                          ("icc", np.nan)):
+        out[column] = out[column].fillna(empty) if column in out else empty
     families = list(FAMILIES) if purpose == "all" else [purpose]
     with np.errstate(all="ignore"):
         out["score"] = out[families].mean(axis=1, skipna=True)
@@ -208,5 +230,6 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
     out["tie_group"] = tie_groups(out["score_low"], out["score_high"])
     columns = ["score", "score_low", "score_high", "tie_group", *scores, "representativeness", "js_distance",
                "mean_abs_d", "invariance", "congruence", "reliability_gap", "sign_agreement", "size_agreement",
-               "d_correlation", "human_differences", "refusal_rate", "invalid_rate", "reading"]
+               "d_correlation", "human_differences", "refusal_rate", "invalid_rate", "variance_ratio",
+               "compressed_share", "style_flags", "icc", "reading"]
     return out[columns]

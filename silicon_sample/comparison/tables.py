@@ -15,6 +15,10 @@ docstring of each module says how:
 - ``patterns`` — whether each human subgroup difference is reproduced in sign and size (:mod:`.subgroups`);
 - ``anchors`` — every summary figure with its bootstrap interval, its floors (uniform, marginal,
   shuffled), the human ceiling and a normalized score, per family too (:mod:`.anchors`);
+- ``response_styles`` — acquiescence, contradictions, extreme and midpoint responding, straight-lining,
+  silicon beside human with d and a flag; ``variance`` — the silicon / human variance ratio per item and
+  scale with its F interval; ``retest`` — ICC(A,1) per item and scale when personas answered more than
+  once (:mod:`.response_styles`);
 - ``nonresponse`` — refusal / invalid / failed rates by persona attribute with a χ² test
   (:mod:`.nonresponse`; built from long results by :func:`silicon_sample.comparison.runs.compare_run`).
 
@@ -30,6 +34,7 @@ from ..specs.instruments import Instrument
 from ..tidy.results import PAIR_COLUMNS
 from .anchors import anchored_figures, setting_for, with_scale_scores
 from .item_fidelity import compare_items
+from .response_styles import response_style_table, retest_table, variance_table
 from .scale_fidelity import compare_scales
 from .source_invariance import invariance_between_sources
 from .structure import compare_structure
@@ -37,7 +42,8 @@ from .subgroups import pattern_correspondence, subgroup_metrics
 
 TABLE_INDEX = {"anchors": ["figure"], "items": ["item"], "scales": ["scale"], "structure": ["scale"],
                "invariance": ["level"], "subgroups": ["attribute", "category", "outcome"],
-               "patterns": ["attribute", "contrast", "outcome"], "nonresponse": ["attribute", "category"]}
+               "patterns": ["attribute", "contrast", "outcome"], "response_styles": ["index"],
+               "variance": ["outcome"], "retest": ["outcome"], "nonresponse": ["attribute", "category"]}
 
 
 def tag_pair(table: pd.DataFrame, pair: tuple) -> pd.DataFrame:
@@ -115,6 +121,11 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
             if invariance:
                 table, highest, note = invariance_between_sources(human, rows, keys)
                 tables["invariance"].append(tag_pair(table.assign(highest_level=highest, note=note), pair))
+        tables["response_styles"].append(tag_pair(response_style_table(human, rows, keys, options), pair))
+        tables["variance"].append(tag_pair(variance_table(human, rows, list(keys) + setting.items), pair))
+        retest = retest_table(rows, list(keys) + setting.items, respondent=["persona_id"])
+        if len(retest):
+            tables["retest"].append(tag_pair(retest, pair))
         if anchors:
             tables["anchors"].append(tag_pair(anchored_figures(human, rows, setting, bootstrap=bootstrap,
                                                                repetitions=repetitions, invariance_level=highest,

@@ -5,10 +5,12 @@ against a target population when the study asks for it). Each persona is
 rendered in every persona style × cue type of the study (a within-persona
 factor). Each persona gets its own seeded order of each instrument's items,
 the same for every style, cue type, model and replicate, so order is a
-persona-level factor; ``position`` (1-based) records where an item was
-presented. A cell is persona × style × cue type × instrument item × model ×
-replicate, and carries its own seed, derived from the study seed and the
-cell's coordinates, for the answer it draws.
+persona-level factor (``item_order: random_per_replicate`` draws a new order
+for every replicate after the first, for test–retest with the order redrawn);
+``position`` (1-based) records where an item was presented. A cell is
+persona × style × cue type × instrument item × model × replicate, and carries
+its own seed, derived from the study seed and the cell's coordinates, for the
+answer it draws.
 """
 
 from __future__ import annotations
@@ -59,12 +61,18 @@ def render_personas(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def item_order(study: Study, persona_id: str, instrument_index: int) -> list[str]:
+def item_order(study: Study, persona_id: str, instrument_index: int, replicate: int = 1) -> list[str]:
+    """The order a persona sees an instrument's items in: fixed, one seeded order per persona (``random``),
+    or a seeded order per persona and replicate (``random_per_replicate``; replicate 1 keeps the
+    ``random`` order)."""
     instrument = study.instruments[instrument_index]
     ids = [item.id for item in instrument.items]
     if study.item_order == "fixed":
         return ids
-    order = rng_for(study.seed, "item_order", persona_id, instrument.id).permutation(len(ids))
+    labels = ("item_order", persona_id, instrument.id)
+    if study.item_order == "random_per_replicate" and replicate > 1:
+        labels = (*labels, f"r{replicate}")
+    order = rng_for(study.seed, *labels).permutation(len(ids))
     return [ids[i] for i in order]
 
 
@@ -76,8 +84,8 @@ def build_cells(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
             for template in study.persona_templates:
                 for cue_type in study.cue_types:
                     for index, instrument in enumerate(study.instruments):
-                        order = item_order(study, persona_id, index)
                         for replicate in range(1, model.replicates + 1):
+                            order = item_order(study, persona_id, index, replicate)
                             for position, item_id in enumerate(order, start=1):
                                 coordinates = (model.id, persona_id, template.name, cue_type, instrument.id, item_id,
                                                replicate)

@@ -18,9 +18,13 @@ COMPARISON_COLUMNS = {
     "structure": ["correlation_srmr", "congruence", "reading"],
     "invariance": ["chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
     "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"],
+    "response_styles": ["n_silicon", "silicon", "human", "d", "d_low", "d_high", "flag"],
+    "variance": ["n_silicon", "var_silicon", "var_human", "ratio", "ratio_low", "ratio_high", "compressed"],
+    "retest": ["n_respondents", "replicates", "icc", "icc_low", "icc_high"],
 }
 RANKING_SHOWN = ["score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
-                 "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "refusal_rate"]
+                 "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "variance_ratio",
+                 "icc", "refusal_rate"]
 
 
 def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:

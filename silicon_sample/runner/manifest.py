@@ -52,8 +52,8 @@ def build_manifest(study: Study, models: dict[str, dict], n_personas: int, n_cel
             "study_seed": study.seed,
             "derivation": "32-bit seed = first 4 bytes of SHA-256(study seed, purpose, labels); "
                           "purposes: the sampling method (quota / stratified / microdata draws), shuffle "
-                          "(persona order), name (persona: first-name cue), item_order (persona, instrument), "
-                          "answer (model, persona, style, cue type, instrument, item, replicate)",
+                          "(persona order), name (persona: first-name cue), item_order (persona, instrument"
+                          "[, replicate]), answer (model, persona, style, cue type, instrument, item, replicate)",
         },
         "baseline": study.baseline_id,
         "design": {
