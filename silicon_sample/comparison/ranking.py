@@ -20,6 +20,8 @@ persona style × cue type with
   ``compressed_share`` — the share of them whose ratio interval lies wholly below 1;
 - ``style_flags`` — the response-style indices whose silicon − human |d| ≥ 0.5;
 - ``icc`` — median ICC(A,1) over items and scales when personas answered more than once;
+- ``share_closer``, ``conditioning_improvement``, ``moves_toward_subgroups`` — persona conditioning
+  against the control styles crossed in the study (:mod:`.conditioning`);
 - ``reading`` — what the pair is fit for, from these thresholds:
 
   =================================  ==========================================================
@@ -30,6 +32,7 @@ persona style × cue type with
   no better than the population's    item representativeness at or below the marginal floor
   overall distribution               (its interval reaches the floor)
   answers compressed                 more than half the items and scales compressed (see above)
+  personas do not move answers       control styles crossed in and ``moves_toward_subgroups`` false
   declines often                     refusal + invalid rate > .05
   =================================  ==========================================================
 
@@ -45,6 +48,7 @@ import pandas as pd
 
 from ..tidy.results import PAIR_COLUMNS
 from .anchors import FAMILIES
+from .conditioning import conditioning_summary
 from .source_invariance import INVARIANCE_ORDER
 from .subgroups import pattern_summary
 
@@ -102,6 +106,9 @@ def reading(row: pd.Series) -> str:
             not_for.append("subgroup comparisons")
         if no_better_than_floor(row, "subgroups"):
             findings.append(FLOOR_WORDS["subgroups"])
+    moves = row.get("moves_toward_subgroups")
+    if moves is not None and not pd.isna(moves) and not bool(moves):
+        findings.append("personas do not move answers toward their subgroups")
     if row.get("compressed_share", 0) > 0.5:
         findings.append(f"answers compressed (variance ratio {row['variance_ratio']:.2f})")
     if row.get("style_flags"):
@@ -136,6 +143,13 @@ def _anchor_scores(anchors: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index = pd.MultiIndex.from_tuples(frame.index, names=keys)
     return frame
+
+
+def _per_run_conditioning(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    parts = {run: conditioning_summary(t.droplevel("run")) for run, t in table.groupby(level="run", sort=False)}
+    summary = pd.concat(parts, names=["run"])
+    return summary.rename(columns={"mean_improvement": "conditioning_improvement"})[
+        ["share_closer", "conditioning_improvement", "moves_toward_subgroups"]].reorder_levels(keys)
 
 
 def tie_groups(low: pd.Series, high: pd.Series) -> list[int]:
@@ -216,8 +230,14 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
         out["style_flags"] = flagged
     if "retest" in tables:
         out["icc"] = tables["retest"].groupby(level=keys, sort=False)["icc"].median()
+    if "conditioning" in tables:
+        summary = conditioning_summary(tables["conditioning"])
+        out = out.join(summary.rename(columns={"mean_improvement": "conditioning_improvement"})[
+            ["share_closer", "conditioning_improvement", "moves_toward_subgroups"]], how="left") \
+            if "run" not in keys else out.join(_per_run_conditioning(tables["conditioning"], keys))
     for column, empty in (("variance_ratio", np.nan), ("compressed_share", np.nan), ("style_flags", ""),
-                          ("icc", np.nan)):
+                          ("icc", np.nan), ("share_closer", np.nan), ("conditioning_improvement", np.nan),
+                          ("moves_toward_subgroups", pd.NA)):
         out[column] = out[column].fillna(empty) if column in out else empty
     families = list(FAMILIES) if purpose == "all" else [purpose]
     with np.errstate(all="ignore"):
@@ -231,5 +251,6 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
     columns = ["score", "score_low", "score_high", "tie_group", *scores, "representativeness", "js_distance",
                "mean_abs_d", "invariance", "congruence", "reliability_gap", "sign_agreement", "size_agreement",
                "d_correlation", "human_differences", "refusal_rate", "invalid_rate", "variance_ratio",
-               "compressed_share", "style_flags", "icc", "reading"]
+               "compressed_share", "style_flags", "icc", "share_closer", "conditioning_improvement",
+               "moves_toward_subgroups", "reading"]
     return out[columns]

@@ -64,8 +64,10 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
     persona_attributes = persona_attribute_columns(long)
     nonresponse = [tag_pair(nonresponse_by_attribute(rows, persona_attributes), pair)
                    for pair, rows in long.groupby(list(PAIR_COLUMNS))]
+    cued = sorted({a for text in long["cued_attributes"].dropna() for a in str(text).split(",") if a})
     tables = compare_answers(base.data, wide, base.instrument, categories, invariance=invariance, tolerance=tolerance,
-                             anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed)
+                             anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
+                             cued=cued or None)
     tables["nonresponse"] = pair_first("nonresponse", nonresponse)
     return tables
 

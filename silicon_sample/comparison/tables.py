@@ -19,6 +19,9 @@ docstring of each module says how:
   silicon beside human with d and a flag; ``variance`` — the silicon / human variance ratio per item and
   scale with its F interval; ``retest`` — ICC(A,1) per item and scale when personas answered more than
   once (:mod:`.response_styles`);
+- ``conditioning`` — per subgroup, the distance to its human answers with the persona and under each
+  control style (``none``, ``assistant_control``) crossed in the study; ``cue_consistency`` — whether
+  explicit attributes and first names for the same group shift answers alike (:mod:`.conditioning`);
 - ``nonresponse`` — refusal / invalid / failed rates by persona attribute with a χ² test
   (:mod:`.nonresponse`; built from long results by :func:`silicon_sample.comparison.runs.compare_run`).
 
@@ -33,6 +36,7 @@ import pandas as pd
 from ..specs.instruments import Instrument
 from ..tidy.results import PAIR_COLUMNS
 from .anchors import anchored_figures, setting_for, with_scale_scores
+from .conditioning import conditioning_table, cue_consistency
 from .item_fidelity import compare_items
 from .response_styles import response_style_table, retest_table, variance_table
 from .scale_fidelity import compare_scales
@@ -59,7 +63,7 @@ def pair_first(name: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
 def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Instrument,
                     categories: dict[str, list] | None = None, *, invariance: bool = True,
                     tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200, repetitions: int = 10,
-                    seed: int = 0) -> dict[str, pd.DataFrame]:
+                    seed: int = 0, cued: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """The comparison tables (all but ``nonresponse``) from plain DataFrames, for notebooks.
 
     Parameters
@@ -82,6 +86,8 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         Build the ``anchors`` table: floors, ceiling, bootstrap intervals and normalized scores.
     bootstrap, repetitions, seed : int
         Bootstrap resamples, repetitions of each floor and of the ceiling, and their seed (:mod:`.anchors`).
+    cued : list of str, optional
+        The attributes a first-name cue conveys, for ``cue_consistency`` (default: every attribute).
 
     Returns
     -------
@@ -137,4 +143,12 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
             tables["patterns"].append(tag_pair(pattern_correspondence(human, rows, attributes, outcomes, wh, w,
                                                                       tolerance=tolerance, categories=categories),
                                                pair))
-    return {name: pair_first(name, parts) for name, parts in tables.items() if parts}
+    out = {name: pair_first(name, parts) for name, parts in tables.items() if parts}
+    if attributes:
+        conditioning = conditioning_table(human, silicon, categories, outcomes)
+        if len(conditioning):
+            out["conditioning"] = conditioning
+        consistency = cue_consistency(silicon, categories, outcomes, cued)
+        if len(consistency):
+            out["cue_consistency"] = consistency
+    return out

@@ -16,7 +16,14 @@ cue type is recorded with every answer.
 
 Template variables: ``attributes`` (list of ``{name, label, value, question}``
 stated explicitly), each explicit attribute by name, ``name`` (the first name,
-or none), ``cue_type``. A variable the template uses but the persona does not
+or none), ``cue_type``, ``variant`` (a seeded number 0–999 per persona, to pick
+among paraphrases).
+
+*Control styles* give the floor of persona conditioning: ``none`` (no persona,
+the instructions only) and ``assistant_control`` (one of several paraphrases of
+"You are a helpful assistant", picked by ``variant``). Crossed with real styles
+in a study, they let ``compare`` measure how far a persona moves answers
+toward its subgroup (:data:`CONTROL_STYLES`). A variable the template uses but the persona does not
 have is an error, not an empty string.
 """
 
@@ -37,6 +44,7 @@ from ..specs import resources
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 CUE_TYPES = ("explicit", "name")
+CONTROL_STYLES = ("none", "assistant_control")
 
 
 class PersonaTemplate(BaseModel):
@@ -50,20 +58,21 @@ class PersonaTemplate(BaseModel):
         return text_sha256(self.text)
 
     def render(self, persona: dict, attributes: Sequence, name: str | None = None, cued: Sequence[str] = (),
-               cue_type: str = "explicit") -> str:
-        """Render one persona; ``attributes`` are the population's, ``cued`` those a name conveys."""
+               cue_type: str = "explicit", variant: int = 0) -> str:
+        """Render one persona; ``attributes`` are the population's, ``cued`` those a name conveys,
+        ``variant`` a seeded number per persona (0–999) a template may use to pick among paraphrases."""
         explicit = [a for a in attributes if a.name not in cued]
         listed = [{"name": a.name, "label": a.label, "value": persona[a.name], "question": a.question}
                   for a in explicit]
         context = {**{a.name: persona[a.name] for a in explicit}, "attributes": listed, "name": name,
-                   "cue_type": cue_type}
+                   "cue_type": cue_type, "variant": variant}
         try:
             return _ENV.from_string(self.text).render(**context).strip()
         except jinja2.UndefinedError as exc:
             raise SpecError(f"template uses an undefined variable: {exc.message}",
                             where=str(self.path or self.name),
                             fix=f"use only the stated attributes ({', '.join(a.name for a in explicit)}), "
-                                "`attributes`, `name` and `cue_type`") from None
+                                "`attributes`, `name`, `cue_type` and `variant`") from None
         except jinja2.TemplateSyntaxError as exc:
             raise SpecError(f"line {exc.lineno}: template syntax error: {exc.message}",
                             where=str(self.path or self.name)) from None
@@ -144,6 +153,7 @@ def render_variant(template: PersonaTemplate, persona: dict, attributes: Sequenc
     if cue_type == "name":
         names = names or load_names()
         name, cued = names.choose(persona, attributes, seed)
-    text = template.render(persona, attributes, name=name, cued=cued, cue_type=cue_type)
+    variant = int(rng_for(seed, "variant", persona["persona_id"]).integers(1000))
+    text = template.render(persona, attributes, name=name, cued=cued, cue_type=cue_type, variant=variant)
     return {"persona_style": template.name, "cue_type": cue_type, "name": name,
             "cued_attributes": ",".join(cued), "persona_text": text}

@@ -98,3 +98,14 @@ def test_name_cues_need_a_gender_attribute():
     without = [a for a in population.attributes if a.role != "gender"]
     with pytest.raises(SpecError, match="role: gender"):
         names.check_population(without)
+
+
+def test_control_styles_carry_no_persona():
+    none = render("none", "explicit")
+    assert none["persona_text"] == ""
+    assistants = {render("assistant_control", "explicit", persona={**PERSONA, "persona_id": f"P{i:03d}"})
+                  ["persona_text"] for i in range(40)}
+    assert len(assistants) > 1 and all("assistant" in text for text in assistants)
+    assert all(value not in text for text in assistants for value in ("female", "black", "45 to 54"))
+    again = render("assistant_control", "explicit", persona={**PERSONA, "persona_id": "P001"})["persona_text"]
+    assert again == render("assistant_control", "explicit", persona={**PERSONA, "persona_id": "P001"})["persona_text"]
