@@ -18,7 +18,8 @@ Comparing with humans (a baseline is a shipped name, a path, or a loaded :class:
 - :func:`compare` — every table of a run against a human baseline;
 - :func:`rank` — which model–persona pair stands in for the humans, and for what (its manifest goes to
   :func:`ranking_manifest_path`);
-- :func:`bayes` — the Bayesian ordinal model of a subgroup effect in humans and silicon.
+- :func:`bayes` — the Bayesian ordinal model of a subgroup effect in humans and silicon;
+- :func:`drift` — two runs of the same study (another model version, another date) compared.
 
 Loading spec files: :func:`load_study`, :func:`load_instrument`, :func:`load_population`,
 :func:`load_baseline`; listing the shipped ones: :func:`instruments`, :func:`populations`.
@@ -35,6 +36,7 @@ from .api import BaselineLike as BaselineLike
 from .api import (
                   bayes,
                   compare,
+                  drift,
                   dry_run,
                   export,
                   instruments,
@@ -67,7 +69,7 @@ __all__ = [
     # running a study
     "run", "resume", "status", "results", "export", "dry_run", "validate",
     # comparing with humans
-    "compare", "rank", "ranking_manifest_path", "bayes",
+    "compare", "rank", "ranking_manifest_path", "bayes", "drift",
     # loading and listing spec files
     "load_study", "load_instrument", "load_population", "load_baseline", "instruments", "populations",
     # a backend of one's own (see silicon_sample.backends.base)

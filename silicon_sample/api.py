@@ -161,6 +161,26 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     return tables
 
 
+def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = None
+          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two runs of the same study (another model version, another date) compared item by item and scale by
+    scale, paired by respondent; a difference is flagged when it exceeds the test–retest noise (see
+    :mod:`silicon_sample.comparison.drift`). Returns (the drift table, the model versions of each run).
+
+    With ``output`` (a folder) ``drift.csv``, ``versions.csv`` and ``manifest.json`` are written there.
+    """
+    from .comparison.runs import drift_between_runs
+
+    table, versions = drift_between_runs(run_a, run_b)
+    if output is not None:
+        folder = _output_folder(output)
+        _write_table(table.reset_index(), folder / "drift.csv")
+        _write_table(versions.reset_index(), folder / "versions.csv")
+        record = analysis_manifest("drift", [run_a, run_b], None, {})
+        write_atomic(folder / "manifest.json", json.dumps(record, indent=2, default=str))
+    return table, versions
+
+
 def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
          invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
          seed: int = 0, output: str | Path | None = None) -> pd.DataFrame:

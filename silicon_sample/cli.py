@@ -124,7 +124,9 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
 
 @cli.command(name="compare")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--baseline", required=True, help="Human baseline name or path.")
+@click.option("--baseline", default=None, help="Human baseline name or path.")
+@click.option("--against", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Another run of the same study: compare the two runs answer by answer (drift) instead.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for every table as a CSV file (items, scales, structure, invariance, subgroups, "
                    "patterns, nonresponse).")
@@ -140,10 +142,24 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2),
               help="Repetitions of each floor and of the human ceiling.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the resamples and floors.")
-def compare_command(run_dir: Path, baseline: str, output: Path | None, subgroups: tuple[str, ...],
-                    no_invariance: bool, tolerance: float, no_anchors: bool, bootstrap: int, repetitions: int,
-                    seed: int) -> None:
-    """Compare a run's answers with a human baseline: anchors, items, scales, structure, invariance, subgroups."""
+def compare_command(run_dir: Path, baseline: str | None, against: Path | None, output: Path | None,
+                    subgroups: tuple[str, ...], no_invariance: bool, tolerance: float, no_anchors: bool,
+                    bootstrap: int, repetitions: int, seed: int) -> None:
+    """Compare a run's answers with a human baseline (anchors, items, scales, structure, invariance,
+    subgroups, response styles), or with another run of the same study (--against: drift)."""
+    if (baseline is None) == (against is None):
+        raise click.UsageError("give --baseline NAME (silicon vs human) or --against RUN (drift), one of them")
+    if against is not None:
+        table, versions = api.drift(run_dir, against, output=output)
+        click.echo("model versions:")
+        click.echo(versions.to_string())
+        click.echo("\ndrift (b − a, paired by respondent; drifted: the 95% interval excludes 0):")
+        click.echo(comparison_view("drift", table).to_string())
+        drifted = int(table["drifted"].sum()) if len(table) else 0
+        click.echo(f"\n{drifted} of {len(table)} items and scales drifted beyond test–retest noise")
+        if output is not None:
+            click.echo(f"drift.csv, versions.csv and manifest.json written to {output}", err=True)
+        return
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
                          tolerance=tolerance, anchors=not no_anchors, bootstrap=bootstrap, repetitions=repetitions,
                          seed=seed, output=output)

@@ -3,7 +3,8 @@ reads runs (through :mod:`silicon_sample.tidy.results`, never the store itself).
 
 - :func:`compare_run` — every table of :func:`.tables.compare_answers` for one run, plus ``nonresponse``;
 - :func:`ordinal_model_of_run` — the Bayesian ordinal model (:mod:`.ordinal_model`) of one scale or item;
-- :func:`rank_runs` — one row per model–persona pair of one or more runs (:mod:`.ranking`).
+- :func:`rank_runs` — one row per model–persona pair of one or more runs (:mod:`.ranking`);
+- :func:`drift_between_runs` — two runs of the same study compared answer by answer (:mod:`.drift`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import pandas as pd
 from ..errors import SpecError
 from ..population import baselines
 from ..population.baselines import Baseline
-from ..tidy.results import PAIR_COLUMNS, long_results, persona_attribute_columns, wide_results
+from ..tidy.results import (
+    PAIR_COLUMNS,
+    long_results,
+    persona_attribute_columns,
+    run_instruments,
+    run_manifest,
+    wide_results,
+)
+from .drift import drift_table
 from .nonresponse import nonresponse_by_attribute
 from .subgroups import DEFAULT_ATTRIBUTES
 from .tables import compare_answers, pair_first, tag_pair
@@ -135,3 +144,31 @@ def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: 
         for table_name, table in tables.items():
             combined.setdefault(table_name, []).append(pd.concat({name: table}, names=["run"]))
     return rank_pairs({k: pd.concat(v) for k, v in combined.items()}, purpose=purpose)
+
+
+def drift_between_runs(run_a: str | Path, run_b: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the drift table of :mod:`.drift`, the model versions of each run) for two runs of the same study.
+
+    The versions table has one row per run × model: the version in the run's manifest (for the embedded
+    model, the GGUF file and its hash) and the versions the server reported with the answers.
+    """
+    manifests = {"a": run_manifest(run_a), "b": run_manifest(run_b)}
+    if manifests["a"]["study"]["id"] != manifests["b"]["study"]["id"]:
+        raise SpecError(f"the runs are of different studies ({manifests['a']['study']['id']} and "
+                        f"{manifests['b']['study']['id']})", where=f"{run_a} --against {run_b}",
+                        fix="compare two runs of the same study")
+    instruments = run_instruments(run_a)
+    wide_a, wide_b = wide_results(run_a), wide_results(run_b)
+    options = {it.id: i.scale_of(it).values for i in instruments.values() for it in i.items}
+    scales = [s for i in instruments.values() for s in i.scoring.scales]
+    outcomes = [c for c in [*options, *scales] if c in wide_a.columns and c in wide_b.columns]
+    table = drift_table(wide_a, wide_b, outcomes, options)
+    rows = []
+    for label, run in (("a", run_a), ("b", run_b)):
+        reported = long_results(run).groupby("model")["model_version"].agg(
+            lambda v: ", ".join(sorted(set(v.dropna().astype(str)))))
+        for model_id, model in manifests[label].get("models", {}).items():
+            rows.append({"run": label, "dir": str(run), "model": model_id, "backend": model.get("backend"),
+                         "manifest_version": model.get("model_version") or model.get("model"),
+                         "reported_versions": reported.get(model_id, "")})
+    return table, pd.DataFrame(rows).set_index(["run", "model"])

@@ -21,6 +21,9 @@ COMPARISON_COLUMNS = {
     "response_styles": ["n_silicon", "silicon", "human", "d", "d_low", "d_high", "flag"],
     "variance": ["n_silicon", "var_silicon", "var_human", "ratio", "ratio_low", "ratio_high", "compressed"],
     "retest": ["n_respondents", "replicates", "icc", "icc_low", "icc_high"],
+    "conditioning": ["n_silicon", "distance_persona", "distance_control", "improvement", "closer"],
+    "cue_consistency": ["effects", "r_explicit_name"],
+    "drift": ["n", "mean_a", "mean_b", "difference", "ci_low", "ci_high", "drifted"],
 }
 RANKING_SHOWN = ["score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
                  "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "variance_ratio",

@@ -100,7 +100,8 @@ def analysis_manifest(analysis: str, runs: list, baseline, settings: dict) -> di
                             "manifest_sha256": file_sha256(manifest) if manifest.is_file() else None})
     return {"format": "silicon-sample analysis manifest 1", "analysis": analysis, "created_with": environment(),
             "runs": run_entries,
-            "baseline": {"id": baseline.id, "file": str(baseline.path), "sha256": baseline.sha256,
-                         "data_sha256": baseline.data_sha256,
-                         "source": baseline.source, "respondents": baseline.report.get("respondents")},
+            "baseline": None if baseline is None else {
+                "id": baseline.id, "file": str(baseline.path), "sha256": baseline.sha256,
+                "data_sha256": baseline.data_sha256, "source": baseline.source,
+                "respondents": baseline.report.get("respondents")},
             "settings": settings}

@@ -25,11 +25,18 @@ PAIR_COLUMNS: tuple[str, ...] = ("model", "persona_style", "cue_type")
 """The columns that name one model–persona pair (a silicon source): tables of every stage group by them."""
 
 
-def run_instruments(store: RunStore) -> dict:
+def run_instruments(run: RunStore | str | Path) -> dict:
     """The instruments of a run, loaded from the run's own copies."""
+    store = run if isinstance(run, RunStore) else RunStore.open(run)
     folder = store.dir / "inputs" / "instruments"
     loaded = [instruments_module.load(path) for path in sorted(folder.glob("*.y*ml"))]
     return {i.id: i for i in loaded}
+
+
+def run_manifest(run: RunStore | str | Path) -> dict:
+    """The manifest of a run (how it was made: versions, models, seeds, sessions)."""
+    store = run if isinstance(run, RunStore) else RunStore.open(run)
+    return store.manifest()
 
 
 def long_results(run: RunStore | str | Path) -> pd.DataFrame:
