@@ -150,16 +150,18 @@ def human_loadings(setting: Setting, human: pd.DataFrame) -> dict[str, np.ndarra
 
 
 def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, families=FAMILIES,
-            congruence: bool = True, loadings: dict | None = None) -> dict[str, float]:
+            congruence: bool = True, loadings: dict | None = None, per_item: list | None = None) -> dict[str, float]:
     """Every figure of the table in the module docstring (but the invariance level) for one silicon sample.
 
     ``human`` and ``silicon`` carry item columns, scale scores (when the instrument has scales), attribute
-    columns and ``weight``.
+    columns and ``weight``. ``per_item``, when given, receives each item's representativeness (a Series).
     """
     out: dict[str, float] = {}
     wh, ws = _weights(human), _weights(silicon)
     if "levels" in families:
         items = compare_items(human, silicon, setting.options, wh, ws)
+        if per_item is not None:
+            per_item.append(items["representativeness"])
         out["item_representativeness"] = float(items["representativeness"].mean())
         out["item_js_distance"] = float(items["js_distance"].mean())
         out["item_abs_d"] = float(items["d"].abs().mean())
@@ -250,9 +252,10 @@ def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator) -> st
 
 def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, *, bootstrap: int = 200,
                      repetitions: int = 10, structure_bootstrap: int = 20, structure_repetitions: int = 3,
-                     invariance_level: str | None = None, seed: int = 0) -> pd.DataFrame:
+                     invariance_level: str | None = None, seed: int = 0) -> Anchored:
     """One row per figure: the raw value with its bootstrap interval, the floors, the ceiling and the
-    normalized score (see the module docstring), for one model–persona pair.
+    normalized score (see the module docstring), for one model–persona pair; and the same per item for its
+    representativeness (``.items``; the uniform floor is its zero).
 
     Parameters
     ----------
@@ -273,22 +276,23 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
     rng = np.random.default_rng(seed)
     n = len(silicon)
     loadings = human_loadings(setting, human) if setting.keys else {}
-    raw = figures(human, silicon, setting, loadings=loadings)
+    detail: dict[str, list] = {"raw": [], "bootstrap": [], "uniform": [], "marginal": [], "ceiling": []}
+    raw = figures(human, silicon, setting, loadings=loadings, per_item=detail["raw"])
     replicates = [figures(human, bootstrap_sample(silicon, rng), setting, congruence=b < structure_bootstrap,
-                          loadings=loadings) for b in range(bootstrap)]
+                          loadings=loadings, per_item=detail["bootstrap"]) for b in range(bootstrap)]
     anchors: dict[str, list[dict]] = {name: [] for name in (*FLOORS, "ceiling")}
     ceiling_possible = len(setting.human) - n >= max(30, n // 10)
     for r in range(repetitions):
         fit = r < structure_repetitions
         anchors["uniform"].append(figures(human, uniform_sample(silicon, setting, rng), setting, congruence=fit,
-                                          loadings=loadings))
+                                          loadings=loadings, per_item=detail["uniform"]))
         anchors["marginal"].append(figures(human, marginal_sample(silicon, setting, rng), setting, congruence=fit,
-                                           loadings=loadings))
+                                           loadings=loadings, per_item=detail["marginal"]))
         anchors["shuffled"].append(figures(human, shuffled_sample(silicon, setting, rng), setting,
                                            families=("subgroups",)))
         if ceiling_possible:
             rest, sub = human_split(n, setting, rng)
-            anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit))
+            anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit, per_item=detail["ceiling"]))
     rows, scaled = [], {}
     for name, value in raw.items():
         family, higher = FIGURES[name]
@@ -327,7 +331,41 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
                        "variances are near zero, so the scale's bottom is the floor"}
         rows.append(row)
     rows += family_rows(rows, scaled, n, len(human))
-    return pd.DataFrame(rows).set_index("figure")[ANCHOR_COLUMNS]
+    return Anchored(pd.DataFrame(rows).set_index("figure")[ANCHOR_COLUMNS], item_anchors(detail))
+
+
+@dataclass
+class Anchored:
+    """The anchored figures of one pair, and the anchored representativeness of each item."""
+
+    figures: pd.DataFrame
+    items: pd.DataFrame
+
+
+def item_anchors(detail: dict[str, list]) -> pd.DataFrame:
+    """Per item: representativeness with its interval, floors, ceiling and normalized score (uniform zero)."""
+    if not detail["raw"]:
+        return pd.DataFrame()
+    value = detail["raw"][0]
+    out = pd.DataFrame(index=value.index)
+    boot = pd.concat(detail["bootstrap"], axis=1).to_numpy() if detail["bootstrap"] else None
+    if boot is not None and boot.shape[1] >= 10:
+        low, median, high = np.nanpercentile(boot, [2.5, 50, 97.5], axis=1)
+        out["representativeness_ci_low"] = np.clip(value - (median - low), 0, 1)
+        out["representativeness_ci_high"] = np.clip(value + (high - median), 0, 1)
+    for anchor, column in (("uniform", "uniform_floor"), ("marginal", "marginal_floor"), ("ceiling", "ceiling")):
+        out[f"representativeness_{column}"] = (pd.concat(detail[anchor], axis=1).mean(axis=1) if detail[anchor]
+                                               else np.nan)
+    room = out["representativeness_ceiling"] - out["representativeness_uniform_floor"]
+    with np.errstate(all="ignore"):
+        normalized = (value - out["representativeness_uniform_floor"]) / room
+        out["representativeness_normalized"] = normalized.where(room > 0)
+        if "representativeness_ci_low" in out:
+            for end in ("low", "high"):
+                out[f"representativeness_normalized_{end}"] = (
+                    (out[f"representativeness_ci_{end}"] - out["representativeness_uniform_floor"]) / room
+                ).where(room > 0)
+    return out
 
 
 def _scaled(row: dict, boot: np.ndarray) -> np.ndarray | None:

@@ -8,7 +8,8 @@
 - Jensen–Shannon distance with base-2 logarithms (so it lies in [0, 1]):
   √(½ KL(P‖M) + ½ KL(Q‖M)), M = ½(P + Q) (scipy).
 - Mean difference (silicon − human) and Cohen's d with the pooled SD
-  √(((n_h − 1)s_h² + (n_s − 1)s_s²) / (n_h + n_s − 2)), SDs with N − 1.
+  √(((n_h − 1)s_h² + (n_s − 1)s_s²) / (n_h + n_s − 2)), SDs with N − 1, and its 95 % interval
+  d ± 1.96 SE with Hedges & Olkin's (1985) large-sample SE (:func:`d_standard_error`).
 
 With weights, distributions, means and SDs are weighted (SD from the weighted
 variance with the frequency-weight correction Σw − 1), and n is Kish's
@@ -74,6 +75,12 @@ def cohens_d(silicon, human, silicon_weights=None, human_weights=None) -> float:
     return float((ms - mh) / pooled) if pooled > 0 else (0.0 if ms == mh else float(np.sign(ms - mh) * np.inf))
 
 
+def d_standard_error(d: float, n1: float, n2: float) -> float:
+    """Large-sample SE of a standardized mean difference (Hedges & Olkin, 1985):
+    √((n₁ + n₂)/(n₁n₂) + d²/(2(n₁ + n₂))); the 95 % interval is d ± 1.96 SE."""
+    return float(np.sqrt((n1 + n2) / (n1 * n2) + d ** 2 / (2 * (n1 + n2))))
+
+
 def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str, list[int]],
                   human_weights=None, silicon_weights=None) -> pd.DataFrame:
     """Per item: n, means, SDs, mean difference, d, representativeness, JS distance and both distributions.
@@ -103,8 +110,10 @@ def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str,
         ph, ps = option_distribution(xh, values, wh), option_distribution(xs, values, ws)
         mh, sh, nh = weighted_moments(xh, wh)
         ms, ss, ns = weighted_moments(xs, ws)
+        d = cohens_d(xs, xh, ws, wh)
+        half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
         row = {"item": item, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms,
-               "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": cohens_d(xs, xh, ws, wh),
+               "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d, "d_low": d - half, "d_high": d + half,
                "representativeness": representativeness(ph, ps), "js_distance": js_distance(ph, ps)}
         row.update({f"p_human_{v}": p for v, p in zip(values, ph)})
         row.update({f"p_silicon_{v}": p for v, p in zip(values, ps)})

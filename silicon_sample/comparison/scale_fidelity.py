@@ -6,13 +6,14 @@ import pandas as pd
 
 from ..psychometrics import reliability
 from ..tidy.scoring import scale_scores
-from .item_fidelity import cohens_d, weighted_moments
+from .item_fidelity import cohens_d, d_standard_error, weighted_moments
 
 
 def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
                    item_ranges: dict[str, tuple[int, int]], scale_range: tuple[int, int], method: str = "mean",
                    human_weights=None, silicon_weights=None) -> pd.DataFrame:
-    """Per scale: mean and SD (weighted, N − 1) of the scale scores in each source, d (silicon − human),
+    """Per scale: mean and SD (weighted, N − 1) of the scale scores in each source, d (silicon − human) with
+    its 95 % interval (Hedges & Olkin),
     and alpha / omega total of each source (:func:`silicon_sample.psychometrics.reliability`; unweighted).
 
     Scale scores follow the keys (reverse-keyed items mirrored on their scale, mean of answered items).
@@ -29,9 +30,11 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
     for scale in keys:
         mh, sh, nh = weighted_moments(scores_h[scale].to_numpy(dtype=float), wh)
         ms, ss, ns = weighted_moments(scores_s[scale].to_numpy(dtype=float), ws)
+        d = cohens_d(scores_s[scale], scores_h[scale], ws, wh)
+        half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
         rows.append({"scale": scale, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms,
-                     "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh,
-                     "d": cohens_d(scores_s[scale], scores_h[scale], ws, wh),
+                     "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d, "d_low": d - half,
+                     "d_high": d + half,
                      "alpha_human": rel_h.loc[scale, "alpha"], "alpha_silicon": rel_s.loc[scale, "alpha"],
                      "alpha_gap": rel_s.loc[scale, "alpha"] - rel_h.loc[scale, "alpha"],
                      "omega_human": rel_h.loc[scale, "omega_total"], "omega_silicon": rel_s.loc[scale, "omega_total"]})

@@ -32,7 +32,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .item_fidelity import cohens_d, js_distance, option_distribution, representativeness, weighted_moments
+from .item_fidelity import (
+    cohens_d,
+    d_standard_error,
+    js_distance,
+    option_distribution,
+    representativeness,
+    weighted_moments,
+)
 
 DEFAULT_ATTRIBUTES = ("gender", "sex", "age_band", "education", "party_id")
 
@@ -103,8 +110,7 @@ def _contrast(x1, w1, x0, w0, min_n: int) -> tuple[float, float, float, str]:
     ne1, ne0 = weighted_moments(x1, w1)[2], weighted_moments(x0, w0)[2]
     if not np.isfinite(d):
         return np.nan, np.nan, ne1 + ne0, "no variation within the groups"
-    se = np.sqrt((ne1 + ne0) / (ne1 * ne0) + d ** 2 / (2 * (ne1 + ne0)))
-    return float(d), float(se), ne1 + ne0, ""
+    return float(d), d_standard_error(d, ne1, ne0), ne1 + ne0, ""
 
 
 def contrasts_of(categories: list) -> list[tuple[str, object, object]]:

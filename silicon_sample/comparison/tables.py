@@ -133,9 +133,12 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         if len(retest):
             tables["retest"].append(tag_pair(retest, pair))
         if anchors:
-            tables["anchors"].append(tag_pair(anchored_figures(human, rows, setting, bootstrap=bootstrap,
-                                                               repetitions=repetitions, invariance_level=highest,
-                                                               seed=seed), pair))
+            anchored = anchored_figures(human, rows, setting, bootstrap=bootstrap, repetitions=repetitions,
+                                        invariance_level=highest, seed=seed)
+            tables["anchors"].append(tag_pair(anchored.figures, pair))
+            if len(anchored.items):
+                items = tables["items"][-1]
+                tables["items"][-1] = items.join(anchored.items.rename_axis("item"), on="item")
         if attributes:
             measured = list(keys) + [item.id for item in instrument.items]   # scales and items
             tables["subgroups"].append(tag_pair(subgroup_metrics(human, rows, attributes, measured, options, wh, w,

@@ -13,8 +13,9 @@ from ..tidy.results import PAIR_COLUMNS
 COMPARISON_COLUMNS = {
     "anchors": ["n_silicon", "value", "ci_low", "ci_high", "best_floor", "best_floor_is", "marginal_floor", "ceiling",
                 "normalized", "normalized_low", "normalized_high"],
-    "items": ["mean_human", "mean_silicon", "d", "representativeness", "js_distance"],
-    "scales": ["mean_human", "mean_silicon", "d", "alpha_human", "alpha_silicon"],
+    "items": ["n_silicon", "mean_human", "mean_silicon", "d", "d_low", "d_high", "representativeness",
+              "representativeness_ci_low", "representativeness_ci_high", "representativeness_normalized"],
+    "scales": ["n_silicon", "mean_human", "mean_silicon", "d", "d_low", "d_high", "alpha_human", "alpha_silicon"],
     "structure": ["correlation_srmr", "congruence", "reading"],
     "invariance": ["chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
     "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"],
@@ -41,7 +42,7 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
         return view.dropna(axis=1, how="all").round(3)
     if name == "patterns":
         return pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(pair, sort=False)}).T.round(3)
-    return table[COMPARISON_COLUMNS[name]].round(3)
+    return table[[c for c in COMPARISON_COLUMNS[name] if c in table.columns]].round(3)
 
 
 def ranking_view(table: pd.DataFrame) -> pd.DataFrame:

@@ -29,7 +29,7 @@ def halves():
 
 
 def anchor(setting, silicon):
-    return anchored_figures(setting.human, silicon, setting, bootstrap=60, repetitions=6, seed=3)
+    return anchored_figures(setting.human, silicon, setting, bootstrap=60, repetitions=6, seed=3).figures
 
 
 def test_another_human_sample_scores_near_one_and_is_never_tied_with_a_floor(halves):
@@ -71,3 +71,12 @@ def test_shuffled_attributes_keep_levels_and_destroy_subgroup_patterns(halves):
         assert shuffled.loc[figure, "value"] == pytest.approx(real.loc[figure, "value"])
     assert real.loc["sign_agreement", "value"] == 1.0
     assert shuffled.loc["subgroups", "normalized"] < real.loc["subgroups", "normalized"] - 0.5
+
+
+def test_each_item_is_anchored_too(halves):
+    setting, other = halves
+    items = anchored_figures(setting.human, other, setting, bootstrap=40, repetitions=4, seed=1).items
+    assert list(items.index) == list(setting.options)
+    assert (items["representativeness_uniform_floor"] < items["representativeness_ceiling"]).all()
+    assert (items["representativeness_ci_low"] <= items["representativeness_ci_high"]).all()
+    assert items["representativeness_normalized"].between(0.5, 1.5).all()      # another human sample
