@@ -9,6 +9,8 @@ persona style × cue type with
   95 % bootstrap intervals; ``score`` — the one the purpose asks for (``all``: the mean of those present,
   its interval the mean of their interval ends);
 - ``tie_group`` — pairs whose ``score`` intervals overlap share a group: the order within it is noise;
+- ``n_silicon`` — the silicon respondents (Kish's effective n when weighted); the raw figures below have
+  their intervals in the ``anchors`` table of ``compare``;
 - ``representativeness`` — mean OpinionQA representativeness over items;
 - ``mean_abs_d`` — mean |d| of the scale means (of the item means when the instrument scores no scales);
 - ``invariance`` — the highest measurement-invariance level reached (``not tested`` without scales);
@@ -176,7 +178,8 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
         raise ValueError(f"purpose must be one of {PURPOSES}")
     items = tables["items"]
     keys = _keys(items)
-    out = items.groupby(level=keys, sort=False).agg(representativeness=("representativeness", "mean"),
+    out = items.groupby(level=keys, sort=False).agg(n_silicon=("n_silicon", "max"),
+                                                     representativeness=("representativeness", "mean"),
                                                      js_distance=("js_distance", "mean"),
                                                      item_abs_d=("d", lambda d: d.abs().mean()))
     has_scales = "scales" in tables
@@ -248,9 +251,9 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
     out["reading"] = out.apply(reading, axis=1)
     out = out.sort_values(["score", "representativeness"], ascending=False, na_position="last")
     out["tie_group"] = tie_groups(out["score_low"], out["score_high"])
-    columns = ["score", "score_low", "score_high", "tie_group", *scores, "representativeness", "js_distance",
-               "mean_abs_d", "invariance", "congruence", "reliability_gap", "sign_agreement", "size_agreement",
-               "d_correlation", "human_differences", "refusal_rate", "invalid_rate", "variance_ratio",
+    columns = ["n_silicon", "score", "score_low", "score_high", "tie_group", *scores, "representativeness",
+               "js_distance", "mean_abs_d", "invariance", "congruence", "reliability_gap", "sign_agreement",
+               "size_agreement", "d_correlation", "human_differences", "refusal_rate", "invalid_rate", "variance_ratio",
                "compressed_share", "style_flags", "icc", "share_closer", "conditioning_improvement",
                "moves_toward_subgroups", "reading"]
     return out[columns]

@@ -26,7 +26,7 @@ COMPARISON_COLUMNS = {
     "cue_consistency": ["effects", "r_explicit_name"],
     "drift": ["n", "mean_a", "mean_b", "difference", "ci_low", "ci_high", "drifted"],
 }
-RANKING_SHOWN = ["score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
+RANKING_SHOWN = ["n_silicon", "score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
                  "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "variance_ratio",
                  "icc", "refusal_rate"]
 
