@@ -34,4 +34,19 @@ def test_ranking_puts_a_human_like_sample_first_and_reads_each_pair():
     # invariance alone can pass noise (a latent variance near 0 makes equal loadings harmless); the reading
     # also asks for congruent loadings
     assert bad["congruence"] < 0.85 and "structure not reproduced" in bad["reading"]
+    # on normalized scores: humans near 1, noise near or below 0 and read as no better than a floor
+    assert good["score"] > 0.7 and bad["score"] < 0.3 and good["tie_group"] != bad["tie_group"]
+    assert "no better than" in bad["reading"] and "no better than" not in good["reading"]
+    assert "answers compressed" not in good["reading"]
+    by_structure = rank_pairs(tables, purpose="structure")
+    assert by_structure.index.get_level_values("model")[0] == "held-out humans"
+    assert by_structure["score"].iloc[0] == pytest.approx(by_structure["structure"].iloc[0])
     assert "not for" in bad["reading"] and "construct-validity work" in bad["reading"]
+
+
+def test_overlapping_intervals_share_a_tie_group():
+    from silicon_sample.comparison.ranking import tie_groups
+
+    low = pd.Series([0.8, 0.75, 0.2, 0.1, np.nan])
+    high = pd.Series([1.0, 0.9, 0.5, 0.25, np.nan])
+    assert tie_groups(low, high) == [1, 1, 2, 2, 3]
