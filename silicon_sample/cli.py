@@ -14,7 +14,7 @@ import click
 
 from . import api
 from .errors import SiliconSampleError
-from .report.terminal import comparison_view, ranking_view
+from .report.terminal import INTERVAL_NOTES, comparison_view, ranking_view
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -166,6 +166,8 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
     for name, table in tables.items():
         click.echo(f"\n{name}:")
         click.echo(comparison_view(name, table).to_string())
+        if name in INTERVAL_NOTES:
+            click.echo(INTERVAL_NOTES[name])
     if output is not None:
         click.echo(f"\ntables and manifest.json written to {output}", err=True)
 
@@ -217,6 +219,8 @@ def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None,
     table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, purpose=purpose, bootstrap=bootstrap,
                      repetitions=repetitions, seed=seed, output=output)
     click.echo(ranking_view(table).to_string())
+    click.echo("score: normalized (0 = the best floor, 1 = another human sample of this size) with its 95% interval; "
+               "rows sharing a tie_group cannot be told apart; every raw figure's interval is in `compare`'s anchors")
     click.echo("")
     for key, line in table["reading"].items():
         click.echo(f"{' / '.join(map(str, key))}: {line}")

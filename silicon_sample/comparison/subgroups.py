@@ -85,13 +85,16 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
                 xh, xs = values_h[outcome][in_h], values_s[outcome][in_s]
                 row = {"attribute": attribute, "category": category, "outcome": outcome,
                        "n_human": int((~np.isnan(xh)).sum()), "n_silicon": int((~np.isnan(xs)).sum()),
-                       "mean_human": np.nan, "mean_silicon": np.nan, "d": np.nan,
+                       "mean_human": np.nan, "mean_silicon": np.nan, "d": np.nan, "d_low": np.nan, "d_high": np.nan,
                        "representativeness": np.nan, "js_distance": np.nan}
                 if row["n_human"] and row["n_silicon"]:
                     row["mean_human"] = weighted_moments(xh, wh[in_h])[0]
                     row["mean_silicon"] = weighted_moments(xs, ws[in_s])[0]
                     if row["n_human"] > 1 and row["n_silicon"] > 1:
                         row["d"] = cohens_d(xs, xh, ws[in_s], wh[in_h])
+                        if np.isfinite(row["d"]):
+                            half = 1.96 * d_standard_error(row["d"], row["n_silicon"], row["n_human"])
+                            row["d_low"], row["d_high"] = row["d"] - half, row["d"] + half
                     if outcome in options:
                         ph = option_distribution(xh, options[outcome], wh[in_h])
                         ps = option_distribution(xs, options[outcome], ws[in_s])

@@ -26,6 +26,20 @@ COMPARISON_COLUMNS = {
     "cue_consistency": ["effects", "r_explicit_name"],
     "drift": ["n", "mean_a", "mean_b", "difference", "ci_low", "ci_high", "drifted"],
 }
+INTERVAL_NOTES = {
+    "structure": "intervals: none per scale (each would refit a factor model per resample); the mean congruence "
+                 "and the SRMR have theirs in `anchors`",
+    "invariance": "intervals: RMSEA's 90% CI in the CSV; the level reached has none (every level would be refitted "
+                  "per resample)",
+    "subgroups": "intervals: d per subgroup and outcome in the CSV (d_low, d_high); the means shown here have none "
+                 "— subgroup representativeness has its interval in `anchors`",
+    "patterns": "intervals: each contrast's d in the CSV; sign and size agreement and r(d) have theirs in `anchors`",
+    "nonresponse": "intervals: none for the rates; the chi-square test (p_value) says whether they differ",
+    "conditioning": "intervals: none per subgroup (distances of small groups); the share moved closer is in rank",
+    "cue_consistency": "intervals: none (r over the subgroup effects; `effects` is its n)",
+}
+"""What the CLI prints under a table whose figures have no interval there: why, and where one is."""
+
 RANKING_SHOWN = ["n_silicon", "score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
                  "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "variance_ratio",
                  "icc", "refusal_rate"]
