@@ -45,7 +45,7 @@ Each family also gets a row of its own (``levels``, ``structure``, ``subgroups``
 figures' normalized scores, each clipped to [−1, 2] first (a figure whose floor sits close under the
 ceiling — subgroup representativeness, where the marginal floor gets most of the way — can reach −12 for
 noise and would drown the others), with an interval from the resamples in which every one of them was
-computed.
+computed (the invariance level, which has no resamples, enters each as its one value).
 
 **Intervals**: 95% bootstrap intervals from ``bootstrap`` resamples (seeded) of the silicon
 respondents — whole personas when a persona has several rows (replicates) — holding the human baseline
@@ -390,8 +390,11 @@ def family_rows(rows: list[dict], scaled: dict[str, np.ndarray | None], n: int, 
         value = float(np.mean([np.clip(r["normalized"], *FAMILY_CLIP) for r in members]))
         row.update(value=value, normalized=value,
                    note="mean normalized score of " + ", ".join(r["figure"] for r in members))
-        boots = [scaled[r["figure"]] for r in members if scaled.get(r["figure"]) is not None]
-        if len(boots) == len(members) and all(len(b) == len(boots[0]) for b in boots):
+        resampled = [scaled[r["figure"]] for r in members if scaled.get(r["figure"]) is not None]
+        if resampled and all(len(b) == len(resampled[0]) for b in resampled):
+            # a figure without resamples (the invariance level) enters every resample as its one value
+            boots = [scaled.get(r["figure"]) if scaled.get(r["figure"]) is not None
+                     else np.full(len(resampled[0]), r["normalized"]) for r in members]
             stacked = np.clip(np.vstack(boots), *FAMILY_CLIP)
             boot = stacked[:, np.isfinite(stacked).all(axis=0)].mean(axis=0)   # resamples with every figure
             if len(boot) >= 10:
