@@ -68,7 +68,8 @@ def respondent_styles(frame: pd.DataFrame, keys: dict[str, list[str]], options: 
         minus = [column[k.lstrip("-")] for k in keyed if k.startswith("-") and k.lstrip("-") in column]
         if not plus or not minus:
             continue
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a respondent with one side unanswered: NaN, kept
             centred = (x - mid) / half
             acquiescence.append((np.nanmean(centred[:, plus], axis=1) + np.nanmean(centred[:, minus], axis=1)) / 2)
             agree = np.where(answered, x > mid, np.nan)
