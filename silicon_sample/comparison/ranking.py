@@ -109,8 +109,9 @@ def reading(row: pd.Series) -> str:
         if no_better_than_floor(row, "subgroups"):
             findings.append(FLOOR_WORDS["subgroups"])
     moves = row.get("moves_toward_subgroups")
-    if moves is not None and not pd.isna(moves) and not bool(moves):
-        findings.append("personas do not move answers toward their subgroups")
+    if moves is not None and not pd.isna(moves):
+        findings.append("personas move answers toward their subgroups (against the control styles)" if bool(moves)
+                        else "personas do not move answers toward their subgroups")
     if row.get("compressed_share", 0) > 0.5:
         findings.append(f"answers compressed (variance ratio {row['variance_ratio']:.2f})")
     if row.get("style_flags"):
