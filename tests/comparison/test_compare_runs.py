@@ -18,7 +18,7 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
                                                                      "method": "microdata"}), tmp_path / "run")
     tables = ss.api.compare(store.dir, "psych_bfi")
     assert set(tables) == {"anchors", "items", "scales", "structure", "invariance", "subgroups", "patterns",
-                           "nonresponse"}
+                           "response_styles", "variance", "nonresponse"}          # one replicate: no retest
     anchors = tables["anchors"].droplevel(["model", "persona_style", "cue_type"])
     figures = ["item_representativeness", "item_js_distance", "item_abs_d", "scale_abs_d", "correlation_srmr",
                "subgroup_representativeness", "sign_agreement", "d_correlation", "levels", "structure", "subgroups"]
@@ -57,7 +57,8 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     result = cli("compare", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "tables", "--no-invariance")
     assert result.returncode == 0 and "representativeness" in result.stdout and "sign_agreement" in result.stdout
     written = {p.stem for p in (tmp_path / "tables").glob("*.csv")}
-    assert written == {"anchors", "items", "scales", "structure", "subgroups", "patterns", "nonresponse"}
+    assert written == {"anchors", "items", "scales", "structure", "subgroups", "patterns", "response_styles",
+                       "variance", "nonresponse"}
     manifest = json.loads((tmp_path / "tables" / "manifest.json").read_text())
     assert manifest["baseline"]["id"] == "psych_bfi" and len(manifest["baseline"]["sha256"]) == 64
     assert manifest["runs"][0]["manifest_sha256"] and manifest["settings"]["invariance"] is False
@@ -94,7 +95,8 @@ def test_a_small_anes_replica_compares_items_when_no_scale_is_scored(tmp_path):
     store = ss.run(study, tmp_path / "run")
     tables = ss.api.compare(store.dir, "anes1996")
     # no scales: items are the outcomes; the anchors have no scale or structure figure but the item SRMR
-    assert set(tables) == {"anchors", "items", "subgroups", "patterns", "nonresponse"}
+    assert set(tables) == {"anchors", "items", "subgroups", "patterns", "response_styles", "variance",
+                           "nonresponse"}
     anchored = set(tables["anchors"].index.get_level_values("figure"))
     assert "scale_abs_d" not in anchored and "congruence" not in anchored and "item_representativeness" in anchored
     assert tables["items"].index.get_level_values("item").tolist() == ["selfLR", "ClinLR", "DoleLR", "PID"]
@@ -124,3 +126,23 @@ def test_a_matched_study_draws_from_its_baseline_and_compares_with_it(tmp_path):
     assert (nonresponse.groupby("attribute")["cells"].sum() == 36).all()   # 2 personas x 18 items
     wrong = cli("compare", out, "--baseline", "psych_bfi")
     assert wrong.returncode == 2 and "no answers to 25 item(s) of bfi25" in wrong.stderr
+
+
+def test_replicates_with_the_order_redrawn_give_a_retest_table(tmp_path):
+    import silicon_sample as ss
+
+    from support.studies import write_study
+
+    study = write_study(tmp_path, n=4, seed=3, replicates=2, item_order="random_per_replicate",
+                        population={"name": "psych_bfi", "n": 4, "method": "microdata"})
+    store = ss.run(study, tmp_path / "run")
+    long = ss.results(store.dir)
+    orders = long.pivot_table(index=["persona_id", "item_id"], columns="replicate", values="position")
+    assert (orders[1] != orders[2]).any()                                   # each replicate its own order
+    retest = ss.compare(store.dir, "psych_bfi", invariance=False, anchors=False)["retest"]
+    assert len(retest) == 25 + 5 and (retest["replicates"] == 2).all() and (retest["n_respondents"] == 4).all()
+    assert retest["form"].str.startswith("ICC(A,1)").all()
+    fitted = retest["icc"].notna()
+    assert fitted.any() and (retest.loc[fitted, "icc"] <= 1).all()   # estimates from 4 personas can fall below -1
+    assert (retest.loc[fitted, "icc_low"] <= retest.loc[fitted, "icc"]).all()
+    assert retest.loc[~fitted, "note"].str.len().gt(0).all()                # no ICC: the row says why
