@@ -41,11 +41,13 @@ marginal floors; for *subgroups* all three. The best floor is the zero closest t
 1 is as good as another human sample of this size (it can leave [0, 1]). When the ceiling is not
 clearly beyond the best floor (by less than twice the standard error of the difference of their means
 over the repetitions) there is no room to normalize in: ``normalized`` is NaN and the note says so.
-Each family also gets a row of its own (``levels``, ``structure``, ``subgroups``): the mean of its
-figures' normalized scores, each clipped to [−1, 2] first (a figure whose floor sits close under the
-ceiling — subgroup representativeness, where the marginal floor gets most of the way — can reach −12 for
-noise and would drown the others), with an interval from the resamples in which every one of them was
-computed (the invariance level, which has no resamples, enters each as its one value).
+The tables' rows are anchored the same way (:data:`ROW_FIGURES`): each item's representativeness, each
+scale's |d| and each scale's congruence. Each family also gets a row of its own (``levels``,
+``structure``, ``subgroups``): the mean of its figures' normalized scores, each clipped to [−1, 2] first
+(a figure whose floor sits close under the ceiling — subgroup representativeness, where the marginal
+floor gets most of the way — can reach −12 for noise and would drown the others), with an interval from
+the resamples in which every one of them was computed (the invariance level, which has no resamples,
+enters each as its one value).
 
 **Intervals**: 95% bootstrap intervals from ``bootstrap`` resamples (seeded) of the silicon
 respondents — whole personas when a persona has several rows (replicates) — holding the human baseline
@@ -67,6 +69,7 @@ coefficients); Efron & Tibshirani (1993), An Introduction to the Bootstrap (perc
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,39 +153,45 @@ def human_loadings(setting: Setting, human: pd.DataFrame) -> dict[str, np.ndarra
 
 
 def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, families=FAMILIES,
-            congruence: bool = True, loadings: dict | None = None, per_item: list | None = None) -> dict[str, float]:
+            congruence: bool = True, loadings: dict | None = None, detail: dict | None = None) -> dict[str, float]:
     """Every figure of the table in the module docstring (but the invariance level) for one silicon sample.
 
     ``human`` and ``silicon`` carry item columns, scale scores (when the instrument has scales), attribute
-    columns and ``weight``. ``per_item``, when given, receives each item's representativeness (a Series).
+    columns and ``weight``. ``detail``, when given, receives the per-row figures of :data:`ROW_FIGURES`
+    (one Series each: per item, per scale).
     """
     out: dict[str, float] = {}
     wh, ws = _weights(human), _weights(silicon)
     if "levels" in families:
         items = compare_items(human, silicon, setting.options, wh, ws)
-        if per_item is not None:
-            per_item.append(items["representativeness"])
+        if detail is not None:
+            detail.setdefault("representativeness", []).append(items["representativeness"])
         out["item_representativeness"] = float(items["representativeness"].mean())
         out["item_js_distance"] = float(items["js_distance"].mean())
         out["item_abs_d"] = float(items["d"].abs().mean())
         if setting.keys:
-            out["scale_abs_d"] = float(np.nanmean([abs(cohens_d(silicon[s], human[s], ws, wh)) for s in setting.keys]))
+            abs_d = pd.Series({s: abs(cohens_d(silicon[s], human[s], ws, wh)) for s in setting.keys}, dtype=float)
+            out["scale_abs_d"] = float(abs_d.mean())
+            if detail is not None:
+                detail.setdefault("abs_d", []).append(abs_d)
     if "structure" in families:
         keyed = [k.lstrip("-") for ks in setting.keys.values() for k in ks] or setting.items
         out["correlation_srmr"] = correlation_srmr(human, silicon, keyed)
         if setting.keys and congruence:
             loadings = loadings if loadings is not None else human_loadings(setting, human)
-            phis = []
+            phis = pd.Series(np.nan, index=list(setting.keys), dtype=float)
             for scale, keyed_scale in setting.keys.items():
                 if loadings.get(scale) is None or len(keyed_scale) < 2:
                     continue
                 try:
                     b = standardized_loadings(keyed_items(silicon, keyed_scale, setting.scale_range))
-                    phis.append(tucker_congruence(loadings[scale], b))
+                    phis[scale] = tucker_congruence(loadings[scale], b)
                 except (SiliconSampleError, np.linalg.LinAlgError):
-                    phis.append(np.nan)
-            phis = [p for p in phis if np.isfinite(p)]
-            out["congruence"] = float(np.mean(phis)) if phis else np.nan
+                    pass
+            fitted = phis[np.isfinite(phis)]
+            out["congruence"] = float(fitted.mean()) if len(fitted) else np.nan
+            if detail is not None:
+                detail.setdefault("congruence", []).append(phis)
     if "subgroups" in families and setting.attributes:
         metrics = subgroup_metrics(human, silicon, setting.attributes, setting.items, setting.options, wh, ws,
                                    setting.categories)
@@ -254,8 +263,8 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
                      repetitions: int = 10, structure_bootstrap: int = 20, structure_repetitions: int = 3,
                      invariance_level: str | None = None, seed: int = 0) -> Anchored:
     """One row per figure: the raw value with its bootstrap interval, the floors, the ceiling and the
-    normalized score (see the module docstring), for one model–persona pair; and the same per item for its
-    representativeness (``.items``; the uniform floor is its zero).
+    normalized score (see the module docstring), for one model–persona pair; and the same per row for each
+    item's representativeness (``.items``), each scale's |d| (``.scales``) and congruence (``.structure``).
 
     Parameters
     ----------
@@ -276,23 +285,23 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
     rng = np.random.default_rng(seed)
     n = len(silicon)
     loadings = human_loadings(setting, human) if setting.keys else {}
-    detail: dict[str, list] = {"raw": [], "bootstrap": [], "uniform": [], "marginal": [], "ceiling": []}
-    raw = figures(human, silicon, setting, loadings=loadings, per_item=detail["raw"])
+    detail: dict[str, dict] = {"raw": {}, "bootstrap": {}, "uniform": {}, "marginal": {}, "ceiling": {}}
+    raw = figures(human, silicon, setting, loadings=loadings, detail=detail["raw"])
     replicates = [figures(human, bootstrap_sample(silicon, rng), setting, congruence=b < structure_bootstrap,
-                          loadings=loadings, per_item=detail["bootstrap"]) for b in range(bootstrap)]
+                          loadings=loadings, detail=detail["bootstrap"]) for b in range(bootstrap)]
     anchors: dict[str, list[dict]] = {name: [] for name in (*FLOORS, "ceiling")}
     ceiling_possible = len(setting.human) - n >= max(30, n // 10)
     for r in range(repetitions):
         fit = r < structure_repetitions
         anchors["uniform"].append(figures(human, uniform_sample(silicon, setting, rng), setting, congruence=fit,
-                                          loadings=loadings, per_item=detail["uniform"]))
+                                          loadings=loadings, detail=detail["uniform"]))
         anchors["marginal"].append(figures(human, marginal_sample(silicon, setting, rng), setting, congruence=fit,
-                                           loadings=loadings, per_item=detail["marginal"]))
+                                           loadings=loadings, detail=detail["marginal"]))
         anchors["shuffled"].append(figures(human, shuffled_sample(silicon, setting, rng), setting,
                                            families=("subgroups",)))
         if ceiling_possible:
             rest, sub = human_split(n, setting, rng)
-            anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit, per_item=detail["ceiling"]))
+            anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit, detail=detail["ceiling"]))
     rows, scaled = [], {}
     for name, value in raw.items():
         family, higher = FIGURES[name]
@@ -331,40 +340,62 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
                        "variances are near zero, so the scale's bottom is the floor"}
         rows.append(row)
     rows += family_rows(rows, scaled, n, len(human))
-    return Anchored(pd.DataFrame(rows).set_index("figure")[ANCHOR_COLUMNS], item_anchors(detail))
+    rows_of = {measure: row_anchors(detail, measure) for measure in ROW_FIGURES if measure in detail["raw"]}
+    return Anchored(pd.DataFrame(rows).set_index("figure")[ANCHOR_COLUMNS],
+                    rows_of.get("representativeness", pd.DataFrame()), rows_of.get("abs_d", pd.DataFrame()),
+                    rows_of.get("congruence", pd.DataFrame()))
+
+
+ROW_FIGURES = {  # per-row figure: (table, zeros, higher is better, bounds)
+    "representativeness": ("items", ("uniform",), True, (0, 1)),
+    "abs_d": ("scales", ("uniform",), False, (0, np.inf)),
+    "congruence": ("structure", ("uniform", "marginal"), True, (-1, 1)),
+}
 
 
 @dataclass
 class Anchored:
-    """The anchored figures of one pair, and the anchored representativeness of each item."""
+    """The anchored figures of one pair, and the anchored per-row figures of its tables: each item's
+    representativeness, each scale's |d|, each scale's congruence."""
 
     figures: pd.DataFrame
     items: pd.DataFrame
+    scales: pd.DataFrame
+    structure: pd.DataFrame
 
 
-def item_anchors(detail: dict[str, list]) -> pd.DataFrame:
-    """Per item: representativeness with its interval, floors, ceiling and normalized score (uniform zero)."""
-    if not detail["raw"]:
-        return pd.DataFrame()
-    value = detail["raw"][0]
+def row_anchors(detail: dict[str, dict], measure: str) -> pd.DataFrame:
+    """Per row (item or scale) of one figure: its interval, floors, ceiling, best floor and normalized score,
+    the same way as the summary figures (the zeros of :data:`ROW_FIGURES`); columns prefixed ``measure_``."""
+    _, zeros, higher, bounds = ROW_FIGURES[measure]
+    value = detail["raw"][measure][0]
     out = pd.DataFrame(index=value.index)
-    boot = pd.concat(detail["bootstrap"], axis=1).to_numpy() if detail["bootstrap"] else None
-    if boot is not None and boot.shape[1] >= 10:
-        low, median, high = np.nanpercentile(boot, [2.5, 50, 97.5], axis=1)
-        out["representativeness_ci_low"] = np.clip(value - (median - low), 0, 1)
-        out["representativeness_ci_high"] = np.clip(value + (high - median), 0, 1)
-    for anchor, column in (("uniform", "uniform_floor"), ("marginal", "marginal_floor"), ("ceiling", "ceiling")):
-        out[f"representativeness_{column}"] = (pd.concat(detail[anchor], axis=1).mean(axis=1) if detail[anchor]
-                                               else np.nan)
-    room = out["representativeness_ceiling"] - out["representativeness_uniform_floor"]
+    resampled = detail["bootstrap"].get(measure, [])
+    boot = pd.concat(resampled, axis=1).to_numpy() if resampled else np.empty((len(value), 0))
+    counts = np.isfinite(boot).sum(axis=1)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # a row never fitted in a resample: no interval
+        low, median, high = (np.nanpercentile(boot, [2.5, 50, 97.5], axis=1) if boot.shape[1]
+                             else np.full((3, len(value)), np.nan))
+    enough = counts >= 10
+    out[f"{measure}_ci_low"] = np.where(enough, np.clip(value - (median - low), *bounds), np.nan)
+    out[f"{measure}_ci_high"] = np.where(enough, np.clip(value + (high - median), *bounds), np.nan)
+    for anchor in ("uniform", "marginal", "ceiling"):
+        runs = detail[anchor].get(measure, [])
+        column = anchor if anchor == "ceiling" else f"{anchor}_floor"
+        out[f"{measure}_{column}"] = pd.concat(runs, axis=1).mean(axis=1) if runs else np.nan
+    floors = out[[f"{measure}_{z}_floor" for z in zeros]]
+    best = floors.max(axis=1) if higher else floors.min(axis=1)
+    room = out[f"{measure}_ceiling"] - best
+    usable = room > 0 if higher else room < 0
     with np.errstate(all="ignore"):
-        normalized = (value - out["representativeness_uniform_floor"]) / room
-        out["representativeness_normalized"] = normalized.where(room > 0)
-        if "representativeness_ci_low" in out:
-            for end in ("low", "high"):
-                out[f"representativeness_normalized_{end}"] = (
-                    (out[f"representativeness_ci_{end}"] - out["representativeness_uniform_floor"]) / room
-                ).where(room > 0)
+        out[f"{measure}_normalized"] = ((value - best) / room).where(usable)
+        for end in ("low", "high"):
+            out[f"{measure}_normalized_{end}"] = ((out[f"{measure}_ci_{end}"] - best) / room).where(usable)
+        if not higher:       # for lower-is-better figures the interval's ends swap on the normalized scale
+            lows = out[f"{measure}_normalized_low"].copy()
+            out[f"{measure}_normalized_low"] = out[f"{measure}_normalized_high"]
+            out[f"{measure}_normalized_high"] = lows
     return out
 
 

@@ -136,9 +136,10 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
             anchored = anchored_figures(human, rows, setting, bootstrap=bootstrap, repetitions=repetitions,
                                         invariance_level=highest, seed=seed)
             tables["anchors"].append(tag_pair(anchored.figures, pair))
-            if len(anchored.items):
-                items = tables["items"][-1]
-                tables["items"][-1] = items.join(anchored.items.rename_axis("item"), on="item")
+            for name, level, rows_anchored in (("items", "item", anchored.items), ("scales", "scale", anchored.scales),
+                                               ("structure", "scale", anchored.structure)):
+                if len(rows_anchored) and tables[name]:
+                    tables[name][-1] = tables[name][-1].join(rows_anchored.rename_axis(level), on=level)
         if attributes:
             measured = list(keys) + [item.id for item in instrument.items]   # scales and items
             tables["subgroups"].append(tag_pair(subgroup_metrics(human, rows, attributes, measured, options, wh, w,
