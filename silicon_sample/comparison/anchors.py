@@ -42,12 +42,13 @@ marginal floors; for *subgroups* all three. The best floor is the zero closest t
 clearly beyond the best floor (by less than twice the standard error of the difference of their means
 over the repetitions) there is no room to normalize in: ``normalized`` is NaN and the note says so.
 The tables' rows are anchored the same way (:data:`ROW_FIGURES`): each item's representativeness, each
-scale's |d| and each scale's congruence. Each family also gets a row of its own (``levels``,
-``structure``, ``subgroups``): the mean of its figures' normalized scores, each clipped to [−1, 2] first
-(a figure whose floor sits close under the ceiling — subgroup representativeness, where the marginal
-floor gets most of the way — can reach −12 for noise and would drown the others), with an interval from
-the resamples in which every one of them was computed (the invariance level, which has no resamples,
-enters each as its one value).
+scale's |d| and congruence, each subgroup's representativeness per item, and each subgroup contrast's
+|d_silicon − d_human| (whose shuffled floor is |d_human|: the difference lost). Each family also gets a
+row of its own (``levels``, ``structure``, ``subgroups``): the mean of its figures' normalized scores,
+each clipped to [−1, 2] first (a figure whose floor sits close under the ceiling — subgroup
+representativeness, where the marginal floor gets most of the way — can reach −12 for noise and would
+drown the others), with an interval from the resamples in which every one of them was computed (the
+invariance level, which has no resamples, enters each as its one value).
 
 **Intervals**: 95% bootstrap intervals from ``bootstrap`` resamples (seeded) of the silicon
 respondents — whole personas when a persona has several rows (replicates) — holding the human baseline
@@ -170,7 +171,8 @@ def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, famili
         out["item_js_distance"] = float(items["js_distance"].mean())
         out["item_abs_d"] = float(items["d"].abs().mean())
         if setting.keys:
-            abs_d = pd.Series({s: abs(cohens_d(silicon[s], human[s], ws, wh)) for s in setting.keys}, dtype=float)
+            abs_d = pd.Series({s: abs(cohens_d(silicon[s], human[s], ws, wh)) for s in setting.keys},
+                              dtype=float).rename_axis("scale")
             out["scale_abs_d"] = float(abs_d.mean())
             if detail is not None:
                 detail.setdefault("abs_d", []).append(abs_d)
@@ -179,7 +181,7 @@ def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, famili
         out["correlation_srmr"] = correlation_srmr(human, silicon, keyed)
         if setting.keys and congruence:
             loadings = loadings if loadings is not None else human_loadings(setting, human)
-            phis = pd.Series(np.nan, index=list(setting.keys), dtype=float)
+            phis = pd.Series(np.nan, index=pd.Index(list(setting.keys), name="scale"), dtype=float)
             for scale, keyed_scale in setting.keys.items():
                 if loadings.get(scale) is None or len(keyed_scale) < 2:
                     continue
@@ -198,6 +200,10 @@ def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, famili
         out["subgroup_representativeness"] = float(metrics["representativeness"].mean())
         patterns = pattern_correspondence(human, silicon, setting.attributes, setting.outcomes, wh, ws,
                                           categories=setting.categories)
+        if detail is not None:
+            detail.setdefault("subgroup_representativeness", []).append(metrics["representativeness"])
+            if len(patterns):
+                detail.setdefault("delta_d", []).append((patterns["d_silicon"] - patterns["d_human"]).abs())
         summary = pattern_summary(patterns)
         out["sign_agreement"], out["d_correlation"] = summary["sign_agreement"], summary["d_correlation"]
     return out
@@ -285,7 +291,8 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
     rng = np.random.default_rng(seed)
     n = len(silicon)
     loadings = human_loadings(setting, human) if setting.keys else {}
-    detail: dict[str, dict] = {"raw": {}, "bootstrap": {}, "uniform": {}, "marginal": {}, "ceiling": {}}
+    detail: dict[str, dict] = {"raw": {}, "bootstrap": {}, "uniform": {}, "marginal": {}, "shuffled": {},
+                               "ceiling": {}}
     raw = figures(human, silicon, setting, loadings=loadings, detail=detail["raw"])
     replicates = [figures(human, bootstrap_sample(silicon, rng), setting, congruence=b < structure_bootstrap,
                           loadings=loadings, detail=detail["bootstrap"]) for b in range(bootstrap)]
@@ -298,7 +305,7 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
         anchors["marginal"].append(figures(human, marginal_sample(silicon, setting, rng), setting, congruence=fit,
                                            loadings=loadings, detail=detail["marginal"]))
         anchors["shuffled"].append(figures(human, shuffled_sample(silicon, setting, rng), setting,
-                                           families=("subgroups",)))
+                                           families=("subgroups",), detail=detail["shuffled"]))
         if ceiling_possible:
             rest, sub = human_split(n, setting, rng)
             anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit, detail=detail["ceiling"]))
@@ -342,26 +349,26 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
     rows += family_rows(rows, scaled, n, len(human))
     rows_of = {measure: row_anchors(detail, measure) for measure in ROW_FIGURES if measure in detail["raw"]}
     return Anchored(pd.DataFrame(rows).set_index("figure")[ANCHOR_COLUMNS],
-                    rows_of.get("representativeness", pd.DataFrame()), rows_of.get("abs_d", pd.DataFrame()),
-                    rows_of.get("congruence", pd.DataFrame()))
+                    {ROW_FIGURES[measure][0]: table for measure, table in rows_of.items()})
 
 
 ROW_FIGURES = {  # per-row figure: (table, zeros, higher is better, bounds)
     "representativeness": ("items", ("uniform",), True, (0, 1)),
     "abs_d": ("scales", ("uniform",), False, (0, np.inf)),
     "congruence": ("structure", ("uniform", "marginal"), True, (-1, 1)),
+    "subgroup_representativeness": ("subgroups", ("uniform", "marginal", "shuffled"), True, (0, 1)),
+    "delta_d": ("patterns", ("uniform", "marginal", "shuffled"), False, (0, np.inf)),   # |d_silicon − d_human|
 }
 
 
 @dataclass
 class Anchored:
-    """The anchored figures of one pair, and the anchored per-row figures of its tables: each item's
-    representativeness, each scale's |d|, each scale's congruence."""
+    """The anchored figures of one pair, and the anchored per-row figures of its tables, by table name
+    (``items``: representativeness; ``scales``: |d|; ``structure``: congruence; ``subgroups``:
+    representativeness; ``patterns``: |d_silicon − d_human|)."""
 
     figures: pd.DataFrame
-    items: pd.DataFrame
-    scales: pd.DataFrame
-    structure: pd.DataFrame
+    rows: dict[str, pd.DataFrame]
 
 
 def row_anchors(detail: dict[str, dict], measure: str) -> pd.DataFrame:
@@ -380,7 +387,7 @@ def row_anchors(detail: dict[str, dict], measure: str) -> pd.DataFrame:
     enough = counts >= 10
     out[f"{measure}_ci_low"] = np.where(enough, np.clip(value - (median - low), *bounds), np.nan)
     out[f"{measure}_ci_high"] = np.where(enough, np.clip(value + (high - median), *bounds), np.nan)
-    for anchor in ("uniform", "marginal", "ceiling"):
+    for anchor in ("uniform", "marginal", "shuffled", "ceiling"):
         runs = detail[anchor].get(measure, [])
         column = anchor if anchor == "ceiling" else f"{anchor}_floor"
         out[f"{measure}_{column}"] = pd.concat(runs, axis=1).mean(axis=1) if runs else np.nan

@@ -132,14 +132,6 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         retest = retest_table(rows, list(keys) + setting.items, respondent=["persona_id"])
         if len(retest):
             tables["retest"].append(tag_pair(retest, pair))
-        if anchors:
-            anchored = anchored_figures(human, rows, setting, bootstrap=bootstrap, repetitions=repetitions,
-                                        invariance_level=highest, seed=seed)
-            tables["anchors"].append(tag_pair(anchored.figures, pair))
-            for name, level, rows_anchored in (("items", "item", anchored.items), ("scales", "scale", anchored.scales),
-                                               ("structure", "scale", anchored.structure)):
-                if len(rows_anchored) and tables[name]:
-                    tables[name][-1] = tables[name][-1].join(rows_anchored.rename_axis(level), on=level)
         if attributes:
             measured = list(keys) + [item.id for item in instrument.items]   # scales and items
             tables["subgroups"].append(tag_pair(subgroup_metrics(human, rows, attributes, measured, options, wh, w,
@@ -147,6 +139,13 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
             tables["patterns"].append(tag_pair(pattern_correspondence(human, rows, attributes, outcomes, wh, w,
                                                                       tolerance=tolerance, categories=categories),
                                                pair))
+        if anchors:   # last: its per-row figures join this pair's tables
+            anchored = anchored_figures(human, rows, setting, bootstrap=bootstrap, repetitions=repetitions,
+                                        invariance_level=highest, seed=seed)
+            tables["anchors"].append(tag_pair(anchored.figures, pair))
+            for name, rows_anchored in anchored.rows.items():
+                if len(rows_anchored) and tables.get(name):
+                    tables[name][-1] = tables[name][-1].join(rows_anchored, on=list(rows_anchored.index.names))
     out = {name: pair_first(name, parts) for name, parts in tables.items() if parts}
     if attributes:
         conditioning = conditioning_table(human, silicon, categories, outcomes)

@@ -76,19 +76,23 @@ def test_shuffled_attributes_keep_levels_and_destroy_subgroup_patterns(halves):
 def test_each_item_and_scale_is_anchored_too(halves):
     setting, other = halves
     anchored = anchored_figures(setting.human, other, setting, bootstrap=40, repetitions=4, seed=1)
-    items = anchored.items
+    items = anchored.rows["items"]
     assert list(items.index) == list(setting.options)
     assert (items["representativeness_uniform_floor"] < items["representativeness_ceiling"]).all()
     assert (items["representativeness_ci_low"] <= items["representativeness_ci_high"]).all()
     assert items["representativeness_normalized"].between(0.5, 1.5).all()      # another human sample
-    scales = anchored.scales                     # |d| per scale: lower is better, the uniform floor far above
+    scales = anchored.rows["scales"]             # |d| per scale: lower is better, the uniform floor far above
     assert list(scales.index) == list(setting.keys)
     assert (scales["abs_d_uniform_floor"] > scales["abs_d_ceiling"]).all()
     assert (scales["abs_d_ci_low"] <= scales["abs_d_ci_high"]).all()
     assert (scales["abs_d_normalized_low"] <= scales["abs_d_normalized_high"]).all()
     assert scales["abs_d_normalized"].between(0.6, 1.5).all()          # one scale, four ceiling draws: noisy
-    structure = anchored.structure               # congruence per scale against structure-free floors
+    structure = anchored.rows["structure"]       # congruence per scale against structure-free floors
     fitted = structure["congruence_normalized"].dropna()        # a one-factor model may not fit a floor's noise
     assert len(fitted) >= 3 and (fitted > 0.8).all()
     best_floor = structure[["congruence_uniform_floor", "congruence_marginal_floor"]].max(axis=1).dropna()
     assert (structure.loc[best_floor.index, "congruence_ceiling"] > best_floor).all()
+    patterns = anchored.rows["patterns"]         # |d_silicon - d_human| per contrast; shuffled floor = |d_human|
+    women = patterns.loc[("gender", "female vs male", "neuroticism")]
+    assert women["delta_d_shuffled_floor"] > 0.15 and women["delta_d_ceiling"] < women["delta_d_shuffled_floor"]
+    assert set(anchored.rows["subgroups"].index.get_level_values("attribute")) == {"gender"}
