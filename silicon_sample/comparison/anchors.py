@@ -116,7 +116,7 @@ class Setting:
     method: str
     scale_range: tuple[int, int]
     categories: dict[str, list]
-    human_loadings: dict[str, np.ndarray] = field(default_factory=dict)
+    human_loadings: dict[str, np.ndarray] = field(default_factory=dict)   # one-factor loadings of ``human``, cached
 
     @property
     def items(self) -> list[str]:
@@ -290,7 +290,10 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
     """
     rng = np.random.default_rng(seed)
     n = len(silicon)
-    loadings = human_loadings(setting, human) if setting.keys else {}
+    if setting.keys and not setting.human_loadings and human is setting.human:
+        setting.human_loadings = human_loadings(setting, human)      # once per baseline, not once per pair
+    loadings = (setting.human_loadings if human is setting.human else human_loadings(setting, human)) \
+        if setting.keys else {}
     detail: dict[str, dict] = {"raw": {}, "bootstrap": {}, "uniform": {}, "marginal": {}, "shuffled": {},
                                "ceiling": {}}
     raw = figures(human, silicon, setting, loadings=loadings, detail=detail["raw"])
