@@ -96,3 +96,120 @@ for (s in names(keys)) {
   out("bfi_omega_total", s, sum(lam)^2 / (sum(lam)^2 + sum(theta)))
   out("bfi_n_complete", s, lavInspect(f1, "nobs"))
 }
+
+# ============================================================================================
+# Robust ML (MLR) and ordinal WLSMV (issue 12). Names follow fitMeasures(); NA where lavaan gives NA.
+# ============================================================================================
+suppressPackageStartupMessages(library(semTools))
+robust <- c("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+            "chisq.shift.parameter", "cfi", "tli", "rmsea", "cfi.scaled", "tli.scaled", "rmsea.scaled",
+            "cfi.robust", "tli.robust", "rmsea.robust", "srmr", "baseline.chisq", "baseline.df",
+            "baseline.chisq.scaled", "baseline.chisq.scaling.factor")
+report_robust <- function(section, fit) {
+  fm <- fitMeasures(fit)
+  for (m in setdiff(robust, "chisq.shift.parameter")) out(section, m, if (m %in% names(fm)) fm[[m]] else NA)
+  ss <- lavInspect(fit, "test")$scaled.shifted    # fitMeasures() does not list the shift parameter
+  out(section, "chisq.shift.parameter", if (is.null(ss)) NA else ss$shift.parameter)
+}
+# every parameter: estimate, standard error and std.all, keyed lhs op rhs (and .g<group> with groups)
+report_estimates <- function(section, fit) {
+  pe <- parameterEstimates(fit, standardized = TRUE)
+  grp <- if ("group" %in% names(pe)) paste0(".g", pe$group) else ""
+  key <- paste0(pe$lhs, pe$op, pe$rhs, grp)
+  for (i in seq_len(nrow(pe))) {
+    out(paste0(section, "_est"), key[i], pe$est[i])
+    out(paste0(section, "_se"), key[i], pe$se[i])
+    out(paste0(section, "_std"), key[i], pe$std.all[i])
+  }
+}
+report_diff <- function(section, restricted, free) {
+  t <- lavTestLRT(free, restricted)
+  out(section, "delta_chisq", t[2, "Chisq diff"])
+  out(section, "delta_df", t[2, "Df diff"])
+  out(section, "p_delta_chisq", t[2, "Pr(>Chisq)"])
+}
+
+# --- MLR: Holzinger-Swineford, one group and by school ---------------------------------------
+fit <- cfa(HS.model, data = HolzingerSwineford1939, estimator = "MLR")
+report_robust("hs_mlr", fit)
+report_estimates("hs_mlr", fit)
+mlr <- list()
+for (lev in names(levels)) {
+  mlr[[lev]] <- cfa(HS.model, data = HolzingerSwineford1939, group = "school", group.equal = levels[[lev]],
+                    estimator = "MLR")
+  report_robust(paste0("hs_school_mlr_", lev), mlr[[lev]])
+}
+report_diff("hs_school_mlr_diff_metric", mlr$metric, mlr$configural)      # satorra.bentler.2001
+report_diff("hs_school_mlr_diff_scalar", mlr$scalar, mlr$metric)
+report_diff("hs_school_mlr_diff_strict", mlr$strict, mlr$scalar)
+
+# --- WLSMV: psych::bfi complete cases on the 25 items and gender (n = 2436) -----------------
+# lavaan takes the groups of an integer column in order of first appearance.
+d <- bfi[complete.cases(bfi[, c(1:25, 26)]), c(1:25, 26)]
+info("bfi_complete", "n", nrow(d))
+N.items <- paste0("N", 1:5)
+N.model <- paste("N =~", paste(N.items, collapse = " + "))
+fit <- cfa(N.model, data = d, ordered = N.items, estimator = "WLSMV")
+report_robust("bfi_n_wlsmv", fit)
+report_estimates("bfi_n_wlsmv", fit)
+fit <- cfa(N.model, data = d, ordered = N.items, estimator = "WLSMV", parameterization = "theta")
+report_robust("bfi_n_wlsmv_theta", fit)
+report_estimates("bfi_n_wlsmv_theta", fit)
+fit <- cfa(N.model, data = d, estimator = "MLR")
+report_robust("bfi_n_mlr", fit)
+pc <- lavCor(d[, N.items], ordered = N.items, output = "fit")
+th <- lavInspect(pc, "sampstat")$th
+for (i in seq_along(th)) out("bfi_n_thresholds", names(th)[i], th[[i]])
+rho <- lavInspect(pc, "sampstat")$cov
+for (i in 1:4) for (j in (i + 1):5) out("bfi_n_polychoric", paste0(N.items[i], "~~", N.items[j]), rho[i, j])
+nacov <- lavInspect(cfa(N.model, data = d, ordered = N.items, estimator = "WLSMV"), "gamma")
+# N times the asymptotic covariance of (thresholds N1|t1..N5|t5, then polychorics N1~~N2, N1~~N3, ...)
+out("bfi_n_gamma", "diag_sum", sum(diag(nacov)))
+out("bfi_n_gamma", "th1_th1", nacov[1, 1])
+out("bfi_n_gamma", "r12_r12", nacov[26, 26])
+out("bfi_n_gamma", "th1_r12", nacov[1, 26])
+out("bfi_n_gamma", "r12_r13", nacov[26, 27])
+
+big5 <- "A =~ A1 + A2 + A3 + A4 + A5
+         C =~ C1 + C2 + C3 + C4 + C5
+         E =~ E1 + E2 + E3 + E4 + E5
+         N =~ N1 + N2 + N3 + N4 + N5
+         O =~ O1 + O2 + O3 + O4 + O5"
+all.items <- names(bfi)[1:25]
+fit <- cfa(big5, data = d, ordered = all.items, estimator = "WLSMV")
+report_robust("bfi_big5_wlsmv", fit)
+
+# --- WLSMV invariance by gender: measEq.syntax, theta, std.lv, Wu & Estabrook (2016) ----------
+cat_levels <- list(configural = "", thresholds = "thresholds", metric = c("thresholds", "loadings"),
+                   scalar = c("thresholds", "loadings", "intercepts"),
+                   strict = c("thresholds", "loadings", "intercepts", "residuals"))
+invariance_wlsmv <- function(prefix, model, items) {
+  fits <- list()
+  for (lev in names(cat_levels)) {
+    syntax <- measEq.syntax(configural.model = model, data = d, ordered = items, parameterization = "theta",
+                            ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = "gender",
+                            group.equal = cat_levels[[lev]])
+    fits[[lev]] <- cfa(as.character(syntax), data = d, group = "gender", ordered = items, estimator = "WLSMV",
+                       parameterization = "theta")
+    report_robust(paste0(prefix, "_", lev), fits[[lev]])
+  }
+  for (k in 2:length(fits))                                             # satorra.2000
+    report_diff(paste0(prefix, "_diff_", names(fits)[k]), fits[[k]], fits[[k - 1]])
+  fits
+}
+fits <- invariance_wlsmv("bfi_n_gender_wlsmv", N.model, N.items)
+report_estimates("bfi_n_gender_wlsmv_metric", fits$metric)
+t0 <- Sys.time()
+invariance_wlsmv("bfi_big5_gender_wlsmv", big5, all.items)
+info("timing", "bfi_big5_gender_wlsmv_seconds", format(as.numeric(Sys.time() - t0, units = "secs")))
+
+# --- Ordinal reliability on psych's conventions: polychoric correlations (psych::polychoric) ----
+for (s in names(keys)) {
+  names <- sub("^-", "", keys[[s]])
+  x <- bfi[, names]
+  for (j in seq_along(keys[[s]])) if (startsWith(keys[[s]][j], "-")) x[, j] <- 7 - x[, j]
+  rho <- polychoric(x)$rho
+  out("bfi_ordinal_alpha", s, psych::alpha(rho, warnings = FALSE)$total$raw_alpha)
+  f1 <- fa(rho, nfactors = 1, fm = "minres")
+  out("bfi_ordinal_omega", s, (sum(rho) - sum(f1$uniquenesses)) / sum(rho))   # psych's omega.tot
+}
