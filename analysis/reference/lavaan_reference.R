@@ -200,7 +200,7 @@ invariance_wlsmv <- function(prefix, model, items) {
 fits <- invariance_wlsmv("bfi_n_gender_wlsmv", N.model, N.items)
 report_estimates("bfi_n_gender_wlsmv_metric", fits$metric)
 t0 <- Sys.time()
-invariance_wlsmv("bfi_big5_gender_wlsmv", big5, all.items)
+invisible(invariance_wlsmv("bfi_big5_gender_wlsmv", big5, all.items))
 info("timing", "bfi_big5_gender_wlsmv_seconds", format(as.numeric(Sys.time() - t0, units = "secs")))
 
 # --- Ordinal reliability on psych's conventions: polychoric correlations (psych::polychoric) ----

@@ -92,7 +92,7 @@ def start_values(table: CategoricalTable, moments: list[OrdinalMoments]) -> np.n
         first = first if first.sum() >= 0 else -first
         for k, i in enumerate(idx):
             std_loading[(i, f)] = float(np.clip(first[k], -0.9, 0.9))
-    for g, matrix, row, col, index, fixed, label, kind in table.entries:
+    for g, matrix, row, col, index, _fixed, _label, _kind in table.entries:
         if index < 0:
             continue
         if matrix == "tau":
@@ -180,7 +180,7 @@ def baseline_fit(moments: list[OrdinalMoments]) -> dict:
     n = sum(m.n for m in moments)
     fractions = [m.n / n for m in moments]
     chisq, df, deltas, weights = 0.0, 0, [], []
-    for f, m in zip(fractions, moments):
+    for _f, m in zip(fractions, moments):
         w = dwls_weights(m)
         r = m.statistics[m.n_thresholds:]
         chisq += (m.n - 1) * np.sum(np.diag(w)[m.n_thresholds:] * r * r)
@@ -228,3 +228,34 @@ def fit_row(fit: DWLSFit, baseline: dict | None = None) -> dict:
         "n_params": fit.table.n_params, "n": n, "baseline_chisq": b_chisq, "baseline_df": b_df,
         "baseline_chisq_scaled": b_ss,
     }
+
+
+def score_statistic(fit: DWLSFit, released: CategoricalTable) -> float:
+    """Score (LM-type) statistic for freeing constraints: N·(½g)'P⁻¹(½g) at the restricted estimates.
+
+    g is the gradient of F in the parameters of the ``released`` table, evaluated where the restricted
+    model's estimates put them (a released parameter starts at its shared or fixed value). Under DWLS
+    this statistic is not χ²-distributed; it ranks constraints for release (largest first), as the ML
+    score test does.
+    """
+    position = {key: i for i, key in enumerate(fit.table.keys)}
+    fixed = {(e[6], e[0]): e[5] for e in fit.table.entries if e[4] < 0}
+    theta = np.zeros(released.n_params)
+    for k, key in enumerate(released.keys):
+        if key in position:
+            theta[k] = fit.theta[position[key]]
+        elif (key[0],) in position:
+            theta[k] = fit.theta[position[(key[0],)]]
+        else:
+            theta[k] = fixed.get((key[0], key[1] if len(key) > 1 else 0), 0.0)
+    model = CategoricalModel(released)
+    n = fit.n
+    fractions = [(m.n - 1) / n for m in fit.moments]
+    grad = np.zeros(released.n_params)
+    info = np.zeros((released.n_params, released.n_params))
+    for g, (f, m, w) in enumerate(zip(fractions, fit.moments, fit.weights)):
+        j = model.jacobian(theta, g)
+        wd = np.diag(w)
+        grad += f * (j.T * wd) @ (m.statistics - model.implied(theta, g))
+        info += f * (j.T * wd) @ j
+    return float(n * grad @ np.linalg.lstsq(info, grad, rcond=None)[0])

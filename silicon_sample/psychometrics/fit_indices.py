@@ -98,3 +98,42 @@ def fit_table(chisq: float, df: int, n_params: int, loglik: float, moments: list
         "aic": -2 * loglik + 2 * n_params, "bic": -2 * loglik + n_params * np.log(n), "loglik": loglik,
         "n_params": n_params, "n": n, "baseline_chisq": base, "baseline_df": base_df,
     }
+
+
+ROBUST_COLUMNS = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor", "shift_parameter", "cfi_scaled",
+                  "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust", "rmsea_robust"]
+"""lavaan's robust fit measures under our column names (NaN where lavaan gives NA, and for ML)."""
+BASELINE_COLUMNS = ["baseline_chisq", "baseline_df", "baseline_chisq_scaled"]
+
+
+def tli_corrected(chisq: float, df: int, base_chisq: float, base_df: int, c: float, c_base: float) -> float:
+    """lavaan's robust TLI: 1 − ((T − c·df)·df_B) / ((T_B − c_B·df_B)·df)."""
+    if df == 0:
+        return 1.0
+    return 1.0 - ((chisq - c * df) * base_df) / ((base_chisq - c_base * base_df) * df)
+
+
+def cfi_corrected(chisq: float, df: int, base_chisq: float, base_df: int, c: float, c_base: float) -> float:
+    """lavaan's robust CFI: 1 − max(T − c·df, 0) / max(T − c·df, T_B − c_B·df_B, 0)."""
+    t1 = max(chisq - c * df, 0.0)
+    t2 = max(chisq - c * df, base_chisq - c_base * base_df, 0.0)
+    return 1.0 if t2 == 0 else 1.0 - t1 / t2
+
+
+def mlr_indices(chisq: float, df: int, c: float, base_chisq: float, base_df: int, c_base: float, n: int,
+                groups: int) -> dict:
+    """Scaled and robust indices of an MLR model (formulas in :mod:`.robust_ml`)."""
+    scaled = chisq / c if df > 0 else chisq
+    base_scaled = base_chisq / c_base
+    rmsea_scaled = (np.sqrt(groups) * np.sqrt(max(chisq / (n * df * c) - 1.0 / n, 0.0))) if df > 0 else 0.0
+    rmsea_robust = (np.sqrt(groups) * np.sqrt(max(chisq / (n * df) - c / n, 0.0))) if df > 0 else 0.0
+    return {
+        "chisq_scaled": scaled, "df_scaled": df,
+        "pvalue_scaled": float(stats.chi2.sf(scaled, df)) if df > 0 else np.nan, "scaling_factor": c,
+        "shift_parameter": np.nan,
+        "cfi_scaled": cfi(scaled, df, base_scaled, base_df), "tli_scaled": tli(scaled, df, base_scaled, base_df),
+        "rmsea_scaled": rmsea_scaled,
+        "cfi_robust": cfi_corrected(chisq, df, base_chisq, base_df, c, c_base),
+        "tli_robust": tli_corrected(chisq, df, base_chisq, base_df, c, c_base), "rmsea_robust": rmsea_robust,
+        "baseline_chisq_scaled": base_scaled,
+    }

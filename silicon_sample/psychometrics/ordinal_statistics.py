@@ -210,10 +210,12 @@ def asymptotic_covariance(thresholds: list[np.ndarray], corr: np.ndarray, codes:
     s = np.sqrt(1 - r**2)
     with np.errstate(invalid="ignore"):
         def along_i(t_i):
-            return stats.norm.pdf(t_i) * (special.ndtr((grid.hi_j - r * t_i) / s) - special.ndtr((grid.lo_j - r * t_i) / s))
+            return stats.norm.pdf(t_i) * (special.ndtr((grid.hi_j - r * t_i) / s)
+                                          - special.ndtr((grid.lo_j - r * t_i) / s))
 
         def along_j(t_j):
-            return stats.norm.pdf(t_j) * (special.ndtr((grid.hi_i - r * t_j) / s) - special.ndtr((grid.lo_i - r * t_j) / s))
+            return stats.norm.pdf(t_j) * (special.ndtr((grid.hi_i - r * t_j) / s)
+                                          - special.ndtr((grid.lo_i - r * t_j) / s))
 
         d_hi_i = np.nan_to_num(along_i(np.clip(grid.hi_i, -_BIG, _BIG))) / prob
         d_lo_i = -np.nan_to_num(along_i(np.clip(grid.lo_i, -_BIG, _BIG))) / prob
@@ -301,7 +303,7 @@ def ordinal_moments(data: pd.DataFrame, items: list[str], group: str | None = No
     for item in items:
         if pd.to_numeric(frame[item], errors="coerce").isna().any():
             raise DataError(f"item {item} has non-numeric answers", where="data", fix="code the answers as numbers")
-    frame = frame.astype({item: float for item in items})
+    frame = frame.astype(dict.fromkeys(items, float))
     empties = empty_categories(frame, items, group)
     if empties:
         item, label, value = empties[0]

@@ -9,7 +9,7 @@ from support.lavaan_reference import HS_MODEL, assert_agrees, reference
 
 
 def test_single_group_cfa_agrees_with_lavaan(hs):
-    result = cfa(hs, HS_MODEL)
+    result = cfa(hs, HS_MODEL, estimator="ML")
     assert_agrees(result.fit.iloc[0], "hs_single")
     assert result.fit.loc[0, "chisq"] == pytest.approx(85.306, abs=1e-3)
     ref = reference("hs_single_std_loading")

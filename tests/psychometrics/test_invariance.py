@@ -13,7 +13,7 @@ from support.lavaan_reference import HS_MODEL, assert_agrees, reference
 
 @pytest.fixture(scope="module")
 def invariance(hs):
-    return measurement_invariance(hs, HS_MODEL, group="school")
+    return measurement_invariance(hs, HS_MODEL, group="school", estimator="ML")
 
 
 @pytest.mark.parametrize("level, chisq, df", [
@@ -25,7 +25,7 @@ def test_invariance_levels_agree_with_lavaan(invariance, level, chisq, df):
 
 
 def test_full_strict_agrees_with_lavaan(hs):
-    table = measurement_invariance(hs, HS_MODEL, group="school", partial=False)
+    table = measurement_invariance(hs, HS_MODEL, group="school", partial=False, estimator="ML")
     assert_agrees(table.loc["strict"], "hs_school_strict")
     assert (round(table.loc["strict", "chisq"], 3), table.loc["strict", "df"]) == (181.511, 69)
     assert list(table.index) == ["configural", "metric", "scalar", "strict"]
@@ -42,7 +42,11 @@ def test_partial_invariance_frees_what_lavaan_score_tests_pick(invariance):
     assert label == freed_ref == "x3~1"
     assert float(score.rstrip(")")) == pytest.approx(score_ref, abs=0.01)
     assert_agrees(partial, "hs_partial_scalar")
-    assert_agrees(invariance.loc["strict"], "hs_partial_strict")   # strict keeps x3~1 free
+    # the full strict level is lavaan's (every constraint, 69 df); strict_partial keeps x3~1 free (68 df)
+    assert_agrees(invariance.loc["strict"], "hs_school_strict")
+    assert_agrees(invariance.loc["strict_partial"], "hs_partial_strict")
+    assert invariance.loc["strict_partial", "freed"].startswith("x3~1 (")
+    assert list(invariance.index) == ["configural", "metric", "scalar", "scalar_partial", "strict", "strict_partial"]
 
 
 def test_deltas_and_decision_columns(invariance):
@@ -56,7 +60,7 @@ def test_deltas_and_decision_columns(invariance):
 
 def test_stricter_cutoffs_change_the_decision(hs):
     table = measurement_invariance(hs, HS_MODEL, group="school", levels=("configural", "metric"),
-                                   cutoffs={"cfi": -0.001, "srmr_metric": 0.001})
+                                   cutoffs={"cfi": -0.001, "srmr_metric": 0.001}, estimator="ML")
     assert table.loc["metric", "decision"] == "fails"
     assert "metric_partial" in table.index
 
@@ -65,7 +69,7 @@ def test_zero_variance_item_in_one_group_is_named(hs):
     data = hs.copy()
     data.loc[data["school"] == "Grant-White", "x5"] = 3.0
     with pytest.raises(DataError) as caught:
-        measurement_invariance(data, HS_MODEL, group="school")
+        measurement_invariance(data, HS_MODEL, group="school", estimator="MLR")
     message = caught.value.message
     assert "item x5 has zero variance" in message and "school=Grant-White" in message
 
@@ -73,7 +77,7 @@ def test_zero_variance_item_in_one_group_is_named(hs):
 def test_too_few_cases_and_dependent_items_are_named(hs):
     with pytest.raises(DataError, match=r"group school=Pasteur: 5 complete cases, fewer than the 10 needed"):
         measurement_invariance(pd.concat([hs[hs.school == "Pasteur"].head(5), hs[hs.school == "Grant-White"]]),
-                               HS_MODEL, group="school")
+                               HS_MODEL, group="school", estimator="MLR")
     data = hs.copy()
     data["x9"] = data["x7"] + data["x8"]
     data = data.assign(x9=data["x7"] * 2.0)
@@ -84,7 +88,7 @@ def test_too_few_cases_and_dependent_items_are_named(hs):
 def test_models_with_more_parameters_than_cases_or_moments_are_refused(hs):
     with pytest.raises(DataError, match="24 complete cases, fewer than the model's 60 free parameters"):
         few = pd.concat([hs[hs.school == "Pasteur"].head(12), hs[hs.school == "Grant-White"].head(12)])
-        measurement_invariance(few, HS_MODEL, group="school")
+        measurement_invariance(few, HS_MODEL, group="school", estimator="MLR")
     with pytest.raises(DataError, match="more than the data's moments allow"):
         cfa(hs, "a =~ x1 + x2")  # 3 moments, 4 parameters
 
