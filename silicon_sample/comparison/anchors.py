@@ -13,7 +13,7 @@ item_abs_d                    levels     lower   mean over items of |Cohen's d| 
 scale_abs_d                   levels     lower   mean over scales of |d| (instruments that score scales)
 correlation_srmr              structure  lower   SRMR between the item correlation matrices
 congruence                    structure  higher  mean over scales of Tucker's φ (one-factor ML loadings)
-invariance_level              structure  higher  highest invariance level reached, 0 (none) … 7 (strict)
+invariance_level              structure  higher  highest invariance level reached, 0 (none) … 9 (strict)
 subgroup_representativeness   subgroups  higher  mean R over attribute × category × item
 sign_agreement                subgroups  higher  share of human subgroup differences reproduced in sign
 d_correlation                 subgroups  higher  r between human and silicon subgroup d
@@ -261,7 +261,8 @@ def _level_index(level: str) -> float:
 def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator) -> str:
     """The invariance level n humans reach against the other N − n (one fit, partial release allowed)."""
     rest, sub = human_split(n, setting, rng)
-    _, level, _ = invariance_between_sources(rest, sub, setting.keys)
+    _, level, _ = invariance_between_sources(rest, sub, setting.keys,
+                                             n_options={item: len(codes) for item, codes in setting.options.items()})
     return level
 
 
@@ -344,7 +345,8 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
                "uniform_floor": np.nan, "marginal_floor": np.nan, "shuffled_floor": np.nan, "ceiling": top,
                "ceiling_sd": np.nan, "best_floor": 0.0, "best_floor_is": "none (the bottom of the scale)",
                "normalized": value / top if top > 0 else np.nan, "normalized_low": np.nan, "normalized_high": np.nan,
-               "note": f"levels 0 none … 7 strict ({', '.join(INVARIANCE_ORDER)}); ceiling {ceiling}; no interval "
+               "note": f"levels 0 none … {len(INVARIANCE_ORDER) - 1} strict "
+                       f"({', '.join(INVARIANCE_ORDER)}); ceiling {ceiling}; no interval "
                        "(every level would be refitted per resample); the floors are not fitted: answers without "
                        "structure end 'none' after tens of seconds, or at a degenerate level when their latent "
                        "variances are near zero, so the scale's bottom is the floor"}

@@ -91,7 +91,8 @@ def reading(row: pd.Series) -> str:
     if row.get("has_scales", False):
         level = row.get("invariance", "not tested")
         congruence = row.get("congruence", np.nan)
-        metric_or_better = level in INVARIANCE_ORDER and INVARIANCE_ORDER.index(level) >= 2
+        metric_or_better = (level in INVARIANCE_ORDER
+                            and INVARIANCE_ORDER.index(level) >= INVARIANCE_ORDER.index("partial metric"))
         if metric_or_better and np.isfinite(congruence) and congruence >= 0.85:
             findings.append("structure reproduced")
         else:

@@ -3,9 +3,12 @@
 Fits the instrument's measurement model — one factor per scale, its keyed
 items as indicators, factors correlated — jointly to the human respondents and
 the silicon personas with :func:`silicon_sample.psychometrics.measurement_invariance`
-(ML, Likert items treated as continuous; Chen's 2007 decisions; partial
-invariance by score tests). The human group comes first, so it is the
-reference for latent means.
+(the estimator given, or chosen from both sources' answers: WLSMV with the
+thresholds level when an item has at most 4 response options or distinct answers in
+either source, MLR otherwise; Chen's 2007 decisions; partial invariance by score
+tests). An option that one source never uses stops a WLSMV fit with a note naming it,
+unless ``collapse_empty`` merges it into its neighbour (recorded in ``collapsed``).
+The human group comes first, so it is the reference for latent means.
 
 *Highest level reached*: ``configural`` when the configural model could be
 fitted to both sources (its absolute fit is in the table: a model that fits
@@ -28,9 +31,9 @@ from ..errors import SiliconSampleError
 from ..psychometrics import measurement_invariance
 from ..psychometrics.invariance import INDEX_COLUMNS
 
-LEVEL_ORDER = ("configural", "metric", "scalar", "strict")
-INVARIANCE_ORDER = ("none", "configural", "partial metric", "metric", "partial scalar", "scalar", "partial strict",
-                    "strict")
+LEVEL_ORDER = ("configural", "thresholds", "metric", "scalar", "strict")
+INVARIANCE_ORDER = ("none", "configural", "partial thresholds", "thresholds", "partial metric", "metric",
+                    "partial scalar", "scalar", "partial strict", "strict")
 """Every highest level a comparison can reach, from worst to best."""
 
 
@@ -46,26 +49,33 @@ def _not_fitted() -> pd.DataFrame:
 
 
 def highest_level(table: pd.DataFrame) -> str:
-    """The highest level reached in a :func:`measurement_invariance` table (see the module docstring)."""
+    """The highest level reached in a :func:`measurement_invariance` table (see the module docstring).
+
+    Once a constraint is released, the path follows the ``<level>_partial`` rows (the full rows stay in
+    the table as lavaan's ladder). ``thresholds`` exists only for WLSMV."""
     reached, released = "none", False
     for level in LEVEL_ORDER:
         if level not in table.index:
+            if level == "thresholds":
+                continue
             break
-        decision = table.loc[level, "decision"]
-        partial = f"{level}_partial"
-        if decision not in ("reference", "holds"):
-            if partial in table.index and table.loc[partial, "decision"] == "partial":
-                released = True
-            else:
+        partial_row = f"{level}_partial"
+        has_partial = partial_row in table.index and table.loc[partial_row, "decision"] == "partial"
+        if released:
+            if not has_partial:
                 break
-        # constraints released at one level stay released at the next ones
+        elif table.loc[level, "decision"] not in ("reference", "holds"):
+            if not has_partial:
+                break
+            released = True
         reached = f"partial {level}" if released else level
     return reached
 
 
 def invariance_between_sources(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
-                               levels=LEVEL_ORDER, cutoffs: dict | None = None,
-                               partial: bool = True) -> tuple[pd.DataFrame, str, str]:
+                               levels=None, cutoffs: dict | None = None,
+                               partial: bool = True, estimator: str | None = None, n_options=None,
+                               collapse_empty: bool = False) -> tuple[pd.DataFrame, str, str]:
     """Invariance of the scales' measurement model across human and silicon respondents.
 
     Parameters
@@ -75,7 +85,7 @@ def invariance_between_sources(human: pd.DataFrame, silicon: pd.DataFrame, keys:
     keys : dict
         ``{scale: [item, "-reverse_item", ...]}``; scales with fewer than three items are left out
         (a one-factor model with two indicators is not identified on its own).
-    levels, cutoffs, partial
+    levels, cutoffs, partial, estimator, n_options, collapse_empty
         As in :func:`silicon_sample.psychometrics.measurement_invariance`.
 
     Returns
@@ -104,7 +114,8 @@ def invariance_between_sources(human: pd.DataFrame, silicon: pd.DataFrame, keys:
     data[items] = data[items].apply(pd.to_numeric, errors="coerce")
     try:
         table = measurement_invariance(data, measurement_model_syntax(usable), group="source", levels=levels,
-                                       cutoffs=cutoffs, partial=partial)
+                                       cutoffs=cutoffs, partial=partial, estimator=estimator, n_options=n_options,
+                                       collapse_empty=collapse_empty)
     except SiliconSampleError as exc:
         return _not_fitted(), "none", "; ".join(notes + [f"not fitted: {exc.message}"])
     except np.linalg.LinAlgError as exc:

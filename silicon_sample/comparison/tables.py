@@ -63,7 +63,8 @@ def pair_first(name: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
 def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Instrument,
                     categories: dict[str, list] | None = None, *, invariance: bool = True,
                     tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200, repetitions: int = 10,
-                    seed: int = 0, cued: list[str] | None = None) -> dict[str, pd.DataFrame]:
+                    seed: int = 0, cued: list[str] | None = None, estimator: str | None = None,
+                    collapse_empty: bool = False) -> dict[str, pd.DataFrame]:
     """The comparison tables (all but ``nonresponse``) from plain DataFrames, for notebooks.
 
     Parameters
@@ -88,6 +89,11 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         Bootstrap resamples, repetitions of each floor and of the ceiling, and their seed (:mod:`.anchors`).
     cued : list of str, optional
         The attributes a first-name cue conveys, for ``cue_consistency`` (default: every attribute).
+    estimator : {"ML", "MLR", "WLSMV"}, optional
+        Estimator of the reliability reading and the invariance models; default chosen per pair from the
+        instrument's options and both sources' answers (:func:`silicon_sample.psychometrics.choose_estimator`).
+    collapse_empty : bool
+        WLSMV invariance: merge an option one source never uses into its neighbour instead of not fitting.
 
     Returns
     -------
@@ -119,13 +125,17 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         highest = None
         tables["items"].append(tag_pair(compare_items(human, rows, options, wh, w), pair))
         if keys:
-            scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method, wh, w)
+            scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method, wh, w,
+                                         estimator=estimator)
             tables["scales"].append(tag_pair(scale_table, pair))
             srmr, congruence = compare_structure(human, rows, keys, scale_range)
             congruence = congruence[["congruence", "reading", "note"]].assign(correlation_srmr=srmr)
             tables["structure"].append(tag_pair(congruence, pair))
             if invariance:
-                table, highest, note = invariance_between_sources(human, rows, keys)
+                n_options = {item: len(codes) for item, codes in options.items()}
+                table, highest, note = invariance_between_sources(human, rows, keys, estimator=estimator,
+                                                                  n_options=n_options,
+                                                                  collapse_empty=collapse_empty)
                 tables["invariance"].append(tag_pair(table.assign(highest_level=highest, note=note), pair))
         tables["response_styles"].append(tag_pair(response_style_table(human, rows, keys, options), pair))
         tables["variance"].append(tag_pair(variance_table(human, rows, list(keys) + setting.items), pair))

@@ -304,6 +304,13 @@ def ordinal_moments(data: pd.DataFrame, items: list[str], group: str | None = No
         if pd.to_numeric(frame[item], errors="coerce").isna().any():
             raise DataError(f"item {item} has non-numeric answers", where="data", fix="code the answers as numbers")
     frame = frame.astype(dict.fromkeys(items, float))
+    for label, rows in (frame.groupby(group, sort=False) if group else [("all", frame)]):
+        for item in items:
+            if rows[item].nunique() == 1:
+                where = f"group {group}={label}" if group else "data"
+                raise DataError(f"item {item} has zero variance (every answer is {rows[item].iloc[0]:g})",
+                                where=where,
+                                fix="drop the item from the model or examine why every respondent gave one answer")
     empties = empty_categories(frame, items, group)
     if empties:
         item, label, value = empties[0]
@@ -333,3 +340,23 @@ def ordinal_moments(data: pd.DataFrame, items: list[str], group: str | None = No
         names += [f"{items[j]}~~{items[i]}" for i, j in zip(r, c)]
         out.append(OrdinalMoments(str(label), len(rows), list(items), categories, codes, tau, corr, gamma, names))
     return out
+
+
+def pairwise_polychoric(frame: pd.DataFrame) -> np.ndarray:
+    """Polychoric correlation matrix on pairwise-complete answers, thresholds from each item's own answers
+    (psych::polychoric's defaults: ``global = TRUE``, missing values pairwise)."""
+    columns = list(frame.columns)
+    p = len(columns)
+    categories = [sorted(frame[c].dropna().unique().tolist()) for c in columns]
+    taus = []
+    for c, cats in zip(columns, categories):
+        codes = _category_codes(frame[c].dropna(), cats)
+        taus.append(thresholds_of(codes, len(cats)))
+    corr = np.eye(p)
+    for i in range(p):
+        for j in range(i + 1, p):
+            both = frame[[columns[i], columns[j]]].dropna()
+            codes = np.column_stack([_category_codes(both[columns[i]], categories[i]),
+                                     _category_codes(both[columns[j]], categories[j])])
+            corr[i, j] = corr[j, i] = polychoric([taus[i], taus[j]], codes)[0, 1]
+    return corr

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
 from ..errors import SiliconSampleError, SpecError
+from .estimator_choice import resolve_estimator
 from .lavaan_syntax import MeasurementModel
 from .moments import group_moments
 from .multigroup_ml import MultiGroupModel, ParameterTable
+from .ordinal_statistics import pairwise_polychoric
+
+READING = {
+    "WLSMV": "WLSMV: ordinal items, read ordinal_alpha and ordinal_omega",
+    "MLR": "MLR: items treated as continuous, read alpha and omega_total",
+    "ML": "ML: items treated as continuous, read alpha and omega_total",
+}
 
 
 def keyed_items(data: pd.DataFrame, keys: list[str], scale_range: tuple[float, float] | None = None) -> pd.DataFrame:
@@ -46,8 +55,26 @@ def omega_total(items: pd.DataFrame) -> float:
     return float(common / (common + T.sum()))
 
 
+def ordinal_coefficients(items: pd.DataFrame) -> tuple[float, float]:
+    """Ordinal alpha and omega from the polychoric correlation matrix R (psych's conventions).
+
+    Ordinal alpha (Zumbo, Gadermann & Zeisser 2007) is standardized alpha on R: k·r̄ / (1 + (k − 1)·r̄),
+    as ``psych::alpha(polychoric(x)$rho)``. Ordinal omega is psych's ``omega.tot`` for one factor:
+    (1'R1 − Σu²) / 1'R1, u² = 1 − λ² the uniquenesses of a minres (unweighted least squares on the
+    off-diagonal correlations) one-factor solution, as ``psych::fa(R, 1, fm = "minres")``. R is
+    estimated pairwise with thresholds from each item's own answers (``psych::polychoric``).
+    """
+    R = pairwise_polychoric(items)
+    k = len(R)
+    r_bar = R[np.triu_indices(k, 1)].mean()
+    alpha = k * r_bar / (1 + (k - 1) * r_bar)
+    off = ~np.eye(k, dtype=bool)
+    loadings = optimize.least_squares(lambda lam: (R - np.outer(lam, lam))[off], np.full(k, 0.6)).x
+    return float(alpha), float((R.sum() - (1 - loadings**2).sum()) / R.sum())
+
+
 def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tuple[float, float] | None = None,
-                ci: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+                ci: float = 0.95, estimator: str | None = None, n_options=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reliability of each scale: alpha (with Feldt CI), omega total, mean inter-item correlation.
 
     Parameters
@@ -60,6 +87,11 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tup
         Response scale bounds for reverse keying; default the observed range.
     ci : float
         Confidence level of the Feldt interval for alpha.
+    estimator : {"ML", "MLR", "WLSMV"}, optional
+        Which coefficients to read; default chosen per scale from its answers
+        (:func:`~.estimator_choice.choose_estimator`). Both kinds are always computed.
+    n_options : int or dict, optional
+        Response options per item, for the default choice.
 
     Returns
     -------
@@ -68,7 +100,9 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tup
         ``alpha_ci_lower``, ``alpha_ci_upper``, ``omega_total``, ``n_omega``
         (complete cases used for omega), ``average_r``, ``note`` (why omega is
         missing when the one-factor model cannot be fitted, e.g. an item with
-        zero variance — common with LLM answers).
+        zero variance — common with LLM answers), ``ordinal_alpha`` and
+        ``ordinal_omega`` (:func:`ordinal_coefficients`), ``estimator`` (which
+        coefficients to read, and why).
     items : DataFrame indexed by (scale, item)
         ``r_drop`` (corrected item–total correlation) and ``alpha_if_deleted``.
 
@@ -121,10 +155,17 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tup
             omega, note = omega_total(complete), ""
         except SiliconSampleError as exc:  # e.g. an item every respondent answered alike
             omega, note = np.nan, f"omega not computed: {exc.message}"
+        try:
+            ordinal_alpha, ordinal_omega = ordinal_coefficients(answered)
+        except (SiliconSampleError, ValueError, np.linalg.LinAlgError) as exc:
+            ordinal_alpha = ordinal_omega = np.nan
+            note = "; ".join(filter(None, [note, f"ordinal coefficients not computed: {exc}"]))
+        chosen, _, _ = resolve_estimator(estimator, answered, list(answered.columns), None, None, n_options)
         scale_rows.append({"scale": scale, "n": len(answered), "n_items": k, "alpha": alpha,
                            "alpha_ci_lower": interval[0], "alpha_ci_upper": interval[1],
                            "omega_total": omega, "n_omega": len(complete), "average_r": average_r,
-                           "note": note})
+                           "ordinal_alpha": ordinal_alpha, "ordinal_omega": ordinal_omega,
+                           "estimator": READING[chosen], "note": note})
         for i, name in enumerate(items.columns):
             rest = [j for j in range(k) if j != i]
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -134,7 +175,7 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tup
             item_rows.append({"scale": scale, "item": name, "reverse": scale_keys[i].startswith("-"),
                               "r_drop": r_drop, "alpha_if_deleted": alpha_drop})
     columns = ["n", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "n_omega", "average_r",
-               "note"]
+               "ordinal_alpha", "ordinal_omega", "estimator", "note"]
     scales_table = pd.DataFrame(scale_rows).set_index("scale").reindex(columns=columns)
     scales_table["note"] = scales_table["note"].fillna("")
     items_table = pd.DataFrame(item_rows, columns=["scale", "item", "reverse", "r_drop", "alpha_if_deleted"])

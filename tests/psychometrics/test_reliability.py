@@ -24,6 +24,12 @@ def test_bfi_reliability_agrees_with_psych(bfi):
         assert scales.loc[scale, "n_omega"] == int(float(reference("bfi_n_complete")[scale]))
         low, high = scales.loc[scale, ["alpha_ci_lower", "alpha_ci_upper"]]
         assert low < scales.loc[scale, "alpha"] < high
+        # ordinal alpha and omega from polychorics, psych's conventions (within 1e-4)
+        assert scales.loc[scale, "ordinal_alpha"] == pytest.approx(float(reference("bfi_ordinal_alpha")[scale]),
+                                                                   abs=1e-4)
+        assert scales.loc[scale, "ordinal_omega"] == pytest.approx(float(reference("bfi_ordinal_omega")[scale]),
+                                                                   abs=1e-4)
+        assert scales.loc[scale, "estimator"].startswith("MLR")   # six options, spread answers
     for (scale, item), row in items.iterrows():
         assert row["r_drop"] == pytest.approx(float(reference("bfi_r_drop")[f"{scale}:{item}"]), abs=1e-6)
         assert row["alpha_if_deleted"] == pytest.approx(float(reference("bfi_alpha_drop")[f"{scale}:{item}"]),
@@ -35,3 +41,11 @@ def test_reliability_with_too_few_respondents_says_why(bfi):
     assert np.isnan(scales.loc["neuroticism", "alpha"])
     assert "at least 3 needed" in scales.loc["neuroticism", "note"]
     assert items.empty
+
+
+def test_coarse_answers_point_to_the_ordinal_coefficients(bfi):
+    coarse = bfi.assign(**{f"N{i}": bfi[f"N{i}"].clip(upper=3) for i in range(1, 6)})
+    scales, _ = reliability(coarse, {"neuroticism": ["N1", "N2", "N3", "N4", "N5"]})
+    row = scales.loc["neuroticism"]
+    assert row["estimator"].startswith("WLSMV") and "ordinal_alpha" in row["estimator"]
+    assert 0.5 < row["ordinal_alpha"] < 1 and row["ordinal_alpha"] > row["alpha"]   # Pearson r attenuated
