@@ -164,22 +164,14 @@ class CategoricalModel:
         r, c, v = self._values(theta, spec["P"])
         P[r, c] = v
         P[c, r] = v
-        T = np.zeros(self.p)
-        r, _, v = self._values(theta, spec["T"])
-        T[r] = v
-        nu = np.zeros(self.p)
-        r, _, v = self._values(theta, spec["nu"])
-        nu[r] = v
-        kappa = np.zeros(self.m)
-        r, _, v = self._values(theta, spec["kappa"])
-        kappa[r] = v
-        tau = np.zeros(self.total_th)
-        r, _, v = self._values(theta, spec["tau"])
-        tau[r] = v
-        delta = np.ones(self.p)
-        r, _, v = self._values(theta, spec["delta"])
-        delta[r] = v
-        return {"L": L, "P": P, "T": T, "nu": nu, "kappa": kappa, "tau": tau, "delta": delta}
+        out = {"L": L, "P": P}
+        sizes = {"T": self.p, "nu": self.p, "kappa": self.m, "tau": self.total_th, "delta": self.p}
+        for name, size in sizes.items():  # vectors; Δ defaults to 1, the others to 0
+            vector = np.ones(size) if name == "delta" else np.zeros(size)
+            r, _, v = self._values(theta, spec[name])
+            vector[r] = v
+            out[name] = vector
+        return out
 
     def implied(self, theta: np.ndarray, g: int) -> np.ndarray:
         """Standardized thresholds then correlations (the order of :class:`OrdinalMoments`.statistics)."""

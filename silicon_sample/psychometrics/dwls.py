@@ -213,12 +213,11 @@ def fit_row(fit: DWLSFit, baseline: dict | None = None) -> dict:
     chisq, t_ss = fit.chisq, scaled["chisq_scaled"]
     b_chisq, b_df, b_ss = baseline["chisq"], baseline["df"], baseline["chisq_scaled"]
     pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
+    ci_low, ci_high = fit_indices.rmsea_ci(chisq, df, n, groups)
     return {
         "chisq": chisq, "df": df, "pvalue": pvalue,
         "cfi": fit_indices.cfi(chisq, df, b_chisq, b_df), "tli": fit_indices.tli(chisq, df, b_chisq, b_df),
-        "rmsea": fit_indices.rmsea(chisq, df, n, groups),
-        "rmsea_ci_lower": fit_indices.rmsea_ci(chisq, df, n, groups)[0],
-        "rmsea_ci_upper": fit_indices.rmsea_ci(chisq, df, n, groups)[1],
+        "rmsea": fit_indices.rmsea(chisq, df, n, groups), "rmsea_ci_lower": ci_low, "rmsea_ci_upper": ci_high,
         "srmr": srmr(fit), "aic": np.nan, "bic": np.nan, "loglik": np.nan,
         "chisq_scaled": t_ss, "df_scaled": df, "pvalue_scaled": float(stats.chi2.sf(t_ss, df)) if df > 0 else np.nan,
         "scaling_factor": scaled["scaling_factor"], "shift_parameter": scaled["shift"],

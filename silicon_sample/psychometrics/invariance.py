@@ -108,10 +108,8 @@ class _Continuous:
         self.mm, self.estimator = mm, estimator
         self.moments = group_moments(data, items, group)
         if estimator == "MLR":
-            frame = data[items + [group]].dropna()
-            arrays = [frame.loc[frame[group].astype(str) == m.name, items].to_numpy(float) for m in self.moments]
-            if any(len(a) != m.n for a, m in zip(arrays, self.moments)):
-                arrays = [g[items].to_numpy(float) for _, g in frame.groupby(group, sort=False)]
+            frame = data[items + [group]].dropna()  # groups in order of first appearance, as group_moments
+            arrays = [rows[items].to_numpy(float) for _, rows in frame.groupby(group, sort=False)]
             self.saturated = SaturatedParts(arrays, mean_structure=True)
             self.c_base, _ = baseline_scaling(self.saturated)
 

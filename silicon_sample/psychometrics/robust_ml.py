@@ -52,7 +52,7 @@ def saturated_information(sigma: np.ndarray, mean_structure: bool) -> np.ndarray
     rows, cols = _vech_pairs(len(sigma))
     factor = np.where(rows == cols, 0.5, 1.0)
     block = (W[np.ix_(rows, rows)] * W[np.ix_(cols, cols)] + W[np.ix_(rows, cols)] * W[np.ix_(cols, rows)])
-    block = block * np.outer(factor, factor) * 2 * 0.5
+    block = block * np.outer(factor, factor)
     if not mean_structure:
         return block
     k = len(sigma)
@@ -94,7 +94,7 @@ def observed_information(mg: MultiGroupModel, theta: np.ndarray, step: float = 1
         up[a] += h
         down[a] -= h
         hessian[:, a] = (mg.objective(up)[1] - mg.objective(down)[1]) / (2 * h)
-    return 0.5 * (hessian + hessian.T) / 2
+    return 0.25 * (hessian + hessian.T)  # ½ × the symmetrized Hessian
 
 
 class SaturatedParts:
