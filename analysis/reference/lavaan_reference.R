@@ -178,6 +178,15 @@ big5 <- "A =~ A1 + A2 + A3 + A4 + A5
 all.items <- names(bfi)[1:25]
 fit <- cfa(big5, data = d, ordered = all.items, estimator = "WLSMV")
 report_robust("bfi_big5_wlsmv", fit)
+# The first 30 complete cases on four factors: their polychoric matrix is not positive definite, and
+# lavaan reports no robust (catML) CFI/TLI/RMSEA.
+big4 <- "A =~ A1 + A2 + A3 + A4 + A5
+         C =~ C1 + C2 + C3 + C4 + C5
+         E =~ E1 + E2 + E3 + E4 + E5
+         N =~ N1 + N2 + N3 + N4 + N5"
+fit <- cfa(big4, data = d[1:30, ], ordered = all.items[1:20], estimator = "WLSMV")
+out("bfi_first30", "min_eigenvalue", min(eigen(lavInspect(fit, "sampstat")$cov)$values))
+report_robust("bfi_first30_wlsmv", fit)
 
 # --- WLSMV invariance by gender: measEq.syntax, theta, std.lv, Wu & Estabrook (2016) ----------
 cat_levels <- list(configural = "", thresholds = "thresholds", metric = c("thresholds", "loadings"),

@@ -124,6 +124,12 @@ class CategoricalTable:
     def n_params(self) -> int:
         return len(self.keys)
 
+    @property
+    def n_structural(self) -> int:
+        """Free parameters other than thresholds: those the cases, not the marginal counts, must carry."""
+        kinds = {e[4]: e[7] for e in self.entries if e[4] >= 0}
+        return sum(1 for kind in kinds.values() if kind != "thresholds")
+
     def constrained_labels(self) -> list[str]:
         return [key[0] for key in self.keys if len(key) == 1] if self.n_groups > 1 else []
 

@@ -115,7 +115,7 @@ def _cfa_wlsmv(data: pd.DataFrame, mm, parameterization: str) -> CFAResult:
     items = mm.observed
     moments = ordinal_moments(data, items)
     table = CategoricalTable(mm, [len(t) for t in moments[0].thresholds], parameterization=parameterization)
-    check_identified(moments[0].statistics.size - table.n_params, table.n_params, moments[0].n)
+    check_identified(moments[0].statistics.size - table.n_params, table.n_structural, moments[0].n)
     fit = dwls.fit_dwls(table, moments)
     row = dwls.fit_row(fit)
     frame = pd.DataFrame([row]).reindex(columns=FIT_COLUMNS)

@@ -14,7 +14,8 @@ minimised by Gauss–Newton with step halving. Robust ("sandwich") covariance of
 (:mod:`.robust_tests`). Baseline model: thresholds free, correlations 0 (lavaan's independence model).
 
 Fit indices (lavaan 0.6): cfi/tli/rmsea from the unscaled T and baseline; ``*_scaled`` from the scaled
-and shifted statistics (RMSEA with df, as lavaan does for scaled.shifted); ``srmr`` from the residual
+and shifted statistics (RMSEA with df, as lavaan does for scaled.shifted; N − G as RMSEA's N, lavaan's
+convention for (D)WLS); ``*_robust`` from the catML correction (:mod:`.catml`); ``srmr`` from the residual
 correlations (Bentler's SRMR over the p(p−1)/2 off-diagonal elements, groups weighted by f_g).
 
 References: Muthén, B., du Toit, S. H. C., & Spisic, D. (1997). Robust inference using weighted least
@@ -30,7 +31,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import ConvergenceError, DataError
-from . import fit_indices
+from . import catml, fit_indices
 from .categorical_model import CategoricalModel, CategoricalTable
 from .ordinal_statistics import OrdinalMoments
 from .robust_tests import scaled_shifted
@@ -206,24 +207,25 @@ def srmr(fit: DWLSFit) -> float:
 
 
 def fit_row(fit: DWLSFit, baseline: dict | None = None) -> dict:
-    """The fit indices of a WLSMV model (see the module docstring); robust CFI/TLI/RMSEA are NaN here."""
+    """The fit indices of a WLSMV model (see the module docstring); robust CFI/TLI/RMSEA from :mod:`.catml`."""
     baseline = baseline or baseline_fit(fit.moments)
     scaled = fit.scaled()
     n, df, groups = fit.n, fit.df, len(fit.moments)
     chisq, t_ss = fit.chisq, scaled["chisq_scaled"]
     b_chisq, b_df, b_ss = baseline["chisq"], baseline["df"], baseline["chisq_scaled"]
     pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
-    ci_low, ci_high = fit_indices.rmsea_ci(chisq, df, n, groups)
+    n_rmsea = n - groups  # lavaan's N for RMSEA under (D)WLS: N − G (ML uses N)
+    ci_low, ci_high = fit_indices.rmsea_ci(chisq, df, n_rmsea, groups)
     return {
         "chisq": chisq, "df": df, "pvalue": pvalue,
         "cfi": fit_indices.cfi(chisq, df, b_chisq, b_df), "tli": fit_indices.tli(chisq, df, b_chisq, b_df),
-        "rmsea": fit_indices.rmsea(chisq, df, n, groups), "rmsea_ci_lower": ci_low, "rmsea_ci_upper": ci_high,
+        "rmsea": fit_indices.rmsea(chisq, df, n_rmsea, groups), "rmsea_ci_lower": ci_low, "rmsea_ci_upper": ci_high,
         "srmr": srmr(fit), "aic": np.nan, "bic": np.nan, "loglik": np.nan,
         "chisq_scaled": t_ss, "df_scaled": df, "pvalue_scaled": float(stats.chi2.sf(t_ss, df)) if df > 0 else np.nan,
         "scaling_factor": scaled["scaling_factor"], "shift_parameter": scaled["shift"],
         "cfi_scaled": fit_indices.cfi(t_ss, df, b_ss, b_df), "tli_scaled": fit_indices.tli(t_ss, df, b_ss, b_df),
-        "rmsea_scaled": fit_indices.rmsea(t_ss, df, n, groups),
-        "cfi_robust": np.nan, "tli_robust": np.nan, "rmsea_robust": np.nan,
+        "rmsea_scaled": fit_indices.rmsea(t_ss, df, n_rmsea, groups),
+        **catml.robust_indices(fit),
         "n_params": fit.table.n_params, "n": n, "baseline_chisq": b_chisq, "baseline_df": b_df,
         "baseline_chisq_scaled": b_ss,
     }

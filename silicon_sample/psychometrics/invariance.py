@@ -84,9 +84,13 @@ def estimator_label(estimator: str, parameterization: str = "theta") -> str:
 
 
 def check_identified(df: int, n_params: int, n_cases: int) -> None:
-    """Refuse models with more parameters than moments or than cases."""
+    """Refuse models with more parameters than moments or than cases.
+
+    For WLSMV pass the parameters other than thresholds: each threshold comes from an item's marginal
+    counts, as lavaan estimates it, and does not need a case of its own.
+    """
     if df < 0:
-        raise DataError(f"the model has {n_params} free parameters, more than the data's moments allow "
+        raise DataError("the model has more free parameters than the data's moments allow "
                         f"(df = {df})", where="model", fix="use more items per factor or fewer factors")
     if n_cases < n_params:
         raise DataError(f"{n_cases} complete cases, fewer than the model's {n_params} free parameters",
@@ -164,7 +168,7 @@ class _Ordinal:
     def fit(self, equal, released, start=None) -> _Level:
         table = self._table(equal, released)
         n_stats = sum(m.statistics.size for m in self.moments)
-        check_identified(n_stats - table.n_params, table.n_params, sum(m.n for m in self.moments))
+        check_identified(n_stats - table.n_params, table.n_structural, sum(m.n for m in self.moments))
         fit = dwls.fit_dwls(table, self.moments)
         return _Level(dwls.fit_row(fit, self.baseline), table, fit, fit.theta)
 

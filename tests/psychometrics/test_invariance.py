@@ -89,7 +89,7 @@ def test_models_with_more_parameters_than_cases_or_moments_are_refused(hs):
     with pytest.raises(DataError, match="24 complete cases, fewer than the model's 60 free parameters"):
         few = pd.concat([hs[hs.school == "Pasteur"].head(12), hs[hs.school == "Grant-White"].head(12)])
         measurement_invariance(few, HS_MODEL, group="school", estimator="MLR")
-    with pytest.raises(DataError, match="more than the data's moments allow"):
+    with pytest.raises(DataError, match="more free parameters than the data's moments allow"):
         cfa(hs, "a =~ x1 + x2")  # 3 moments, 4 parameters
 
 
