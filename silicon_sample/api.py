@@ -32,6 +32,7 @@ from .population import baselines as _baselines
 from .population import populations as _populations
 from .population.baselines import Baseline
 from .population.populations import Population
+from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
 from .runner.dry_run import estimate
 from .runner.execute import BackendFactory, ProgressCallback, resume_run, start_run
 from .runner.manifest import analysis_manifest
@@ -135,7 +136,8 @@ def validate(path: str | Path) -> str:
 # -- comparing with humans ---------------------------------------------------------------------------
 def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
             invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
-            repetitions: int = 10, seed: int = 0, output: str | Path | None = None) -> dict[str, pd.DataFrame]:
+            repetitions: int = 10, seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
+            output: str | Path | None = None) -> dict[str, pd.DataFrame]:
     """Every comparison table of a run against a human baseline (anchors, items, scales, structure,
     invariance, subgroups, patterns, nonresponse; see :mod:`silicon_sample.comparison.tables`).
 
@@ -145,19 +147,27 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
 
     With ``output`` (a folder, created if needed) every table is written there as ``<name>.csv`` with a
     ``manifest.json`` saying what the comparison was made from.
+
+    ``estimator`` (``"ML"``, ``"MLR"``, ``"WLSMV"``; None or ``"auto"`` chooses per pair, see
+    :func:`silicon_sample.psychometrics.choose_estimator`) fits the scales' ordinal coefficients, the
+    structure and the invariance models; ``collapse_empty`` merges an option one source or group never
+    used into its neighbour for WLSMV (recorded in the invariance table) instead of stopping with its name.
     """
     from .comparison.runs import compare_run
 
+    estimator = _estimator_option(estimator)
     base = load_baseline(baseline)
     tables = compare_run(run_dir, base, subgroups=subgroups, invariance=invariance, tolerance=tolerance,
-                         anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed)
+                         anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
+                         estimator=estimator, collapse_empty=collapse_empty)
     if output is not None:
         folder = _output_folder(output)
         for name, table in tables.items():
             _write_table(table.reset_index(), folder / f"{name}.csv")
         _write_manifest(folder / "manifest.json", "compare", [run_dir], base,
                         {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance,
-                         "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed})
+                         "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
+                         **_estimator_settings(estimator, collapse_empty)})
     return tables
 
 
@@ -183,27 +193,30 @@ def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = N
 
 def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
          invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
-         seed: int = 0, output: str | Path | None = None) -> pd.DataFrame:
+         seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
+         output: str | Path | None = None) -> pd.DataFrame:
     """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
     humans on normalized scores with intervals, ordered for ``purpose`` (levels, structure, subgroups or
     all), ties marked, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
 
     With ``output`` (a CSV file) the ranking is written there, its manifest beside it as
-    ``<stem>.manifest.json``.
+    ``<stem>.manifest.json``. ``estimator`` and ``collapse_empty`` as in :func:`compare`.
     """
     from .comparison.runs import rank_runs
 
+    estimator = _estimator_option(estimator)
     base = load_baseline(baseline)
     if purpose not in ("levels", "structure", "subgroups", "all"):
         raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix="use levels, structure, subgroups or all")
     table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, purpose=purpose,
-                      bootstrap=bootstrap, repetitions=repetitions, seed=seed)
+                      bootstrap=bootstrap, repetitions=repetitions, seed=seed, estimator=estimator,
+                      collapse_empty=collapse_empty)
     if output is not None:
         output = Path(output)
         _write_table(table.reset_index(), output)
         _write_manifest(ranking_manifest_path(output), "rank", list(run_dirs), base,
                         {"invariance": invariance, "purpose": purpose, "bootstrap": bootstrap,
-                         "repetitions": repetitions, "seed": seed})
+                         "repetitions": repetitions, "seed": seed, **_estimator_settings(estimator, collapse_empty)})
     return table
 
 
@@ -282,6 +295,22 @@ def _write_table(frame: pd.DataFrame, path: str | Path) -> None:
     if path.parent and not path.parent.exists():
         raise SpecError("output folder does not exist", where=str(path.parent), fix="create it first")
     write_atomic(path, frame.to_csv(index=False))
+
+
+def _estimator_option(estimator: str | None) -> str | None:
+    """``estimator`` checked: one of ML, MLR, WLSMV (any case), or None/"auto" for the per-pair choice."""
+    if estimator is None or str(estimator).lower() == "auto":
+        return None
+    if str(estimator).upper() not in ESTIMATORS:
+        raise SpecError(f"unknown estimator {estimator!r}", where="estimator",
+                        fix="use " + ", ".join(ESTIMATORS) + " or auto (chosen per pair from the answers)")
+    return str(estimator).upper()
+
+
+def _estimator_settings(estimator: str | None, collapse_empty: bool) -> dict:
+    rule = (f"auto: WLSMV where an item has at most {MAX_ORDINAL_CATEGORIES} options or answers, else MLR "
+            "(Rhemtulla, Brosseau-Liard & Savalei 2012); each table names the estimator it used")
+    return {"estimator": estimator or rule, "collapse_empty": collapse_empty}
 
 
 def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline, settings: dict) -> None:

@@ -142,9 +142,16 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2),
               help="Repetitions of each floor and of the human ceiling.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the resamples and floors.")
+@click.option("--estimator", default="auto", show_default=True,
+              type=click.Choice(["auto", "ML", "MLR", "WLSMV"], case_sensitive=False),
+              help="Estimator of the structure and invariance models; auto: WLSMV where an item has at most 4 "
+                   "options or distinct answers, MLR otherwise (Rhemtulla et al. 2012).")
+@click.option("--collapse-empty", is_flag=True,
+              help="WLSMV: merge an option a source or group never used into its neighbour (recorded in the "
+                   "table) instead of stopping with its name.")
 def compare_command(run_dir: Path, baseline: str | None, against: Path | None, output: Path | None,
                     subgroups: tuple[str, ...], no_invariance: bool, tolerance: float, no_anchors: bool,
-                    bootstrap: int, repetitions: int, seed: int) -> None:
+                    bootstrap: int, repetitions: int, seed: int, estimator: str, collapse_empty: bool) -> None:
     """Compare a run's answers with a human baseline (anchors, items, scales, structure, invariance,
     subgroups, response styles), or with another run of the same study (--against: drift)."""
     if (baseline is None) == (against is None):
@@ -162,7 +169,7 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
         return
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
                          tolerance=tolerance, anchors=not no_anchors, bootstrap=bootstrap, repetitions=repetitions,
-                         seed=seed, output=output)
+                         seed=seed, estimator=estimator, collapse_empty=collapse_empty, output=output)
     for name, table in tables.items():
         click.echo(f"\n{name}:")
         click.echo(comparison_view(name, table).to_string())
@@ -213,11 +220,20 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
 @click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10))
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--estimator", default="auto", show_default=True,
+              type=click.Choice(["auto", "ML", "MLR", "WLSMV"], case_sensitive=False),
+              help="Estimator of the structure and invariance models; auto: WLSMV where an item has at most 4 "
+                   "options or distinct answers, MLR otherwise (Rhemtulla et al. 2012).")
+@click.option("--collapse-empty", is_flag=True,
+              help="WLSMV: merge an option a source or group never used into its neighbour (recorded in the "
+                   "table) instead of stopping with its name.")
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, purpose: str,
-                 no_invariance: bool, bootstrap: int, repetitions: int, seed: int) -> None:
+                 no_invariance: bool, bootstrap: int, repetitions: int, seed: int, estimator: str,
+                 collapse_empty: bool) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
     table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, purpose=purpose, bootstrap=bootstrap,
-                     repetitions=repetitions, seed=seed, output=output)
+                     repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty,
+                     output=output)
     click.echo(ranking_view(table).to_string())
     click.echo("score: normalized (0 = the best floor, 1 = another human sample of this size) with its 95% interval; "
                "rows sharing a tie_group cannot be told apart; every raw figure's interval is in `compare`'s anchors")

@@ -37,3 +37,26 @@ def test_help_is_a_page_of_functions():
     for name in public_functions():
         assert f"\n    {name}(" in text, name
     assert len(text.splitlines()) < 1000
+
+
+def test_an_unknown_estimator_is_refused_before_any_work(tmp_path):
+    """compare and rank check the estimator before reading a run; auto and any case are accepted."""
+    import pytest
+
+    from silicon_sample.errors import SpecError
+
+    for function in (lambda e: ss.compare(tmp_path / "absent", "psych_bfi", estimator=e),
+                     lambda e: ss.rank([tmp_path / "absent"], "psych_bfi", estimator=e)):
+        with pytest.raises(SpecError, match="unknown estimator 'WLS'.*ML, MLR, WLSMV or auto"):
+            function("WLS")
+    assert api._estimator_option("auto") is None and api._estimator_option("wlsmv") == "WLSMV"
+
+
+def test_the_cli_offers_the_estimators_and_collapsing(tmp_path):
+    from support.studies import cli
+
+    for command in ("compare", "rank"):
+        result = cli(command, "--help")
+        assert "--estimator [auto|ml|mlr|wlsmv]" in result.stdout.lower() and "--collapse-empty" in result.stdout
+    result = cli("compare", tmp_path, "--baseline", "psych_bfi", "--estimator", "WLS")
+    assert result.returncode == 2 and "'WLS' is not one of" in result.stderr and "Traceback" not in result.stderr

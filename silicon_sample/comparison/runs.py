@@ -34,7 +34,8 @@ BaselineLike = str | Path | Baseline
 
 def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
                 invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
-                repetitions: int = 10, seed: int = 0) -> dict[str, pd.DataFrame]:
+                repetitions: int = 10, seed: int = 0, estimator: str | None = None,
+                collapse_empty: bool = False) -> dict[str, pd.DataFrame]:
     """All comparison tables of a run against a human baseline, each indexed by model, persona_style,
     cue_type and the table's own keys (see :mod:`.tables`).
 
@@ -53,6 +54,8 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
         Largest |d_silicon − d_human| counted as a subgroup difference reproduced in size.
     anchors, bootstrap, repetitions, seed
         The ``anchors`` table: floors, ceiling, intervals and normalized scores (:mod:`.anchors`).
+    estimator, collapse_empty
+        As in :func:`.tables.compare_answers`: None chooses the estimator per pair.
     """
     base = baselines.load(baseline)
     long = long_results(run_dir)
@@ -76,7 +79,7 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
     cued = sorted({a for text in long["cued_attributes"].dropna() for a in str(text).split(",") if a})
     tables = compare_answers(base.data, wide, base.instrument, categories, invariance=invariance, tolerance=tolerance,
                              anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
-                             cued=cued or None)
+                             cued=cued or None, estimator=estimator, collapse_empty=collapse_empty)
     tables["nonresponse"] = pair_first("nonresponse", nonresponse)
     return tables
 
@@ -126,7 +129,7 @@ def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: s
 
 def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
               invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
-              seed: int = 0) -> pd.DataFrame:
+              seed: int = 0, estimator: str | None = None, collapse_empty: bool = False) -> pd.DataFrame:
     """Rank every model × persona style × cue type of one or more runs against a baseline
     (:func:`.ranking.rank_pairs`); the ``run`` index level names each run by its folder."""
     from .ranking import rank_pairs
@@ -140,7 +143,7 @@ def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: 
     combined: dict[str, list[pd.DataFrame]] = {}
     for name, run_dir in zip(names, run_dirs):
         tables = compare_run(run_dir, baseline, subgroups=subgroups, invariance=invariance, bootstrap=bootstrap,
-                             repetitions=repetitions, seed=seed)
+                             repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty)
         for table_name, table in tables.items():
             combined.setdefault(table_name, []).append(pd.concat({name: table}, names=["run"]))
     return rank_pairs({k: pd.concat(v) for k, v in combined.items()}, purpose=purpose)

@@ -317,8 +317,8 @@ def ordinal_moments(data: pd.DataFrame, items: list[str], group: str | None = No
         more = f" (and {len(empties) - 1} more)" if len(empties) > 1 else ""
         raise DataError(f"option {value:g} of item {item} is used in the data but by nobody in group "
                         f"{group}={label}{more}; its thresholds cannot be estimated there", where="data",
-                        fix="pass collapse_empty=True to merge empty options into their neighbours "
-                            "(recorded in the table), or drop the item")
+                        fix="pass collapse_empty=True (CLI: --collapse-empty) to merge empty options into their "
+                            "neighbours (recorded in the table), or drop the item")
     categories = [sorted(frame[item].unique().tolist()) for item in items]
     for item, cats in zip(items, categories):
         if len(cats) < 2:

@@ -15,9 +15,10 @@ COMPARISON_COLUMNS = {
                 "normalized", "normalized_low", "normalized_high"],
     "items": ["n_silicon", "mean_human", "mean_silicon", "d", "d_low", "d_high", "representativeness",
               "representativeness_ci_low", "representativeness_ci_high", "representativeness_normalized"],
-    "scales": ["n_silicon", "mean_human", "mean_silicon", "d", "d_low", "d_high", "alpha_human", "alpha_silicon"],
+    "scales": ["n_silicon", "mean_human", "mean_silicon", "d", "d_low", "d_high", "alpha_human", "alpha_silicon",
+               "estimator"],
     "structure": ["correlation_srmr", "congruence", "reading"],
-    "invariance": ["chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
+    "invariance": ["estimator", "chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
     "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"],
     "response_styles": ["n_silicon", "silicon", "human", "d", "d_low", "d_high", "flag"],
     "variance": ["n_silicon", "var_silicon", "var_human", "ratio", "ratio_low", "ratio_high", "compressed"],
@@ -30,7 +31,10 @@ INTERVAL_NOTES = {
     "structure": "intervals: none per scale (each would refit a factor model per resample); the mean congruence "
                  "and the SRMR have theirs in `anchors`",
     "invariance": "intervals: RMSEA's 90% CI in the CSV; the level reached has none (every level would be refitted "
-                  "per resample)",
+                  "per resample). Under MLR and WLSMV chisq, cfi and rmsea are the scaled ones the decisions read "
+                  "(the CSV has the unscaled and robust ones too)",
+    "scales": "alpha: ordinal alpha (polychoric) where the estimator is WLSMV, raw alpha otherwise; the CSV has "
+              "both, with omega; d's interval is shown",
     "subgroups": "intervals: d per subgroup and outcome in the CSV (d_low, d_high); the means shown here have none "
                  "— subgroup representativeness has its interval in `anchors`",
     "patterns": "intervals: each contrast's d in the CSV; sign and size agreement and r(d) have theirs in `anchors`",
@@ -56,7 +60,27 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
         return view.dropna(axis=1, how="all").round(3)
     if name == "patterns":
         return pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(pair, sort=False)}).T.round(3)
+    if name in ("invariance", "scales") and "estimator" in table.columns:
+        table = _as_read(name, table)
     return table[[c for c in COMPARISON_COLUMNS[name] if c in table.columns]].round(3)
+
+
+def _as_read(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """The figures each row's estimator says to read, under the plain column names, and its short name."""
+    table = table.copy()
+    short = table["estimator"].astype(str).str.split(":").str[0]
+    robust = short.isin(["MLR", "WLSMV"])
+    if name == "invariance":
+        for column in ("chisq", "cfi", "rmsea"):
+            if f"{column}_scaled" in table.columns:
+                table[column] = table[column].where(~robust, table[f"{column}_scaled"])
+    else:
+        ordinal = short == "WLSMV"
+        for source in ("human", "silicon"):
+            if f"ordinal_alpha_{source}" in table.columns:
+                table[f"alpha_{source}"] = table[f"alpha_{source}"].where(~ordinal, table[f"ordinal_alpha_{source}"])
+    table["estimator"] = short
+    return table
 
 
 def ranking_view(table: pd.DataFrame) -> pd.DataFrame:

@@ -54,19 +54,23 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     assert women["d_human"].iloc[0] > 0.2 and women["human_difference"].iloc[0]
     assert tables["nonresponse"]["cells"].groupby(level="attribute").sum().eq(500).all()
 
-    result = cli("compare", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "tables", "--no-invariance")
+    result = cli("compare", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "tables", "--no-invariance",
+                 "--estimator", "mlr")
     assert result.returncode == 0 and "representativeness" in result.stdout and "sign_agreement" in result.stdout
+    assert pd.read_csv(tmp_path / "tables" / "scales.csv")["estimator"].str.startswith("MLR").all()
     written = {p.stem for p in (tmp_path / "tables").glob("*.csv")}
     assert written == {"anchors", "items", "scales", "structure", "subgroups", "patterns", "response_styles",
                        "variance", "nonresponse"}
     manifest = json.loads((tmp_path / "tables" / "manifest.json").read_text())
     assert manifest["baseline"]["id"] == "psych_bfi" and len(manifest["baseline"]["sha256"]) == 64
     assert manifest["runs"][0]["manifest_sha256"] and manifest["settings"]["invariance"] is False
+    assert manifest["settings"]["estimator"] == "MLR" and manifest["settings"]["collapse_empty"] is False
 
     result = cli("rank", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "rank.csv")
     assert result.returncode == 0, result.stderr
     ranking = pd.read_csv(tmp_path / "rank.csv")
-    assert json.loads((tmp_path / "rank.manifest.json").read_text())["analysis"] == "rank"
+    rank_manifest = json.loads((tmp_path / "rank.manifest.json").read_text())
+    assert rank_manifest["analysis"] == "rank" and rank_manifest["settings"]["estimator"].startswith("auto: WLSMV")
     assert len(ranking) == 1 and ranking["invariance"].iloc[0] == highest
     assert ranking["reading"].iloc[0] in result.stdout and ":" in ranking["reading"].iloc[0]
 
