@@ -222,3 +222,9 @@ for (s in names(keys)) {
   f1 <- fa(rho, nfactors = 1, fm = "minres")
   out("bfi_ordinal_omega", s, (sum(rho) - sum(f1$uniquenesses)) / sum(rho))   # psych's omega.tot
 }
+
+# --- One-factor loadings on polychoric correlations (psych::fa.poly's convention: an ML factor analysis
+#     of the polychoric matrix), complete cases of N1-N5: the structure table's loadings under WLSMV ----
+x <- na.omit(bfi[, N.items])
+f1 <- fa(polychoric(x)$rho, nfactors = 1, fm = "ml")
+for (j in seq_along(N.items)) out("bfi_n_polychoric_ml_loading", N.items[j], f1$loadings[j, 1])

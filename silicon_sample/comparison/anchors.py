@@ -116,7 +116,8 @@ class Setting:
     method: str
     scale_range: tuple[int, int]
     categories: dict[str, list]
-    human_loadings: dict[str, np.ndarray] = field(default_factory=dict)   # one-factor loadings of ``human``, cached
+    # one-factor loadings of ``human`` by (scale, ordinal), cached across pairs
+    human_loadings: dict[tuple[str, bool], np.ndarray | None] = field(default_factory=dict)
 
     @property
     def items(self) -> list[str]:
@@ -143,23 +144,38 @@ def with_scale_scores(frame: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     return pd.concat([frame.drop(columns=[k for k in setting.keys if k in frame.columns]), scores], axis=1)
 
 
-def human_loadings(setting: Setting, human: pd.DataFrame) -> dict[str, np.ndarray]:
+def _ordinal(estimators: dict[str, str] | None, scale: str) -> bool:
+    return bool(estimators) and estimators.get(scale) == "WLSMV"
+
+
+def human_loadings(setting: Setting, human: pd.DataFrame, estimators: dict[str, str] | None = None
+                   ) -> dict[str, np.ndarray | None]:
+    """One-factor loadings of each scale in ``human`` (polychoric where the scale's estimator is WLSMV);
+    those of the baseline itself are cached in ``setting``."""
     loadings = {}
     for scale, keyed in setting.keys.items():
+        key = (scale, _ordinal(estimators, scale))
+        if human is setting.human and key in setting.human_loadings:
+            loadings[scale] = setting.human_loadings[key]
+            continue
         try:
-            loadings[scale] = standardized_loadings(keyed_items(human, keyed, setting.scale_range))
-        except SiliconSampleError:
+            loadings[scale] = standardized_loadings(keyed_items(human, keyed, setting.scale_range), key[1])
+        except (SiliconSampleError, np.linalg.LinAlgError):
             loadings[scale] = None
+        if human is setting.human:
+            setting.human_loadings[key] = loadings[scale]
     return loadings
 
 
 def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, families=FAMILIES,
-            congruence: bool = True, loadings: dict | None = None, detail: dict | None = None) -> dict[str, float]:
+            congruence: bool = True, loadings: dict | None = None, detail: dict | None = None,
+            estimators: dict[str, str] | None = None) -> dict[str, float]:
     """Every figure of the table in the module docstring (but the invariance level) for one silicon sample.
 
     ``human`` and ``silicon`` carry item columns, scale scores (when the instrument has scales), attribute
     columns and ``weight``. ``detail``, when given, receives the per-row figures of :data:`ROW_FIGURES`
-    (one Series each: per item, per scale).
+    (one Series each: per item, per scale). ``estimators`` (scale → ML, MLR or WLSMV) says which
+    correlations the congruence's loadings come from (:mod:`.structure`); default Pearson.
     """
     out: dict[str, float] = {}
     wh, ws = _weights(human), _weights(silicon)
@@ -180,13 +196,14 @@ def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, famili
         keyed = [k.lstrip("-") for ks in setting.keys.values() for k in ks] or setting.items
         out["correlation_srmr"] = correlation_srmr(human, silicon, keyed)
         if setting.keys and congruence:
-            loadings = loadings if loadings is not None else human_loadings(setting, human)
+            loadings = loadings if loadings is not None else human_loadings(setting, human, estimators)
             phis = pd.Series(np.nan, index=pd.Index(list(setting.keys), name="scale"), dtype=float)
             for scale, keyed_scale in setting.keys.items():
                 if loadings.get(scale) is None or len(keyed_scale) < 2:
                     continue
                 try:
-                    b = standardized_loadings(keyed_items(silicon, keyed_scale, setting.scale_range))
+                    b = standardized_loadings(keyed_items(silicon, keyed_scale, setting.scale_range),
+                                              _ordinal(estimators, scale))
                     phis[scale] = tucker_congruence(loadings[scale], b)
                 except (SiliconSampleError, np.linalg.LinAlgError):
                     pass
@@ -268,7 +285,8 @@ def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator) -> st
 
 def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, *, bootstrap: int = 200,
                      repetitions: int = 10, structure_bootstrap: int = 20, structure_repetitions: int = 3,
-                     invariance_level: str | None = None, seed: int = 0) -> Anchored:
+                     invariance_level: str | None = None, seed: int = 0,
+                     estimators: dict[str, str] | None = None) -> Anchored:
     """One row per figure: the raw value with its bootstrap interval, the floors, the ceiling and the
     normalized score (see the module docstring), for one model–persona pair; and the same per row for each
     item's representativeness (``.items``), each scale's |d| (``.scales``) and congruence (``.structure``).
@@ -288,31 +306,33 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
         The highest invariance level the pair reached; with it the ``invariance_level`` row is anchored too.
     seed : int
         Seeds every draw.
+    estimators : dict, optional
+        Scale → ML, MLR or WLSMV (:func:`.structure.scale_estimators`): the congruence of the raw figure,
+        its resamples, floors and ceiling all use the correlations it names.
     """
     rng = np.random.default_rng(seed)
     n = len(silicon)
-    if setting.keys and not setting.human_loadings and human is setting.human:
-        setting.human_loadings = human_loadings(setting, human)      # once per baseline, not once per pair
-    loadings = (setting.human_loadings if human is setting.human else human_loadings(setting, human)) \
-        if setting.keys else {}
+    loadings = human_loadings(setting, human, estimators) if setting.keys else {}
     detail: dict[str, dict] = {"raw": {}, "bootstrap": {}, "uniform": {}, "marginal": {}, "shuffled": {},
                                "ceiling": {}}
-    raw = figures(human, silicon, setting, loadings=loadings, detail=detail["raw"])
+    raw = figures(human, silicon, setting, loadings=loadings, detail=detail["raw"], estimators=estimators)
     replicates = [figures(human, bootstrap_sample(silicon, rng), setting, congruence=b < structure_bootstrap,
-                          loadings=loadings, detail=detail["bootstrap"]) for b in range(bootstrap)]
+                          loadings=loadings, detail=detail["bootstrap"], estimators=estimators)
+                  for b in range(bootstrap)]
     anchors: dict[str, list[dict]] = {name: [] for name in (*FLOORS, "ceiling")}
     ceiling_possible = len(setting.human) - n >= max(30, n // 10)
     for r in range(repetitions):
         fit = r < structure_repetitions
         anchors["uniform"].append(figures(human, uniform_sample(silicon, setting, rng), setting, congruence=fit,
-                                          loadings=loadings, detail=detail["uniform"]))
+                                          loadings=loadings, detail=detail["uniform"], estimators=estimators))
         anchors["marginal"].append(figures(human, marginal_sample(silicon, setting, rng), setting, congruence=fit,
-                                           loadings=loadings, detail=detail["marginal"]))
+                                           loadings=loadings, detail=detail["marginal"], estimators=estimators))
         anchors["shuffled"].append(figures(human, shuffled_sample(silicon, setting, rng), setting,
                                            families=("subgroups",), detail=detail["shuffled"]))
         if ceiling_possible:
             rest, sub = human_split(n, setting, rng)
-            anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit, detail=detail["ceiling"]))
+            anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit, detail=detail["ceiling"],
+                                              estimators=estimators))
     rows, scaled = [], {}
     for name, value in raw.items():
         family, higher = FIGURES[name]

@@ -11,13 +11,14 @@ from .item_fidelity import cohens_d, d_standard_error, weighted_moments
 
 def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
                    item_ranges: dict[str, tuple[int, int]], scale_range: tuple[int, int], method: str = "mean",
-                   human_weights=None, silicon_weights=None, estimator: str | None = None) -> pd.DataFrame:
+                   human_weights=None, silicon_weights=None, estimator: str | None = None,
+                   n_options: dict[str, int] | None = None) -> pd.DataFrame:
     """Per scale: mean and SD (weighted, N − 1) of the scale scores in each source, d (silicon − human) with
     its 95 % interval (Hedges & Olkin),
     and alpha / omega total of each source (:func:`silicon_sample.psychometrics.reliability`; unweighted),
     with ordinal alpha and omega (polychoric) beside them and ``estimator`` naming the coefficients to read
-    (``estimator``, or chosen from the answers of both sources: WLSMV when an item has at most 4 distinct
-    answers in either).
+    (``estimator``, or chosen from the answers of both sources: WLSMV when an item has at most 4 options
+    (``n_options``) or at most 4 distinct answers in either).
 
     Scale scores follow the keys (reverse-keyed items mirrored on their scale, mean of answered items).
     """
@@ -27,8 +28,8 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
     ws = np.ones(len(silicon)) if silicon_weights is None else np.asarray(silicon_weights, dtype=float)
     scores_h = scale_scores(human, keys, item_ranges, method)
     scores_s = scale_scores(silicon, keys, item_ranges, method)
-    rel_h, _ = reliability(human, keys, scale_range=scale_range, estimator=estimator)
-    rel_s, _ = reliability(silicon, keys, scale_range=scale_range, estimator=estimator)
+    rel_h, _ = reliability(human, keys, scale_range=scale_range, estimator=estimator, n_options=n_options)
+    rel_s, _ = reliability(silicon, keys, scale_range=scale_range, estimator=estimator, n_options=n_options)
     rows = []
     for scale in keys:
         mh, sh, nh = weighted_moments(scores_h[scale].to_numpy(dtype=float), wh)

@@ -6,6 +6,10 @@
   model fitted in each source (reverse-keyed items mirrored first):
   φ = Σ a_i b_i / √(Σ a_i² Σ b_i²). Reading (Lorenzo-Seva & ten Berge, 2006): φ ≥ .95 the factors
   can be considered equal, .85 ≤ φ < .95 fair similarity, φ < .85 not similar (flagged).
+  The correlations the model is fitted to follow the scale's estimator (:func:`scale_estimators`):
+  polychoric where it is WLSMV (ordinal answers; psych's ``fa.poly`` convention, an ML fit to the
+  polychoric matrix), Pearson otherwise (ML and MLR share their point estimates). Both sources of a
+  scale use the same kind, named in the ``estimator`` column.
 
 A one-factor model that cannot be fitted in a source (an item every silicon respondent answered
 alike, too few respondents) gives no coefficient and a note saying why.
@@ -17,10 +21,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SiliconSampleError
+from ..psychometrics import choose_estimator
 from ..psychometrics.lavaan_syntax import MeasurementModel
-from ..psychometrics.moments import group_moments
+from ..psychometrics.moments import GroupMoments, group_moments
 from ..psychometrics.multigroup_ml import MultiGroupModel, ParameterTable
+from ..psychometrics.ordinal_statistics import pairwise_polychoric
 from ..psychometrics.reliability import keyed_items
+
+LOADINGS_FROM = {
+    "WLSMV": "WLSMV (ordinal): one-factor ML loadings on polychoric correlations",
+    "MLR": "MLR: one-factor ML loadings on Pearson correlations",
+    "ML": "ML: one-factor ML loadings on Pearson correlations",
+}
 
 
 def correlation_srmr(human: pd.DataFrame, silicon: pd.DataFrame, items: list[str]) -> float:
@@ -31,11 +43,35 @@ def correlation_srmr(human: pd.DataFrame, silicon: pd.DataFrame, items: list[str
     return float(np.sqrt(np.nanmean((rh[lower] - rs[lower]) ** 2)))
 
 
-def standardized_loadings(items: pd.DataFrame) -> np.ndarray:
-    """Standardized loadings of a one-factor ML model (complete cases)."""
+def scale_estimators(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
+                     estimator: str | None = None, n_options: dict[str, int] | None = None) -> dict[str, str]:
+    """The estimator of each scale: ``estimator`` for all, or chosen from both sources' answers as
+    :func:`silicon_sample.psychometrics.choose_estimator` does (source as the group)."""
+    out = {}
+    for scale, keyed in keys.items():
+        items = [k.lstrip("-") for k in keyed]
+        if estimator is not None:
+            out[scale] = estimator.upper()
+            continue
+        both = pd.concat([human[items].assign(source="human"), silicon[items].assign(source="silicon")],
+                         ignore_index=True)
+        both[items] = both[items].apply(pd.to_numeric, errors="coerce")
+        out[scale] = choose_estimator(both, items, "source", n_options)[0]
+    return out
+
+
+def standardized_loadings(items: pd.DataFrame, ordinal: bool = False) -> np.ndarray:
+    """Standardized loadings of a one-factor ML model (complete cases), fitted to the polychoric
+    correlations when ``ordinal`` and to the covariances otherwise."""
     names = list(items.columns)
     model = MeasurementModel(("f",), {"f": tuple(names)})
-    moments = group_moments(items.dropna(), names)
+    complete = items.dropna()
+    moments = group_moments(complete, names)   # refuses zero variance, too few cases, a singular matrix
+    if ordinal:
+        corr = pairwise_polychoric(complete)
+        if np.linalg.eigvalsh(corr).min() <= 1e-10:
+            raise np.linalg.LinAlgError("the polychoric correlation matrix is not positive definite")
+        moments = [GroupMoments(moments[0].name, moments[0].n, np.zeros(len(names)), corr)]
     mg = MultiGroupModel(ParameterTable(model, 1, mean_structure=False), moments)
     theta = mg.fit()
     L, P, T, _, _ = mg.matrices(theta, 0)
@@ -57,16 +93,21 @@ def congruence_reading(phi: float) -> str:
 
 
 def compare_structure(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
-                      scale_range: tuple[int, int]) -> tuple[float, pd.DataFrame]:
-    """(SRMR over all keyed items, per-scale congruence table with loadings and notes)."""
+                      scale_range: tuple[int, int], estimators: dict[str, str] | None = None
+                      ) -> tuple[float, pd.DataFrame]:
+    """(SRMR over all keyed items, per-scale congruence table with loadings, notes and the estimator).
+
+    ``estimators`` maps each scale to ML, MLR or WLSMV (default: :func:`scale_estimators`)."""
     items = [k.lstrip("-") for keyed in keys.values() for k in keyed]
     srmr = correlation_srmr(human, silicon, items)
+    estimators = estimators or scale_estimators(human, silicon, keys)
     rows = []
     for scale, keyed in keys.items():
-        row = {"scale": scale, "congruence": np.nan, "note": ""}
+        ordinal = estimators[scale] == "WLSMV"
+        row = {"scale": scale, "congruence": np.nan, "note": "", "estimator": LOADINGS_FROM[estimators[scale]]}
         try:
-            a = standardized_loadings(keyed_items(human, keyed, scale_range))
-            b = standardized_loadings(keyed_items(silicon, keyed, scale_range))
+            a = standardized_loadings(keyed_items(human, keyed, scale_range), ordinal)
+            b = standardized_loadings(keyed_items(silicon, keyed, scale_range), ordinal)
             phi = tucker_congruence(a, b)
             if np.isfinite(phi):
                 row["congruence"] = phi
@@ -77,6 +118,8 @@ def compare_structure(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str
             row.update({f"loading_silicon_{k.lstrip('-')}": x for k, x in zip(keyed, b)})
         except SiliconSampleError as exc:
             row["note"] = f"one-factor model not fitted: {exc.message}"
+        except np.linalg.LinAlgError as exc:
+            row["note"] = f"one-factor model not fitted: {exc}"
         row["reading"] = congruence_reading(row["congruence"])
         rows.append(row)
     return srmr, pd.DataFrame(rows).set_index("scale")

