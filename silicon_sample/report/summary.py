@@ -76,8 +76,11 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
         out.write(_block(table))
     if scale_columns:
         out.write("\n## Reliability\n\nCronbach's alpha (pairwise covariances, N − 1) with Feldt 95% CI, "
-                  "McDonald's omega total from a one-factor ML model (Likert items treated as continuous), "
-                  "mean inter-item correlation; per model and instrument.\n\n")
+                  "McDonald's omega total from a one-factor ML model (items as continuous), mean inter-item "
+                  "correlation, and ordinal alpha and omega from polychoric correlations (psych's conventions); "
+                  "`estimator` says which pair to read: WLSMV (ordinal) where an item has at most 4 options or "
+                  "its answers fall on at most 4 values, MLR otherwise (Rhemtulla et al. 2012). Per model and "
+                  "instrument.\n\n")
         tables = []
         for (model_id, style, cue), rows in wide.groupby(list(PAIR_COLUMNS)):
             for instrument in instruments.values():
@@ -86,14 +89,18 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                 if not keys:
                     continue
                 scale_range = (instrument.response_scale.minimum, instrument.response_scale.maximum)
-                scales, _ = reliability(rows, keys, scale_range=scale_range)
+                n_options = {item.id: len(instrument.scale_of(item.id).values) for item in instrument.items}
+                scales, _ = reliability(rows, keys, scale_range=scale_range, n_options=n_options)
                 tables.append(scales.assign(model=model_id, persona_style=style, cue_type=cue,
                                             instrument=instrument.id)
                               .set_index([*PAIR_COLUMNS, "instrument"], append=True))
         if tables:
             table = pd.concat(tables)
-            columns = ["n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "average_r"]
-            out.write(_block(table[columns].round(3)))
+            columns = ["n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "average_r",
+                       "ordinal_alpha", "ordinal_omega"]
+            estimator = table["estimator"].fillna("").astype(str).str.split(":").str[0]
+            shown = table[columns].round(3).assign(estimator=estimator)
+            out.write(_block(shown))
             for (scale, model_id, style, cue, instrument_id), note in table["note"].items():
                 if note:
                     out.write(f"\n- {model_id} / {style} / {cue} / {instrument_id} / {scale}: {note}\n")

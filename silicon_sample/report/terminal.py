@@ -68,7 +68,7 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
 def _as_read(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """The figures each row's estimator says to read, under the plain column names, and its short name."""
     table = table.copy()
-    short = table["estimator"].astype(str).str.split(":").str[0]
+    short = table["estimator"].fillna("").astype(str).str.split(":").str[0]
     robust = short.isin(["MLR", "WLSMV"])
     if name == "invariance":
         for column in ("chisq", "cfi", "rmsea"):

@@ -53,6 +53,7 @@ def test_run_writes_study_copy_manifest_and_every_response(pilot_run):
     assert manifest["sessions"][0]["outcome"] == "completed"
     summary = (out / "summary.md").read_text()
     assert "## Reliability" in summary and "omega not computed" in summary  # 3 personas: too few for omega
+    assert "ordinal_alpha" in summary and "estimator" in summary and "WLSMV" in summary  # 3 personas: ≤ 4 values
     with sqlite3.connect(out / "responses.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 75
         assert db.execute("SELECT COUNT(DISTINCT cell_id) FROM responses").fetchone()[0] == 75
