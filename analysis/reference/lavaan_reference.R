@@ -192,13 +192,13 @@ report_robust("bfi_first30_wlsmv", fit)
 cat_levels <- list(configural = "", thresholds = "thresholds", metric = c("thresholds", "loadings"),
                    scalar = c("thresholds", "loadings", "intercepts"),
                    strict = c("thresholds", "loadings", "intercepts", "residuals"))
-invariance_wlsmv <- function(prefix, model, items) {
+invariance_wlsmv <- function(prefix, model, items, data = d) {
   fits <- list()
   for (lev in names(cat_levels)) {
-    syntax <- measEq.syntax(configural.model = model, data = d, ordered = items, parameterization = "theta",
+    syntax <- measEq.syntax(configural.model = model, data = data, ordered = items, parameterization = "theta",
                             ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = "gender",
                             group.equal = cat_levels[[lev]])
-    fits[[lev]] <- cfa(as.character(syntax), data = d, group = "gender", ordered = items, estimator = "WLSMV",
+    fits[[lev]] <- cfa(as.character(syntax), data = data, group = "gender", ordered = items, estimator = "WLSMV",
                        parameterization = "theta")
     report_robust(paste0(prefix, "_", lev), fits[[lev]])
   }
@@ -211,6 +211,35 @@ report_estimates("bfi_n_gender_wlsmv_metric", fits$metric)
 t0 <- Sys.time()
 invisible(invariance_wlsmv("bfi_big5_gender_wlsmv", big5, all.items))
 info("timing", "bfi_big5_gender_wlsmv_seconds", format(as.numeric(Sys.time() - t0, units = "secs")))
+
+# --- Coarser items: binary (N items split at >= 4) and 3 categories (1-2, 3-4, 5-6) ------------------
+# Wu & Estabrook treat binary items apart: equal thresholds free the intercepts only; equal intercepts
+# then free the residual variances.
+binary <- d
+for (i in N.items) binary[[i]] <- as.integer(binary[[i]] >= 4)
+fit <- cfa(N.model, data = binary, ordered = N.items, estimator = "WLSMV")
+report_robust("bfi_n_binary_wlsmv", fit)
+fit <- cfa(N.model, data = binary, ordered = N.items, estimator = "WLSMV", parameterization = "theta")
+report_robust("bfi_n_binary_wlsmv_theta", fit)
+invisible(invariance_wlsmv("bfi_n_binary_gender_wlsmv", N.model, N.items, binary))
+three <- d
+for (i in all.items) three[[i]] <- as.integer(cut(three[[i]], c(0, 2, 4, 6)))
+E.items <- paste0("E", 1:5)
+invisible(invariance_wlsmv("bfi_e_three_gender_wlsmv", paste("E =~", paste(E.items, collapse = " + ")), E.items,
+                           three))
+fit <- cfa(paste(N.model, "\nE =~", paste(E.items, collapse = " + ")), data = three, ordered = c(N.items, E.items),
+           estimator = "WLSMV")
+report_robust("bfi_ne_three_wlsmv", fit)
+
+# --- MLR invariance of Neuroticism by gender (continuous levels) ---------------------------------------
+mlr <- list()
+for (lev in names(levels)) {
+  mlr[[lev]] <- cfa(N.model, data = d, group = "gender", group.equal = levels[[lev]], estimator = "MLR")
+  report_robust(paste0("bfi_n_gender_mlr_", lev), mlr[[lev]])
+}
+report_diff("bfi_n_gender_mlr_diff_metric", mlr$metric, mlr$configural)
+report_diff("bfi_n_gender_mlr_diff_scalar", mlr$scalar, mlr$metric)
+report_diff("bfi_n_gender_mlr_diff_strict", mlr$strict, mlr$scalar)
 
 # --- Ordinal reliability on psych's conventions: polychoric correlations (psych::polychoric) ----
 for (s in names(keys)) {

@@ -19,10 +19,10 @@ Identification:
   ν = 0, κ = 0, Θ = 1 (theta) or Δ = 1 (delta).
 - ``wu_estabrook`` (several groups; ``measEq.syntax(parameterization = "theta", ID.fac = "std.lv",
   ID.cat = "Wu.Estabrook.2016")``): loadings free, factor variances 1 and means 0 in every group;
-  ν = 0 and Θ = 1 in the first group. Equal thresholds free ν and Θ in the other groups (Θ only for
-  items with at least 3 categories: a binary item's model is otherwise not identified); equal loadings
-  free the factor variances; equal intercepts fix ν = 0 everywhere and free the factor means; equal
-  residual variances fix Θ = 1 everywhere (Wu & Estabrook 2016, Prop. 4–7).
+  ν = 0 and Θ = 1 in the first group. Equal thresholds free ν and Θ in the other groups (for a binary
+  item only ν: its Θ is not identified beside ν); equal loadings free the factor variances; equal
+  intercepts fix ν = 0 everywhere, free the factor means, and free a binary item's Θ; equal residual
+  variances fix Θ = 1 everywhere (Wu & Estabrook 2016, Prop. 4–7; as ``measEq.syntax`` does).
 
 Reference: Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis models of
 different levels of invariance for ordered categorical outcomes. Psychometrika, 81, 1014–1045.
@@ -111,8 +111,9 @@ class CategoricalTable:
                 if self.parameterization == "theta":
                     if self.identification == "marker" or first or equal("residuals", label):
                         add(g, "T", i, i, label, "residuals", False, False, 1.0)
-                    else:
-                        free = thresholds_equal and self.n_thresholds[i] >= 2
+                    else:  # a binary item's Θ is identified only once its intercept is fixed too
+                        intercept_fixed = equal("intercepts", f"{item}~1")
+                        free = thresholds_equal and (self.n_thresholds[i] >= 2 or intercept_fixed)
                         add(g, "T", i, i, label, "residuals", free, False, 1.0)
                 else:
                     add(g, "delta", i, 0, f"{item}~*~{item}", "scales", not first, False, 1.0)

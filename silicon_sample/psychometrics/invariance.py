@@ -207,7 +207,13 @@ def _indices(estimator: str) -> tuple[str, str]:
 
 
 def _compare(engine, estimator, restricted: _Level, free: _Level, level: str, cutoffs: dict) -> dict:
-    out = engine.difference(restricted, free)
+    if restricted.row["df"] < free.row["df"]:
+        # Not nested in that order (binary items at the scalar level of Wu & Estabrook: fixing the
+        # intercepts frees the residual variances). lavTestLRT orders models by df, so the test is the
+        # previous level against this one; its statistic can be negative (p = 1).
+        out = engine.difference(free, restricted)
+    else:
+        out = engine.difference(restricted, free)
     cfi_name, rmsea_name = _indices(estimator)
     row, previous = restricted.row, free.row
     out.update(delta_cfi=row[cfi_name] - previous[cfi_name], delta_rmsea=row[rmsea_name] - previous[rmsea_name],

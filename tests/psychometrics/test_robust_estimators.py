@@ -159,6 +159,57 @@ def test_wlsmv_invariance_by_gender_agrees_with_lavaan(bfi_complete):
                                                                                                 142.485]
 
 
+def binary(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(**{i: (frame[i] >= 4).astype(int) for i in N_ITEMS})
+
+
+def three_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(**{i: pd.cut(frame[i], [0, 2, 4, 6], labels=False).astype(int) + 1 for i in BFI_ITEMS})
+
+
+@pytest.mark.parametrize("parameterization, section", [("delta", "bfi_n_binary_wlsmv"),
+                                                       ("theta", "bfi_n_binary_wlsmv_theta")])
+def test_wlsmv_on_binary_items_agrees_with_lavaan(bfi_complete, parameterization, section):
+    row = cfa(binary(bfi_complete), N_MODEL, estimator="WLSMV", parameterization=parameterization).fit.iloc[0]
+    assert_robust_agrees(row, section, index_tol=1e-5)
+
+
+def test_wlsmv_on_two_factors_of_three_categories_agrees_with_lavaan(bfi_complete):
+    model = N_MODEL + "; E =~ E1 + E2 + E3 + E4 + E5"
+    row = cfa(three_categories(bfi_complete), model, estimator="WLSMV").fit.iloc[0]
+    assert_robust_agrees(row, "bfi_ne_three_wlsmv", index_tol=1e-5)
+
+
+@pytest.mark.parametrize("prefix, recode, model", [
+    ("bfi_n_binary_gender_wlsmv", binary, N_MODEL),
+    ("bfi_e_three_gender_wlsmv", three_categories, "E =~ E1 + E2 + E3 + E4 + E5")])
+def test_wlsmv_invariance_of_coarse_items_follows_wu_and_estabrook_as_measeq_syntax(bfi_complete, prefix, recode,
+                                                                                    model):
+    """Binary items differ: equal thresholds free only the intercepts, equal intercepts then free the
+    residual variances (so lavaan's scalar level has 13 df here, not 18)."""
+    table = measurement_invariance(recode(bfi_complete), model, group="gender", estimator="WLSMV", partial=False)
+    for level in table.index:
+        assert_robust_agrees(table.loc[level], f"{prefix}_{level}", index_tol=1e-5)
+        if level != "configural":
+            ref = reference(f"{prefix}_diff_{level}")          # thresholds: 0 on 0 df (an equivalent model)
+            assert table.loc[level, "delta_chisq"] == pytest.approx(float(ref["delta_chisq"]), rel=1e-3, abs=1e-6)
+            assert table.loc[level, "delta_df"] == int(float(ref["delta_df"]))
+            if ref["p_delta_chisq"] != "NA":
+                assert table.loc[level, "p_delta_chisq"] == pytest.approx(float(ref["p_delta_chisq"]), abs=1e-4)
+    if prefix.startswith("bfi_n_binary"):     # scalar frees Θ: fewer df than metric, tested the other way round
+        assert table.loc["scalar", "df"] < table.loc["metric", "df"] and table.loc["scalar", "delta_df"] == 1
+
+
+def test_mlr_invariance_on_bfi_agrees_with_lavaan(bfi_complete):
+    table = measurement_invariance(bfi_complete, N_MODEL, group="gender", estimator="MLR", partial=False)
+    for level in table.index:
+        assert_robust_agrees(table.loc[level], f"bfi_n_gender_mlr_{level}", index_tol=1e-5)
+        if level != "configural":                                              # satorra.bentler.2001
+            ref = reference(f"bfi_n_gender_mlr_diff_{level}")
+            assert table.loc[level, "delta_chisq"] == pytest.approx(float(ref["delta_chisq"]), rel=1e-3)
+            assert table.loc[level, "p_delta_chisq"] == pytest.approx(float(ref["p_delta_chisq"]), abs=1e-4)
+
+
 def test_wlsmv_partial_invariance_releases_an_intercept(bfi_complete):
     table = measurement_invariance(bfi_complete, N_MODEL, group="gender", estimator="WLSMV",
                                    cutoffs={"cfi": -0.001, "rmsea": 0.001, "srmr": 0.0005})
