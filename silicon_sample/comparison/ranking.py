@@ -13,9 +13,11 @@ persona style × cue type with
   their intervals in the ``anchors`` table of ``compare``;
 - ``representativeness`` — mean OpinionQA representativeness over items;
 - ``mean_abs_d`` — mean |d| of the scale means (of the item means when the instrument scores no scales);
-- ``invariance`` — the highest measurement-invariance level reached (``not tested`` without scales);
+- ``invariance`` — the highest measurement-invariance level reached (``not tested`` without scales), and
+  ``invariance_estimator`` the estimator it was fitted with (ML, MLR or WLSMV);
 - ``congruence`` — mean Tucker congruence over scales;
-- ``reliability_gap`` — mean of alpha_silicon − alpha_human over scales (negative: less reliable);
+- ``reliability_gap`` — mean over scales of silicon − human alpha, ordinal alpha where the scale is read as
+  ordinal (negative: less reliable);
 - ``sign_agreement``, ``size_agreement``, ``d_correlation`` — pattern correspondence of subgroup differences;
 - ``refusal_rate``, ``invalid_rate`` — shares of cells refused / invalid;
 - ``variance_ratio`` — median over items and scales of the silicon / human variance ratio, and
@@ -196,9 +198,15 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
         out["reliability_gap"] = np.nan
         out["congruence"] = np.nan
     if "invariance" in tables:
-        out["invariance"] = tables["invariance"].groupby(level=keys, sort=False)["highest_level"].first()
+        invariance = tables["invariance"].groupby(level=keys, sort=False)
+        out["invariance"] = invariance["highest_level"].first()
+        if "estimator" in tables["invariance"]:
+            out["invariance_estimator"] = invariance["estimator"].first().fillna("").astype(str).str.split(":").str[0]
     else:
         out["invariance"] = "not tested"
+    if "invariance_estimator" not in out:
+        out["invariance_estimator"] = ""
+    out["invariance_estimator"] = out["invariance_estimator"].fillna("")
     if "patterns" in tables:
         summaries = {key: pattern_summary(t) for key, t in tables["patterns"].groupby(level=keys, sort=False)}
         patterns = pd.DataFrame.from_dict(summaries, orient="index")
@@ -254,7 +262,8 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
     out = out.sort_values(["score", "representativeness"], ascending=False, na_position="last")
     out["tie_group"] = tie_groups(out["score_low"], out["score_high"])
     columns = ["n_silicon", "score", "score_low", "score_high", "tie_group", *scores, "representativeness",
-               "js_distance", "mean_abs_d", "invariance", "congruence", "reliability_gap", "sign_agreement",
+               "js_distance", "mean_abs_d", "invariance", "invariance_estimator", "congruence", "reliability_gap",
+               "sign_agreement",
                "size_agreement", "d_correlation", "human_differences", "refusal_rate", "invalid_rate", "variance_ratio",
                "compressed_share", "style_flags", "icc", "share_closer", "conditioning_improvement",
                "moves_toward_subgroups", "reading"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ..psychometrics import reliability
+from ..psychometrics.reliability import READING
 from ..tidy.scoring import scale_scores
 from .item_fidelity import cohens_d, d_standard_error, weighted_moments
+from .structure import scale_estimators
 
 
 def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
@@ -17,8 +19,9 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
     its 95 % interval (Hedges & Olkin),
     and alpha / omega total of each source (:func:`silicon_sample.psychometrics.reliability`; unweighted),
     with ordinal alpha and omega (polychoric) beside them and ``estimator`` naming the coefficients to read
-    (``estimator``, or chosen from the answers of both sources: WLSMV when an item has at most 4 options
-    (``n_options``) or at most 4 distinct answers in either).
+    (``estimator``, or chosen per scale from the answers of both sources as the structure and invariance
+    tables choose it: WLSMV when an item has at most 4 options (``n_options``) or at most 4 distinct
+    answers in either). ``alpha_gap`` is silicon − human in the alpha to read (ordinal under WLSMV).
 
     Scale scores follow the keys (reverse-keyed items mirrored on their scale, mean of answered items).
     """
@@ -28,8 +31,11 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
     ws = np.ones(len(silicon)) if silicon_weights is None else np.asarray(silicon_weights, dtype=float)
     scores_h = scale_scores(human, keys, item_ranges, method)
     scores_s = scale_scores(silicon, keys, item_ranges, method)
-    rel_h, _ = reliability(human, keys, scale_range=scale_range, estimator=estimator, n_options=n_options)
-    rel_s, _ = reliability(silicon, keys, scale_range=scale_range, estimator=estimator, n_options=n_options)
+    estimators = scale_estimators(human, silicon, keys, estimator, n_options)
+    needed = ["alpha", "omega_total", "ordinal_alpha", "ordinal_omega"]   # absent when no scale could be computed
+    rel_h, rel_s = (reliability(frame, keys, scale_range=scale_range)[0].reindex(columns=needed)
+                    for frame in (human, silicon))
+    read = {scale: "ordinal_alpha" if estimators[scale] == "WLSMV" else "alpha" for scale in keys}
     rows = []
     for scale in keys:
         mh, sh, nh = weighted_moments(scores_h[scale].to_numpy(dtype=float), wh)
@@ -40,12 +46,11 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
                      "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d, "d_low": d - half,
                      "d_high": d + half,
                      "alpha_human": rel_h.loc[scale, "alpha"], "alpha_silicon": rel_s.loc[scale, "alpha"],
-                     "alpha_gap": rel_s.loc[scale, "alpha"] - rel_h.loc[scale, "alpha"],
+                     "alpha_gap": rel_s.loc[scale, read[scale]] - rel_h.loc[scale, read[scale]],
                      "omega_human": rel_h.loc[scale, "omega_total"], "omega_silicon": rel_s.loc[scale, "omega_total"],
                      "ordinal_alpha_human": rel_h.loc[scale, "ordinal_alpha"],
                      "ordinal_alpha_silicon": rel_s.loc[scale, "ordinal_alpha"],
                      "ordinal_omega_human": rel_h.loc[scale, "ordinal_omega"],
                      "ordinal_omega_silicon": rel_s.loc[scale, "ordinal_omega"],
-                     "estimator": (rel_s.loc[scale, "estimator"] if rel_s.loc[scale, "estimator"].startswith("WLSMV")
-                                   else rel_h.loc[scale, "estimator"])})
+                     "estimator": READING[estimators[scale]]})
     return pd.DataFrame(rows).set_index("scale")

@@ -29,6 +29,7 @@ def test_ranking_puts_a_human_like_sample_first_and_reads_each_pair():
     assert ranking.index.get_level_values("model").tolist() == ["held-out humans", "noise"]
     good, bad = ranking.iloc[0], ranking.iloc[1]
     assert good["representativeness"] > 0.97 and good["invariance"] in ("scalar", "strict", "partial strict")
+    assert good["invariance_estimator"] == "MLR"                  # 6 options, answers spread over them
     assert good["reading"] == ("scale means close, structure reproduced, subgroup differences reproduced: "
                                "usable as a pilot stand-in for this instrument")
     # invariance alone can pass noise (a latent variance near 0 makes equal loadings harmless); the reading
