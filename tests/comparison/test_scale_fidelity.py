@@ -9,7 +9,7 @@ from silicon_sample.psychometrics import reliability
 
 N_ITEMS = ["N1", "N2", "N3", "N4", "N5"]
 KEYS = {"neuroticism": N_ITEMS}
-RANGES = {i: (1, 6) for i in N_ITEMS}
+RANGES = dict.fromkeys(N_ITEMS, (1, 6))
 
 
 @pytest.fixture(scope="module")
