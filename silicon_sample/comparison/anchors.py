@@ -275,10 +275,12 @@ def _level_index(level: str) -> float:
     return float(INVARIANCE_ORDER.index(level)) if level in INVARIANCE_ORDER else np.nan
 
 
-def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator) -> str:
-    """The invariance level n humans reach against the other N − n (one fit, partial release allowed)."""
+def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator, estimator: str | None = None) -> str:
+    """The invariance level n humans reach against the other N − n (one fit, partial release allowed), with
+    the pair's estimator; an option a small human subsample leaves empty is merged (sampling, not
+    measurement)."""
     rest, sub = human_split(n, setting, rng)
-    _, level, _ = invariance_between_sources(rest, sub, setting.keys,
+    _, level, _ = invariance_between_sources(rest, sub, setting.keys, estimator=estimator, collapse_empty=True,
                                              n_options={item: len(codes) for item, codes in setting.options.items()})
     return level
 
@@ -286,7 +288,7 @@ def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator) -> st
 def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, *, bootstrap: int = 200,
                      repetitions: int = 10, structure_bootstrap: int = 20, structure_repetitions: int = 3,
                      invariance_level: str | None = None, seed: int = 0,
-                     estimators: dict[str, str] | None = None) -> Anchored:
+                     estimators: dict[str, str] | None = None, invariance_estimator: str | None = None) -> Anchored:
     """One row per figure: the raw value with its bootstrap interval, the floors, the ceiling and the
     normalized score (see the module docstring), for one model–persona pair; and the same per row for each
     item's representativeness (``.items``), each scale's |d| (``.scales``) and congruence (``.structure``).
@@ -309,6 +311,8 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
     estimators : dict, optional
         Scale → ML, MLR or WLSMV (:func:`.structure.scale_estimators`): the congruence of the raw figure,
         its resamples, floors and ceiling all use the correlations it names.
+    invariance_estimator : str, optional
+        The estimator the pair's invariance models used; the invariance ceiling is fitted with it too.
     """
     rng = np.random.default_rng(seed)
     n = len(silicon)
@@ -358,7 +362,7 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
         rows.append(_normalize(row, spread, higher, repetitions))
         scaled[name] = _scaled(row, np.array([r.get(name, np.nan) for r in replicates], dtype=float))
     if invariance_level is not None and setting.keys and ceiling_possible:
-        ceiling = invariance_ceiling(setting, n, rng)
+        ceiling = invariance_ceiling(setting, n, rng, invariance_estimator)
         value, top = _level_index(invariance_level), _level_index(ceiling)
         row = {"figure": "invariance_level", "family": "structure", "better": "higher", "n_silicon": n,
                "n_human": len(human), "value": value, "ci_low": np.nan, "ci_high": np.nan,
@@ -366,7 +370,8 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
                "ceiling_sd": np.nan, "best_floor": 0.0, "best_floor_is": "none (the bottom of the scale)",
                "normalized": value / top if top > 0 else np.nan, "normalized_low": np.nan, "normalized_high": np.nan,
                "note": f"levels 0 none … {len(INVARIANCE_ORDER) - 1} strict "
-                       f"({', '.join(INVARIANCE_ORDER)}); ceiling {ceiling}; no interval "
+                       f"({', '.join(INVARIANCE_ORDER)}); ceiling {ceiling} "
+                       f"({invariance_estimator or 'estimator chosen from the humans’ answers'}); no interval "
                        "(every level would be refitted per resample); the floors are not fitted: answers without "
                        "structure end 'none' after tens of seconds, or at a degenerate level when their latent "
                        "variances are near zero, so the scale's bottom is the floor"}

@@ -124,7 +124,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     n_options = {item: len(codes) for item, codes in options.items()}
     for pair, rows in silicon.groupby(list(PAIR_COLUMNS)):
         w = rows["weight"].to_numpy(dtype=float)
-        highest, estimators = None, None
+        highest, estimators, invariance_estimator = None, None, None
         tables["items"].append(tag_pair(compare_items(human, rows, options, wh, w), pair))
         if keys:
             scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method, wh, w,
@@ -139,6 +139,8 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                                                                   n_options=n_options,
                                                                   collapse_empty=collapse_empty)
                 tables["invariance"].append(tag_pair(table.assign(highest_level=highest, note=note), pair))
+                fitted = table["estimator"].dropna().astype(str) if "estimator" in table else []
+                invariance_estimator = fitted.iloc[0].split(":")[0] if len(fitted) else None
         tables["response_styles"].append(tag_pair(response_style_table(human, rows, keys, options), pair))
         tables["variance"].append(tag_pair(variance_table(human, rows, list(keys) + setting.items), pair))
         retest = retest_table(rows, list(keys) + setting.items, respondent=["persona_id"])
@@ -153,7 +155,8 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                                                pair))
         if anchors:   # last: its per-row figures join this pair's tables
             anchored = anchored_figures(human, rows, setting, bootstrap=bootstrap, repetitions=repetitions,
-                                        invariance_level=highest, seed=seed, estimators=estimators)
+                                        invariance_level=highest, seed=seed, estimators=estimators,
+                                        invariance_estimator=invariance_estimator)
             tables["anchors"].append(tag_pair(anchored.figures, pair))
             for name, rows_anchored in anchored.rows.items():
                 if len(rows_anchored) and tables.get(name):

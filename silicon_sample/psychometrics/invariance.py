@@ -67,7 +67,7 @@ CATEGORICAL_LEVELS = {
 }
 RELEASED_CLASS = {"thresholds": "thresholds", "metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
 CHEN_CUTOFFS = {"cfi": -0.010, "rmsea": 0.015, "srmr_metric": 0.030, "srmr": 0.010}
-ESTIMATOR_NOTE = "ML, Likert items treated as continuous (normal likelihood, N not N-1)"
+ESTIMATOR_NOTE = "ML: Likert items treated as continuous (normal likelihood, N not N-1)"
 INDEX_COLUMNS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr",
                  "aic", "bic", "loglik"]
 DELTA_COLUMNS = ["delta_chisq", "delta_df", "p_delta_chisq", "delta_cfi", "delta_rmsea", "delta_srmr"]

@@ -96,3 +96,16 @@ def test_each_item_and_scale_is_anchored_too(halves):
     women = patterns.loc[("gender", "female vs male", "neuroticism")]
     assert women["delta_d_shuffled_floor"] > 0.15 and women["delta_d_ceiling"] < women["delta_d_shuffled_floor"]
     assert set(anchored.rows["subgroups"].index.get_level_values("attribute")) == {"gender"}
+
+
+def test_the_invariance_ceiling_is_fitted_with_the_pairs_estimator(halves):
+    """400 humans against the other 1600 under WLSMV (the thresholds level included), as the pair was."""
+    from silicon_sample.comparison.source_invariance import INVARIANCE_ORDER
+
+    setting, other = halves
+    anchored = anchored_figures(setting.human, other, setting, bootstrap=10, repetitions=2, seed=1,
+                                invariance_level="scalar", invariance_estimator="WLSMV")
+    row = anchored.figures.loc["invariance_level"]
+    assert "(WLSMV)" in row["note"]
+    assert row["ceiling"] >= INVARIANCE_ORDER.index("partial metric")  # humans against humans
+    assert row["normalized"] == pytest.approx(INVARIANCE_ORDER.index("scalar") / row["ceiling"])
