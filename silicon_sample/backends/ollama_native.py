@@ -14,19 +14,17 @@ honouring ``Retry-After``.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import json
 import os
 import random
-from collections.abc import Iterator, Sequence
 
 from ..answers import Answer, AnswerRequest, answer_schema, estimate_tokens, parse_structured
 from ..errors import BackendError
-from .base import Backend
+from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import is_refusal
-from .resilience import Failure, RateLimiter, RetryPolicy, answer_in_turn, as_completed, with_retries
+from .resilience import Failure, with_retries
 
 # The ollama client's ResponseError carries no headers; an httpx response hook keeps Retry-After for the
 # task that made the request.
@@ -41,9 +39,8 @@ async def _remember_retry_after(response) -> None:
             _retry_after.set(None)
 
 
-class OllamaBackend(Backend):
+class OllamaBackend(HTTPBackend):
     name = "ollama"
-    cacheable = True
 
     def __init__(self, model: str | None, *, host: str | None = None, concurrency: int = 2, top_logprobs: int = 20,
                  num_ctx: int | None = None, max_attempts: int = 4, max_reasks: int = 2, timeout: float = 120.0,
@@ -54,15 +51,23 @@ class OllamaBackend(Backend):
         if not model:
             raise BackendError("an Ollama backend needs `model`", where="models[].model",
                                fix="name a model the server has (ollama list), e.g. llama3.2:3b")
+        super().__init__(concurrency=concurrency, max_attempts=max_attempts, max_reasks=max_reasks, timeout=timeout,
+                         base_delay=base_delay, requests_per_minute=requests_per_minute,
+                         tokens_per_minute=tokens_per_minute)
         self.model = model
         self.host = host or os.environ.get("OLLAMA_HOST") or "http://127.0.0.1:11434"
-        self.concurrency, self.top_logprobs, self.num_ctx = concurrency, top_logprobs, num_ctx
-        self.policy = RetryPolicy(max_attempts=max_attempts, base_delay=base_delay, max_reasks=max_reasks,
-                                  timeout=timeout)
-        self.limits = {"requests_per_minute": requests_per_minute, "tokens_per_minute": tokens_per_minute}
-        self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
+        self.top_logprobs, self.num_ctx = top_logprobs, num_ctx
         self._ollama = ollama
         self._version: str | None = None
+        self._client = None
+
+    async def open_client(self) -> None:
+        self._client = self._ollama.AsyncClient(host=self.host, timeout=self.policy.timeout,
+                                                event_hooks={"response": [_remember_retry_after]})
+
+    async def close_client(self) -> None:
+        if self._client is not None:
+            await self._client.close()
 
     def classify(self, exc: BaseException) -> Failure:
         import httpx
@@ -78,7 +83,7 @@ class OllamaBackend(Backend):
             return Failure(True, f"malformed response: {type(exc).__name__}")
         return Failure(False, f"{type(exc).__name__}: {exc}")
 
-    async def _chat(self, client, request: AnswerRequest, seed: int, **extra):
+    async def _chat(self, request: AnswerRequest, seed: int, **extra):
         options = {"temperature": request.temperature, "seed": seed}
         if self.num_ctx:
             options["num_ctx"] = self.num_ctx
@@ -87,7 +92,7 @@ class OllamaBackend(Backend):
         async def call():
             await self._limiter.acquire(estimate_tokens(request, options.get("num_predict", request.max_tokens)))
             _retry_after.set(None)
-            return await client.chat(model=self.model, messages=[m.model_dump() for m in request.messages],
+            return await self._client.chat(model=self.model, messages=[m.model_dump() for m in request.messages],
                                      stream=False, options=options, **extra)
 
         response, _ = await with_retries(call, self.classify, self.policy, random.Random(seed))
@@ -100,9 +105,9 @@ class OllamaBackend(Backend):
                                where=f"model {self.model}", fix=f"ollama pull {self.model}")
         return f"{self.model} (digest {digest[:12]})"
 
-    async def _version_of(self, client) -> str:
+    async def _version_of(self) -> str:
         if self._version is None:
-            self._version = self._version_from(await client.list())
+            self._version = self._version_from(await self._client.list())
         return self._version
 
     def reported_version(self) -> str | None:
@@ -117,10 +122,10 @@ class OllamaBackend(Backend):
                 return None     # the run's own calls will report what is wrong with the server
         return self._version
 
-    async def _one(self, client, request: AnswerRequest) -> Answer:
-        version = await self._version_of(client)
+    async def _one(self, request: AnswerRequest) -> Answer:
+        version = await self._version_of()
         if request.mode == "distribution":
-            response = await self._chat(client, request, request.seed, logprobs=True,
+            response = await self._chat(request, request.seed, logprobs=True,
                                         top_logprobs=self.top_logprobs, options={"num_predict": 1})
             if not response.logprobs:
                 raise BackendError(f"the Ollama server at {self.host} returned no log-probabilities",
@@ -132,7 +137,7 @@ class OllamaBackend(Backend):
                                             completion_tokens=response.eval_count)
         schema = answer_schema(tuple(request.options), request.with_reason)
         for ask in range(1 + self.policy.max_reasks):
-            response = await self._chat(client, request, request.seed + ask, format=schema,
+            response = await self._chat(request, request.seed + ask, format=schema,
                                         options={"num_predict": request.max_tokens})
             text = response.message.content
             status, value, reason = parse_structured(text, tuple(request.options), request.with_reason)
@@ -146,19 +151,9 @@ class OllamaBackend(Backend):
                       model_version=version, prompt_tokens=response.prompt_eval_count,
                       completion_tokens=response.eval_count)
 
-    def answer(self, requests: Sequence[AnswerRequest]) -> Iterator[Answer]:
-        def coroutines():
-            client = self._ollama.AsyncClient(host=self.host, timeout=self.policy.timeout,
-                                              event_hooks={"response": [_remember_retry_after]})
-            semaphore = asyncio.Semaphore(self.concurrency)
-            return [answer_in_turn(r.request_id, semaphore, lambda r=r: self._one(client, r)) for r in requests]
-
-        yield from as_completed(coroutines)
-
     def describe(self) -> dict:
         import ollama
 
         return {"backend": self.name, "model": self.model, "base_url": self.host, "model_version": self._version,
-                "top_logprobs": self.top_logprobs, "concurrency": self.concurrency,
-                "retry_policy": self.policy.__dict__, "rate_limits": self.limits,
+                "top_logprobs": self.top_logprobs, **self.describe_common(),
                 "ollama_client": getattr(ollama, "__version__", None)}

@@ -22,18 +22,16 @@ The key is never written to manifests, caches or messages.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import random
-from collections.abc import Iterator, Sequence
 
 from ..answers import Answer, AnswerRequest, answer_model, estimate_tokens
 from ..errors import BackendError, InvalidOutput
-from .base import Backend
+from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import is_refusal
-from .resilience import Failure, RateLimiter, RetryPolicy, answer_in_turn, as_completed, with_retries
+from .resilience import Failure, with_retries
 
 # instructor logs every failed attempt at ERROR; the outcome of each call is recorded in the run instead.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -45,9 +43,8 @@ def _scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
 
 
-class OpenAICompatibleBackend(Backend):
+class OpenAICompatibleBackend(HTTPBackend):
     name = "openai"
-    cacheable = True
 
     def __init__(self, model: str | None, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
                  concurrency: int = 4, instructor_mode: str = "tools", top_logprobs: int = 20,
@@ -62,20 +59,33 @@ class OpenAICompatibleBackend(Backend):
         if instructor_mode not in INSTRUCTOR_MODES:
             raise BackendError(f"unknown instructor_mode {instructor_mode!r}", where="models[].options",
                                fix=f"use one of: {', '.join(INSTRUCTOR_MODES)}")
+        super().__init__(concurrency=concurrency, max_attempts=max_attempts, max_reasks=max_reasks, timeout=timeout,
+                         base_delay=base_delay, requests_per_minute=requests_per_minute,
+                         tokens_per_minute=tokens_per_minute)
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         self.api_key_env = api_key_env
         self._api_key = os.environ.get(api_key_env) or None
-        self.concurrency = concurrency
         self.top_logprobs = top_logprobs
         self.instructor_mode = instructor_mode
-        self.policy = RetryPolicy(max_attempts=max_attempts, base_delay=base_delay, max_reasks=max_reasks,
-                                  timeout=timeout)
         self._openai = openai
         self._instructor_module = instructor
-        self._client = self._instructor = None  # made per batch, inside the event loop that uses them
-        self.limits = {"requests_per_minute": requests_per_minute, "tokens_per_minute": tokens_per_minute}
-        self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
+        self._client = self._instructor = None  # made once, inside the backend's event loop
+
+    async def open_client(self) -> None:
+        # local servers ignore the key, but the client wants one; the pool holds `concurrency` connections
+        import httpx
+
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+        self._client = self._openai.AsyncOpenAI(
+            base_url=self.base_url, api_key=self._api_key or "not-needed", max_retries=0, timeout=self.policy.timeout,
+            http_client=httpx.AsyncClient(limits=limits, timeout=self.policy.timeout))
+        mode = getattr(self._instructor_module.Mode, INSTRUCTOR_MODES[self.instructor_mode])
+        self._instructor = self._instructor_module.from_openai(self._client, mode=mode)
+
+    async def close_client(self) -> None:
+        if self._client is not None:
+            await self._client.close()
 
     def check_ready(self) -> None:
         if self._api_key is None and "api.openai.com" in self.base_url:
@@ -162,31 +172,13 @@ class OpenAICompatibleBackend(Backend):
     async def _one(self, request: AnswerRequest) -> Answer:
         return await (self._distribution(request) if request.mode == "distribution" else self._sample(request))
 
-    def answer(self, requests: Sequence[AnswerRequest]) -> Iterator[Answer]:
-        def coroutines():
-            # httpx connection pools belong to one event loop: a fresh client for each batch's loop.
-            # local servers ignore the key, but the client wants one
-            self._client = self._openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "not-needed",
-                                                    max_retries=0,
-                                                    timeout=self.policy.timeout)
-            mode = getattr(self._instructor_module.Mode, INSTRUCTOR_MODES[self.instructor_mode])
-            self._instructor = self._instructor_module.from_openai(self._client, mode=mode)
-            semaphore = asyncio.Semaphore(self.concurrency)
-            return [answer_in_turn(r.request_id, semaphore, lambda r=r: self._one(r)) for r in requests]
-
-        yield from as_completed(coroutines)
-
     def describe(self) -> dict:
         import instructor
         import openai
 
         return {"backend": self.name, "model": self.model, "base_url": self.base_url,
                 "model_version": None, "instructor_mode": self.instructor_mode, "top_logprobs": self.top_logprobs,
-                "concurrency": self.concurrency, "retry_policy": self.policy.__dict__, "rate_limits": self.limits,
-                "openai": openai.__version__, "instructor": instructor.__version__}
-
-    def close(self) -> None:
-        pass
+                **self.describe_common(), "openai": openai.__version__, "instructor": instructor.__version__}
 
 
 def _retry_after(exc) -> float | None:

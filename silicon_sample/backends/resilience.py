@@ -4,8 +4,8 @@ Transient failures (HTTP 5xx, 429, timeouts, dropped connections) are retried
 with exponential backoff and full jitter, delay_k = U(0, min(max_delay,
 base_delay · 2^k)); a 429 (or 503) with ``Retry-After`` waits at least that
 long. Other errors (400, 401, 404, …) are not retried. After the last attempt
-the failure is returned with its reason, never dropped. The number of calls in
-flight per backend is bounded by a semaphore.
+the failure is returned with its reason, never dropped. How many calls are in
+flight is :mod:`.http_base`'s business.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ import asyncio
 import collections
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..answers import Answer
 from ..errors import GaveUp
 
 
@@ -114,45 +113,3 @@ class RateLimiter:
                 waited += wait
             self.sent.append((self.clock(), tokens))
         return waited
-
-
-def as_completed(make_coroutines: Callable[[], list[Awaitable]]) -> Iterator:
-    """Run coroutines on a private event loop and yield their results as each finishes.
-
-    Lets a synchronous caller store every answer the moment it arrives. If the
-    caller stops early, or one coroutine raises (a setup error such as a
-    missing model), the others are cancelled and awaited, so nothing is left
-    running or unreported.
-    """
-    loop = asyncio.new_event_loop()
-    tasks: list[asyncio.Task] = []
-    try:
-        tasks = [loop.create_task(c) for c in loop.run_until_complete(_make(make_coroutines))]
-        pending = set(tasks)
-        while pending:
-            done, pending = loop.run_until_complete(asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED))
-            for task in done:
-                yield task.result()
-    finally:
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-        loop.close()
-
-
-async def _make(make_coroutines):
-    return make_coroutines()  # built inside the running loop (semaphores, clients bind to it)
-
-
-async def answer_in_turn(request_id: str, semaphore: asyncio.Semaphore, make_answer: Callable[[], Awaitable[Answer]]
-                         ) -> Answer:
-    """Wait for a concurrency slot, produce the answer, time it; a call that gave up is recorded as failed."""
-    async with semaphore:
-        started = time.perf_counter()
-        try:
-            answer = await make_answer()
-        except GaveUp as gave_up:
-            answer = Answer(request_id=request_id, status="failed", reason=str(gave_up))
-        answer.latency_s = time.perf_counter() - started
-        return answer

@@ -31,7 +31,8 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,26 +74,32 @@ class ResponseCache:
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30)
+        # one connection shared by the models of a run, each answering on its own thread
+        self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._lock = threading.Lock()
         self.db.execute("PRAGMA journal_mode=WAL")
+        # a cache may lose its last entries in a power cut (they are asked again); no fsync per answer
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS cached_answers (key TEXT PRIMARY KEY, model_version TEXT, "
                         "answer TEXT NOT NULL, stored_at TEXT NOT NULL)")
         self.db.commit()
 
     def get(self, key: str) -> Answer | None:
-        row = self.db.execute("SELECT answer FROM cached_answers WHERE key = ?", (key,)).fetchone()
+        with self._lock:
+            row = self.db.execute("SELECT answer FROM cached_answers WHERE key = ?", (key,)).fetchone()
         return Answer.model_validate_json(row[0]) if row else None
 
     def put(self, key: str, answer: Answer) -> None:
         if answer.status == "failed":
             return
-        with self.db:
+        with self._lock, self.db:
             self.db.execute("INSERT OR REPLACE INTO cached_answers VALUES (?, ?, ?, ?)",
                             (key, answer.model_version, answer.model_dump_json(),
                              datetime.now(UTC).isoformat(timespec="seconds")))
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            self.db.close()
 
 
 class CachedBackend(Backend):
@@ -119,15 +126,25 @@ class CachedBackend(Backend):
             versions.add(self._server_version)
         return versions
 
-    def answer(self, requests: Sequence[AnswerRequest]) -> Iterator[Answer]:
-        keys = {r.request_id: self.key(r) for r in requests}
-        cached = {} if self.fresh else {r.request_id: a for r in requests if (a := self.cache.get(keys[r.request_id]))}
-        yield from self._send([r for r in requests if r.request_id not in cached], keys)   # new cells first
+    def answer(self, requests: Iterable[AnswerRequest]) -> Iterator[Answer]:
+        """New cells stream to the backend as they are read; cache hits wait until the new cells are
+        answered (their answers tell which model version the server runs now), then are served or, when
+        the version changed, sent again."""
+        keys: dict[str, str] = {}
+        deferred: list[tuple[AnswerRequest, Answer]] = []
+
+        def new_cells() -> Iterator[AnswerRequest]:
+            for request in requests:
+                key = keys[request.request_id] = self.key(request)
+                hit = None if self.fresh else self.cache.get(key)
+                if hit is None:
+                    yield request
+                else:
+                    deferred.append((request, hit))
+
+        yield from self._send(new_cells(), keys)
         stale = []
-        for request in requests:
-            hit = cached.get(request.request_id)
-            if hit is None:
-                continue
+        for request, hit in deferred:
             versions = self.versions_now()
             if versions and versions != {hit.model_version}:
                 stale.append(request)
@@ -137,9 +154,7 @@ class CachedBackend(Backend):
                                          "reason": _note(hit.reason)})
         yield from self._send(stale, keys)
 
-    def _send(self, requests: list[AnswerRequest], keys: dict[str, str]) -> Iterator[Answer]:
-        if not requests:
-            return
+    def _send(self, requests: Iterable[AnswerRequest], keys: dict[str, str]) -> Iterator[Answer]:
         for answer in self.backend.answer(requests):
             if answer.status != "failed" and answer.model_version is not None:
                 self.live_versions.add(answer.model_version)

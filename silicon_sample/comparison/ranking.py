@@ -50,6 +50,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..psychometrics import estimator_name
 from ..tidy.results import PAIR_COLUMNS
 from .anchors import FAMILIES
 from .conditioning import conditioning_summary
@@ -201,7 +202,7 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
         invariance = tables["invariance"].groupby(level=keys, sort=False)
         out["invariance"] = invariance["highest_level"].first()
         if "estimator" in tables["invariance"]:
-            out["invariance_estimator"] = invariance["estimator"].first().fillna("").astype(str).str.split(":").str[0]
+            out["invariance_estimator"] = invariance["estimator"].first().map(estimator_name)
     else:
         out["invariance"] = "not tested"
     if "invariance_estimator" not in out:

@@ -11,9 +11,9 @@ Every output table names the estimator and its conventions.
 """
 
 from .cfa import CFAResult, cfa
-from .estimator_choice import ESTIMATORS, choose_estimator
+from .estimator_choice import ESTIMATORS, choose_estimator, estimator_name
 from .invariance import CHEN_CUTOFFS, measurement_invariance
 from .reliability import omega_total, reliability
 
-__all__ = ["CFAResult", "CHEN_CUTOFFS", "ESTIMATORS", "cfa", "choose_estimator", "measurement_invariance",
-           "omega_total", "reliability"]
+__all__ = ["CFAResult", "CHEN_CUTOFFS", "ESTIMATORS", "cfa", "choose_estimator", "estimator_name",
+           "measurement_invariance", "omega_total", "reliability"]

@@ -64,3 +64,8 @@ def resolve_estimator(estimator: str | None, data: pd.DataFrame, items: list[str
     elif ordered:
         raise SpecError(f"ordered items need estimator='WLSMV', not {estimator!r}", where="estimator")
     return estimator, list(ordered or []), reason
+
+
+def estimator_name(label: object) -> str:
+    """The estimator a table's ``estimator`` label names ("WLSMV: DWLS on …" → "WLSMV"); "" for none."""
+    return label.split(":")[0] if isinstance(label, str) else ""

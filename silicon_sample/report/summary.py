@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..answers import NOT_ANSWERED
 from ..files import write_atomic
-from ..psychometrics import reliability
+from ..psychometrics import estimator_name, reliability
 from ..store.run_store import RunStore
 from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, wide_results
 
@@ -98,7 +98,7 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
             table = pd.concat(tables)
             columns = ["n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "average_r",
                        "ordinal_alpha", "ordinal_omega"]
-            estimator = table["estimator"].fillna("").astype(str).str.split(":").str[0]
+            estimator = table["estimator"].map(estimator_name)
             shown = table[columns].round(3).assign(estimator=estimator)
             out.write(_block(shown))
             for (scale, model_id, style, cue, instrument_id), note in table["note"].items():

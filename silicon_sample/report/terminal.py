@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..comparison.subgroups import pattern_summary
+from ..psychometrics import estimator_name
 from ..tidy.results import PAIR_COLUMNS
 
 COMPARISON_COLUMNS = {
@@ -68,7 +69,7 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
 def _as_read(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """The figures each row's estimator says to read, under the plain column names, and its short name."""
     table = table.copy()
-    short = table["estimator"].fillna("").astype(str).str.split(":").str[0]
+    short = table["estimator"].map(estimator_name)
     robust = short.isin(["MLR", "WLSMV"])
     if name == "invariance":
         for column in ("chisq", "cfi", "rmsea"):

@@ -9,8 +9,10 @@ cell has its own derived seed, the result equals that of an uninterrupted run.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,32 +148,109 @@ def resume_run(run_dir: str | Path, *, command: str = "resume", progress: Progre
     return store
 
 
+GRACE_SECONDS = 10.0
+"""After Ctrl-C: how long the calls already in flight may take to come back (and be stored)."""
+CHUNK = 1000   # cells turned into requests at a time: memory stays flat however many cells a run has
+_FINISHED = object()
+
+
+def _requests(study: Study, model: ModelSpec, pending, texts, stop: threading.Event) -> Iterator:
+    """Every pending cell of one model as a request, read lazily, ending early once ``stop`` is set."""
+    for start in range(0, len(pending), CHUNK):
+        for cell in pending.iloc[start:start + CHUNK].to_dict(orient="records"):
+            if stop.is_set():
+                return
+            yield build_request(study, model, cell, texts[(cell["persona_id"], cell["persona_style"],
+                                                           cell["cue_type"])])
+
+
+def _lanes(opened: dict[str, Backend]) -> list[list[str]]:
+    """Models that answer at the same time: each server-calling model on its own; in-process models (they
+    share this machine's cores) one after another in one lane."""
+    local = [m for m, b in opened.items() if not b.cacheable]
+    return ([local] if local else []) + [[m] for m, b in opened.items() if b.cacheable]
+
+
+def _answer_lane(lane: list[str], work: dict, answers: queue.Queue) -> None:
+    try:
+        for model_id in lane:
+            backend, requests = work[model_id]
+            for answer in backend.answer(requests):
+                answers.put((model_id, answer))
+    except BaseException as exc:  # handed to the main thread, which raises it
+        answers.put((lane[0], exc))
+    finally:
+        answers.put((lane[0], _FINISHED))
+
+
 def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command: str,
              progress: ProgressCallback | None) -> None:
+    """Answer every pending cell: one stream of calls per model across personas, the models at the same time
+    (:func:`_lanes`), each answer stored as it arrives (answers that arrive together share a commit)."""
     with store.lock():
         session = store.begin_session(command, environment())
         outcome = "interrupted"
+        stop = threading.Event()
+        answers: queue.Queue = queue.Queue()
         try:
             texts = store.variants().set_index(["persona_id", "persona_style", "cue_type"])["persona_text"]
             models = {m.id: m for m in study.models}
+            work, totals = {}, {}
             for model_id, backend in opened.items():
                 pending = store.pending(model_id)
-                total, done, started = len(pending), 0, time.perf_counter()
-                # A batch is one rendered persona's items of one instrument: they share the system prompt.
-                keys = ["persona_id", "persona_style", "cue_type", "instrument_id"]
-                for (persona_id, style, cue_type, _), group in pending.groupby(keys, sort=False):
-                    text = texts[(persona_id, style, cue_type)]
-                    requests = [build_request(study, models[model_id], cell, text)
-                                for cell in group.to_dict(orient="records")]
-                    for answer in backend.answer(requests):
-                        store.record(answer, session)
-                        done += 1
-                        if progress:
-                            progress(Progress(model_id, done, total, time.perf_counter() - started, answer.status))
+                totals[model_id] = len(pending)
+                work[model_id] = (backend, _requests(study, models[model_id], pending, texts, stop))
+            lanes = [threading.Thread(target=_answer_lane, args=(lane, work, answers), daemon=True,
+                                      name=f"answers-{lane[0]}") for lane in _lanes(opened)]
+            for thread in lanes:
+                thread.start()
+            try:
+                _store_answers(store, session, answers, len(lanes), totals, progress)
+            except KeyboardInterrupt:
+                stop.set()      # no new calls; those in flight come back and are stored, briefly
+                _store_answers(store, session, answers, sum(t.is_alive() for t in lanes), totals, None,
+                               deadline=time.monotonic() + GRACE_SECONDS)
+                raise
             outcome = "completed"
         finally:
+            stop.set()
             store.end_session(session, outcome)
     _write_outputs(store)
+
+
+def _store_answers(store: RunStore, session: int, answers: queue.Queue, running: int, totals: dict[str, int],
+                   progress: ProgressCallback | None, deadline: float | None = None) -> None:
+    """Store answers until every lane has finished (or ``deadline`` passes); re-raise a lane's error."""
+    done = dict.fromkeys(totals, 0)
+    started = time.perf_counter()
+    error: BaseException | None = None
+    while running and (deadline is None or time.monotonic() < deadline):
+        try:
+            batch = [answers.get(timeout=0.2)]
+        except queue.Empty:
+            continue
+        while len(batch) < 1000:
+            try:
+                batch.append(answers.get_nowait())
+            except queue.Empty:
+                break
+        arrived = []
+        for model_id, item in batch:
+            if item is _FINISHED:
+                running -= 1
+            elif isinstance(item, BaseException):
+                error = error or item
+            else:
+                arrived.append((model_id, item))
+        if arrived:
+            store.record_many([answer for _, answer in arrived], session)
+        for model_id, answer in arrived:
+            done[model_id] += 1
+            if progress:
+                progress(Progress(model_id, done[model_id], totals[model_id], time.perf_counter() - started,
+                                  answer.status))
+    if error is not None:
+        raise error
 
 
 def _write_outputs(store: RunStore) -> None:

@@ -9,9 +9,10 @@ Layout of a run directory::
     responses.sqlite      personas, cells (the design) and responses
     results.csv, summary.md   written when the run completes
 
-The SQLite database is committed after every response, so a crash loses at
-most the calls in flight; a response's cell id is its primary key, so no cell
-can be answered twice. A run is built in a hidden folder next to its target
+The SQLite database is committed as answers arrive — one commit for the answers
+that arrived while the previous commit was written — so a crash loses at most the
+calls in flight and the answers of one commit; a response's cell id is its
+primary key, so no cell can be answered twice. A run is built in a hidden folder next to its target
 and renamed into place only when complete, so a failure while creating it
 leaves nothing half-written. One process at a time may work on a run (an
 advisory lock on ``.lock``).
@@ -213,14 +214,19 @@ class RunStore:
 
     def record(self, answer: Answer, session: int) -> None:
         """Store one response and commit it."""
-        probabilities = (json.dumps({str(k): v for k, v in answer.probabilities.items()})
-                         if answer.probabilities is not None else None)
+        self.record_many([answer], session)
+
+    def record_many(self, answers: list[Answer], session: int) -> None:
+        """Store responses in one transaction (one commit): the runner stores what has arrived since its last
+        commit, so a crash loses at most the answers of one commit's time."""
+        recorded_at = now()
+        rows = [(answer.request_id, answer.status, answer.value,
+                 (json.dumps({str(k): v for k, v in answer.probabilities.items()})
+                  if answer.probabilities is not None else None),
+                 answer.option_mass, answer.raw_output, answer.reason, answer.latency_s, answer.prompt_tokens,
+                 answer.completion_tokens, answer.model_version, session, recorded_at) for answer in answers]
         with self.db:
-            self.db.execute(
-                "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (answer.request_id, answer.status, answer.value, probabilities, answer.option_mass,
-                 answer.raw_output, answer.reason, answer.latency_s, answer.prompt_tokens,
-                 answer.completion_tokens, answer.model_version, session, now()))
+            self.db.executemany("INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def responses(self) -> pd.DataFrame:
         """Every cell with its response (NULL status when not yet answered)."""

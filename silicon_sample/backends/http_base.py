@@ -1,0 +1,144 @@
+"""What the HTTP backends share: one long-lived event loop and client, a stream of calls, retries and limits.
+
+An :class:`HTTPBackend` owns, for the whole run, one event loop on a thread of its own and one client
+made inside it (so connections are reused from the first call to the last). :meth:`HTTPBackend.answer`
+takes any iterable of requests — the runner passes every pending cell of a model, across personas —
+and keeps up to ``concurrency`` calls in flight: a new call starts the moment one finishes, and each
+answer is yielded as it arrives. Requests are read from the iterable only as slots free up, so a
+caller that stops yielding requests (Ctrl-C) stops the sending, and the calls already in flight still
+come back. A call that raises a setup error (a server without log-probabilities) stops the stream: the
+other calls are cancelled and the error reaches the caller.
+
+Subclasses give :meth:`~HTTPBackend.open_client` (run once, inside the loop), ``async _one(request)``
+(one answer, using :func:`.resilience.with_retries` with :meth:`~HTTPBackend.classify`) and
+:meth:`~HTTPBackend.classify`. Retry policy, rate limiter, concurrency and the common manifest fields
+live here once.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import concurrent.futures
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+
+from ..answers import Answer, AnswerRequest
+from ..errors import BackendError, GaveUp
+from .base import Backend
+from .resilience import Failure, RateLimiter, RetryPolicy
+
+
+class HTTPBackend(Backend):
+    """Base class of the backends that call a server (see the module docstring)."""
+
+    cacheable = True
+
+    def __init__(self, *, concurrency: int, max_attempts: int = 4, max_reasks: int = 2, timeout: float = 60.0,
+                 base_delay: float = 0.5, requests_per_minute: float | None = None,
+                 tokens_per_minute: float | None = None):
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise BackendError(f"concurrency must be a whole number of at least 1, got {concurrency!r}",
+                               where="models[].options.concurrency", fix="e.g. concurrency: 16")
+        self.concurrency = concurrency
+        self.policy = RetryPolicy(max_attempts=max_attempts, base_delay=base_delay, max_reasks=max_reasks,
+                                  timeout=timeout)
+        self.limits = {"requests_per_minute": requests_per_minute, "tokens_per_minute": tokens_per_minute}
+        self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
+        self.max_in_flight = 0            # the most calls in flight at once so far (the bench reports it)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- for subclasses --------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def open_client(self) -> None:
+        """Make the client(s), inside the backend's event loop; called once, before the first call."""
+
+    async def close_client(self) -> None:
+        """Close the client(s), inside the event loop."""
+
+    @abc.abstractmethod
+    async def _one(self, request: AnswerRequest) -> Answer:
+        """One answer; raise :class:`GaveUp` when retries are exhausted, a setup error to stop the run."""
+
+    @abc.abstractmethod
+    def classify(self, exc: BaseException) -> Failure:
+        """Is this exception transient (retry) or final, and why."""
+
+    def describe_common(self) -> dict:
+        return {"concurrency": self.concurrency, "retry_policy": self.policy.__dict__, "rate_limits": self.limits}
+
+    # -- the event loop ------------------------------------------------------------------------------
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name=f"{self.name}-calls", daemon=True)
+                thread.start()
+                try:
+                    asyncio.run_coroutine_threadsafe(self.open_client(), loop).result()
+                except BaseException:
+                    loop.call_soon_threadsafe(loop.stop)
+                    thread.join()
+                    loop.close()
+                    raise
+                self._loop, self._thread = loop, thread
+        return self._loop
+
+    async def _timed(self, request: AnswerRequest) -> Answer:
+        started = time.perf_counter()
+        try:
+            answer = await self._one(request)
+        except GaveUp as gave_up:
+            answer = Answer(request_id=request.request_id, status="failed", reason=str(gave_up))
+        answer.latency_s = time.perf_counter() - started
+        return answer
+
+    # -- the stream ------------------------------------------------------------------------------------
+    def answer(self, requests: Iterable[AnswerRequest]) -> Iterator[Answer]:
+        loop = self._ensure_loop()
+        done: queue.SimpleQueue[concurrent.futures.Future] = queue.SimpleQueue()
+        in_flight: set[concurrent.futures.Future] = set()
+        pending = iter(requests)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(in_flight) < self.concurrency:
+                    request = next(pending, None)
+                    if request is None:
+                        exhausted = True
+                        break
+                    future = asyncio.run_coroutine_threadsafe(self._timed(request), loop)
+                    in_flight.add(future)
+                    future.add_done_callback(done.put)
+                    self.max_in_flight = max(self.max_in_flight, len(in_flight))
+                if not in_flight:
+                    return
+                future = done.get()
+                in_flight.discard(future)
+                yield future.result()
+        finally:
+            for future in in_flight:
+                future.cancel()
+            for future in in_flight:
+                try:
+                    future.result(timeout=self.policy.timeout)
+                except BaseException:
+                    pass
+
+    def close(self) -> None:
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.close_client(), loop).result(timeout=10)
+        except BaseException:
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        if not loop.is_running():
+            loop.close()
