@@ -107,7 +107,7 @@ class CachedBackend(Backend):
 
     def __init__(self, backend: Backend, cache: ResponseCache, *, fresh: bool = False):
         self.backend, self.cache, self.fresh = backend, cache, fresh
-        self.name = backend.name
+        self.name, self.cacheable = backend.name, backend.cacheable   # it still calls the server
         self.identity = answer_shaping(backend.describe())
         self.hits = 0
         self.live_versions: set[str] = set()    # versions reported by the answers that came back in this run

@@ -193,7 +193,7 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
         stop = threading.Event()
         answers: queue.Queue = queue.Queue()
         try:
-            texts = store.variants().set_index(["persona_id", "persona_style", "cue_type"])["persona_text"]
+            texts = store.variants().set_index(["persona_id", "persona_style", "cue_type"])["persona_text"].to_dict()
             models = {m.id: m for m in study.models}
             work, totals = {}, {}
             for model_id, backend in opened.items():

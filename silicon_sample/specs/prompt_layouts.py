@@ -8,6 +8,7 @@ every run's manifest.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -46,9 +47,14 @@ class PromptLayout(BaseModel):
         return (self.system_message(persona_text, instrument), self.user_message(instrument, item))
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(template: str) -> jinja2.Template:
+    return _ENV.from_string(template)     # compiling costs a millisecond; a run renders every cell
+
+
 def _render(template: str, layout: PromptLayout, **context) -> str:
     try:
-        return _ENV.from_string(template).render(**context).strip()
+        return _compiled(template).render(**context).strip()
     except jinja2.TemplateError as exc:
         raise SpecError(f"prompt layout template error: {exc}", where=str(layout.path or layout.id)) from None
 

@@ -1,0 +1,1 @@
+"""Throughput measured against ceilings taken in the same process: a loopback server (:mod:`.loopback`)."""

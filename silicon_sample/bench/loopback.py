@@ -1,0 +1,168 @@
+"""A loopback OpenAI-compatible server that answers every chat completion after a fixed delay.
+
+What the bench measures hosted throughput against (no model, no network): ``POST
+/v1/chat/completions`` sleeps ``delay`` seconds, then answers as a hosted model would — a tool call
+with a valid ``answer`` when the request offers a tool (instructor's ``tools`` mode, sample mode),
+one token with ``top_logprobs`` when it asks for log-probabilities (distribution mode), plain JSON
+text otherwise. The answer is drawn from the request's seed, so reruns give the same answers.
+``GET /v1/models`` lists the one model. The server counts requests and the most it held at once
+(``max_concurrent``), which the bench reports beside the client's own count.
+
+Why not a library: the bench must run anywhere the package is installed; this is asyncio and the
+standard library (HTTP/1.1 with keep-alive, Content-Length bodies), nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import threading
+import time
+
+MODEL = "loopback"
+
+
+class LoopbackServer:
+    """Serve on 127.0.0.1 from a thread of its own; ``with LoopbackServer(0.2) as server: server.url``."""
+
+    def __init__(self, delay: float = 0.2, host: str = "127.0.0.1", port: int = 0):
+        self.delay, self.host, self.port = delay, host, port
+        self.requests = 0
+        self.responses_sent = 0          # completions written back to a client
+        self.concurrent = 0
+        self.max_concurrent = 0
+        self.first_request_at = self.last_request_at = None   # time.monotonic() of the first and last request
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._connections: set[asyncio.Task] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def reset_counts(self) -> None:
+        self.requests = self.responses_sent = self.max_concurrent = 0
+        self.first_request_at = self.last_request_at = None
+
+    def __enter__(self) -> LoopbackServer:
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+
+        def serve() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._connection, self.host, self.port, backlog=4096))
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, name="loopback-server", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the loopback server did not start within 10 s")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        async def shutdown() -> None:
+            self._server.close()
+            for task in list(self._connections):
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    # -- HTTP ---------------------------------------------------------------------------------------
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._connections.add(task)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {k.strip().lower(): v.strip()
+                           for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+                body = await reader.readexactly(int(headers.get("content-length", 0)))
+                status, payload = await self._route(method, path, body)
+                data = json.dumps(payload).encode()
+                writer.write(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+                             f"Connection: keep-alive\r\n\r\n".encode() + data)
+                await writer.drain()
+                if status == "200 OK" and path.rstrip("/").endswith("/chat/completions"):
+                    self.responses_sent += 1
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            self._connections.discard(task)
+
+    async def _route(self, method: str, path: str, body: bytes) -> tuple[str, dict]:
+        if method == "GET" and path.rstrip("/").endswith("/models"):
+            return "200 OK", {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "loopback"}]}
+        if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
+            return "404 Not Found", {"error": {"message": f"no route {method} {path}"}}
+        request = json.loads(body or b"{}")
+        self.requests += 1
+        self.last_request_at = time.monotonic()
+        self.first_request_at = self.first_request_at or self.last_request_at
+        self.concurrent += 1
+        self.max_concurrent = max(self.max_concurrent, self.concurrent)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.concurrent -= 1
+        return "200 OK", completion(request)
+
+
+def completion(request: dict) -> dict:
+    """The chat completion a model might give (see the module docstring)."""
+    rng = random.Random(request.get("seed"))
+    message: dict = {"role": "assistant", "content": None}
+    logprobs = None
+    finish = "stop"
+    tools = request.get("tools") or []
+    if tools:
+        function = tools[0]["function"]
+        properties = function.get("parameters", {}).get("properties", {})
+        values = _options(properties.get("answer", {})) or [1]
+        arguments = {"answer": rng.choice(values)}
+        if "reason" in properties:
+            arguments["reason"] = "loopback answer"
+        message["tool_calls"] = [{"id": f"call_{rng.getrandbits(32):08x}", "type": "function",
+                                  "function": {"name": function["name"], "arguments": json.dumps(arguments)}}]
+        finish = "tool_calls"
+    elif request.get("logprobs"):
+        k = max(1, min(int(request.get("top_logprobs") or 5), 20))
+        weights = [rng.random() + 0.05 for _ in range(k)]
+        total = sum(weights)
+        top = [{"token": str(i + 1), "logprob": math.log(w / total), "bytes": None} for i, w in enumerate(weights)]
+        top.sort(key=lambda t: -t["logprob"])
+        message["content"] = top[0]["token"]
+        logprobs = {"content": [{"token": top[0]["token"], "logprob": top[0]["logprob"], "bytes": None,
+                                 "top_logprobs": top}]}
+        finish = "length"
+    else:
+        message["content"] = json.dumps({"answer": 1})
+    return {"id": f"chatcmpl-{rng.getrandbits(48):012x}", "object": "chat.completion", "created": int(time.time()),
+            "model": MODEL, "choices": [{"index": 0, "message": message, "logprobs": logprobs,
+                                         "finish_reason": finish}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 1, "total_tokens": 101}}
+
+
+def _options(schema: dict) -> list:
+    if "enum" in schema:
+        return list(schema["enum"])
+    if "const" in schema:
+        return [schema["const"]]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return [v for s in schema[key] for v in _options(s)]
+    return []
