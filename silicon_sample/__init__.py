@@ -35,6 +35,7 @@ Errors: every failure a user can act on is a :class:`SiliconSampleError` (what, 
 from .api import BaselineLike as BaselineLike
 from .api import (
                   bayes,
+                  bench,
                   compare,
                   drift,
                   dry_run,
@@ -70,6 +71,8 @@ __all__ = [
     "run", "resume", "status", "results", "export", "dry_run", "validate",
     # comparing with humans
     "compare", "rank", "ranking_manifest_path", "bayes", "drift",
+    # throughput on this machine beside its ceilings
+    "bench",
     # loading and listing spec files
     "load_study", "load_instrument", "load_population", "load_baseline", "instruments", "populations",
     # a backend of one's own (see silicon_sample.backends.base)

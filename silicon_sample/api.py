@@ -297,6 +297,16 @@ def _write_table(frame: pd.DataFrame, path: str | Path) -> None:
     write_atomic(path, frame.to_csv(index=False))
 
 
+def bench(*, quick: bool = False) -> dict:
+    """Throughput on this machine beside the ceilings measured in the same process: hosted calls against a
+    loopback OpenAI-compatible server (ours vs a bare AsyncOpenAI loop, at 64 and 256 in flight) and the
+    embedded model (items per second vs the forward-pass limit); see :mod:`silicon_sample.bench.throughput`.
+    ``quick`` shrinks every measurement to seconds."""
+    from .bench.throughput import run_bench
+
+    return run_bench(quick=quick)
+
+
 def _estimator_option(estimator: str | None) -> str | None:
     """``estimator`` checked: one of ML, MLR, WLSMV (any case), or None/"auto" for the per-pair choice."""
     if estimator is None or str(estimator).lower() == "auto":
@@ -318,6 +328,6 @@ def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline, s
     write_atomic(path, json.dumps(record, indent=2, default=str))
 
 
-__all__ = ["BaselineLike", "bayes", "compare", "dry_run", "export", "instruments", "load_baseline",
+__all__ = ["BaselineLike", "bayes", "bench", "compare", "dry_run", "export", "instruments", "load_baseline",
            "load_instrument", "load_population", "load_study", "populations", "rank", "ranking_manifest_path",
            "results", "resume", "run", "status", "validate"]

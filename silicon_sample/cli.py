@@ -6,6 +6,7 @@ exits non-zero; a traceback is shown only with ``--debug``.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import click
 
 from . import api
 from .errors import SiliconSampleError
-from .report.terminal import INTERVAL_NOTES, comparison_view, ranking_view
+from .report.terminal import INTERVAL_NOTES, bench_view, comparison_view, ranking_view
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -205,6 +206,19 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
         click.echo(f"warning: {warning}", err=True)
     if output is not None:
         click.echo(f"tables and manifest.json written to {output}", err=True)
+
+
+@cli.command(name="bench")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the figures and the ceilings).")
+@click.option("--quick", is_flag=True, help="Seconds instead of minutes: smaller runs, noisier figures.")
+def bench_command(as_json: bool, quick: bool) -> None:
+    """Measure throughput beside the ceilings taken in the same process (hosted calls against a loopback
+    server, the embedded model against its forward-pass rate)."""
+    figures = api.bench(quick=quick)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(bench_view(figures))
 
 
 @cli.command(name="rank")

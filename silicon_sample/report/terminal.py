@@ -87,3 +87,22 @@ def _as_read(name: str, table: pd.DataFrame) -> pd.DataFrame:
 def ranking_view(table: pd.DataFrame) -> pd.DataFrame:
     """The ranking's main columns (the reading is printed line by line after it; the CSV has every column)."""
     return table[[c for c in RANKING_SHOWN if c in table.columns]].round(3)
+
+
+def bench_view(figures: dict) -> str:
+    """The bench's figures as lines a person reads: each rate beside its ceiling and their ratio."""
+    lines = ["hosted (loopback OpenAI-compatible server, fixed delay per call):"]
+    for row in figures["hosted"]:
+        lines.append(
+            f"  {row['delay_s']:g} s per call, {row['concurrency']} in flight: ceiling (bare AsyncOpenAI loop) "
+            f"{row['ceiling_calls_per_s']:.0f} calls/s; ours {row['distribution_calls_per_s']:.0f} (distribution, "
+            f"ratio {row['ratio_distribution']:.2f}), {row['sample_calls_per_s']:.0f} (sample, ratio "
+            f"{row['ratio_sample']:.2f}); most in flight {row['max_in_flight']}; {row['calls']} calls")
+    lines.append(
+        f"embedded model: distribution {figures['distribution_items_per_s']:.1f} items/s, sample "
+        f"{figures['sample_items_per_s']:.1f} items/s; limit {figures['limit_items_per_s']:.1f} items/s "
+        f"(forward pass {figures['forward_tokens_per_s']:.0f} tokens/s ÷ "
+        f"{figures['prompt_tokens_per_response']:.0f} tokens evaluated per answer); distribution at "
+        f"{figures['distribution_ratio_to_limit']:.2f} of the limit")
+    lines.append(f"peak RSS {figures['peak_rss_mb']:.0f} MB")
+    return "\n".join(lines)

@@ -1,0 +1,183 @@
+"""``silicon-sample bench``: our throughput beside the ceiling measured in the same process, on this machine.
+
+Hosted (OpenAI-compatible) calls, against :class:`~.loopback.LoopbackServer` answering every call after a
+fixed delay:
+
+- **ceiling** — a bare ``AsyncOpenAI`` loop with a semaphore of ``concurrency``, one-token calls with
+  log-probabilities: what the client library and this machine allow;
+- **ours** — a bfi25 study of enough personas run by the runner at the same concurrency, in
+  ``distribution`` and in ``sample`` mode; its rate counts the answers stored per second from the first
+  call to the last answer stored (setting the run up and writing its summary are not counted);
+- ``hosted_ratio`` = ours / ceiling, and ``hosted_max_in_flight``, the most calls the server held at once.
+
+Embedded model: items per second of a bfi25 study in ``distribution`` and ``sample`` mode (the answering
+only), and the **limit**: the forward-pass rate of llama.cpp on this machine (tokens per second,
+evaluating prompt-sized batches) divided by the tokens evaluated per answer (the item's own tokens plus its
+share of the persona prefix, which the backend evaluates once per persona).
+
+Memory: the resident set size (``peak_rss_mb``, from ``resource.getrusage``; Linux reports kilobytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from ..backends import create
+from ..design.cells import build_cells, build_request, draw_personas, render_personas
+from ..design.study import load_study
+from ..runner.execute import start_run
+from .loopback import MODEL, LoopbackServer
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _study(folder: Path, n: int, models: list[dict]) -> Path:
+    spec = {"id": "bench", "seed": 20261124, "population": {"name": "psych_bfi", "n": n},
+            "instruments": ["bfi25"], "item_order": "random", "models": models}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+# -- hosted ------------------------------------------------------------------------------------------
+def bare_loop_rate(url: str, calls: int, concurrency: int) -> float:
+    """Calls per second of a bare AsyncOpenAI loop with a semaphore (the ceiling)."""
+    import httpx
+    import openai
+
+    async def run() -> float:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with openai.AsyncOpenAI(base_url=url, api_key="not-needed", max_retries=0,
+                                      http_client=httpx.AsyncClient(limits=limits, timeout=60)) as client:
+            semaphore = asyncio.Semaphore(concurrency)
+
+            async def one(i: int) -> None:
+                async with semaphore:
+                    await client.chat.completions.create(
+                        model=MODEL, messages=[{"role": "user", "content": "Answer: "}], max_tokens=1,
+                        logprobs=True, top_logprobs=20, seed=i)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(calls)))
+            return calls / (time.perf_counter() - started)
+
+    return asyncio.run(run())
+
+
+def run_rate(url: str, personas: int, concurrency: int, mode: str, folder: Path) -> dict:
+    """Answers stored per second by a run of ``personas`` × bfi25 against ``url``."""
+    study = _study(folder, personas, [{"id": "loopback", "backend": "openai", "model": MODEL, "answer_mode": mode,
+                                       "temperature": 0.7, "options": {"base_url": url, "concurrency": concurrency}}])
+    stamps: list[float] = []
+    rss: list[float] = []
+
+    def progress(p) -> None:
+        stamps.append(p.elapsed_s)
+        if p.done in (max(1, p.total // 10), p.total):
+            rss.append(peak_rss_mb())
+
+    store = start_run(study, folder / "run", progress=progress, fresh=True)
+    counts = store.status_counts()
+    store.close()
+    return {"calls_per_s": len(stamps) / stamps[-1], "answered": int(counts["answered"].sum()),
+            "calls": len(stamps), "rss_mb_at_10_and_100_percent": rss}
+
+
+def hosted(delay: float, concurrency: int, personas: int, ceiling_calls: int, folder: Path) -> dict:
+    with LoopbackServer(delay) as server:
+        ceiling = bare_loop_rate(server.url, ceiling_calls, concurrency)
+        server.reset_counts()
+        ours = {mode: run_rate(server.url, personas, concurrency, mode, folder / f"{mode}-{concurrency}")
+                for mode in ("distribution", "sample")}
+        max_in_flight = server.max_concurrent
+    return {"delay_s": delay, "concurrency": concurrency, "ceiling_calls_per_s": ceiling,
+            "distribution_calls_per_s": ours["distribution"]["calls_per_s"],
+            "sample_calls_per_s": ours["sample"]["calls_per_s"],
+            "ratio_distribution": ours["distribution"]["calls_per_s"] / ceiling,
+            "ratio_sample": ours["sample"]["calls_per_s"] / ceiling,
+            "max_in_flight": max_in_flight, "calls": ours["distribution"]["calls"],
+            "rss_mb": ours["distribution"]["rss_mb_at_10_and_100_percent"]}
+
+
+# -- embedded ----------------------------------------------------------------------------------------
+def embedded(personas: int, folder: Path) -> dict:
+    """Items per second of the embedded model in both modes, and the forward-pass limit."""
+    backend = create("embedded")
+    try:
+        out = {}
+        for mode in ("distribution", "sample"):
+            study = load_study(_study(folder / f"embedded-{mode}", personas, [
+                {"id": "smollm2", "backend": "embedded", "answer_mode": mode, "temperature": 0.7}]))
+            people, _ = draw_personas(study)
+            texts = {(v["persona_id"], v["persona_style"], v["cue_type"]): v["persona_text"]
+                     for v in render_personas(study, people).to_dict(orient="records")}
+            cells = build_cells(study, people).to_dict(orient="records")
+            requests = [build_request(study, study.models[0], c,
+                                      texts[(c["persona_id"], c["persona_style"], c["cue_type"])]) for c in cells]
+            started = time.perf_counter()
+            answered = sum(a.status == "answered" for a in backend.answer(requests))
+            out[f"{mode}_items_per_s"] = len(requests) / (time.perf_counter() - started)
+            out[f"{mode}_answered"] = answered
+            if mode == "distribution":
+                parts = [backend.prompt_tokens(r) for r in requests]
+                prefixes = {tuple(p) for p, _ in parts}
+                evaluated = sum(len(t) for _, t in parts) + sum(len(p) for p in prefixes)
+                out["prompt_tokens_per_response"] = evaluated / len(requests)
+                sample_prompt = parts[0][0] + parts[0][1]
+        out["forward_tokens_per_s"] = forward_rate(backend, sample_prompt)
+        out["limit_items_per_s"] = out["forward_tokens_per_s"] / out["prompt_tokens_per_response"]
+        out["distribution_ratio_to_limit"] = out["distribution_items_per_s"] / out["limit_items_per_s"]
+        return out
+    finally:
+        backend.close()
+
+
+def forward_rate(backend, tokens: list[int], repeats: int = 20) -> float:
+    """Tokens per second of llama.cpp evaluating this prompt from an empty cache (the forward-pass rate)."""
+    llm = backend.llm
+    started = time.perf_counter()
+    for _ in range(repeats):
+        llm.reset()
+        llm.eval(tokens)
+    rate = repeats * len(tokens) / (time.perf_counter() - started)
+    llm.reset()
+    return rate
+
+
+# -- all of it ---------------------------------------------------------------------------------------
+def run_bench(quick: bool = False) -> dict:
+    """Every measurement of the module docstring; ``quick`` shrinks them to seconds (for tests)."""
+    configs = [(0.2, 64), (0.5, 256)] if not quick else [(0.05, 16)]
+    with tempfile.TemporaryDirectory(prefix="silicon-sample-bench-") as tmp:
+        folder = Path(tmp)
+        rows = []
+        for delay, concurrency in configs:
+            # enough calls for about 8 s of steady state at the ideal rate (at least 4 personas)
+            ideal = concurrency / delay
+            personas = 4 if quick else max(8, int(ideal * 8 / 25))
+            rows.append(hosted(delay, concurrency, personas, 200 if quick else int(ideal * 8), folder))
+        local = embedded(1 if quick else 6, folder)
+    main = rows[0]
+    return {
+        "hosted_ceiling_calls_per_s": main["ceiling_calls_per_s"],
+        "hosted_calls_per_s": main["distribution_calls_per_s"],
+        "hosted_ratio": min(min(r["ratio_distribution"], r["ratio_sample"]) for r in rows),
+        "hosted_max_in_flight": main["max_in_flight"],
+        "hosted": rows,
+        "distribution_items_per_s": local["distribution_items_per_s"],
+        "sample_items_per_s": local["sample_items_per_s"],
+        "limit_items_per_s": local["limit_items_per_s"],
+        "prompt_tokens_per_response": local["prompt_tokens_per_response"],
+        "forward_tokens_per_s": local["forward_tokens_per_s"],
+        "distribution_ratio_to_limit": local["distribution_ratio_to_limit"],
+        "peak_rss_mb": peak_rss_mb(),
+    }
