@@ -1,9 +1,12 @@
 """What every backend provides: the documented boundary between the engine and a model.
 
-A backend takes a batch of :class:`~silicon_sample.answers.AnswerRequest` and
-yields one :class:`~silicon_sample.answers.Answer` per request as each is
-ready, so the caller can store answers one at a time (in-process backends can
-batch, HTTP backends can run requests concurrently). A backend never raises for
+A backend takes an iterable of :class:`~silicon_sample.answers.AnswerRequest` —
+the runner passes every pending cell of a model, read lazily — and yields one
+:class:`~silicon_sample.answers.Answer` per request as each is ready, so the
+caller can store answers one at a time (in-process backends answer in turn,
+HTTP backends keep many calls in flight: :mod:`.http_base`). A backend reads
+the next request only when it is ready to send it, so a caller that stops
+the iterable stops the sending. A backend never raises for
 one request: a request it cannot answer comes back with status ``failed``,
 ``invalid`` or ``refused`` and a reason. It knows nothing of studies, run
 stores or the CLI.
@@ -21,7 +24,7 @@ A backend whose ``cacheable`` is true (it calls a server) is wrapped by the resp
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from ..answers import Answer, AnswerRequest
 
@@ -33,7 +36,7 @@ class Backend(abc.ABC):
     cacheable: bool = False          # True: answers come from a server and are worth caching across runs
 
     @abc.abstractmethod
-    def answer(self, requests: Sequence[AnswerRequest]) -> Iterator[Answer]:
+    def answer(self, requests: Iterable[AnswerRequest]) -> Iterator[Answer]:
         """Yield one answer per request, in any order."""
 
     @abc.abstractmethod

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -250,7 +250,7 @@ class EmbeddedBackend(Backend):
         return Answer(request_id=request.request_id, status=status, value=value, raw_output=raw,
                       reason=reason, completion_tokens=len(generated))
 
-    def answer(self, requests: Sequence[AnswerRequest]) -> Iterator[Answer]:
+    def answer(self, requests: Iterable[AnswerRequest]) -> Iterator[Answer]:
         for request in requests:
             started = time.perf_counter()
             try:
