@@ -73,13 +73,9 @@ class OpenAICompatibleBackend(HTTPBackend):
         self._client = self._instructor = None  # made once, inside the backend's event loop
 
     async def open_client(self) -> None:
-        # local servers ignore the key, but the client wants one; the pool holds `concurrency` connections
-        import httpx
-
-        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
         self._client = self._openai.AsyncOpenAI(
-            base_url=self.base_url, api_key=self._api_key or "not-needed", max_retries=0, timeout=self.policy.timeout,
-            http_client=httpx.AsyncClient(limits=limits, timeout=self.policy.timeout))
+            base_url=self.base_url, api_key=self._api_key or "not-needed",   # local servers ignore the key
+            max_retries=0, timeout=self.policy.timeout, http_client=pooled_client(self._openai, self.concurrency))
         mode = getattr(self._instructor_module.Mode, INSTRUCTOR_MODES[self.instructor_mode])
         self._instructor = self._instructor_module.from_openai(self._client, mode=mode)
 
@@ -179,6 +175,19 @@ class OpenAICompatibleBackend(HTTPBackend):
         return {"backend": self.name, "model": self.model, "base_url": self.base_url,
                 "model_version": None, "instructor_mode": self.instructor_mode, "top_logprobs": self.top_logprobs,
                 **self.describe_common(), "openai": openai.__version__, "instructor": instructor.__version__}
+
+
+def pooled_client(openai_module, connections: int):
+    """The openai library's own async HTTP client, keeping ``connections`` connections alive.
+
+    Its default keeps 100; a plain ``httpx.AsyncClient`` passed instead is about six times slower at
+    256 calls in flight (measured by ``silicon-sample bench``), so the limits are set on the library's
+    client, with the library's own ``Limits`` class."""
+    defaults = openai_module._base_client.DEFAULT_CONNECTION_LIMITS
+    limits = type(defaults)(max_connections=max(connections, defaults.max_connections),
+                            max_keepalive_connections=max(connections, defaults.max_keepalive_connections),
+                            keepalive_expiry=defaults.keepalive_expiry)
+    return openai_module.DefaultAsyncHttpxClient(limits=limits)
 
 
 def _retry_after(exc) -> float | None:

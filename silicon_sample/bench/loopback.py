@@ -18,8 +18,12 @@ import asyncio
 import json
 import math
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 
 MODEL = "loopback"
 
@@ -104,7 +108,15 @@ class LoopbackServer:
             writer.close()
             self._connections.discard(task)
 
+    def stats(self) -> dict:
+        return {"requests": self.requests, "responses_sent": self.responses_sent,
+                "max_concurrent": self.max_concurrent}
+
     async def _route(self, method: str, path: str, body: bytes) -> tuple[str, dict]:
+        if path.rstrip("/").endswith("/stats"):
+            if method == "POST":
+                self.reset_counts()
+            return "200 OK", self.stats()
         if method == "GET" and path.rstrip("/").endswith("/models"):
             return "200 OK", {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "loopback"}]}
         if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
@@ -166,3 +178,61 @@ def _options(schema: dict) -> list:
         if key in schema:
             return [v for s in schema[key] for v in _options(s)]
     return []
+
+
+class LoopbackProcess:
+    """The same server in a process of its own (as a real server is: it does not share this process's
+    interpreter lock with the client being measured). Counts come from ``GET /v1/stats``."""
+
+    def __init__(self, delay: float = 0.2):
+        self.delay = delay
+        self.url = ""
+        self._process: subprocess.Popen | None = None
+
+    def __enter__(self) -> LoopbackProcess:
+        self._process = subprocess.Popen([sys.executable, "-m", "silicon_sample.bench.loopback", str(self.delay)],
+                                         stdout=subprocess.PIPE, text=True)
+        line = self._process.stdout.readline().strip()          # "http://127.0.0.1:PORT/v1" once listening
+        if not line.startswith("http://127.0.0.1:"):
+            self._process.kill()
+            raise RuntimeError(f"the loopback server did not start (it said {line!r})")
+        self.url = line
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def _stats(self, method: str = "GET") -> dict:
+        request = urllib.request.Request(self.url + "/stats", method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def reset_counts(self) -> None:
+        self._stats("POST")
+
+    @property
+    def max_concurrent(self) -> int:
+        return self._stats()["max_concurrent"]
+
+    @property
+    def requests(self) -> int:
+        return self._stats()["requests"]
+
+
+def _serve_forever(delay: float) -> None:
+    with LoopbackServer(delay) as server:
+        print(server.url, flush=True)
+        try:
+            signal.sigwait({signal.SIGTERM, signal.SIGINT})
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    _serve_forever(float(sys.argv[1]) if len(sys.argv) > 1 else 0.2)

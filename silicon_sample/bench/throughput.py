@@ -1,7 +1,7 @@
 """``silicon-sample bench``: our throughput beside the ceiling measured in the same process, on this machine.
 
 Hosted (OpenAI-compatible) calls, against :class:`~.loopback.LoopbackServer` answering every call after a
-fixed delay:
+fixed delay, in a process of its own (:class:`~.loopback.LoopbackProcess`), as a real server is:
 
 - **ceiling** — a bare ``AsyncOpenAI`` loop with a semaphore of ``concurrency``, one-token calls with
   log-probabilities: what the client library and this machine allow;
@@ -32,7 +32,7 @@ from ..backends import create
 from ..design.cells import build_cells, build_request, draw_personas, render_personas
 from ..design.study import load_study
 from ..runner.execute import start_run
-from .loopback import MODEL, LoopbackServer
+from .loopback import MODEL, LoopbackProcess
 
 
 def peak_rss_mb() -> float:
@@ -51,13 +51,13 @@ def _study(folder: Path, n: int, models: list[dict]) -> Path:
 # -- hosted ------------------------------------------------------------------------------------------
 def bare_loop_rate(url: str, calls: int, concurrency: int) -> float:
     """Calls per second of a bare AsyncOpenAI loop with a semaphore (the ceiling)."""
-    import httpx
     import openai
 
+    from ..backends.openai_compatible import pooled_client
+
     async def run() -> float:
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with openai.AsyncOpenAI(base_url=url, api_key="not-needed", max_retries=0,
-                                      http_client=httpx.AsyncClient(limits=limits, timeout=60)) as client:
+                                      http_client=pooled_client(openai, concurrency)) as client:
             semaphore = asyncio.Semaphore(concurrency)
 
             async def one(i: int) -> None:
@@ -93,7 +93,7 @@ def run_rate(url: str, personas: int, concurrency: int, mode: str, folder: Path)
 
 
 def hosted(delay: float, concurrency: int, personas: int, ceiling_calls: int, folder: Path) -> dict:
-    with LoopbackServer(delay) as server:
+    with LoopbackProcess(delay) as server:
         ceiling = bare_loop_rate(server.url, ceiling_calls, concurrency)
         server.reset_counts()
         ours = {mode: run_rate(server.url, personas, concurrency, mode, folder / f"{mode}-{concurrency}")
