@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import concurrent.futures
 import queue
 import threading
 import time
@@ -29,6 +28,8 @@ from ..answers import Answer, AnswerRequest
 from ..errors import BackendError, GaveUp
 from .base import Backend
 from .resilience import Failure, RateLimiter, RetryPolicy
+
+_END = object()
 
 
 class HTTPBackend(Backend):
@@ -100,34 +101,51 @@ class HTTPBackend(Backend):
     # -- the stream ------------------------------------------------------------------------------------
     def answer(self, requests: Iterable[AnswerRequest]) -> Iterator[Answer]:
         loop = self._ensure_loop()
-        done: queue.SimpleQueue[concurrent.futures.Future] = queue.SimpleQueue()
-        in_flight: set[concurrent.futures.Future] = set()
-        pending = iter(requests)
+        answers: queue.SimpleQueue = queue.SimpleQueue()
+        pump = asyncio.run_coroutine_threadsafe(self._pump(iter(requests), answers), loop)
+        try:
+            while (item := answers.get()) is not _END:
+                yield item.result()         # a setup error raised by a call stops the stream here
+        finally:
+            pump.cancel()                   # the caller stopped listening: cancel what is still in flight
+            try:
+                pump.result(timeout=self.policy.timeout)
+            except BaseException:  # cancelled, or the error already raised above
+                pass
+
+    async def _pump(self, requests: Iterator[AnswerRequest], answers: queue.SimpleQueue) -> None:
+        """Keep up to ``concurrency`` calls in flight, reading a request the moment a slot frees; every
+        finished call goes to ``answers`` (done tasks: the caller takes their result)."""
+        finished: asyncio.Queue[asyncio.Task] = asyncio.Queue()
+        in_flight: set[asyncio.Task] = set()
         exhausted = False
         try:
             while True:
                 while not exhausted and len(in_flight) < self.concurrency:
-                    request = next(pending, None)
+                    request = next(requests, None)      # the runner's lazy request builder; None at the end
                     if request is None:
                         exhausted = True
                         break
-                    future = asyncio.run_coroutine_threadsafe(self._timed(request), loop)
-                    in_flight.add(future)
-                    future.add_done_callback(done.put)
+                    task = asyncio.ensure_future(self._timed(request))
+                    task.add_done_callback(finished.put_nowait)
+                    in_flight.add(task)
                     self.max_in_flight = max(self.max_in_flight, len(in_flight))
                 if not in_flight:
                     return
-                future = done.get()
-                in_flight.discard(future)
-                yield future.result()
+                task = await finished.get()
+                in_flight.discard(task)
+                answers.put(task)
+        except BaseException as exc:  # the request iterator failed, or the caller cancelled
+            if not isinstance(exc, asyncio.CancelledError):
+                failed: asyncio.Future = asyncio.get_running_loop().create_future()
+                failed.set_exception(exc)
+                answers.put(failed)
+            raise
         finally:
-            for future in in_flight:
-                future.cancel()
-            for future in in_flight:
-                try:
-                    future.result(timeout=self.policy.timeout)
-                except BaseException:
-                    pass
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            answers.put(_END)
 
     def close(self) -> None:
         with self._lock:

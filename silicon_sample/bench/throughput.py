@@ -3,8 +3,9 @@
 Hosted (OpenAI-compatible) calls, against :class:`~.loopback.LoopbackServer` answering every call after a
 fixed delay, in a process of its own (:class:`~.loopback.LoopbackProcess`), as a real server is:
 
-- **ceiling** — a bare ``AsyncOpenAI`` loop with a semaphore of ``concurrency``, one-token calls with
-  log-probabilities: what the client library and this machine allow;
+- **ceiling** — a bare ``AsyncOpenAI`` loop with a semaphore of ``concurrency`` sending the very calls the
+  run sends in ``distribution`` mode (the study's messages, one token, log-probabilities): what the client
+  library and this machine allow;
 - **ours** — a bfi25 study of enough personas run by the runner at the same concurrency, in
   ``distribution`` and in ``sample`` mode; its rate counts the answers stored per second from the first
   call to the last answer stored (setting the run up and writing its summary are not counted);
@@ -49,8 +50,9 @@ def _study(folder: Path, n: int, models: list[dict]) -> Path:
 
 
 # -- hosted ------------------------------------------------------------------------------------------
-def bare_loop_rate(url: str, calls: int, concurrency: int) -> float:
-    """Calls per second of a bare AsyncOpenAI loop with a semaphore (the ceiling)."""
+def bare_loop_rate(url: str, messages: list[list[dict]], concurrency: int) -> float:
+    """Calls per second of a bare AsyncOpenAI loop with a semaphore (the ceiling), sending the same
+    distribution-mode calls as the run: these messages, one token, 20 log-probabilities."""
     import openai
 
     from ..backends.openai_compatible import pooled_client
@@ -60,17 +62,28 @@ def bare_loop_rate(url: str, calls: int, concurrency: int) -> float:
                                       http_client=pooled_client(openai, concurrency)) as client:
             semaphore = asyncio.Semaphore(concurrency)
 
-            async def one(i: int) -> None:
+            async def one(i: int, chat: list[dict]) -> None:
                 async with semaphore:
-                    await client.chat.completions.create(
-                        model=MODEL, messages=[{"role": "user", "content": "Answer: "}], max_tokens=1,
-                        logprobs=True, top_logprobs=20, seed=i)
+                    await client.chat.completions.create(model=MODEL, messages=chat, max_tokens=1, logprobs=True,
+                                                         top_logprobs=20, temperature=0.7, seed=i)
 
             started = time.perf_counter()
-            await asyncio.gather(*(one(i) for i in range(calls)))
-            return calls / (time.perf_counter() - started)
+            await asyncio.gather(*(one(i, chat) for i, chat in enumerate(messages)))
+            return len(messages) / (time.perf_counter() - started)
 
     return asyncio.run(run())
+
+
+def study_messages(personas: int, folder: Path) -> list[list[dict]]:
+    """The chat messages of every cell of a bfi25 study of ``personas`` (what the run sends)."""
+    study = load_study(_study(folder, personas, [{"id": "loopback", "backend": "openai", "model": MODEL,
+                                                  "answer_mode": "distribution", "temperature": 0.7}]))
+    people, _ = draw_personas(study)
+    texts = {(v["persona_id"], v["persona_style"], v["cue_type"]): v["persona_text"]
+             for v in render_personas(study, people).to_dict(orient="records")}
+    return [[m.model_dump() for m in build_request(study, study.models[0], c, texts[(
+        c["persona_id"], c["persona_style"], c["cue_type"])]).messages]
+        for c in build_cells(study, people).to_dict(orient="records")]
 
 
 def run_rate(url: str, personas: int, concurrency: int, mode: str, folder: Path) -> dict:
@@ -92,9 +105,9 @@ def run_rate(url: str, personas: int, concurrency: int, mode: str, folder: Path)
             "calls": len(stamps), "rss_mb_at_10_and_100_percent": rss}
 
 
-def hosted(delay: float, concurrency: int, personas: int, ceiling_calls: int, folder: Path) -> dict:
+def hosted(delay: float, concurrency: int, personas: int, folder: Path) -> dict:
     with LoopbackProcess(delay) as server:
-        ceiling = bare_loop_rate(server.url, ceiling_calls, concurrency)
+        ceiling = bare_loop_rate(server.url, study_messages(personas, folder / "ceiling"), concurrency)
         server.reset_counts()
         ours = {mode: run_rate(server.url, personas, concurrency, mode, folder / f"{mode}-{concurrency}")
                 for mode in ("distribution", "sample")}
@@ -164,7 +177,7 @@ def run_bench(quick: bool = False) -> dict:
             # enough calls for about 8 s of steady state at the ideal rate (at least 4 personas)
             ideal = concurrency / delay
             personas = 4 if quick else max(8, int(ideal * 8 / 25))
-            rows.append(hosted(delay, concurrency, personas, 200 if quick else int(ideal * 8), folder))
+            rows.append(hosted(delay, concurrency, personas, folder))
         local = embedded(1 if quick else 6, folder)
     main = rows[0]
     return {

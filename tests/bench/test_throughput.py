@@ -17,7 +17,7 @@ KEYS = {"hosted_ceiling_calls_per_s", "hosted_calls_per_s", "hosted_ratio", "hos
 
 
 def test_hosted_figures_come_from_the_run_and_the_bare_loop_against_one_server(tmp_path):
-    row = hosted(delay=0.05, concurrency=16, personas=4, ceiling_calls=100, folder=tmp_path)
+    row = hosted(delay=0.05, concurrency=16, personas=4, folder=tmp_path)
     assert row["calls"] == 100 and row["max_in_flight"] == 16          # 4 personas x 25 items, 16 at a time
     assert row["ceiling_calls_per_s"] > 0 and row["distribution_calls_per_s"] > 0
     assert row["ratio_distribution"] == pytest.approx(row["distribution_calls_per_s"] / row["ceiling_calls_per_s"])
