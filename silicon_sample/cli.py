@@ -211,10 +211,12 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
 @cli.command(name="bench")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the figures and the ceilings).")
 @click.option("--quick", is_flag=True, help="Seconds instead of minutes: smaller runs, noisier figures.")
-def bench_command(as_json: bool, quick: bool) -> None:
+@click.option("--memory-calls", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Also run this many calls and report resident memory at 10 % and 100 % (e.g. 100000).")
+def bench_command(as_json: bool, quick: bool, memory_calls: int) -> None:
     """Measure throughput beside the ceilings taken in the same process (hosted calls against a loopback
     server, the embedded model against its forward-pass rate)."""
-    figures = api.bench(quick=quick)
+    figures = api.bench(quick=quick, memory_calls=memory_calls)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return

@@ -11,8 +11,10 @@ other calls are cancelled and the error reaches the caller.
 
 Subclasses give :meth:`~HTTPBackend.open_client` (run once, inside the loop), ``async _one(request)``
 (one answer, using :func:`.resilience.with_retries` with :meth:`~HTTPBackend.classify`) and
-:meth:`~HTTPBackend.classify`. Retry policy, rate limiter, concurrency and the common manifest fields
-live here once.
+:meth:`~HTTPBackend.classify`. Retry policy, rate limiter, concurrency, the pool of servers
+(:class:`ServerPool`: a model may name several URLs; each attempt of a call goes to the server with the
+fewest calls outstanding, a server failing repeatedly is rested) and the common manifest fields live here
+once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,46 @@ from .base import Backend
 from .resilience import Failure, RateLimiter, RetryPolicy
 
 _END = object()
+
+
+class ServerPool:
+    """Several servers of one model: each call goes to the server with the fewest calls outstanding (ties:
+    the fewest calls so far); a server whose calls fail transiently ``rest_after`` times in a row is rested
+    for ``rest_seconds`` and then tried again. With every server resting, the one back soonest is used."""
+
+    def __init__(self, urls: list[str], rest_after: int = 3, rest_seconds: float = 30.0,
+                 clock=time.monotonic):
+        self.urls = list(urls)
+        self.rest_after, self.rest_seconds, self.clock = rest_after, rest_seconds, clock
+        n = len(self.urls)
+        self.outstanding, self.calls, self.failed_in_a_row = [0] * n, [0] * n, [0] * n
+        self.rested_until, self.rests = [0.0] * n, [0] * n
+
+    def choose(self) -> int:
+        now = self.clock()
+        awake = [i for i in range(len(self.urls)) if self.rested_until[i] <= now]
+        if not awake:
+            return min(range(len(self.urls)), key=lambda i: self.rested_until[i])
+        return min(awake, key=lambda i: (self.outstanding[i], self.calls[i]))
+
+    def begin(self, i: int) -> None:
+        self.outstanding[i] += 1
+        self.calls[i] += 1
+
+    def end(self, i: int, transient_failure: bool) -> None:
+        self.outstanding[i] -= 1
+        if not transient_failure:
+            self.failed_in_a_row[i] = 0
+            return
+        self.failed_in_a_row[i] += 1
+        if self.failed_in_a_row[i] >= self.rest_after:
+            self.rested_until[i] = self.clock() + self.rest_seconds
+            self.failed_in_a_row[i] = 0
+            self.rests[i] += 1
+
+    def describe(self) -> list[dict]:
+        return [{"url": url, "calls": calls, "rests": rests}
+                for url, calls, rests in zip(self.urls, self.calls, self.rests)]
 
 
 class HTTPBackend(Backend):
@@ -72,6 +114,33 @@ class HTTPBackend(Backend):
     def describe_common(self) -> dict:
         return {"concurrency": self.concurrency, "retry_policy": self.policy.__dict__, "rate_limits": self.limits}
 
+    def set_servers(self, urls: str | list[str]) -> None:
+        """One server (a URL) or a pool (a list of URLs, :class:`ServerPool`)."""
+        if isinstance(urls, str):
+            urls = [urls]
+        if not urls or not all(isinstance(u, str) and u for u in urls):
+            raise BackendError("base_url must be a URL or a list of URLs", where="models[].options.base_url",
+                               fix="e.g. base_url: [http://node1:8000/v1, http://node2:8000/v1]")
+        self.pool = ServerPool(urls)
+
+    async def on_server(self, call, classify=None):
+        """Await ``call(i)`` on the server :class:`ServerPool` chooses (``i`` indexes the backend's clients),
+        keeping the pool's counts; a transient failure (by ``classify``, default :meth:`classify`) counts
+        towards resting that server."""
+        i = self.pool.choose()
+        self.pool.begin(i)
+        transient = False
+        try:
+            return await call(i)
+        except Exception as exc:
+            try:
+                transient = (classify or self.classify)(exc).retryable
+            except Exception:  # the classifier itself says "not transport" by raising (invalid output)
+                transient = False
+            raise
+        finally:
+            self.pool.end(i, transient)
+
     # -- the event loop ------------------------------------------------------------------------------
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -112,6 +181,10 @@ class HTTPBackend(Backend):
                 pump.result(timeout=self.policy.timeout)
             except BaseException:  # cancelled, or the error already raised above
                 pass
+            while not answers.empty():      # finished calls nobody will read: their errors are not news
+                item = answers.get()
+                if item is not _END and item.done() and not item.cancelled():
+                    item.exception()
 
     async def _pump(self, requests: Iterator[AnswerRequest], answers: queue.SimpleQueue) -> None:
         """Keep up to ``concurrency`` calls in flight, reading a request the moment a slot frees; every

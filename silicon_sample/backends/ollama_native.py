@@ -42,7 +42,8 @@ async def _remember_retry_after(response) -> None:
 class OllamaBackend(HTTPBackend):
     name = "ollama"
 
-    def __init__(self, model: str | None, *, host: str | None = None, concurrency: int = 2, top_logprobs: int = 20,
+    def __init__(self, model: str | None, *, host: str | list[str] | None = None, concurrency: int = 2,
+                 top_logprobs: int = 20,
                  num_ctx: int | None = None, max_attempts: int = 4, max_reasks: int = 2, timeout: float = 120.0,
                  base_delay: float = 0.5, requests_per_minute: float | None = None,
                  tokens_per_minute: float | None = None):
@@ -56,18 +57,21 @@ class OllamaBackend(HTTPBackend):
                          tokens_per_minute=tokens_per_minute)
         self.model = model
         self.host = host or os.environ.get("OLLAMA_HOST") or "http://127.0.0.1:11434"
+        self.set_servers(self.host)
         self.top_logprobs, self.num_ctx = top_logprobs, num_ctx
         self._ollama = ollama
         self._version: str | None = None
-        self._client = None
+        self._clients: list = []
 
     async def open_client(self) -> None:
-        self._client = self._ollama.AsyncClient(host=self.host, timeout=self.policy.timeout,
-                                                event_hooks={"response": [_remember_retry_after]})
+        self._clients = [self._ollama.AsyncClient(host=url, timeout=self.policy.timeout,
+                                                  event_hooks={"response": [_remember_retry_after]})
+                         for url in self.pool.urls]
 
     async def close_client(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        for client in self._clients:
+            await client.close()
+        self._clients = []
 
     def classify(self, exc: BaseException) -> Failure:
         import httpx
@@ -92,8 +96,9 @@ class OllamaBackend(HTTPBackend):
         async def call():
             await self._limiter.acquire(estimate_tokens(request, options.get("num_predict", request.max_tokens)))
             _retry_after.set(None)
-            return await self._client.chat(model=self.model, messages=[m.model_dump() for m in request.messages],
-                                     stream=False, options=options, **extra)
+            messages = [m.model_dump() for m in request.messages]
+            return await self.on_server(lambda i: self._clients[i].chat(
+                model=self.model, messages=messages, stream=False, options=options, **extra))
 
         response, _ = await with_retries(call, self.classify, self.policy, random.Random(seed))
         return response
@@ -101,13 +106,13 @@ class OllamaBackend(HTTPBackend):
     def _version_from(self, listing) -> str:
         digest = next((m.digest for m in listing.models if m.model.split(":")[0] == self.model.split(":")[0]), None)
         if digest is None:
-            raise BackendError(f"the Ollama server at {self.host} has no model {self.model!r}",
+            raise BackendError(f"the Ollama server at {self.pool.urls[0]} has no model {self.model!r}",
                                where=f"model {self.model}", fix=f"ollama pull {self.model}")
         return f"{self.model} (digest {digest[:12]})"
 
     async def _version_of(self) -> str:
         if self._version is None:
-            self._version = self._version_from(await self._client.list())
+            self._version = self._version_from(await self._clients[0].list())   # the pool serves one model
         return self._version
 
     def reported_version(self) -> str | None:
@@ -116,7 +121,7 @@ class OllamaBackend(HTTPBackend):
             import httpx
 
             try:
-                self._version = self._version_from(self._ollama.Client(host=self.host,
+                self._version = self._version_from(self._ollama.Client(host=self.pool.urls[0],
                                                                        timeout=self.policy.timeout).list())
             except (httpx.HTTPError, ConnectionError, self._ollama.ResponseError):
                 return None     # the run's own calls will report what is wrong with the server
@@ -128,7 +133,7 @@ class OllamaBackend(HTTPBackend):
             response = await self._chat(request, request.seed, logprobs=True,
                                         top_logprobs=self.top_logprobs, options={"num_predict": 1})
             if not response.logprobs:
-                raise BackendError(f"the Ollama server at {self.host} returned no log-probabilities",
+                raise BackendError(f"the Ollama server at {self.pool.urls} returned no log-probabilities",
                                    where=f"model {self.model}",
                                    fix="use answer_mode: sample, or an Ollama version with logprobs")
             top = [(t.token, t.logprob) for t in response.logprobs[0].top_logprobs or []]
@@ -154,6 +159,7 @@ class OllamaBackend(HTTPBackend):
     def describe(self) -> dict:
         import ollama
 
-        return {"backend": self.name, "model": self.model, "base_url": self.host, "model_version": self._version,
+        return {"backend": self.name, "model": self.model, "base_url": self.host, "servers": self.pool.describe(),
+                "model_version": self._version,
                 "top_logprobs": self.top_logprobs, **self.describe_common(),
                 "ollama_client": getattr(ollama, "__version__", None)}

@@ -46,7 +46,8 @@ def _scrub(text: str, secret: str | None) -> str:
 class OpenAICompatibleBackend(HTTPBackend):
     name = "openai"
 
-    def __init__(self, model: str | None, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+    def __init__(self, model: str | None, *, base_url: str | list[str] | None = None,
+                 api_key_env: str = "OPENAI_API_KEY",
                  concurrency: int = 4, instructor_mode: str = "tools", top_logprobs: int = 20,
                  max_attempts: int = 4, max_reasks: int = 2, timeout: float = 60.0, base_delay: float = 0.5,
                  requests_per_minute: float | None = None, tokens_per_minute: float | None = None):
@@ -64,27 +65,30 @@ class OpenAICompatibleBackend(HTTPBackend):
                          tokens_per_minute=tokens_per_minute)
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        self.set_servers(self.base_url)
         self.api_key_env = api_key_env
         self._api_key = os.environ.get(api_key_env) or None
         self.top_logprobs = top_logprobs
         self.instructor_mode = instructor_mode
         self._openai = openai
         self._instructor_module = instructor
-        self._client = self._instructor = None  # made once, inside the backend's event loop
+        self._clients: list = []       # (client, instructor) per server, made inside the backend's event loop
 
     async def open_client(self) -> None:
-        self._client = self._openai.AsyncOpenAI(
-            base_url=self.base_url, api_key=self._api_key or "not-needed",   # local servers ignore the key
-            max_retries=0, timeout=self.policy.timeout, http_client=pooled_client(self._openai, self.concurrency))
         mode = getattr(self._instructor_module.Mode, INSTRUCTOR_MODES[self.instructor_mode])
-        self._instructor = self._instructor_module.from_openai(self._client, mode=mode)
+        for url in self.pool.urls:
+            client = self._openai.AsyncOpenAI(
+                base_url=url, api_key=self._api_key or "not-needed",   # local servers ignore the key
+                max_retries=0, timeout=self.policy.timeout, http_client=pooled_client(self._openai, self.concurrency))
+            self._clients.append((client, self._instructor_module.from_openai(client, mode=mode)))
 
     async def close_client(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        for client, _ in self._clients:
+            await client.close()
+        self._clients = []
 
     def check_ready(self) -> None:
-        if self._api_key is None and "api.openai.com" in self.base_url:
+        if self._api_key is None and any("api.openai.com" in url for url in self.pool.urls):
             raise BackendError(f"no API key: the environment variable {self.api_key_env} is not set",
                                where=f"model {self.model}", fix=f"export {self.api_key_env}=... before running")
 
@@ -109,9 +113,9 @@ class OpenAICompatibleBackend(HTTPBackend):
 
         async def call():
             await self._limiter.acquire(estimate_tokens(request, 1))
-            return await self._client.chat.completions.create(
+            return await self.on_server(lambda i: self._clients[i][0].chat.completions.create(
                 model=self.model, messages=messages, max_tokens=1, logprobs=True,
-                top_logprobs=self.top_logprobs, temperature=request.temperature, seed=request.seed)
+                top_logprobs=self.top_logprobs, temperature=request.temperature, seed=request.seed))
 
         response, _ = await with_retries(call, self.classify, self.policy, random.Random(request.seed))
         choice = response.choices[0]
@@ -133,9 +137,10 @@ class OpenAICompatibleBackend(HTTPBackend):
         async def call():
             # instructor may ask up to 1 + max_reasks times within one call
             await self._limiter.acquire(estimate_tokens(request, request.max_tokens) * (1 + self.policy.max_reasks))
-            return await self._instructor.chat.completions.create_with_completion(
+            return await self.on_server(lambda i: self._clients[i][1].chat.completions.create_with_completion(
                 model=self.model, messages=messages, response_model=model, max_retries=self.policy.max_reasks,
-                temperature=request.temperature, seed=request.seed, max_tokens=request.max_tokens)
+                temperature=request.temperature, seed=request.seed, max_tokens=request.max_tokens),
+                self._classify_instructor)
 
         try:
             (parsed, completion), _ = await with_retries(call, self._classify_instructor, self.policy,
@@ -172,7 +177,7 @@ class OpenAICompatibleBackend(HTTPBackend):
         import instructor
         import openai
 
-        return {"backend": self.name, "model": self.model, "base_url": self.base_url,
+        return {"backend": self.name, "model": self.model, "base_url": self.base_url, "servers": self.pool.describe(),
                 "model_version": None, "instructor_mode": self.instructor_mode, "top_logprobs": self.top_logprobs,
                 **self.describe_common(), "openai": openai.__version__, "instructor": instructor.__version__}
 

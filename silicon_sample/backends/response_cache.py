@@ -39,7 +39,7 @@ from pathlib import Path
 from ..answers import Answer, AnswerRequest
 from .base import Backend
 
-NOT_ANSWER_SHAPING = ("model_version", "concurrency", "rate_limits", "retry_policy.max_attempts",
+NOT_ANSWER_SHAPING = ("model_version", "concurrency", "rate_limits", "servers", "retry_policy.max_attempts",
                       "retry_policy.base_delay", "retry_policy.max_delay", "retry_policy.timeout")
 """Dotted paths of :meth:`Backend.describe` fields left out of the key (see the module docstring)."""
 

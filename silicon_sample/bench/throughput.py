@@ -16,7 +16,9 @@ only), and the **limit**: the forward-pass rate of llama.cpp on this machine (to
 evaluating prompt-sized batches) divided by the tokens evaluated per answer (the item's own tokens plus its
 share of the persona prefix, which the backend evaluates once per persona).
 
-Memory: the resident set size (``peak_rss_mb``, from ``resource.getrusage``; Linux reports kilobytes).
+Memory: the peak resident set size (``peak_rss_mb``, from ``resource.getrusage``; Linux reports
+kilobytes), and with ``memory_calls`` the resident memory at 10 % and at 100 % of a run of that many
+calls.
 """
 
 from __future__ import annotations
@@ -38,6 +40,17 @@ from .loopback import MODEL, LoopbackProcess
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    """Resident memory now (Linux: VmRSS of /proc/self/status); the peak so far where that is unavailable."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
 
 
 def _study(folder: Path, n: int, models: list[dict]) -> Path:
@@ -96,7 +109,7 @@ def run_rate(url: str, personas: int, concurrency: int, mode: str, folder: Path)
     def progress(p) -> None:
         stamps.append(p.elapsed_s)
         if p.done in (max(1, p.total // 10), p.total):
-            rss.append(peak_rss_mb())
+            rss.append(rss_mb())
 
     store = start_run(study, folder / "run", progress=progress, fresh=True)
     counts = store.status_counts()
@@ -154,21 +167,35 @@ def embedded(personas: int, folder: Path) -> dict:
         backend.close()
 
 
-def forward_rate(backend, tokens: list[int], repeats: int = 20) -> float:
-    """Tokens per second of llama.cpp evaluating this prompt from an empty cache (the forward-pass rate)."""
+def forward_rate(backend, tokens: list[int], rounds: int = 5, repeats: int = 4) -> float:
+    """Tokens per second of llama.cpp evaluating this prompt from an empty cache (the forward-pass rate):
+    the best of ``rounds`` rounds, so a moment of other load on the machine does not lower the limit."""
     llm = backend.llm
-    started = time.perf_counter()
-    for _ in range(repeats):
-        llm.reset()
-        llm.eval(tokens)
-    rate = repeats * len(tokens) / (time.perf_counter() - started)
+    best = 0.0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(repeats):
+            llm.reset()
+            llm.eval(tokens)
+        best = max(best, repeats * len(tokens) / (time.perf_counter() - started))
     llm.reset()
-    return rate
+    return best
 
 
 # -- all of it ---------------------------------------------------------------------------------------
-def run_bench(quick: bool = False) -> dict:
-    """Every measurement of the module docstring; ``quick`` shrinks them to seconds (for tests)."""
+def memory(calls: int, folder: Path) -> dict:
+    """Resident memory at 10 % and at 100 % of a ``calls``-call distribution run (256 in flight, 0.02 s per
+    call): flat when nothing grows with the number of calls."""
+    with LoopbackProcess(0.02) as server:
+        result = run_rate(server.url, max(1, calls // 25), 256, "distribution", folder / "memory")
+    at_10, at_100 = result["rss_mb_at_10_and_100_percent"]
+    return {"memory_calls": result["calls"], "rss_mb_at_10_percent": at_10, "rss_mb_at_100_percent": at_100,
+            "memory_calls_per_s": result["calls_per_s"]}
+
+
+def run_bench(quick: bool = False, memory_calls: int = 0) -> dict:
+    """Every measurement of the module docstring; ``quick`` shrinks them to seconds (for tests);
+    ``memory_calls`` adds a run of that many calls reporting its resident memory at 10 % and 100 %."""
     configs = [(0.2, 64), (0.5, 256)] if not quick else [(0.05, 16)]
     with tempfile.TemporaryDirectory(prefix="silicon-sample-bench-") as tmp:
         folder = Path(tmp)
@@ -179,6 +206,7 @@ def run_bench(quick: bool = False) -> dict:
             personas = 4 if quick else max(8, int(ideal * 8 / 25))
             rows.append(hosted(delay, concurrency, personas, folder))
         local = embedded(1 if quick else 6, folder)
+        flat = memory(memory_calls, folder) if memory_calls else {}
     main = rows[0]
     return {
         "hosted_ceiling_calls_per_s": main["ceiling_calls_per_s"],
@@ -193,4 +221,5 @@ def run_bench(quick: bool = False) -> dict:
         "forward_tokens_per_s": local["forward_tokens_per_s"],
         "distribution_ratio_to_limit": local["distribution_ratio_to_limit"],
         "peak_rss_mb": peak_rss_mb(),
+        **flat,
     }

@@ -105,4 +105,7 @@ def bench_view(figures: dict) -> str:
         f"{figures['prompt_tokens_per_response']:.0f} tokens evaluated per answer); distribution at "
         f"{figures['distribution_ratio_to_limit']:.2f} of the limit")
     lines.append(f"peak RSS {figures['peak_rss_mb']:.0f} MB")
+    if "memory_calls" in figures:
+        lines.append(f"memory: a {figures['memory_calls']}-call run held {figures['rss_mb_at_10_percent']:.0f} MB "
+                     f"at 10 % and {figures['rss_mb_at_100_percent']:.0f} MB at 100 % of its calls")
     return "\n".join(lines)

@@ -32,17 +32,17 @@ def stored(run_dir) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("mode", ["distribution", "sample"])
-def test_answers_are_the_same_with_one_or_many_calls_in_flight_and_the_stream_crosses_personas(tmp_path, mode):
+def test_answers_are_the_same_with_one_or_256_calls_in_flight_and_the_stream_crosses_personas(tmp_path, mode):
     runs = {}
-    for concurrency, delay in ((1, 0.005), (64, 0.3)):     # answers depend on the seed, not on the delay
+    for concurrency, delay in ((1, 0.002), (256, 0.5)):     # answers depend on the seed, not on the delay
         with LoopbackServer(delay=delay) as server:
-            study = write_study(tmp_path / f"c{concurrency}", n=4, models=[
+            study = write_study(tmp_path / f"c{concurrency}", n=11, models=[
                 loopback_model("lb", server, mode, concurrency=concurrency)])
             runs[concurrency] = ss.run(study, tmp_path / f"run{concurrency}", fresh=True)
-            # 4 personas x 25 items: 64 in flight at once is only possible across personas
+            # 11 personas x 25 items: 256 in flight at once is only possible across personas
             assert server.max_concurrent == concurrency
-    one, many = stored(runs[1].dir), stored(runs[64].dir)
-    assert len(one) == 100 and (one["status"] == "answered").all()
+    one, many = stored(runs[1].dir), stored(runs[256].dir)
+    assert len(one) == 275 and (one["status"] == "answered").all()
     pd.testing.assert_frame_equal(one, many)
 
 
@@ -110,3 +110,31 @@ def test_a_killed_run_loses_at_most_the_calls_in_flight(tmp_path):
         assert server.responses_sent - kept <= 16
         assert cli("resume", out).returncode == 0
         assert len(stored(out)) == 500
+
+
+def test_a_pool_of_two_servers_gives_the_same_answers_as_one_and_shares_the_calls(tmp_path):
+    with LoopbackServer(delay=0.05) as single:
+        one = ss.run(write_study(tmp_path / "one", n=4, models=[loopback_model("lb", single, concurrency=8)]),
+                     tmp_path / "run-one", fresh=True)
+    with LoopbackServer(delay=0.05) as a, LoopbackServer(delay=0.05) as b:
+        study = write_study(tmp_path / "pool", n=4, models=[
+            {**loopback_model("lb", a, concurrency=8), "options": {"base_url": [a.url, b.url], "concurrency": 8}}])
+        pool = ss.run(study, tmp_path / "run-pool", fresh=True)
+        assert a.requests + b.requests == 100 and min(a.requests, b.requests) >= 40     # fewest outstanding first
+    pd.testing.assert_frame_equal(stored(one.dir), stored(pool.dir))
+    servers = pool.manifest()["models"]["lb"]["servers"]
+    assert [s["url"] for s in servers] == [a.url, b.url]
+
+
+def test_a_server_of_the_pool_that_fails_is_rested_and_the_other_answers(tmp_path):
+    import socket
+
+    with socket.socket() as probe:                     # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+    with LoopbackServer(delay=0.01) as alive:
+        study = write_study(tmp_path, n=2, models=[{**loopback_model("lb", alive), "options": {
+            "base_url": [dead, alive.url], "concurrency": 2, "base_delay": 0.01, "max_attempts": 6}}])
+        store = ss.run(study, tmp_path / "run", fresh=True)
+        assert alive.requests == 50
+    assert (stored(store.dir)["status"] == "answered").all()
