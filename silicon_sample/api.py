@@ -300,10 +300,10 @@ def _write_table(frame: pd.DataFrame, path: str | Path) -> None:
 def bench(*, quick: bool = False, memory_calls: int = 0) -> dict:
     """Throughput on this machine beside the ceilings measured in the same process: hosted calls against a
     loopback OpenAI-compatible server (ours vs a bare AsyncOpenAI loop, at 64 and 256 in flight) and the
-    embedded model (items per second vs the forward-pass limit); see :mod:`silicon_sample.bench.throughput`.
+    embedded model (items per second vs the forward-pass limit); see :mod:`silicon_sample.throughput.measure`.
     ``quick`` shrinks every measurement to seconds; ``memory_calls`` adds a run of that many calls whose
     resident memory is reported at 10 % and at 100 %."""
-    from .bench.throughput import run_bench
+    from .throughput.measure import run_bench
 
     return run_bench(quick=quick, memory_calls=memory_calls)
 

@@ -1,5 +1,5 @@
 """One stream of calls per model across personas, the models at once, Ctrl-C and SIGKILL — against the
-loopback OpenAI-compatible server of :mod:`silicon_sample.bench.loopback` (real HTTP on 127.0.0.1, a fixed
+loopback OpenAI-compatible server of :mod:`silicon_sample.throughput.loopback` (real HTTP on 127.0.0.1, a fixed
 delay per call, answers drawn from each request's seed)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import silicon_sample as ss
-from silicon_sample.bench.loopback import LoopbackServer
+from silicon_sample.throughput.loopback import LoopbackServer
 
 from support.studies import cli, write_study
 

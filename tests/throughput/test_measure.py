@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from silicon_sample.bench.throughput import hosted
+from silicon_sample.throughput.measure import hosted
 
 from support.studies import cli
 

@@ -190,7 +190,7 @@ class LoopbackProcess:
         self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> LoopbackProcess:
-        self._process = subprocess.Popen([sys.executable, "-m", "silicon_sample.bench.loopback", str(self.delay)],
+        self._process = subprocess.Popen([sys.executable, "-m", "silicon_sample.throughput.loopback", str(self.delay)],
                                          stdout=subprocess.PIPE, text=True)
         line = self._process.stdout.readline().strip()          # "http://127.0.0.1:PORT/v1" once listening
         if not line.startswith("http://127.0.0.1:"):
