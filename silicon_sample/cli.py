@@ -123,6 +123,17 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
     click.echo(f"wrote {rows} rows to {output}", err=True)
 
 
+def estimator_options(command):
+    """``--estimator`` and ``--collapse-empty``, shared by compare and rank."""
+    command = click.option("--collapse-empty", is_flag=True,
+                           help="WLSMV: merge an option a source or group never used into its neighbour (recorded "
+                                "in the table) instead of stopping with its name.")(command)
+    return click.option("--estimator", default="auto", show_default=True,
+                        type=click.Choice(["auto", "ML", "MLR", "WLSMV"], case_sensitive=False),
+                        help="Estimator of the structure and invariance models; auto: WLSMV where an item has at "
+                             "most 4 options or distinct answers, MLR otherwise (Rhemtulla et al. 2012).")(command)
+
+
 @cli.command(name="compare")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--baseline", default=None, help="Human baseline name or path.")
@@ -143,13 +154,7 @@ def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2),
               help="Repetitions of each floor and of the human ceiling.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the resamples and floors.")
-@click.option("--estimator", default="auto", show_default=True,
-              type=click.Choice(["auto", "ML", "MLR", "WLSMV"], case_sensitive=False),
-              help="Estimator of the structure and invariance models; auto: WLSMV where an item has at most 4 "
-                   "options or distinct answers, MLR otherwise (Rhemtulla et al. 2012).")
-@click.option("--collapse-empty", is_flag=True,
-              help="WLSMV: merge an option a source or group never used into its neighbour (recorded in the "
-                   "table) instead of stopping with its name.")
+@estimator_options
 def compare_command(run_dir: Path, baseline: str | None, against: Path | None, output: Path | None,
                     subgroups: tuple[str, ...], no_invariance: bool, tolerance: float, no_anchors: bool,
                     bootstrap: int, repetitions: int, seed: int, estimator: str, collapse_empty: bool) -> None:
@@ -236,13 +241,7 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int) -> None:
 @click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10))
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--estimator", default="auto", show_default=True,
-              type=click.Choice(["auto", "ML", "MLR", "WLSMV"], case_sensitive=False),
-              help="Estimator of the structure and invariance models; auto: WLSMV where an item has at most 4 "
-                   "options or distinct answers, MLR otherwise (Rhemtulla et al. 2012).")
-@click.option("--collapse-empty", is_flag=True,
-              help="WLSMV: merge an option a source or group never used into its neighbour (recorded in the "
-                   "table) instead of stopping with its name.")
+@estimator_options
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, purpose: str,
                  no_invariance: bool, bootstrap: int, repetitions: int, seed: int, estimator: str,
                  collapse_empty: bool) -> None:

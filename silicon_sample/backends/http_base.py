@@ -90,7 +90,6 @@ class HTTPBackend(Backend):
                                   timeout=timeout)
         self.limits = {"requests_per_minute": requests_per_minute, "tokens_per_minute": tokens_per_minute}
         self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
-        self.max_in_flight = 0            # the most calls in flight at once so far (the bench reports it)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -202,7 +201,6 @@ class HTTPBackend(Backend):
                     task = asyncio.ensure_future(self._timed(request))
                     task.add_done_callback(finished.put_nowait)
                     in_flight.add(task)
-                    self.max_in_flight = max(self.max_in_flight, len(in_flight))
                 if not in_flight:
                     return
                 task = await finished.get()

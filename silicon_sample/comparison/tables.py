@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..psychometrics import estimator_name
 from ..specs.instruments import Instrument
 from ..tidy.results import PAIR_COLUMNS
 from .anchors import anchored_figures, setting_for, with_scale_scores
@@ -139,8 +140,8 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                                                                   n_options=n_options,
                                                                   collapse_empty=collapse_empty)
                 tables["invariance"].append(tag_pair(table.assign(highest_level=highest, note=note), pair))
-                fitted = table["estimator"].dropna().astype(str) if "estimator" in table else []
-                invariance_estimator = fitted.iloc[0].split(":")[0] if len(fitted) else None
+                label = table["estimator"].iloc[0] if "estimator" in table else None   # none when not fitted
+                invariance_estimator = estimator_name(label) or None
         tables["response_styles"].append(tag_pair(response_style_table(human, rows, keys, options), pair))
         tables["variance"].append(tag_pair(variance_table(human, rows, list(keys) + setting.items), pair))
         retest = retest_table(rows, list(keys) + setting.items, respondent=["persona_id"])

@@ -87,16 +87,21 @@ def bare_loop_rate(url: str, messages: list[list[dict]], concurrency: int) -> fl
     return asyncio.run(run())
 
 
-def study_messages(personas: int, folder: Path) -> list[list[dict]]:
-    """The chat messages of every cell of a bfi25 study of ``personas`` (what the run sends)."""
-    study = load_study(_study(folder, personas, [{"id": "loopback", "backend": "openai", "model": MODEL,
-                                                  "answer_mode": "distribution", "temperature": 0.7}]))
+def study_requests(folder: Path, personas: int, model: dict) -> list:
+    """The request of every cell of a bfi25 study of ``personas`` with this one model (what a run sends)."""
+    study = load_study(_study(folder, personas, [model]))
     people, _ = draw_personas(study)
     texts = {(v["persona_id"], v["persona_style"], v["cue_type"]): v["persona_text"]
              for v in render_personas(study, people).to_dict(orient="records")}
-    return [[m.model_dump() for m in build_request(study, study.models[0], c, texts[(
-        c["persona_id"], c["persona_style"], c["cue_type"])]).messages]
-        for c in build_cells(study, people).to_dict(orient="records")]
+    return [build_request(study, study.models[0], c, texts[(c["persona_id"], c["persona_style"], c["cue_type"])])
+            for c in build_cells(study, people).to_dict(orient="records")]
+
+
+def study_messages(personas: int, folder: Path) -> list[list[dict]]:
+    """The chat messages of every cell of a bfi25 study of ``personas`` (what the run sends)."""
+    requests = study_requests(folder, personas, {"id": "loopback", "backend": "openai", "model": MODEL,
+                                                 "answer_mode": "distribution", "temperature": 0.7})
+    return [[m.model_dump() for m in r.messages] for r in requests]
 
 
 def run_rate(url: str, personas: int, concurrency: int, mode: str, folder: Path) -> dict:
@@ -141,14 +146,8 @@ def embedded(personas: int, folder: Path) -> dict:
     try:
         out = {}
         for mode in ("distribution", "sample"):
-            study = load_study(_study(folder / f"embedded-{mode}", personas, [
-                {"id": "smollm2", "backend": "embedded", "answer_mode": mode, "temperature": 0.7}]))
-            people, _ = draw_personas(study)
-            texts = {(v["persona_id"], v["persona_style"], v["cue_type"]): v["persona_text"]
-                     for v in render_personas(study, people).to_dict(orient="records")}
-            cells = build_cells(study, people).to_dict(orient="records")
-            requests = [build_request(study, study.models[0], c,
-                                      texts[(c["persona_id"], c["persona_style"], c["cue_type"])]) for c in cells]
+            requests = study_requests(folder / f"embedded-{mode}", personas, {
+                "id": "smollm2", "backend": "embedded", "answer_mode": mode, "temperature": 0.7})
             started = time.perf_counter()
             answered = sum(a.status == "answered" for a in backend.answer(requests))
             out[f"{mode}_items_per_s"] = len(requests) / (time.perf_counter() - started)
