@@ -33,6 +33,7 @@ from .population import populations as _populations
 from .population.baselines import Baseline
 from .population.populations import Population
 from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
+from .runner.batch_journal import batch_table
 from .runner.dry_run import estimate
 from .runner.execute import BackendFactory, ProgressCallback, resume_run, start_run
 from .runner.manifest import analysis_manifest
@@ -72,7 +73,9 @@ def resume(run_dir: str | Path, *, progress: ProgressCallback | None = None, fre
 
 def status(run_dir: str | Path) -> dict[str, Any]:
     """How far a run has got: ``study``, ``n_personas``, ``n_cells``, ``counts`` (cells per model by
-    status, a DataFrame), ``pending``, ``sessions`` and ``in_use`` (another process holds the run)."""
+    status, a DataFrame), ``pending``, ``sessions``, ``in_use`` (another process holds the run) and
+    ``batches`` (Batch API submissions: one row per batch with its state, cells answered, returned and
+    waiting; empty without a batch backend)."""
     store = RunStore.open(run_dir)
     manifest = store.manifest()
     counts = store.status_counts()
@@ -84,7 +87,7 @@ def status(run_dir: str | Path) -> dict[str, Any]:
     return {"study": manifest["study"]["id"], "n_personas": manifest["design"]["n_personas"],
             "n_cells": manifest["design"]["n_cells"], "counts": counts,
             "pending": int(counts[PENDING].sum()), "sessions": store.sessions().to_dict(orient="records"),
-            "in_use": in_use}
+            "in_use": in_use, "batches": batch_table(store)}
 
 
 def results(run_dir: str | Path, *, wide: bool = False) -> pd.DataFrame:

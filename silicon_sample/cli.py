@@ -15,7 +15,7 @@ import click
 
 from . import api
 from .errors import SiliconSampleError
-from .report.terminal import INTERVAL_NOTES, bench_view, comparison_view, ranking_view
+from .report.terminal import INTERVAL_NOTES, batch_view, bench_view, comparison_view, ranking_view
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -72,7 +72,7 @@ def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool
         table = api.dry_run(study, n=n, prices=prices)
         click.echo(table.to_string())
         click.echo("tokens: prompt characters / 4 + completion budget; cost NaN: no price for that model "
-                   "(give --prices FILE)")
+                   "(give --prices FILE); price_basis: the rate used (openai_batch: the batch rate)")
         return
     if out is None:
         raise click.UsageError("--out is required (unless --dry-run)")
@@ -99,6 +99,8 @@ def status(run_dir: Path) -> None:
         click.echo(f"session {session['session']}: {session['command']} started {session['started_at']}, "
                    f"{session['outcome'] or 'running or killed'}"
                    + (f" at {session['finished_at']}" if session["finished_at"] else ""))
+    if not info["batches"].empty:
+        click.echo(batch_view(info["batches"]))
     if info["in_use"]:
         click.echo("state: in progress (another process is working on it)")
     elif info["pending"]:
@@ -285,8 +287,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("interrupted: every answer stored so far is kept; finish with `silicon-sample resume RUN_DIR`",
-                   err=True)
+        click.echo("interrupted: every answer stored so far is kept (and every batch submitted); finish with "
+                   "`silicon-sample resume RUN_DIR`", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()

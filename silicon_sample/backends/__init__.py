@@ -16,6 +16,8 @@ OPTIONS = {
     "embedded": {"n_ctx", "n_threads", "n_batch"},
     "openai": _SERVER_OPTIONS | {"base_url", "api_key_env", "instructor_mode"},
     "ollama": _SERVER_OPTIONS | {"host", "num_ctx"},
+    "openai_batch": {"base_url", "api_key_env", "completion_window", "poll_interval", "batch_size", "max_attempts",
+                     "top_logprobs", "timeout"},
 }
 BACKENDS = tuple(OPTIONS)
 
@@ -33,13 +35,17 @@ def backend_class(backend: str) -> type[Backend]:
         from .openai_compatible import OpenAICompatibleBackend
 
         return OpenAICompatibleBackend
+    if backend == "openai_batch":
+        from .openai_batch import OpenAIBatchBackend
+
+        return OpenAIBatchBackend
     from .ollama_native import OllamaBackend
 
     return OllamaBackend
 
 
 def create(backend: str, model: str | None = None, options: dict[str, Any] | None = None) -> Backend:
-    """Create a backend by name (``embedded``, ``openai``, ``ollama``) with its model and options."""
+    """Create a backend by name (``embedded``, ``openai``, ``ollama``, ``openai_batch``) with its model and options."""
     cls = backend_class(backend)
     options = dict(options or {})
     unknown = sorted(set(options) - OPTIONS[backend])

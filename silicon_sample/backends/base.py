@@ -34,6 +34,7 @@ class Backend(abc.ABC):
 
     name: str = "backend"
     cacheable: bool = False          # True: answers come from a server and are worth caching across runs
+    journaled: bool = False          # True: it submits work that outlives the process (the Batch API)
 
     @abc.abstractmethod
     def answer(self, requests: Iterable[AnswerRequest]) -> Iterator[Answer]:
@@ -51,6 +52,14 @@ class Backend(abc.ABC):
         """The model version the server reports now, asked without a model call, in the form of
         :attr:`Answer.model_version`; ``None`` when the backend cannot say without one."""
         return None
+
+    def attach_journal(self, journal) -> None:  # noqa: B027 - optional hook
+        """A ``journaled`` backend writes what it submits to ``journal`` (the runner gives one backed by the
+        run store, see :class:`silicon_sample.backends.openai_batch.BatchJournal`)."""
+
+    def stop_waiting(self) -> None:  # noqa: B027 - optional hook
+        """Ctrl-C: a backend waiting on work that outlives the process (a submitted batch) stops waiting and
+        ends its stream; the work stays journaled. Backends that stop by their request iterable ignore it."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (model memory, connections)."""

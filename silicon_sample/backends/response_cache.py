@@ -108,6 +108,7 @@ class CachedBackend(Backend):
     def __init__(self, backend: Backend, cache: ResponseCache, *, fresh: bool = False):
         self.backend, self.cache, self.fresh = backend, cache, fresh
         self.name, self.cacheable = backend.name, backend.cacheable   # it still calls the server
+        self.journaled = backend.journaled
         self.identity = answer_shaping(backend.describe())
         self.hits = 0
         self.live_versions: set[str] = set()    # versions reported by the answers that came back in this run
@@ -166,6 +167,12 @@ class CachedBackend(Backend):
 
     def check_ready(self) -> None:
         self.backend.check_ready()
+
+    def attach_journal(self, journal) -> None:
+        self.backend.attach_journal(journal)
+
+    def stop_waiting(self) -> None:
+        self.backend.stop_waiting()
 
     def describe(self) -> dict:
         return {**self.backend.describe(), "response_cache": str(self.cache.path), "fresh": self.fresh}

@@ -109,3 +109,14 @@ def bench_view(figures: dict) -> str:
         lines.append(f"memory: a {figures['memory_calls']}-call run held {figures['rss_mb_at_10_percent']:.0f} MB "
                      f"at 10 % and {figures['rss_mb_at_100_percent']:.0f} MB at 100 % of its calls")
     return "\n".join(lines)
+
+
+def batch_view(batches: pd.DataFrame) -> str:
+    """Each Batch API batch of a run: its state, its cells answered / returned to pending / still waiting."""
+    lines = [f"batches ({len(batches)}):"]
+    for row in batches.itertuples():
+        counts = f"{row.answered} answered, {row.returned} returned, {row.waiting} waiting of {row.n_cells} cells"
+        lines.append(f"  {row.model_id} {row.batch_id or '(file ' + row.input_file_id + ', not yet a batch)'}: "
+                     f"{row.status}, {counts}; submitted {row.submitted_at}, polled {row.updated_at}"
+                     + (f" — {row.note}" if isinstance(row.note, str) and row.note else ""))
+    return "\n".join(lines)

@@ -10,7 +10,10 @@ a YAML table the user gives (``--prices FILE``)::
 
     gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.60}
 
-The embedded model costs nothing; a server model without a price shows no cost.
+The embedded model costs nothing; a server model without a price shows no cost. A model sent through
+the Batch API (``backend: openai_batch``) is priced at the batch rate: the entry's ``batch_input_per_million``
+and ``batch_output_per_million`` when given, else half the synchronous price (OpenAI's batch discount);
+it has no re-asks. ``price_basis`` names the rate used.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 
 from .. import backends
 from ..answers import estimate_tokens
+from ..backends.openai_batch import BATCH_DISCOUNT
 from ..backends.response_cache import ResponseCache, answer_shaping, cache_key, default_path
 from ..design.cells import build_cells, build_request, draw_personas, render_personas
 from ..design.study import load_study
@@ -40,6 +44,19 @@ def load_prices(path: str | Path | None) -> dict:
     return data
 
 
+def _rate(price: dict | None, batched: bool) -> tuple[dict | None, str]:
+    """The per-million prices that apply, and their name."""
+    if not price:
+        return None, "no price given"
+    if not batched:
+        return price, "synchronous"
+    if {"batch_input_per_million", "batch_output_per_million"} <= set(price):
+        return {"input_per_million": price["batch_input_per_million"],
+                "output_per_million": price["batch_output_per_million"]}, "batch (price table)"
+    return {k: price[k] * BATCH_DISCOUNT for k in ("input_per_million", "output_per_million")}, \
+        f"batch ({BATCH_DISCOUNT:.0%} of synchronous)"
+
+
 def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path | None = None) -> pd.DataFrame:
     """One row per model: cells, calls (min–max), cached cells, estimated tokens and cost (USD)."""
     study = load_study(study_path, n=n)
@@ -52,7 +69,9 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
     for model in study.models:
         mine = cells[cells["model_id"] == model.id]
         calls_server = backends.backend_class(model.backend).cacheable
-        asks = 1 + int(model.options.get("max_reasks", 2)) if calls_server and model.answer_mode == "sample" else 1
+        batched = model.backend == "openai_batch"
+        asks = (1 + int(model.options.get("max_reasks", 2)) if calls_server and model.answer_mode == "sample"
+                and not batched else 1)
         completion_budget = 1 if model.answer_mode == "distribution" else model.max_tokens
         identity = None
         if calls_server and cache is not None:
@@ -67,9 +86,9 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
                 continue
             prompt_tokens += estimate_tokens(request, 0)
             completion_tokens += completion_budget
-        price = table.get(model.model or "")
+        price, basis = _rate(table.get(model.model or ""), batched)
         if not calls_server:
-            cost = 0.0
+            cost, basis = 0.0, "free (in-process)"
         elif price:
             cost = (prompt_tokens * price["input_per_million"] + completion_tokens * price["output_per_million"]) / 1e6
         else:
@@ -77,7 +96,7 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
         sent = len(mine) - cached
         rows.append({"model": model.id, "backend": model.backend, "cells": len(mine), "cached": cached,
                      "calls_min": sent, "calls_max": sent * asks, "prompt_tokens_est": prompt_tokens,
-                     "completion_tokens_est": completion_tokens, "cost_usd_est": cost})
+                     "completion_tokens_est": completion_tokens, "cost_usd_est": cost, "price_basis": basis})
     if cache is not None:
         cache.close()
     return pd.DataFrame(rows).set_index("model")

@@ -24,6 +24,7 @@ from ..design.study import ModelSpec, Study, load_study, read_study_text
 from ..errors import RunStoreError
 from ..specs.yaml_files import load_spec
 from ..store.run_store import RESOLVED_STUDY, RunStore
+from .batch_journal import StoreBatchJournal
 from .manifest import build_manifest, environment
 
 
@@ -192,11 +193,15 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
         outcome = "interrupted"
         stop = threading.Event()
         answers: queue.Queue = queue.Queue()
+        journals: list[StoreBatchJournal] = []
         try:
             texts = store.variants().set_index(["persona_id", "persona_style", "cue_type"])["persona_text"].to_dict()
             models = {m.id: m for m in study.models}
             work, totals = {}, {}
             for model_id, backend in opened.items():
+                if backend.journaled:
+                    journals.append(StoreBatchJournal(store.dir, model_id))
+                    backend.attach_journal(journals[-1])
                 pending = store.pending(model_id)
                 totals[model_id] = len(pending)
                 work[model_id] = (backend, _requests(study, models[model_id], pending, texts, stop))
@@ -208,6 +213,8 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
                 _store_answers(store, session, answers, len(lanes), totals, progress)
             except KeyboardInterrupt:
                 stop.set()      # no new calls; those in flight come back and are stored, briefly
+                for backend in opened.values():
+                    backend.stop_waiting()
                 _store_answers(store, session, answers, sum(t.is_alive() for t in lanes), totals, None,
                                deadline=time.monotonic() + GRACE_SECONDS)
                 raise
@@ -215,6 +222,8 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
         finally:
             stop.set()
             store.end_session(session, outcome)
+            for journal in journals:
+                journal.close()
     _write_outputs(store)
 
 

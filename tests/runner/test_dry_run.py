@@ -37,3 +37,24 @@ def test_a_hosted_model_is_estimated_without_its_key_but_not_run_without_it(tmp_
     assert refused.returncode == 2
     assert "no API key: the environment variable OPENAI_API_KEY is not set" in refused.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_batched_model_is_priced_at_the_batch_rate(tmp_path):
+    hosted = type("Hosted", (), {"alias": "gpt-4o-mini", "base_url": "https://api.openai.com/v1"})
+    sync = openai_study(tmp_path / "sync", hosted, "sample", n=2)
+    batched = tmp_path / "batch" / "study.yaml"
+    batched.parent.mkdir()
+    batched.write_text(sync.read_text().replace("backend: openai", "backend: openai_batch"))
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.60}\n")
+    one, other = ss.api.dry_run(sync, prices=prices).iloc[0], ss.api.dry_run(batched, prices=prices).iloc[0]
+    assert (one["price_basis"], other["price_basis"]) == ("synchronous", "batch (50% of synchronous)")
+    assert other["prompt_tokens_est"] == one["prompt_tokens_est"] and other["calls_max"] == other["calls_min"] == 10
+    assert other["cost_usd_est"] == pytest.approx(one["cost_usd_est"] / 2)
+    prices.write_text("gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.60, batch_input_per_million: "
+                      "0.05, batch_output_per_million: 0.2}\n")
+    table = ss.api.dry_run(batched, prices=prices).iloc[0]
+    assert table["price_basis"] == "batch (price table)"
+    assert table["cost_usd_est"] == pytest.approx((table["prompt_tokens_est"] * 0.05 + 320 * 0.2) / 1e6)
+    shown = cli("run", batched, "--dry-run", "--prices", prices)
+    assert shown.returncode == 0 and "batch (price table)" in shown.stdout

@@ -94,3 +94,28 @@ class OllamaProtocolServer(ServerProcess):
 
     def chats_served(self) -> int:
         return self.requests_served("/api/chat")
+
+
+class BatchServer(ServerProcess):
+    """tests/support/batch_server.py: OpenAI's Batch API (/v1/files, /v1/batches) on 127.0.0.1; each line is
+    answered by the loopback completion, or by ``upstream`` (a chat-completions base URL) when given."""
+
+    def __init__(self, log: Path, upstream: str | None = None):
+        script = str(Path(__file__).with_name("batch_server.py"))
+        super().__init__(log, [sys.executable, script, "{port}", *(["--upstream", upstream] if upstream else [])],
+                         "/control", "loopback")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def control(self, **settings) -> dict:
+        """Steer the server (see its module docstring); with no settings, read its counts."""
+        import json
+
+        url = f"http://127.0.0.1:{self.port}/control"
+        data = json.dumps(settings).encode() if settings else None
+        request = urllib.request.Request(url, data=data, method="POST" if settings else "GET",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
