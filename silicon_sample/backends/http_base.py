@@ -171,19 +171,25 @@ class HTTPBackend(Backend):
         loop = self._ensure_loop()
         answers: queue.SimpleQueue = queue.SimpleQueue()
         pump = asyncio.run_coroutine_threadsafe(self._pump(iter(requests), answers), loop)
+        ended = False
         try:
             while (item := answers.get()) is not _END:
                 yield item.result()         # a setup error raised by a call stops the stream here
+            ended = True
         finally:
-            pump.cancel()                   # the caller stopped listening: cancel what is still in flight
-            try:
-                pump.result(timeout=self.policy.timeout)
-            except BaseException:  # cancelled, or the error already raised above
-                pass
-            while not answers.empty():      # finished calls nobody will read: their errors are not news
-                item = answers.get()
-                if item is not _END and item.done() and not item.cancelled():
-                    item.exception()
+            if not ended:                   # the caller stopped listening: cancel what is still in flight
+                pump.cancel()
+                # until the pump's own end: finished calls nobody will read have their errors retrieved
+                deadline = time.monotonic() + self.policy.timeout
+                while (left := deadline - time.monotonic()) > 0:
+                    try:
+                        item = answers.get(timeout=left)
+                    except queue.Empty:
+                        break
+                    if item is _END:
+                        break
+                    if item.done() and not item.cancelled():
+                        item.exception()
 
     async def _pump(self, requests: Iterator[AnswerRequest], answers: queue.SimpleQueue) -> None:
         """Keep up to ``concurrency`` calls in flight, reading a request the moment a slot frees; every

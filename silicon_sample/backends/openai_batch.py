@@ -29,9 +29,8 @@ that failed for good (HTTP 400) is recorded ``failed`` at once. Output that does
 ``invalid`` (or ``refused``) with its text: a batch has no re-asks (each would take another batch window).
 
 Why not ``instructor.batch``: it takes one response model per batch and its own client, cannot carry
-seeds or log-probabilities, and has no journal; the request body here is the one instructor's ``tools``
-mode sends (the tool is :func:`instructor.openai_schema` of the answer model), so a batch asks what a
-synchronous call asks.
+seeds or log-probabilities, and has no journal. The request bodies and the reading of replies are
+:mod:`.tool_calls`', the same as the synchronous backend's, so a batch asks what a synchronous call asks.
 """
 
 from __future__ import annotations
@@ -44,11 +43,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..answers import Answer, AnswerRequest, answer_model, parse_structured
+from ..answers import Answer, AnswerRequest
 from ..errors import BackendError
 from .base import Backend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import is_refusal
+from .tool_calls import logprob_body, read_reply, tool_body, top_logprobs_of
 
 ENDPOINT = "/v1/chat/completions"
 TERMINAL = ("completed", "expired", "cancelled", "failed")
@@ -214,14 +214,10 @@ class OpenAIBatchBackend(Backend):
 
     # -- the requests ---------------------------------------------------------------------------
     def body(self, request: AnswerRequest) -> dict:
-        """The chat completion request of one cell, as a synchronous call would send it."""
-        body = {"model": self.model, "messages": [m.model_dump() for m in request.messages],
-                "temperature": request.temperature, "seed": request.seed}
+        """The chat completion request of one cell, as a synchronous call sends it (:mod:`.tool_calls`)."""
         if request.mode == "distribution":
-            return {**body, "max_tokens": 1, "logprobs": True, "top_logprobs": self.top_logprobs}
-        tool = self._instructor.openai_schema(answer_model(tuple(request.options), request.with_reason)).openai_schema
-        return {**body, "max_tokens": request.max_tokens, "tools": [{"type": "function", "function": tool}],
-                "tool_choice": {"type": "function", "function": {"name": tool["name"]}}}
+            return logprob_body(request, self.model, self.top_logprobs)
+        return tool_body(request, self.model)
 
     def _jsonl_files(self, requests: list[AnswerRequest]) -> Iterator[tuple[list[str], bytes]]:
         ids, lines, size = [], [], 0
@@ -359,16 +355,12 @@ class OpenAIBatchBackend(Backend):
         except (KeyError, IndexError, TypeError):
             return None, "malformed answer line (no choices)"
         if request.mode == "distribution":
-            content = (choice.get("logprobs") or {}).get("content") or []
-            if not content:
+            top = top_logprobs_of(choice)
+            if top is None:
                 raise BackendError(f"the batch server at {self.base_url} returned no log-probabilities",
                                    where=f"model {self.model}", fix="use answer_mode: sample for this server")
-            top = [(entry["token"], entry["logprob"]) for entry in content[0].get("top_logprobs") or []]
             return answer_from_top_logprobs(request, top, **fields), None
-        message = choice.get("message") or {}
-        calls = message.get("tool_calls") or []
-        raw = calls[0]["function"]["arguments"] if calls else (message.get("content") or "")
-        status, value, reason = parse_structured(raw, tuple(request.options), request.with_reason)
+        status, value, reason, raw = read_reply(request, choice.get("message") or {})
         if status == "invalid" and is_refusal(raw):
             status, reason = "refused", "the model declined to answer"
         if status == "invalid":

@@ -1,12 +1,15 @@
 """Any OpenAI-compatible chat endpoint: hosted APIs, vLLM, llama.cpp's server, Ollama's /v1.
 
-``sample`` mode goes through ``instructor``: the answer's pydantic model
-(:func:`silicon_sample.answers.answer_model`, only valid options validate) is
-the contract, and instructor re-asks up to ``max_reasks`` times when the output
-does not validate. The default instructor mode is ``tools`` (function calling):
-llama.cpp's server rejects ``json_schema`` response formats. Output that never
-validates is ``invalid``, or ``refused`` when it reads as a refusal, with the
-text kept.
+In ``sample`` mode the answer's pydantic model (:func:`silicon_sample.answers.answer_model`, only
+valid options validate) is the contract, and output that does not validate is asked again up to
+``max_reasks`` times. The default ``instructor_mode`` is ``tools`` (function calling; llama.cpp's
+server rejects ``json_schema`` response formats): its calls are built, read and re-asked by
+:mod:`.tool_calls` as instructor's ``tools`` mode does, without instructor's per-call overhead; the
+modes ``json``, ``json_schema`` and ``md_json`` go through instructor's client. Output that never
+validates is ``invalid``, or ``refused`` when it reads as a refusal, with the text kept.
+
+Every call is posted as it is built (``client.post``: no per-call transform of the body) by one of
+``ceil(concurrency / 32)`` clients per server (:data:`CALLS_PER_CLIENT`).
 
 ``distribution`` mode asks for one token with ``logprobs`` and
 ``top_logprobs`` (at most 20 on OpenAI's API); option probabilities are read
@@ -22,6 +25,8 @@ The key is never written to manifests, caches or messages.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import os
 import random
@@ -32,9 +37,15 @@ from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import is_refusal
 from .resilience import Failure, with_retries
+from .tool_calls import logprob_body, read_reply, reask_messages, tool_body, top_logprobs_of
 
 # instructor logs every failed attempt at ERROR; the outcome of each call is recorded in the run instead.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+CALLS_PER_CLIENT = 32
+"""Calls in flight per client: a server gets ``ceil(concurrency / 32)`` clients, used in turn. httpcore scans
+every connection of its pool each time a request is queued or a connection freed, so one pool of 256
+connections spends a third of the event loop's time scanning (measured by ``silicon-sample bench``)."""
 
 INSTRUCTOR_MODES = {"tools": "TOOLS", "json": "JSON", "json_schema": "JSON_SCHEMA", "md_json": "MD_JSON"}
 
@@ -72,20 +83,26 @@ class OpenAICompatibleBackend(HTTPBackend):
         self.instructor_mode = instructor_mode
         self._openai = openai
         self._instructor_module = instructor
-        self._clients: list = []       # (client, instructor) per server, made inside the backend's event loop
+        self._clients: list = []       # per server: a cycle of (client, instructor), made inside the event loop
+        self._all_clients: list = []
 
     async def open_client(self) -> None:
         mode = getattr(self._instructor_module.Mode, INSTRUCTOR_MODES[self.instructor_mode])
         for url in self.pool.urls:
-            client = self._openai.AsyncOpenAI(
-                base_url=url, api_key=self._api_key or "not-needed",   # local servers ignore the key
-                max_retries=0, timeout=self.policy.timeout, http_client=pooled_client(self._openai, self.concurrency))
-            self._clients.append((client, self._instructor_module.from_openai(client, mode=mode)))
+            shards = []
+            for _ in range(-(-self.concurrency // CALLS_PER_CLIENT)):
+                client = self._openai.AsyncOpenAI(
+                    base_url=url, api_key=self._api_key or "not-needed",   # local servers ignore the key
+                    max_retries=0, timeout=self.policy.timeout,
+                    http_client=pooled_client(self._openai, self.concurrency))
+                shards.append((client, self._instructor_module.from_openai(client, mode=mode)))
+            self._clients.append(itertools.cycle(shards))
+            self._all_clients.extend(client for client, _ in shards)
 
     async def close_client(self) -> None:
-        for client, _ in self._clients:
+        for client in self._all_clients:
             await client.close()
-        self._clients = []
+        self._clients, self._all_clients = [], []
 
     def check_ready(self) -> None:
         if self._api_key is None and any("api.openai.com" in url for url in self.pool.urls):
@@ -108,36 +125,73 @@ class OpenAICompatibleBackend(HTTPBackend):
         return Failure(False, _scrub(f"{type(exc).__name__}: {exc}", self._api_key))
 
     # -- one request ---------------------------------------------------------------------
+    async def _post(self, body: dict) -> dict:
+        """One chat completion, the body sent as it is (no per-call transform), on the server the pool
+        chooses; the reply as a dict."""
+        async def call(i: int) -> dict:
+            reply = await next(self._clients[i])[0].post("/chat/completions", body=body, cast_to=object)
+            if not isinstance(reply, dict) or not reply.get("choices"):
+                raise ValueError("the reply is not a chat completion")   # malformed: retried
+            return reply
+
+        return await self.on_server(call)
+
     async def _distribution(self, request: AnswerRequest) -> Answer:
-        messages = [m.model_dump() for m in request.messages]
+        body = logprob_body(request, self.model, self.top_logprobs)
 
         async def call():
             await self._limiter.acquire(estimate_tokens(request, 1))
-            return await self.on_server(lambda i: self._clients[i][0].chat.completions.create(
-                model=self.model, messages=messages, max_tokens=1, logprobs=True,
-                top_logprobs=self.top_logprobs, temperature=request.temperature, seed=request.seed))
+            return await self._post(body)
 
-        response, _ = await with_retries(call, self.classify, self.policy, random.Random(request.seed))
-        choice = response.choices[0]
-        if choice.logprobs is None or not choice.logprobs.content:
+        reply, _ = await with_retries(call, self.classify, self.policy, random.Random(request.seed))
+        top = top_logprobs_of(reply["choices"][0])
+        if top is None:
             raise BackendError(f"the server at {self.base_url} returned no log-probabilities",
                                where=f"model {self.model}",
                                fix="use answer_mode: sample for this server, or start it with logprobs support "
                                    "(llama.cpp: --logits_all true)")
-        top = [(entry.token, entry.logprob) for entry in choice.logprobs.content[0].top_logprobs]
-        usage = response.usage
-        return answer_from_top_logprobs(request, top, model_version=response.model,
-                                        prompt_tokens=getattr(usage, "prompt_tokens", None),
-                                        completion_tokens=getattr(usage, "completion_tokens", None))
+        usage = reply.get("usage") or {}
+        return answer_from_top_logprobs(request, top, model_version=reply.get("model"),
+                                        prompt_tokens=usage.get("prompt_tokens"),
+                                        completion_tokens=usage.get("completion_tokens"))
+
+    async def _sample_tools(self, request: AnswerRequest) -> Answer:
+        """Sample mode by function calling (:mod:`.tool_calls`): up to 1 + ``max_reasks`` asks, each with its
+        own transport retries."""
+        body = tool_body(request, self.model)
+        rng = random.Random(request.seed)
+        prompt_tokens = completion_tokens = 0
+        for ask in range(1 + self.policy.max_reasks):
+            async def call(body=body):
+                await self._limiter.acquire(estimate_tokens(request, request.max_tokens))
+                return await self._post(body)
+
+            reply, _ = await with_retries(call, self.classify, self.policy, rng)
+            usage = reply.get("usage") or {}
+            prompt_tokens += usage.get("prompt_tokens") or 0
+            completion_tokens += usage.get("completion_tokens") or 0
+            message = reply["choices"][0].get("message") or {}
+            status, value, reason, raw = read_reply(request, message)
+            fields = {"request_id": request.request_id, "raw_output": raw, "model_version": reply.get("model"),
+                      "prompt_tokens": prompt_tokens or None, "completion_tokens": completion_tokens or None}
+            if status == "answered":
+                return Answer(status="answered", value=value, **fields)
+            if ask < self.policy.max_reasks:
+                body = {**body, "messages": [*body["messages"], *reask_messages(message, reason)]}
+        if is_refusal(raw):
+            return Answer(status="refused", reason="the model declined to answer", **fields)
+        return Answer(status="invalid", reason=f"output did not match the answer schema after {ask + 1} ask(s): "
+                                                f"{reason}", **fields)
 
     async def _sample(self, request: AnswerRequest) -> Answer:
+        """Sample mode through instructor's client (its ``json``, ``json_schema`` and ``md_json`` modes)."""
         messages = [m.model_dump() for m in request.messages]
-        model = answer_model(tuple(request.options), request.with_reason)
+        model = _tool_model(self._instructor_module, tuple(request.options), request.with_reason)
 
         async def call():
             # instructor may ask up to 1 + max_reasks times within one call
             await self._limiter.acquire(estimate_tokens(request, request.max_tokens) * (1 + self.policy.max_reasks))
-            return await self.on_server(lambda i: self._clients[i][1].chat.completions.create_with_completion(
+            return await self.on_server(lambda i: next(self._clients[i])[1].chat.completions.create_with_completion(
                 model=self.model, messages=messages, response_model=model, max_retries=self.policy.max_reasks,
                 temperature=request.temperature, seed=request.seed, max_tokens=request.max_tokens),
                 self._classify_instructor)
@@ -171,7 +225,9 @@ class OpenAICompatibleBackend(HTTPBackend):
         return self.classify(exc)
 
     async def _one(self, request: AnswerRequest) -> Answer:
-        return await (self._distribution(request) if request.mode == "distribution" else self._sample(request))
+        if request.mode == "distribution":
+            return await self._distribution(request)
+        return await (self._sample_tools(request) if self.instructor_mode == "tools" else self._sample(request))
 
     def describe(self) -> dict:
         import instructor
@@ -193,6 +249,14 @@ def pooled_client(openai_module, connections: int):
                             max_keepalive_connections=max(connections, defaults.max_keepalive_connections),
                             keepalive_expiry=defaults.keepalive_expiry)
     return openai_module.DefaultAsyncHttpxClient(limits=limits)
+
+
+@functools.lru_cache(maxsize=256)
+def _tool_model(instructor_module, options: tuple[int, ...], with_reason: bool):
+    """The answer's pydantic model as instructor's schema class, made once per scale: given a plain model,
+    instructor would build this class anew on every call (a third of the event loop's time at 256 calls
+    in flight, measured by ``silicon-sample bench``)."""
+    return instructor_module.openai_schema(answer_model(options, with_reason))
 
 
 def _retry_after(exc) -> float | None:

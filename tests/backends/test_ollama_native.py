@@ -45,7 +45,7 @@ def test_an_unknown_model_stops_with_a_clear_message(tmp_path, ollama_server):
     model["model"] = "no-such-model"
     result = cli("run", write_study(tmp_path, n=1, instruments=(MINI5,), models=[model]), "--out", tmp_path / "r")
     assert result.returncode == 2 and "has no model 'no-such-model'" in result.stderr and "ollama pull" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
 
 
 @pytest.mark.slow

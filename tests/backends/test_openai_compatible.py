@@ -75,6 +75,35 @@ def test_faults_are_retried_within_bounds_and_every_cell_ends_with_its_reason(tm
     assert calls[2]["time"] - calls[1]["time"] >= 1.0                  # Retry-After: 1 honoured
 
 
+def test_output_off_the_scale_is_asked_again_with_the_validation_error_as_instructor_does(tmp_path, server):
+    import json
+
+    from support.fault_proxy import FaultProxy
+
+    script = ["invalid", "ok",                   # first cell: off the scale, then answered on the re-ask
+              "invalid", "invalid"]              # second cell: off the scale twice -> invalid, text kept
+    proxy = FaultProxy(f"http://127.0.0.1:{server.port}", script)
+    try:
+        study = openai_study(tmp_path, server, "sample", n=1, concurrency=1, max_reasks=1)
+        spec = __import__("yaml").safe_load(study.read_text())
+        spec["models"][0]["options"]["base_url"] = proxy.base_url + "/v1"
+        spec["item_order"] = "fixed"
+        study.write_text(__import__("yaml").safe_dump(spec))
+        store = ss.run(study, tmp_path / "run")
+    finally:
+        proxy.stop()
+    long = ss.results(store.dir).sort_values("position").reset_index(drop=True)
+    assert long.loc[0, "status"] in ("answered", "invalid") and long.loc[0, "status"] != "failed"
+    assert long.loc[1, "status"] == "invalid" and long.loc[1, "raw_output"] == '{"answer": 99}'
+    assert long.loc[1, "reason"].startswith("output did not match the answer schema after 2 ask(s)")
+    calls = proxy.completions()
+    reask = json.loads(calls[1]["body"])["messages"]
+    assert reask[-2]["role"] == "assistant" and reask[-2]["tool_calls"][0]["id"] == "call_invalid"
+    assert reask[-1]["role"] == "tool" and reask[-1]["tool_call_id"] == "call_invalid"
+    assert reask[-1]["content"].startswith("Validation Error found:\n") and "fix the errors" in reask[-1]["content"]
+    assert json.loads(calls[0]["body"])["messages"] == reask[:-2]    # the re-ask extends the first ask
+
+
 def test_the_api_key_never_reaches_manifest_results_cache_or_messages(tmp_path, server, monkeypatch):
     secret = "sk-test-secret-4f9c2a7e1d"
     monkeypatch.setenv("OPENAI_API_KEY", secret)

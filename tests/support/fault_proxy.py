@@ -4,7 +4,8 @@ Each incoming request takes the next fault from a script (then passes through
 once the script is used up): ``ok`` (forward), ``500``, ``429:<seconds>``
 (with Retry-After), ``delay:<seconds>`` (forward after sleeping, beyond the
 client's timeout), ``malformed`` (200 with a body that is not JSON), ``refuse``
-(a well-formed chat completion whose text is a refusal), ``drop`` (close the
+(a well-formed chat completion whose text is a refusal), ``invalid`` (a tool call whose answer is off
+the scale: ``{"answer": 99}``), ``drop`` (close the
 connection without answering). Every request is logged with its time and fault.
 
 ``report_model`` (settable at any time) rewrites the ``model`` field of the chat completions passed
@@ -73,6 +74,17 @@ class FaultProxy:
                                   "choices": [{"index": 0, "finish_reason": "stop",
                                                "message": {"role": "assistant", "content": REFUSAL}}],
                                   "usage": {"prompt_tokens": 10, "completion_tokens": 14, "total_tokens": 24}}
+                    return self._reply(200, json.dumps(completion).encode())
+                if fault == "invalid":
+                    request = json.loads(body or b"{}")
+                    name = request["tools"][0]["function"]["name"]
+                    call = {"id": "call_invalid", "type": "function",
+                            "function": {"name": name, "arguments": json.dumps({"answer": 99})}}
+                    completion = {"id": "invalid", "object": "chat.completion", "created": int(time.time()),
+                                  "model": request.get("model", "m"),
+                                  "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                                      "role": "assistant", "content": None, "tool_calls": [call]}}],
+                                  "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
                     return self._reply(200, json.dumps(completion).encode())
                 if fault.startswith("delay"):
                     time.sleep(float(fault.split(":")[1]))
