@@ -57,6 +57,14 @@ class Backend(abc.ABC):
         """A ``journaled`` backend writes what it submits to ``journal`` (the runner gives one backed by the
         run store, see :class:`silicon_sample.backends.openai_batch.BatchJournal`)."""
 
+    def wait_for_storage(self) -> None:  # noqa: B027 - optional hook
+        """The caller will call :meth:`stored` with every answer it has made durable; until then a backend
+        with calls in flight counts that answer's call as in flight (so a crash loses at most
+        ``concurrency`` calls). Without this call a backend frees a slot when its call returns."""
+
+    def stored(self, answers: list[Answer]) -> None:  # noqa: B027 - optional hook
+        """These answers of this backend are stored (see :meth:`wait_for_storage`); any thread."""
+
     def stop_waiting(self) -> None:  # noqa: B027 - optional hook
         """Ctrl-C: a backend waiting on work that outlives the process (a submitted batch) stops waiting and
         ends its stream; the work stays journaled. Backends that stop by their request iterable ignore it."""

@@ -93,6 +93,9 @@ class HTTPBackend(Backend):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._storage_counted = 0        # 1 after wait_for_storage(): answers hold their slot until stored
+        self._unstored = 0               # answers handed over, not yet stored (event-loop thread only)
+        self._wake_pump = None
 
     # -- for subclasses --------------------------------------------------------------------------
     @abc.abstractmethod
@@ -193,13 +196,15 @@ class HTTPBackend(Backend):
 
     async def _pump(self, requests: Iterator[AnswerRequest], answers: queue.SimpleQueue) -> None:
         """Keep up to ``concurrency`` calls in flight, reading a request the moment a slot frees; every
-        finished call goes to ``answers`` (done tasks: the caller takes their result)."""
-        finished: asyncio.Queue[asyncio.Task] = asyncio.Queue()
+        finished call goes to ``answers`` (done tasks: the caller takes their result). After
+        :meth:`wait_for_storage`, a call holds its slot until the caller says its answer is stored."""
+        finished: asyncio.Queue[asyncio.Task | None] = asyncio.Queue()   # None: answers were stored
+        self._wake_pump, self._unstored = finished.put_nowait, 0
         in_flight: set[asyncio.Task] = set()
         exhausted = False
         try:
             while True:
-                while not exhausted and len(in_flight) < self.concurrency:
+                while not exhausted and len(in_flight) + self._unstored < self.concurrency:
                     request = next(requests, None)      # the runner's lazy request builder; None at the end
                     if request is None:
                         exhausted = True
@@ -207,10 +212,13 @@ class HTTPBackend(Backend):
                     task = asyncio.ensure_future(self._timed(request))
                     task.add_done_callback(finished.put_nowait)
                     in_flight.add(task)
-                if not in_flight:
+                if not in_flight and exhausted:
                     return
-                task = await finished.get()
+                task = await finished.get()      # a call ended, or answers were stored (slots held by them)
+                if task is None:
+                    continue
                 in_flight.discard(task)
+                self._unstored += self._storage_counted
                 answers.put(task)
         except BaseException as exc:  # the request iterator failed, or the caller cancelled
             if not isinstance(exc, asyncio.CancelledError):
@@ -219,10 +227,28 @@ class HTTPBackend(Backend):
                 answers.put(failed)
             raise
         finally:
+            self._wake_pump = None
             for task in in_flight:
                 task.cancel()
             await asyncio.gather(*in_flight, return_exceptions=True)
             answers.put(_END)
+
+    # -- in flight until stored ------------------------------------------------------------------------
+    def wait_for_storage(self) -> None:
+        """From now on a call counts as in flight until :meth:`stored` is told its answer is stored, so the
+        calls sent but not yet stored never exceed ``concurrency`` (what a crash can lose)."""
+        self._storage_counted = 1
+
+    def stored(self, answers: list[Answer]) -> None:
+        """These answers (of this backend's calls) are stored: their slots are free (any thread)."""
+        loop = self._loop
+        if self._storage_counted and answers and loop is not None:
+            loop.call_soon_threadsafe(self._release, len(answers))
+
+    def _release(self, n: int) -> None:
+        self._unstored = max(0, self._unstored - n)
+        if self._wake_pump is not None:
+            self._wake_pump(None)
 
     def close(self) -> None:
         with self._lock:

@@ -111,6 +111,7 @@ class CachedBackend(Backend):
         self.journaled = backend.journaled
         self.identity = answer_shaping(backend.describe())
         self.hits = 0
+        self._live: dict[str, bool] = {}      # answers of the backend's calls, not yet stored
         self.live_versions: set[str] = set()    # versions reported by the answers that came back in this run
         self._server_version: str | None = None
         self._server_asked = False
@@ -131,23 +132,25 @@ class CachedBackend(Backend):
         """New cells stream to the backend as they are read; cache hits wait until the new cells are
         answered (their answers tell which model version the server runs now), then are served or, when
         the version changed, sent again."""
-        keys: dict[str, str] = {}
-        deferred: list[tuple[AnswerRequest, Answer]] = []
+        keys: dict[str, str] = {}           # calls on their way: request id -> cache key (memory stays flat)
+        deferred: list[tuple[AnswerRequest, Answer, str]] = []
 
         def new_cells() -> Iterator[AnswerRequest]:
             for request in requests:
-                key = keys[request.request_id] = self.key(request)
+                key = self.key(request)
                 hit = None if self.fresh else self.cache.get(key)
                 if hit is None:
+                    keys[request.request_id] = key
                     yield request
                 else:
-                    deferred.append((request, hit))
+                    deferred.append((request, hit, key))
 
         yield from self._send(new_cells(), keys)
         stale = []
-        for request, hit in deferred:
+        for request, hit, key in deferred:
             versions = self.versions_now()
             if versions and versions != {hit.model_version}:
+                keys[request.request_id] = key
                 stale.append(request)
                 continue
             self.hits += 1
@@ -157,9 +160,10 @@ class CachedBackend(Backend):
 
     def _send(self, requests: Iterable[AnswerRequest], keys: dict[str, str]) -> Iterator[Answer]:
         for answer in self.backend.answer(requests):
+            self._live[answer.request_id] = True
             if answer.status != "failed" and answer.model_version is not None:
                 self.live_versions.add(answer.model_version)
-            self.cache.put(keys[answer.request_id], answer)
+            self.cache.put(keys.pop(answer.request_id), answer)
             yield answer
 
     def reported_version(self) -> str | None:
@@ -173,6 +177,13 @@ class CachedBackend(Backend):
 
     def stop_waiting(self) -> None:
         self.backend.stop_waiting()
+
+    def wait_for_storage(self) -> None:
+        self.backend.wait_for_storage()
+
+    def stored(self, answers: list[Answer]) -> None:
+        live = [a for a in answers if self._live.pop(a.request_id, None)]   # cache hits hold no slot
+        self.backend.stored(live)
 
     def describe(self) -> dict:
         return {**self.backend.describe(), "response_cache": str(self.cache.path), "fresh": self.fresh}

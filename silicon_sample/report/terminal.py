@@ -97,7 +97,9 @@ def bench_view(figures: dict) -> str:
             f"  {row['delay_s']:g} s per call, {row['concurrency']} in flight: ceiling (bare AsyncOpenAI loop) "
             f"{row['ceiling_calls_per_s']:.0f} calls/s; ours {row['distribution_calls_per_s']:.0f} (distribution, "
             f"ratio {row['ratio_distribution']:.2f}), {row['sample_calls_per_s']:.0f} (sample, ratio "
-            f"{row['ratio_sample']:.2f}); most in flight {row['max_in_flight']}; {row['calls']} calls")
+            f"{row['ratio_sample']:.2f}); most in flight {row['max_in_flight']}; {row['calls']} calls; "
+            f"ideal {row['ideal_calls_per_s']:.0f} calls/s (concurrency ÷ delay: client and server share this "
+            f"machine's cores)")
     lines.append(
         f"embedded model: distribution {figures['distribution_items_per_s']:.1f} items/s, sample "
         f"{figures['sample_items_per_s']:.1f} items/s; limit {figures['limit_items_per_s']:.1f} items/s "

@@ -199,6 +199,7 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
             models = {m.id: m for m in study.models}
             work, totals = {}, {}
             for model_id, backend in opened.items():
+                backend.wait_for_storage()
                 if backend.journaled:
                     journals.append(StoreBatchJournal(store.dir, model_id))
                     backend.attach_journal(journals[-1])
@@ -210,12 +211,12 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
             for thread in lanes:
                 thread.start()
             try:
-                _store_answers(store, session, answers, len(lanes), totals, progress)
+                _store_answers(store, session, answers, len(lanes), totals, opened, progress)
             except KeyboardInterrupt:
                 stop.set()      # no new calls; those in flight come back and are stored, briefly
                 for backend in opened.values():
                     backend.stop_waiting()
-                _store_answers(store, session, answers, sum(t.is_alive() for t in lanes), totals, None,
+                _store_answers(store, session, answers, sum(t.is_alive() for t in lanes), totals, opened, None,
                                deadline=time.monotonic() + GRACE_SECONDS)
                 raise
             outcome = "completed"
@@ -228,7 +229,8 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
 
 
 def _store_answers(store: RunStore, session: int, answers: queue.Queue, running: int, totals: dict[str, int],
-                   progress: ProgressCallback | None, deadline: float | None = None) -> None:
+                   opened: dict[str, Backend], progress: ProgressCallback | None, deadline: float | None = None
+                   ) -> None:
     """Store answers until every lane has finished (or ``deadline`` passes); re-raise a lane's error."""
     done = dict.fromkeys(totals, 0)
     started = time.perf_counter()
@@ -253,6 +255,8 @@ def _store_answers(store: RunStore, session: int, answers: queue.Queue, running:
                 arrived.append((model_id, item))
         if arrived:
             store.record_many([answer for _, answer in arrived], session)
+            for model_id in {m for m, _ in arrived}:       # their calls leave the count of calls in flight
+                opened[model_id].stored([a for m, a in arrived if m == model_id])
         for model_id, answer in arrived:
             done[model_id] += 1
             if progress:

@@ -10,9 +10,10 @@ Layout of a run directory::
     results.csv, summary.md   written when the run completes
 
 The SQLite database is committed as answers arrive — one commit for the answers
-that arrived while the previous commit was written — so a crash loses at most the
-calls in flight and the answers of one commit; a response's cell id is its
-primary key, so no cell can be answered twice. A run is built in a hidden folder next to its target
+that arrived while the previous commit was written; the runner counts a call as in
+flight until its answer is committed, so a crash loses at most the calls in flight
+(``concurrency`` per model); a response's cell id is its primary key, so no cell can be
+answered twice. A run is built in a hidden folder next to its target
 and renamed into place only when complete, so a failure while creating it
 leaves nothing half-written. One process at a time may work on a run (an
 advisory lock on ``.lock``).

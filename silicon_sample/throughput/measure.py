@@ -130,7 +130,8 @@ def hosted(delay: float, concurrency: int, personas: int, folder: Path) -> dict:
         ours = {mode: run_rate(server.url, personas, concurrency, mode, folder / f"{mode}-{concurrency}")
                 for mode in ("distribution", "sample")}
         max_in_flight = server.max_concurrent
-    return {"delay_s": delay, "concurrency": concurrency, "ceiling_calls_per_s": ceiling,
+    return {"delay_s": delay, "concurrency": concurrency, "ideal_calls_per_s": concurrency / delay,
+            "ceiling_calls_per_s": ceiling,
             "distribution_calls_per_s": ours["distribution"]["calls_per_s"],
             "sample_calls_per_s": ours["sample"]["calls_per_s"],
             "ratio_distribution": ours["distribution"]["calls_per_s"] / ceiling,
