@@ -23,7 +23,7 @@ from ..answers import Answer, AnswerRequest, answer_schema, estimate_tokens, par
 from ..errors import BackendError
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
-from .refusals import is_refusal
+from .refusals import refused_or_invalid
 from .resilience import Failure, with_retries
 
 # The ollama client's ResponseError carries no headers; an httpx response hook keeps Retry-After for the
@@ -148,10 +148,8 @@ class OllamaBackend(HTTPBackend):
             status, value, reason = parse_structured(text, tuple(request.options), request.with_reason)
             if status == "answered":
                 break
-        if status != "answered" and is_refusal(text):
-            status, reason = "refused", "the model declined to answer"
-        elif status != "answered":
-            reason = f"{reason} (after {ask + 1} ask(s))"
+        if status != "answered":
+            status, reason = refused_or_invalid(text, f"{reason} (after {ask + 1} ask(s))")
         return Answer(request_id=request.request_id, status=status, value=value, raw_output=text, reason=reason,
                       model_version=version, prompt_tokens=response.prompt_eval_count,
                       completion_tokens=response.eval_count)

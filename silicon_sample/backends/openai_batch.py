@@ -47,7 +47,7 @@ from ..answers import Answer, AnswerRequest
 from ..errors import BackendError
 from .base import Backend
 from .option_logprobs import answer_from_top_logprobs
-from .refusals import is_refusal
+from .refusals import refused_or_invalid
 from .tool_calls import logprob_body, read_reply, tool_body, top_logprobs_of
 
 ENDPOINT = "/v1/chat/completions"
@@ -361,10 +361,8 @@ class OpenAIBatchBackend(Backend):
                                    where=f"model {self.model}", fix="use answer_mode: sample for this server")
             return answer_from_top_logprobs(request, top, **fields), None
         status, value, reason, raw = read_reply(request, choice.get("message") or {})
-        if status == "invalid" and is_refusal(raw):
-            status, reason = "refused", "the model declined to answer"
-        if status == "invalid":
-            reason = f"{reason} (batch: no re-ask)"
+        if status != "answered":
+            status, reason = refused_or_invalid(raw, f"{reason} (batch: no re-ask)")
         return Answer(request_id=request.request_id, status=status, value=value, raw_output=raw, reason=reason,
                       **fields), None
 

@@ -35,7 +35,7 @@ from ..answers import Answer, AnswerRequest, answer_model, estimate_tokens
 from ..errors import BackendError, InvalidOutput
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
-from .refusals import is_refusal
+from .refusals import refused_or_invalid
 from .resilience import Failure, with_retries
 from .tool_calls import logprob_body, read_reply, reask_messages, tool_body, top_logprobs_of
 
@@ -178,10 +178,9 @@ class OpenAICompatibleBackend(HTTPBackend):
                 return Answer(status="answered", value=value, **fields)
             if ask < self.policy.max_reasks:
                 body = {**body, "messages": [*body["messages"], *reask_messages(message, reason)]}
-        if is_refusal(raw):
-            return Answer(status="refused", reason="the model declined to answer", **fields)
-        return Answer(status="invalid", reason=f"output did not match the answer schema after {ask + 1} ask(s): "
-                                                f"{reason}", **fields)
+        status, reason = refused_or_invalid(
+            raw, f"output did not match the answer schema after {ask + 1} ask(s): {reason}")
+        return Answer(status=status, reason=reason, **fields)
 
     async def _sample(self, request: AnswerRequest) -> Answer:
         """Sample mode through instructor's client (its ``json``, ``json_schema`` and ``md_json`` modes)."""
@@ -200,10 +199,8 @@ class OpenAICompatibleBackend(HTTPBackend):
             (parsed, completion), _ = await with_retries(call, self._classify_instructor, self.policy,
                                                          random.Random(request.seed))
         except InvalidOutput as invalid:
-            text = invalid.text
-            status = "refused" if is_refusal(text) else "invalid"
-            return Answer(request_id=request.request_id, status=status, raw_output=text,
-                          reason=("the model declined to answer" if status == "refused" else invalid.reason))
+            status, reason = refused_or_invalid(invalid.text, invalid.reason)
+            return Answer(request_id=request.request_id, status=status, raw_output=invalid.text, reason=reason)
         raw = _completion_text(completion)
         usage = completion.usage
         return Answer(request_id=request.request_id, status="answered", value=int(parsed.answer), raw_output=raw,

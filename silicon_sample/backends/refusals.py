@@ -32,3 +32,16 @@ def is_refusal(text: str | None) -> bool:
     False
     """
     return bool(text) and _COMPILED.search(text) is not None
+
+
+DECLINED = "the model declined to answer"
+
+
+def refused_or_invalid(text: str | None, reason: str) -> tuple[str, str]:
+    """The status and reason of output that did not validate: ``refused`` when it reads as a refusal,
+    else ``invalid`` with ``reason`` (every backend settles a non-answer here).
+
+    >>> refused_or_invalid("I am sorry, I cannot rate myself.", "not a number")
+    ('refused', 'the model declined to answer')
+    """
+    return ("refused", DECLINED) if is_refusal(text) else ("invalid", reason)
