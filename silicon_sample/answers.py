@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 Status = Literal["answered", "refused", "invalid", "failed"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -42,8 +42,20 @@ class AnswerRequest(BaseModel):
     with_reason: bool = Field(default=False, description="Sample mode: ask for a short free-text reason too.")
 
 
+RAW_MAX_CHARACTERS = 20_000
+REASON_MAX_STORED = 2_000
+
+
+def _truncated(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]} … [truncated: {len(text)} characters in all]"
+
+
 class Answer(BaseModel):
-    """What came back for one request. Nothing is dropped: a non-answer keeps its reason."""
+    """What came back for one request. Nothing is dropped: a non-answer keeps its reason. Text a server
+    sends is kept up to ``RAW_MAX_CHARACTERS`` (a reason up to ``REASON_MAX_STORED``), then cut with its
+    full length noted."""
 
     request_id: str
     status: Status
@@ -58,6 +70,16 @@ class Answer(BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     model_version: str | None = None
+
+    @field_validator("raw_output")
+    @classmethod
+    def _cap_raw(cls, text: str | None) -> str | None:
+        return _truncated(text, RAW_MAX_CHARACTERS)
+
+    @field_validator("reason")
+    @classmethod
+    def _cap_reason(cls, text: str | None) -> str | None:
+        return _truncated(text, REASON_MAX_STORED)
 
 
 REASON_MAX_CHARACTERS = 300

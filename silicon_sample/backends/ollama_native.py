@@ -132,27 +132,15 @@ class OllamaBackend(HTTPBackend):
         if request.mode == "distribution":
             response = await self._chat(request, request.seed, logprobs=True,
                                         top_logprobs=self.top_logprobs, options={"num_predict": 1})
-            if not response.logprobs:
-                raise BackendError(f"the Ollama server at {self.pool.urls} returned no log-probabilities",
-                                   where=f"model {self.model}",
-                                   fix="use answer_mode: sample, or an Ollama version with logprobs")
-            top = [(t.token, t.logprob) for t in response.logprobs[0].top_logprobs or []]
-            return answer_from_top_logprobs(request, top, model_version=version,
-                                            prompt_tokens=response.prompt_eval_count,
-                                            completion_tokens=response.eval_count)
+            return answer_from_chat(request, response, version, ask=1)
         schema = answer_schema(tuple(request.options), request.with_reason)
         for ask in range(1 + self.policy.max_reasks):
             response = await self._chat(request, request.seed + ask, format=schema,
                                         options={"num_predict": request.max_tokens})
-            text = response.message.content
-            status, value, reason = parse_structured(text, tuple(request.options), request.with_reason)
-            if status == "answered":
+            answer = answer_from_chat(request, response, version, ask=ask + 1)
+            if answer.status == "answered":
                 break
-        if status != "answered":
-            status, reason = refused_or_invalid(text, f"{reason} (after {ask + 1} ask(s))")
-        return Answer(request_id=request.request_id, status=status, value=value, raw_output=text, reason=reason,
-                      model_version=version, prompt_tokens=response.prompt_eval_count,
-                      completion_tokens=response.eval_count)
+        return answer
 
     def describe(self) -> dict:
         import ollama
@@ -161,3 +149,27 @@ class OllamaBackend(HTTPBackend):
                 "model_version": self._version,
                 "top_logprobs": self.top_logprobs, **self.describe_common(),
                 "ollama_client": getattr(ollama, "__version__", None)}
+
+
+NO_LOGPROBS = ("the server returned no log-probabilities (use answer_mode: sample for this server, or an "
+               "Ollama version with logprobs)")
+
+
+def answer_from_chat(request: AnswerRequest, response, version: str | None, ask: int) -> Answer:
+    """The answer in one chat response of the ollama client (a ``ChatResponse``), whatever its content:
+    distribution mode reads the first token's top log-probabilities, sample mode validates the text
+    against the answer's model; ``ask`` is the how-manieth ask this was (for the reason)."""
+    fields = {"model_version": version, "prompt_tokens": response.prompt_eval_count,
+              "completion_tokens": response.eval_count}
+    if request.mode == "distribution":
+        first = (response.logprobs or [None])[0]
+        if first is None:
+            return Answer(request_id=request.request_id, status="invalid", reason=NO_LOGPROBS, **fields)
+        top = [(t.token, t.logprob) for t in first.top_logprobs or []]
+        return answer_from_top_logprobs(request, top, **fields)
+    text = response.message.content if response.message is not None else None
+    status, value, reason = parse_structured(text or "", tuple(request.options), request.with_reason)
+    if status != "answered":
+        status, reason = refused_or_invalid(text, f"{reason} (after {ask} ask(s))")
+    return Answer(request_id=request.request_id, status=status, value=value, raw_output=text, reason=reason,
+                  **fields)

@@ -46,9 +46,9 @@ from typing import Protocol
 from ..answers import Answer, AnswerRequest
 from ..errors import BackendError
 from .base import Backend
-from .option_logprobs import answer_from_top_logprobs
-from .refusals import refused_or_invalid
-from .tool_calls import logprob_body, read_reply, tool_body, top_logprobs_of
+from .chat_reply import MalformedReply, parse_reply
+from .openai_compatible import answer_from_reply
+from .tool_calls import logprob_body, tool_body
 
 ENDPOINT = "/v1/chat/completions"
 TERMINAL = ("completed", "expired", "cancelled", "failed")
@@ -306,8 +306,11 @@ class OpenAIBatchBackend(Backend):
             if file_id:
                 text = self._api(f"download file {file_id}", lambda f=file_id: self.client.files.content(f).text)
                 for raw in text.splitlines():
-                    if raw.strip():
-                        line = json.loads(raw)
+                    try:
+                        line = json.loads(raw) if raw.strip() else None
+                    except ValueError:
+                        line = None         # a damaged line: its cell has no line, and is returned
+                    if isinstance(line, dict):
                         lines.setdefault(line.get("custom_id"), line)
         returned: dict[str, str] = {}
         for request_id in record.request_ids:
@@ -336,35 +339,25 @@ class OpenAIBatchBackend(Backend):
 
     def _from_line(self, request: AnswerRequest, line: dict) -> tuple[Answer | None, str | None]:
         """(the answer, None), or (None, why the cell goes back to pending)."""
-        response, error = line.get("response") or {}, line.get("error") or {}
+        response, error = (v if isinstance(v, dict) else {} for v in (line.get("response"), line.get("error")))
         status_code = response.get("status_code")
         if status_code != 200:
-            body_error = (response.get("body") or {}).get("error") or {}
+            body = response.get("body")
+            body_error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
             code = error.get("code") or body_error.get("code") or body_error.get("type")
             message = error.get("message") or body_error.get("message") or "no message"
             reason = f"{'HTTP ' + str(status_code) if status_code else code or 'error'}: {message}"
             if status_code in (None, 408, 409, 429) or (status_code or 0) >= 500 or code in TRANSIENT_LINE_ERRORS:
                 return None, reason
             return Answer(request_id=request.request_id, status="failed", reason=reason), None
-        body = response.get("body") or {}
-        usage = body.get("usage") or {}
-        fields = {"model_version": body.get("model"), "prompt_tokens": usage.get("prompt_tokens"),
-                  "completion_tokens": usage.get("completion_tokens")}
         try:
-            choice = body["choices"][0]
-        except (KeyError, IndexError, TypeError):
-            return None, "malformed answer line (no choices)"
-        if request.mode == "distribution":
-            top = top_logprobs_of(choice)
-            if top is None:
-                raise BackendError(f"the batch server at {self.base_url} returned no log-probabilities",
-                                   where=f"model {self.model}", fix="use answer_mode: sample for this server")
-            return answer_from_top_logprobs(request, top, **fields), None
-        status, value, reason, raw = read_reply(request, choice.get("message") or {})
-        if status != "answered":
-            status, reason = refused_or_invalid(raw, f"{reason} (batch: no re-ask)")
-        return Answer(request_id=request.request_id, status=status, value=value, raw_output=raw, reason=reason,
-                      **fields), None
+            reply = parse_reply(response.get("body"))
+        except MalformedReply as malformed:
+            return None, f"malformed answer line: {malformed}"
+        answer = answer_from_reply(request, reply)
+        if answer.status == "invalid" and request.mode == "sample":
+            answer = answer.model_copy(update={"reason": f"{answer.reason} (batch: no re-ask)"})
+        return answer, None
 
 
 def _batch_errors(batch) -> str | None:

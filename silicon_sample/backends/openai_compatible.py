@@ -33,11 +33,12 @@ import random
 
 from ..answers import Answer, AnswerRequest, answer_model, estimate_tokens
 from ..errors import BackendError, InvalidOutput
+from .chat_reply import ChatReply, MalformedReply, parse_reply
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import refused_or_invalid
 from .resilience import Failure, with_retries
-from .tool_calls import logprob_body, read_reply, reask_messages, tool_body, top_logprobs_of
+from .tool_calls import logprob_body, read_reply, reask_messages, tool_body
 
 # instructor logs every failed attempt at ERROR; the outcome of each call is recorded in the run instead.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -120,19 +121,19 @@ class OpenAICompatibleBackend(HTTPBackend):
             return Failure(True, f"{type(exc).__name__}: connection failed or timed out")
         if isinstance(exc, o.APIStatusError):
             return Failure(False, _scrub(f"HTTP {exc.status_code}: {exc.message}", self._api_key))
+        if isinstance(exc, MalformedReply):
+            return Failure(True, f"malformed response: {exc}")
         if isinstance(exc, (ValueError, o.APIResponseValidationError)):  # malformed JSON from the server
             return Failure(True, f"malformed response: {type(exc).__name__}")
         return Failure(False, _scrub(f"{type(exc).__name__}: {exc}", self._api_key))
 
     # -- one request ---------------------------------------------------------------------
-    async def _post(self, body: dict) -> dict:
+    async def _post(self, body: dict) -> ChatReply:
         """One chat completion, the body sent as it is (no per-call transform), on the server the pool
         chooses; the reply as a dict."""
-        async def call(i: int) -> dict:
-            reply = await next(self._clients[i])[0].post("/chat/completions", body=body, cast_to=object)
-            if not isinstance(reply, dict) or not reply.get("choices"):
-                raise ValueError("the reply is not a chat completion")   # malformed: retried
-            return reply
+        async def call(i: int) -> ChatReply:
+            # a body that is not a chat completion raises MalformedReply: retried as malformed, then failed
+            return parse_reply(await next(self._clients[i])[0].post("/chat/completions", body=body, cast_to=object))
 
         return await self.on_server(call)
 
@@ -144,16 +145,7 @@ class OpenAICompatibleBackend(HTTPBackend):
             return await self._post(body)
 
         reply, _ = await with_retries(call, self.classify, self.policy, random.Random(request.seed))
-        top = top_logprobs_of(reply["choices"][0])
-        if top is None:
-            raise BackendError(f"the server at {self.base_url} returned no log-probabilities",
-                               where=f"model {self.model}",
-                               fix="use answer_mode: sample for this server, or start it with logprobs support "
-                                   "(llama.cpp: --logits_all true)")
-        usage = reply.get("usage") or {}
-        return answer_from_top_logprobs(request, top, model_version=reply.get("model"),
-                                        prompt_tokens=usage.get("prompt_tokens"),
-                                        completion_tokens=usage.get("completion_tokens"))
+        return answer_from_reply(request, reply)
 
     async def _sample_tools(self, request: AnswerRequest) -> Answer:
         """Sample mode by function calling (:mod:`.tool_calls`): up to 1 + ``max_reasks`` asks, each with its
@@ -167,20 +159,17 @@ class OpenAICompatibleBackend(HTTPBackend):
                 return await self._post(body)
 
             reply, _ = await with_retries(call, self.classify, self.policy, rng)
-            usage = reply.get("usage") or {}
-            prompt_tokens += usage.get("prompt_tokens") or 0
-            completion_tokens += usage.get("completion_tokens") or 0
-            message = reply["choices"][0].get("message") or {}
-            status, value, reason, raw = read_reply(request, message)
-            fields = {"request_id": request.request_id, "raw_output": raw, "model_version": reply.get("model"),
-                      "prompt_tokens": prompt_tokens or None, "completion_tokens": completion_tokens or None}
-            if status == "answered":
-                return Answer(status="answered", value=value, **fields)
-            if ask < self.policy.max_reasks:
-                body = {**body, "messages": [*body["messages"], *reask_messages(message, reason)]}
-        status, reason = refused_or_invalid(
-            raw, f"output did not match the answer schema after {ask + 1} ask(s): {reason}")
-        return Answer(status=status, reason=reason, **fields)
+            answer = answer_from_reply(request, reply, ask=ask + 1)
+            tokens = reply.tokens()
+            prompt_tokens += tokens["prompt_tokens"] or 0
+            completion_tokens += tokens["completion_tokens"] or 0
+            if answer.status == "answered" or ask == self.policy.max_reasks:
+                break
+            why = read_reply(request, reply)[2]          # the validation error itself, as instructor re-asks
+            body = {**body, "messages": [*body["messages"], *reask_messages(reply, why)]}
+        # the tokens of every ask
+        return answer.model_copy(update={"prompt_tokens": prompt_tokens or None,
+                                         "completion_tokens": completion_tokens or None})
 
     async def _sample(self, request: AnswerRequest) -> Answer:
         """Sample mode through instructor's client (its ``json``, ``json_schema`` and ``md_json`` modes)."""
@@ -233,6 +222,27 @@ class OpenAICompatibleBackend(HTTPBackend):
         return {"backend": self.name, "model": self.model, "base_url": self.base_url, "servers": self.pool.describe(),
                 "model_version": None, "instructor_mode": self.instructor_mode, "top_logprobs": self.top_logprobs,
                 **self.describe_common(), "openai": openai.__version__, "instructor": instructor.__version__}
+
+
+NO_LOGPROBS = ("the server returned no log-probabilities (use answer_mode: sample for this server, or start it "
+               "with logprobs support; llama.cpp: --logits_all true)")
+
+
+def answer_from_reply(request: AnswerRequest, reply: ChatReply, ask: int = 1) -> Answer:
+    """The answer in one chat completion (already :func:`.chat_reply.parse_reply`'d), whatever it holds:
+    distribution mode reads the first token's top log-probabilities, sample mode validates the tool call
+    (or text) against the answer's model; ``ask`` is the how-manieth ask this was (for the reason)."""
+    fields = {"model_version": reply.model, **reply.tokens()}
+    if request.mode == "distribution":
+        top = reply.top_logprobs()
+        if top is None:
+            return Answer(request_id=request.request_id, status="invalid", reason=NO_LOGPROBS, **fields)
+        return answer_from_top_logprobs(request, top, **fields)
+    status, value, reason, raw = read_reply(request, reply)
+    if status != "answered":
+        status, reason = refused_or_invalid(raw, f"output did not match the answer schema after {ask} ask(s): "
+                                                 f"{reason}")
+    return Answer(request_id=request.request_id, status=status, value=value, raw_output=raw, reason=reason, **fields)
 
 
 def pooled_client(openai_module, connections: int):

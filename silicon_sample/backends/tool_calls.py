@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 
 from ..answers import AnswerRequest, answer_model, parse_structured
+from .chat_reply import ChatReply
 
 REASK = "Validation Error found:\n{error}\nRecall the function correctly, fix the errors"
 """instructor's re-ask text (``reask_tools``)."""
@@ -48,41 +49,27 @@ def logprob_body(request: AnswerRequest, model: str, top_logprobs: int) -> dict:
             "top_logprobs": top_logprobs}
 
 
-def reply_text(message: dict) -> str:
-    """What the model said: the tool call's arguments, or its text when it called no tool."""
-    calls = message.get("tool_calls") or []
-    if calls:
-        return calls[0].get("function", {}).get("arguments") or ""
-    return message.get("content") or ""
-
-
-def read_reply(request: AnswerRequest, message: dict) -> tuple[str, int | None, str | None, str]:
+def read_reply(request: AnswerRequest, reply: ChatReply) -> tuple[str, int | None, str | None, str]:
     """``(status, value, reason, raw)`` of one reply, validated by the answer's model."""
-    raw = reply_text(message)
+    raw = reply.text()
     status, value, reason = parse_structured(raw, tuple(request.options), request.with_reason)
     return status, value, reason, raw
 
 
-def reask_messages(message: dict, error: str) -> list[dict]:
+def reask_messages(reply: ChatReply, error: str) -> list[dict]:
     """The turns that ask again after an invalid reply: the reply itself, then the error as the tool's
     result (or as a user turn when the model called no tool)."""
+    message = reply.message
     # content "" rather than null: llama.cpp's server rejects an assistant turn whose content is null (HTTP 500)
-    reply = {"role": "assistant", "content": message.get("content") or ""}
-    calls = message.get("tool_calls") or []
-    if calls:
-        reply["tool_calls"] = calls
-        return [reply, *({"role": "tool", "tool_call_id": call.get("id"), "name": call.get("function", {}).get("name"),
-                          "content": REASK.format(error=error)} for call in calls)]
-    return [reply, {"role": "user", "content": REASK.format(error=error)}]
+    turn: dict = {"role": "assistant", "content": message.content or ""}
+    calls = message.tool_calls or []
+    if not calls:
+        return [turn, {"role": "user", "content": REASK.format(error=error)}]
+    turn["tool_calls"] = [{"id": call.id, "type": call.type or "function",
+                           "function": {"name": call.function.name, "arguments": call.function.arguments or ""}}
+                          for call in calls]
+    return [turn, *({"role": "tool", "tool_call_id": call.id, "name": call.function.name,
+                     "content": REASK.format(error=error)} for call in calls)]
 
 
-def top_logprobs_of(choice: dict) -> list[tuple[str, float]] | None:
-    """The first token's top log-probabilities of a reply, or ``None`` when the server gave none."""
-    content = (choice.get("logprobs") or {}).get("content") or []
-    if not content:
-        return None
-    return [(entry["token"], entry["logprob"]) for entry in content[0].get("top_logprobs") or []]
-
-
-__all__ = ["REASK", "answer_tool", "logprob_body", "read_reply", "reask_messages", "reply_text", "tool_body",
-           "top_logprobs_of"]
+__all__ = ["REASK", "answer_tool", "logprob_body", "read_reply", "reask_messages", "tool_body"]
