@@ -77,3 +77,20 @@ class Backend(abc.ABC):
 
     def __exit__(self, *exc):
         self.close()
+
+
+SCRUBBED = "***"
+_TEXT_FIELDS = ("raw_output", "reason", "model_version")
+
+
+def scrub(text: str | None, secret: str | None) -> str | None:
+    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
+    return text.replace(secret, SCRUBBED) if text and secret else text
+
+
+def scrubbed(answer: Answer, secret: str | None) -> Answer:
+    """The answer with the secret (an API key) taken out of every text a server could echo it into: a
+    server that repeats the key in a completion must not get it stored, cached, exported or printed."""
+    if not secret or not any(secret in (getattr(answer, f) or "") for f in _TEXT_FIELDS):
+        return answer
+    return answer.model_copy(update={f: scrub(getattr(answer, f), secret) for f in _TEXT_FIELDS})

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 
 from ..answers import Answer, AnswerRequest
 from ..errors import BackendError, GaveUp
-from .base import Backend
+from .base import Backend, scrubbed
 from .resilience import Failure, RateLimiter, RetryPolicy
 
 _END = object()
@@ -78,6 +78,7 @@ class HTTPBackend(Backend):
     """Base class of the backends that call a server (see the module docstring)."""
 
     cacheable = True
+    secret: str | None = None         # the API key, taken out of every answer's text (base.scrubbed)
 
     def __init__(self, *, concurrency: int, max_attempts: int = 4, max_reasks: int = 2, timeout: float = 60.0,
                  base_delay: float = 0.5, requests_per_minute: float | None = None,
@@ -166,6 +167,7 @@ class HTTPBackend(Backend):
             answer = await self._one(request)
         except GaveUp as gave_up:
             answer = Answer(request_id=request.request_id, status="failed", reason=str(gave_up))
+        answer = scrubbed(answer, self.secret)
         answer.latency_s = time.perf_counter() - started
         return answer
 

@@ -45,7 +45,7 @@ from typing import Protocol
 
 from ..answers import Answer, AnswerRequest
 from ..errors import BackendError
-from .base import Backend
+from .base import Backend, scrub, scrubbed
 from .chat_reply import MalformedReply, parse_reply
 from .openai_compatible import answer_from_reply
 from .tool_calls import logprob_body, tool_body
@@ -239,7 +239,7 @@ class OpenAIBatchBackend(Backend):
         try:
             return call()
         except self._openai.APIError as exc:
-            message = str(exc).replace(self._api_key, "***") if self._api_key else str(exc)
+            message = scrub(str(exc), self._api_key)
             raise BackendError(f"the Batch API at {self.base_url} failed to {what}: {message}",
                                where=f"model {self.model}",
                                fix="check the server and the key; batches already submitted are kept in the run "
@@ -295,7 +295,8 @@ class OpenAIBatchBackend(Backend):
     def _poll(self, record: BatchRecord, by_id: dict[str, AnswerRequest], again: list) -> Iterator[Answer]:
         batch = self._api(f"read batch {record.batch_id}", lambda: self.client.batches.retrieve(record.batch_id))
         counts = batch.request_counts
-        note = _batch_errors(batch) if batch.status in ("failed", "expired", "cancelled") else None
+        ended = batch.status in ("failed", "expired", "cancelled")
+        note = scrub(_batch_errors(batch), self._api_key) if ended else None
         if batch.status != record.status or batch.status in TERMINAL:
             self.journal.updated(record.input_file_id, batch.status, getattr(counts, "completed", 0) or 0,
                                  getattr(counts, "failed", 0) or 0, note)
@@ -322,6 +323,7 @@ class OpenAIBatchBackend(Backend):
                 returned[request_id] = f"batch {batch.status} before answering" + (f": {note}" if note else "")
                 continue
             answer, transient = self._from_line(request, line)
+            answer, transient = scrubbed(answer, self._api_key) if answer else None, scrub(transient, self._api_key)
             if transient is not None:
                 returned[request_id] = transient
             else:

@@ -33,6 +33,7 @@ import random
 
 from ..answers import Answer, AnswerRequest, answer_model, estimate_tokens
 from ..errors import BackendError, InvalidOutput
+from .base import scrub
 from .chat_reply import ChatReply, MalformedReply, parse_reply
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
@@ -49,10 +50,6 @@ every connection of its pool each time a request is queued or a connection freed
 connections spends a third of the event loop's time scanning (measured by ``silicon-sample bench``)."""
 
 INSTRUCTOR_MODES = {"tools": "TOOLS", "json": "JSON", "json_schema": "JSON_SCHEMA", "md_json": "MD_JSON"}
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
 
 
 class OpenAICompatibleBackend(HTTPBackend):
@@ -79,7 +76,7 @@ class OpenAICompatibleBackend(HTTPBackend):
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         self.set_servers(self.base_url)
         self.api_key_env = api_key_env
-        self._api_key = os.environ.get(api_key_env) or None
+        self._api_key = self.secret = os.environ.get(api_key_env) or None
         self.top_logprobs = top_logprobs
         self.instructor_mode = instructor_mode
         self._openai = openai
@@ -120,12 +117,12 @@ class OpenAICompatibleBackend(HTTPBackend):
         if isinstance(exc, (o.APITimeoutError, o.APIConnectionError)):
             return Failure(True, f"{type(exc).__name__}: connection failed or timed out")
         if isinstance(exc, o.APIStatusError):
-            return Failure(False, _scrub(f"HTTP {exc.status_code}: {exc.message}", self._api_key))
+            return Failure(False, scrub(f"HTTP {exc.status_code}: {exc.message}", self._api_key))
         if isinstance(exc, MalformedReply):
             return Failure(True, f"malformed response: {exc}")
         if isinstance(exc, (ValueError, o.APIResponseValidationError)):  # malformed JSON from the server
             return Failure(True, f"malformed response: {type(exc).__name__}")
-        return Failure(False, _scrub(f"{type(exc).__name__}: {exc}", self._api_key))
+        return Failure(False, scrub(f"{type(exc).__name__}: {exc}", self._api_key))
 
     # -- one request ---------------------------------------------------------------------
     async def _post(self, body: dict) -> ChatReply:

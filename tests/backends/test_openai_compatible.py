@@ -122,6 +122,31 @@ def test_the_api_key_never_reaches_manifest_results_cache_or_messages(tmp_path, 
     assert secret not in rejected.stdout + rejected.stderr
 
 
+@pytest.mark.parametrize("mode", ["distribution", "sample"])
+def test_a_key_the_server_echoes_is_scrubbed_from_everything_stored_and_printed(tmp_path, monkeypatch, mode):
+    from support.hostile_server import HostileServer
+
+    secret = "sk-echo-sentinel-7d41c0b9"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    echoing = HostileServer(echo_key=True)
+    try:
+        study = write_study(tmp_path, n=1, instruments=(MINI5,), models=[{
+            "id": "echo", "backend": "openai", "model": "m", "answer_mode": mode, "temperature": 0.7,
+            "options": {"base_url": echoing.base_url, "max_reasks": 1}}])
+        outputs = [cli("run", study, "--out", tmp_path / "run"), cli("status", tmp_path / "run"),
+                   cli("export", tmp_path / "run", "-o", "-"), cli("export", tmp_path / "run", "--wide", "-o", "-")]
+    finally:
+        echoing.stop()
+    assert echoing.served["echo"] >= 5                                  # the server did echo it
+    assert all(o.returncode == 0 for o in outputs), [o.stderr for o in outputs]
+    for output in outputs:
+        assert secret not in output.stdout + output.stderr
+    assert "***" in outputs[2].stdout                                    # scrubbed, not dropped
+    for path in [*(tmp_path / "run").rglob("*"), *tmp_path.glob("cache.sqlite*")]:
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+
 def test_optional_free_text_reason(tmp_path, server):
     import json
 

@@ -44,8 +44,24 @@ KINDS = {
 }
 
 
+def echo(request: dict, authorization: str) -> dict:
+    """A completion that repeats the client's API key everywhere a server's text goes: the model name, the
+    text, the tool call, the log-probability tokens."""
+    key = authorization.removeprefix("Bearer ")
+    body = completion(request)
+    body["model"] = f"model-{key}"
+    message = body["choices"][0]["message"]
+    if message.get("tool_calls"):
+        message["tool_calls"][0]["function"]["arguments"] = json.dumps({"answer": f"my key is {key}"})
+    else:
+        message["content"] = f"my key is {key}"
+    if body["choices"][0].get("logprobs"):
+        body["choices"][0]["logprobs"]["content"][0]["top_logprobs"][-1]["token"] = key
+    return body
+
+
 class HostileServer:
-    def __init__(self, kinds: list[str] | None = None):
+    def __init__(self, kinds: list[str] | None = None, echo_key: bool = False):
         self.kinds = kinds or list(KINDS)
         self.served: Counter = Counter()
         server = self
@@ -58,9 +74,12 @@ class HostileServer:
 
             def do_POST(self):
                 request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                kind = self._kind(request)
+                kind = "echo" if echo_key else self._kind(request)
                 server.served[kind] += 1
-                if KINDS[kind] is None:
+                if echo_key:
+                    data, kind_of = json.dumps(echo(request, self.headers.get("Authorization", ""))).encode(), \
+                        "application/json"
+                elif KINDS[kind] is None:
                     data, kind_of = b"<html>502 Bad Gateway</html>", "text/html"
                 else:
                     data, kind_of = json.dumps(KINDS[kind](request)).encode(), "application/json"  # NaN as NaN
