@@ -41,6 +41,7 @@ from .specs import instruments as _instruments
 from .specs.instruments import Instrument
 from .specs.yaml_files import read_yaml
 from .store.run_store import RunStore
+from .tidy.completeness import mark_pending, pending_by_pair, require_complete
 from .tidy.results import long_results, wide_results
 
 if TYPE_CHECKING:
@@ -90,17 +91,22 @@ def status(run_dir: str | Path) -> dict[str, Any]:
             "in_use": in_use, "batches": batch_table(store)}
 
 
-def results(run_dir: str | Path, *, wide: bool = False) -> pd.DataFrame:
+def results(run_dir: str | Path, *, wide: bool = False, allow_incomplete: bool = False) -> pd.DataFrame:
     """Tidy results: long (one row per cell) or wide (one row per persona × style × cue type × model ×
-    replicate, with scale scores); columns in :mod:`silicon_sample.tidy.results`."""
-    return wide_results(run_dir) if wide else long_results(run_dir)
+    replicate, with scale scores); columns in :mod:`silicon_sample.tidy.results`. A run with pending cells
+    is refused unless ``allow_incomplete``; then ``cells_pending`` gives each model–persona pair's pending
+    cells (:mod:`silicon_sample.tidy.completeness`)."""
+    pending = require_complete(run_dir, allow_incomplete)
+    return mark_pending(wide_results(run_dir) if wide else long_results(run_dir), pending)
 
 
-def export(run_dir: str | Path, output: str | Path, *, wide: bool = False, format: str = "csv") -> int:
-    """Write a run's tidy results to ``output`` (written whole, never half); return the number of rows."""
+def export(run_dir: str | Path, output: str | Path, *, wide: bool = False, format: str = "csv",
+           allow_incomplete: bool = False) -> int:
+    """Write a run's tidy results to ``output`` (written whole, never half); return the number of rows
+    (``allow_incomplete`` as in :func:`results`)."""
     if format != "csv":
         raise SpecError(f"unknown export format {format!r}", where="format", fix="use csv")
-    frame = results(run_dir, wide=wide)
+    frame = results(run_dir, wide=wide, allow_incomplete=allow_incomplete)
     _write_table(frame, output)
     return len(frame)
 
@@ -140,7 +146,7 @@ def validate(path: str | Path) -> str:
 def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
             invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
             repetitions: int = 10, seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
-            output: str | Path | None = None) -> dict[str, pd.DataFrame]:
+            output: str | Path | None = None, allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
     """Every comparison table of a run against a human baseline (anchors, items, scales, structure,
     invariance, subgroups, patterns, nonresponse; see :mod:`silicon_sample.comparison.tables`).
 
@@ -155,6 +161,8 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     :func:`silicon_sample.psychometrics.choose_estimator`) fits the scales' ordinal coefficients, the
     structure and the invariance models; ``collapse_empty`` merges an option one source or group never
     used into its neighbour for WLSMV (recorded in the invariance table) instead of stopping with its name.
+
+    A run with pending cells is refused unless ``allow_incomplete``; then every table has ``cells_pending``.
     """
     from .comparison.runs import compare_run
 
@@ -162,7 +170,7 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     base = load_baseline(baseline)
     tables = compare_run(run_dir, base, subgroups=subgroups, invariance=invariance, tolerance=tolerance,
                          anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
-                         estimator=estimator, collapse_empty=collapse_empty)
+                         estimator=estimator, collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
     if output is not None:
         folder = _output_folder(output)
         for name, table in tables.items():
@@ -170,11 +178,11 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
         _write_manifest(folder / "manifest.json", "compare", [run_dir], base,
                         {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance,
                          "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
-                         **_estimator_settings(estimator, collapse_empty)})
+                         **_estimator_settings(estimator, collapse_empty), **_pending_settings([run_dir])})
     return tables
 
 
-def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = None
+def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = None, allow_incomplete: bool = False
           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two runs of the same study (another model version, another date) compared item by item and scale by
     scale, paired by respondent; a difference is flagged when it exceeds the test–retest noise (see
@@ -184,12 +192,12 @@ def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = N
     """
     from .comparison.runs import drift_between_runs
 
-    table, versions = drift_between_runs(run_a, run_b)
+    table, versions = drift_between_runs(run_a, run_b, allow_incomplete=allow_incomplete)
     if output is not None:
         folder = _output_folder(output)
         _write_table(table.reset_index(), folder / "drift.csv")
         _write_table(versions.reset_index(), folder / "versions.csv")
-        record = analysis_manifest("drift", [run_a, run_b], None, {})
+        record = analysis_manifest("drift", [run_a, run_b], None, _pending_settings([run_a, run_b]))
         write_atomic(folder / "manifest.json", json.dumps(record, indent=2, default=str))
     return table, versions
 
@@ -197,7 +205,7 @@ def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = N
 def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
          invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
          seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
-         output: str | Path | None = None) -> pd.DataFrame:
+         output: str | Path | None = None, allow_incomplete: bool = False) -> pd.DataFrame:
     """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
     humans on normalized scores with intervals, ordered for ``purpose`` (levels, structure, subgroups or
     all), ties marked, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
@@ -213,14 +221,20 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
         raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix="use levels, structure, subgroups or all")
     table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, purpose=purpose,
                       bootstrap=bootstrap, repetitions=repetitions, seed=seed, estimator=estimator,
-                      collapse_empty=collapse_empty)
+                      collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
     if output is not None:
         output = Path(output)
         _write_table(table.reset_index(), output)
         _write_manifest(ranking_manifest_path(output), "rank", list(run_dirs), base,
                         {"invariance": invariance, "purpose": purpose, "bootstrap": bootstrap,
-                         "repetitions": repetitions, "seed": seed, **_estimator_settings(estimator, collapse_empty)})
+                         "repetitions": repetitions, "seed": seed, **_estimator_settings(estimator, collapse_empty),
+                         **_pending_settings(run_dirs)})
     return table
+
+
+def _pending_settings(run_dirs) -> dict:
+    """For an analysis manifest: the pending cells of each run analysed (0 for a finished run)."""
+    return {"cells_pending": {str(r): int(pending_by_pair(r).sum()) for r in run_dirs}}
 
 
 def ranking_manifest_path(output: str | Path) -> Path:
@@ -231,7 +245,7 @@ def ranking_manifest_path(output: str | Path) -> Path:
 
 def bayes(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: str, *, draws: int = 1000,
           tune: int = 1000, chains: int = 4, seed: int = 0, max_respondents: int | None = None,
-          output: str | Path | None = None) -> OrdinalComparison:
+          output: str | Path | None = None, allow_incomplete: bool = False) -> OrdinalComparison:
     """Bayesian ordinal model: the effect of ``attribute`` on ``outcome`` (a scale or an item) in humans and
     in each silicon source, and their posterior differences (see
     :mod:`silicon_sample.comparison.ordinal_model`).
@@ -242,13 +256,14 @@ def bayes(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: 
 
     base = load_baseline(baseline)
     result = ordinal_model_of_run(run_dir, base, outcome, attribute, draws=draws, tune=tune, chains=chains,
-                                  seed=seed, max_respondents=max_respondents)
+                                  seed=seed, max_respondents=max_respondents, allow_incomplete=allow_incomplete)
     if output is not None:
         folder = _output_folder(output)
         _write_table(result.effects.reset_index(), folder / "effects.csv")
         _write_table(result.diagnostics.reset_index(), folder / "diagnostics.csv")
         _write_manifest(folder / "manifest.json", "bayes", [run_dir], base,
-                        {"outcome": outcome, "attribute": attribute, **result.settings, "warnings": result.warnings})
+                        {"outcome": outcome, "attribute": attribute, **result.settings, "warnings": result.warnings,
+                         **_pending_settings([run_dir])})
     return result
 
 

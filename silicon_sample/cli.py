@@ -57,6 +57,26 @@ def _finished_message(store) -> None:
     click.echo(f"run:     {store.dir}")
 
 
+def incomplete_option(command):
+    """``--allow-incomplete``: analyse a run that still has pending cells (tables then say how many)."""
+    return click.option("--allow-incomplete", is_flag=True,
+                        help="Analyse a run with pending cells (refused otherwise); every table then has a "
+                             "cells_pending column.")(command)
+
+
+def _pending_note(frame) -> None:
+    if "cells_pending" in frame.columns:
+        click.echo("note: the run is not finished; the cells_pending column gives each model–persona pair's "
+                   "pending cells", err=True)
+
+
+def _pending_note_of_run(run_dir: Path) -> None:
+    pending = api.status(run_dir)["pending"]
+    if pending:
+        click.echo(f"note: the run is not finished: {pending} cells pending (the cells_pending column gives each "
+                   "model–persona pair's)", err=True)
+
+
 @cli.command()
 @click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
@@ -116,12 +136,16 @@ def status(run_dir: Path) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               help="File to write ('-' for standard output).")
 @click.option("--wide", is_flag=True, help="One row per persona with item answers and scale scores.")
-def export(run_dir: Path, fmt: str, output: Path, wide: bool) -> None:
+@incomplete_option
+def export(run_dir: Path, fmt: str, output: Path, wide: bool, allow_incomplete: bool) -> None:
     """Export a run's results as a tidy table."""
     if str(output) == "-":
-        api.results(run_dir, wide=wide).to_csv(sys.stdout, index=False)
+        frame = api.results(run_dir, wide=wide, allow_incomplete=allow_incomplete)
+        _pending_note(frame)
+        frame.to_csv(sys.stdout, index=False)
         return
-    rows = api.export(run_dir, output, wide=wide, format=fmt)
+    rows = api.export(run_dir, output, wide=wide, format=fmt, allow_incomplete=allow_incomplete)
+    _pending_note_of_run(run_dir)
     click.echo(f"wrote {rows} rows to {output}", err=True)
 
 
@@ -157,15 +181,17 @@ def estimator_options(command):
               help="Repetitions of each floor and of the human ceiling.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the resamples and floors.")
 @estimator_options
+@incomplete_option
 def compare_command(run_dir: Path, baseline: str | None, against: Path | None, output: Path | None,
                     subgroups: tuple[str, ...], no_invariance: bool, tolerance: float, no_anchors: bool,
-                    bootstrap: int, repetitions: int, seed: int, estimator: str, collapse_empty: bool) -> None:
+                    bootstrap: int, repetitions: int, seed: int, estimator: str, collapse_empty: bool,
+                    allow_incomplete: bool) -> None:
     """Compare a run's answers with a human baseline (anchors, items, scales, structure, invariance,
     subgroups, response styles), or with another run of the same study (--against: drift)."""
     if (baseline is None) == (against is None):
         raise click.UsageError("give --baseline NAME (silicon vs human) or --against RUN (drift), one of them")
     if against is not None:
-        table, versions = api.drift(run_dir, against, output=output)
+        table, versions = api.drift(run_dir, against, output=output, allow_incomplete=allow_incomplete)
         click.echo("model versions:")
         click.echo(versions.to_string())
         click.echo("\ndrift (b − a, paired by respondent; drifted: the 95% interval excludes 0):")
@@ -177,7 +203,9 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
         return
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
                          tolerance=tolerance, anchors=not no_anchors, bootstrap=bootstrap, repetitions=repetitions,
-                         seed=seed, estimator=estimator, collapse_empty=collapse_empty, output=output)
+                         seed=seed, estimator=estimator, collapse_empty=collapse_empty, output=output,
+                         allow_incomplete=allow_incomplete)
+    _pending_note_of_run(run_dir)
     for name, table in tables.items():
         click.echo(f"\n{name}:")
         click.echo(comparison_view(name, table).to_string())
@@ -200,11 +228,12 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
               help="Largest number of respondents per source (drawn with the seed), to bound run time.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for effects.csv and diagnostics.csv.")
+@incomplete_option
 def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, draws: int, tune: int, chains: int,
-                  seed: int, max_respondents: int | None, output: Path | None) -> None:
+                  seed: int, max_respondents: int | None, output: Path | None, allow_incomplete: bool) -> None:
     """Bayesian ordinal model: the attribute's effect in humans and in each silicon source, and the difference."""
     result = api.bayes(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains, seed=seed,
-                       max_respondents=max_respondents, output=output)
+                       max_respondents=max_respondents, output=output, allow_incomplete=allow_incomplete)
     counts = ", ".join(f"{source}: {n}" for source, n in result.settings["respondents"].items())
     click.echo(f"effect of {attribute} on {outcome} (log-odds, against {result.settings['reference_category']}; "
                f"respondents — {counts}):")
@@ -244,13 +273,15 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int) -> None:
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
 @click.option("--seed", default=0, show_default=True, type=int)
 @estimator_options
+@incomplete_option
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, purpose: str,
                  no_invariance: bool, bootstrap: int, repetitions: int, seed: int, estimator: str,
-                 collapse_empty: bool) -> None:
+                 collapse_empty: bool, allow_incomplete: bool) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
     table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, purpose=purpose, bootstrap=bootstrap,
                      repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty,
-                     output=output)
+                     output=output, allow_incomplete=allow_incomplete)
+    _pending_note(table)
     click.echo(ranking_view(table).to_string())
     click.echo("score: normalized (0 = the best floor, 1 = another human sample of this size) with its 95% interval; "
                "rows sharing a tie_group cannot be told apart; every raw figure's interval is in `compare`'s anchors")

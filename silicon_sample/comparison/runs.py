@@ -16,6 +16,7 @@ import pandas as pd
 from ..errors import SpecError
 from ..population import baselines
 from ..population.baselines import Baseline
+from ..tidy.completeness import mark_pending, require_complete
 from ..tidy.results import (
     PAIR_COLUMNS,
     long_results,
@@ -35,7 +36,7 @@ BaselineLike = str | Path | Baseline
 def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
                 invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
                 repetitions: int = 10, seed: int = 0, estimator: str | None = None,
-                collapse_empty: bool = False) -> dict[str, pd.DataFrame]:
+                collapse_empty: bool = False, allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
     """All comparison tables of a run against a human baseline, each indexed by model, persona_style,
     cue_type and the table's own keys (see :mod:`.tables`).
 
@@ -56,7 +57,10 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
         The ``anchors`` table: floors, ceiling, intervals and normalized scores (:mod:`.anchors`).
     estimator, collapse_empty
         As in :func:`.tables.compare_answers`: None chooses the estimator per pair.
+    allow_incomplete : bool
+        Compare a run with pending cells (refused otherwise); every table then has ``cells_pending``.
     """
+    pending = require_complete(run_dir, allow_incomplete)
     base = baselines.load(baseline)
     long = long_results(run_dir)
     wide = wide_results(run_dir, long)
@@ -81,12 +85,12 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
                              anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
                              cued=cued or None, estimator=estimator, collapse_empty=collapse_empty)
     tables["nonresponse"] = pair_first("nonresponse", nonresponse)
-    return tables
+    return {name: mark_pending(table, pending) for name, table in tables.items()}
 
 
 def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: str, *,
                          draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-                         max_respondents: int | None = None):
+                         max_respondents: int | None = None, allow_incomplete: bool = False):
     """The Bayesian ordinal model (:mod:`.ordinal_model`) of one scale or item of a run and its
     baseline: the effect of ``attribute`` in the humans and in each model × persona style × cue type,
     and their differences.
@@ -96,6 +100,7 @@ def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: s
     """
     from .ordinal_model import ordinal_comparison
 
+    pending = require_complete(run_dir, allow_incomplete)
     base = baselines.load(baseline)
     instrument = base.instrument
     keys = instrument.keys()
@@ -121,15 +126,20 @@ def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: s
     columns = ["source", "respondent", attribute] + items
     answers = pd.concat([human[columns], silicon[columns]], ignore_index=True)
     answers[items] = answers[items].apply(pd.to_numeric, errors="coerce")
-    return ordinal_comparison(answers, items, instrument.scale_of(items[0]).values, attribute,
-                              list(base.population.attribute(attribute).categories),
-                              reverse=tuple(k.lstrip("-") for k in keyed if k.startswith("-")), draws=draws,
-                              tune=tune, chains=chains, seed=seed, max_respondents=max_respondents)
+    result = ordinal_comparison(answers, items, instrument.scale_of(items[0]).values, attribute,
+                                list(base.population.attribute(attribute).categories),
+                                reverse=tuple(k.lstrip("-") for k in keyed if k.startswith("-")), draws=draws,
+                                tune=tune, chains=chains, seed=seed, max_respondents=max_respondents)
+    if pending.sum():
+        result.effects = mark_pending(result.effects, pending)
+        result.warnings.append(f"{int(pending.sum())} cells of the run were pending (--allow-incomplete)")
+    return result
 
 
 def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
               invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
-              seed: int = 0, estimator: str | None = None, collapse_empty: bool = False) -> pd.DataFrame:
+              seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
+              allow_incomplete: bool = False) -> pd.DataFrame:
     """Rank every model × persona style × cue type of one or more runs against a baseline
     (:func:`.ranking.rank_pairs`); the ``run`` index level names each run by its folder."""
     from .ranking import rank_pairs
@@ -140,21 +150,26 @@ def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: 
     names = [Path(r).name for r in run_dirs]
     if len(set(names)) < len(names):
         names = [str(Path(r)) for r in run_dirs]
+    pending = pd.concat({name: require_complete(run_dir, allow_incomplete) for name, run_dir in zip(names, run_dirs)},
+                        names=["run"])
     combined: dict[str, list[pd.DataFrame]] = {}
     for name, run_dir in zip(names, run_dirs):
         tables = compare_run(run_dir, baseline, subgroups=subgroups, invariance=invariance, bootstrap=bootstrap,
-                             repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty)
+                             repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty,
+                             allow_incomplete=allow_incomplete)
         for table_name, table in tables.items():
             combined.setdefault(table_name, []).append(pd.concat({name: table}, names=["run"]))
-    return rank_pairs({k: pd.concat(v) for k, v in combined.items()}, purpose=purpose)
+    return mark_pending(rank_pairs({k: pd.concat(v) for k, v in combined.items()}, purpose=purpose), pending)
 
 
-def drift_between_runs(run_a: str | Path, run_b: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def drift_between_runs(run_a: str | Path, run_b: str | Path, allow_incomplete: bool = False
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the drift table of :mod:`.drift`, the model versions of each run) for two runs of the same study.
 
     The versions table has one row per run × model: the version in the run's manifest (for the embedded
     model, the GGUF file and its hash) and the versions the server reported with the answers.
     """
+    pending = {"a": require_complete(run_a, allow_incomplete), "b": require_complete(run_b, allow_incomplete)}
     manifests = {"a": run_manifest(run_a), "b": run_manifest(run_b)}
     if manifests["a"]["study"]["id"] != manifests["b"]["study"]["id"]:
         raise SpecError(f"the runs are of different studies ({manifests['a']['study']['id']} and "
@@ -174,4 +189,6 @@ def drift_between_runs(run_a: str | Path, run_b: str | Path) -> tuple[pd.DataFra
             rows.append({"run": label, "dir": str(run), "model": model_id, "backend": model.get("backend"),
                          "manifest_version": model.get("model_version") or model.get("model"),
                          "reported_versions": reported.get(model_id, "")})
+    if pending["a"].sum() or pending["b"].sum():
+        table = table.assign(cells_pending_a=int(pending["a"].sum()), cells_pending_b=int(pending["b"].sum()))
     return table, pd.DataFrame(rows).set_index(["run", "model"])

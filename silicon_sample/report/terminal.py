@@ -47,7 +47,7 @@ INTERVAL_NOTES = {
 
 RANKING_SHOWN = ["n_silicon", "score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
                  "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "variance_ratio",
-                 "icc", "refusal_rate"]
+                 "icc", "refusal_rate", "cells_pending"]
 
 
 def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
