@@ -35,7 +35,7 @@ from .population.populations import Population
 from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
 from .runner.batch_journal import batch_table
 from .runner.dry_run import estimate
-from .runner.execute import BackendFactory, ProgressCallback, resume_run, start_run
+from .runner.execute import BackendFactory, ProgressCallback, preflight, resume_run, start_run
 from .runner.manifest import analysis_manifest
 from .specs import instruments as _instruments
 from .specs.instruments import Instrument
@@ -135,6 +135,7 @@ def validate(path: str | Path) -> str:
         return f"ok: population {pop.id} ({pop.kind}; {', '.join(pop.attribute_names)}; {pop.report})"
     if "models" in data:
         study = _load_study(path)
+        preflight(study)          # options in range, every scale readable in its model's mode
         renderings = len(study.persona_templates) * len(study.cue_types)
         return (f"ok: study {study.id} ({study.n} personas × {renderings} rendering(s) × "
                 f"{sum(len(i.items) for i in study.instruments)} items × {len(study.models)} model(s))")

@@ -27,6 +27,7 @@ import abc
 from collections.abc import Iterable, Iterator
 
 from ..answers import Answer, AnswerRequest
+from ..errors import BackendError
 
 
 class Backend(abc.ABC):
@@ -47,6 +48,13 @@ class Backend(abc.ABC):
     def check_ready(self) -> None:  # noqa: B027 - optional hook
         """Raise :class:`~silicon_sample.errors.BackendError` when no call could succeed (credentials
         missing); called before a run directory is created, never by a dry run."""
+
+    def check_scale(self, options: tuple[int, ...], mode: str, prefill: str | None) -> None:
+        """Raise :class:`~silicon_sample.errors.BackendError` when answers on a scale with these option codes
+        could not be read in ``mode`` (called for every scale of a study before anything is written).
+        A server's distribution mode reads one next token per option: :func:`single_token_codes`."""
+        if mode == "distribution" and self.cacheable:
+            single_token_codes(options, self.name)
 
     def reported_version(self) -> str | None:
         """The model version the server reports now, asked without a model call, in the form of
@@ -94,3 +102,13 @@ def scrubbed(answer: Answer, secret: str | None) -> Answer:
     if not secret or not any(secret in (getattr(answer, f) or "") for f in _TEXT_FIELDS):
         return answer
     return answer.model_copy(update={f: scrub(getattr(answer, f), secret) for f in _TEXT_FIELDS})
+
+
+def single_token_codes(options: tuple[int, ...], backend: str) -> None:
+    """A server's top log-probabilities are per token, and tokenizers split numbers differently (SmolLM2 and
+    Llama 2 digit by digit): distribution mode on a server reads option codes 0–9 only."""
+    bad = [v for v in options if not 0 <= v <= 9]
+    if bad:
+        raise BackendError(f"option code {bad[0]} cannot be read from a server's next-token log-probabilities "
+                           "(one token per option: codes 0–9)", where=f"backend {backend}, scale {list(options)}",
+                           fix="use answer_mode: sample for this scale, or recode its options to 0–9")

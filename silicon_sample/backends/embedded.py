@@ -162,6 +162,11 @@ class EmbeddedBackend(Backend):
         pointer = self.llm._ctx.get_logits_ith(-1)
         return np.ctypeslib.as_array(pointer, shape=(self._n_vocab,)).astype(np.float64)
 
+    def check_scale(self, options: tuple[int, ...], mode: str, prefill: str | None) -> None:
+        """Distribution mode: every option code is one token of this model's vocabulary after the prefill."""
+        if mode == "distribution":
+            self.option_token_ids(tuple(options), prefill or "")
+
     def option_token_ids(self, options: tuple[int, ...], prefill: str) -> np.ndarray:
         """Token id of each option label as it follows the prefill."""
         key = (options, prefill)

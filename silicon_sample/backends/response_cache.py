@@ -175,6 +175,9 @@ class CachedBackend(Backend):
     def attach_journal(self, journal) -> None:
         self.backend.attach_journal(journal)
 
+    def check_scale(self, options, mode, prefill) -> None:
+        self.backend.check_scale(options, mode, prefill)
+
     def stop_waiting(self) -> None:
         self.backend.stop_waiting()
 

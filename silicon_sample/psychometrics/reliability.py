@@ -170,8 +170,10 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tup
             rest = [j for j in range(k) if j != i]
             with np.errstate(divide="ignore", invalid="ignore"):
                 r_drop = cov[i, rest].sum() / np.sqrt(cov[i, i] * cov[np.ix_(rest, rest)].sum())
-            with np.errstate(all="ignore"):
-                alpha_drop = pg.cronbach_alpha(data=answered.drop(columns=name), nan_policy="pairwise")[0]
+            alpha_drop = np.nan          # undefined for a two-item scale: one item is left
+            if k > 2:
+                with np.errstate(all="ignore"):
+                    alpha_drop = pg.cronbach_alpha(data=answered.drop(columns=name), nan_policy="pairwise")[0]
             item_rows.append({"scale": scale, "item": name, "reverse": scale_keys[i].startswith("-"),
                               "r_drop": r_drop, "alpha_if_deleted": alpha_drop})
     columns = ["n", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "n_omega", "average_r",

@@ -30,7 +30,7 @@ from ..design.cells import build_cells, build_request, draw_personas, render_per
 from ..design.study import load_study
 from ..errors import SpecError
 from ..specs.yaml_files import read_yaml
-from .execute import create_backend
+from .execute import create_backend, preflight
 
 
 def load_prices(path: str | Path | None) -> dict:
@@ -60,6 +60,7 @@ def _rate(price: dict | None, batched: bool) -> tuple[dict | None, str]:
 def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path | None = None) -> pd.DataFrame:
     """One row per model: cells, calls (min–max), cached cells, estimated tokens and cost (USD)."""
     study = load_study(study_path, n=n)
+    preflight(study)          # what would stop the run: options out of range, a scale the model cannot read
     table = load_prices(prices)
     personas, _ = draw_personas(study)
     texts = render_personas(study, personas).set_index(["persona_id", "persona_style", "cue_type"])["persona_text"]

@@ -21,7 +21,7 @@ from ..backends.base import Backend
 from ..backends.response_cache import CachedBackend, ResponseCache
 from ..design.cells import build_cells, build_request, draw_personas, render_personas
 from ..design.study import ModelSpec, Study, load_study, read_study_text
-from ..errors import RunStoreError
+from ..errors import BackendError, RunStoreError
 from ..specs.yaml_files import load_spec
 from ..store.run_store import RESOLVED_STUDY, RunStore
 from .batch_journal import StoreBatchJournal
@@ -68,10 +68,31 @@ def create_backend(model: ModelSpec) -> Backend:
     return backends.create(model.backend, model.model, model.options)
 
 
+def check_scales(study: Study, model: ModelSpec, backend: Backend) -> None:
+    """Can this backend read answers on every response scale of the study in the model's mode (before anything
+    is written: a distribution-mode option code that is not one token fails here, not in the middle of a run)."""
+    prefill = study.prompt_layout.distribution_prefill if model.answer_mode == "distribution" else None
+    for instrument in study.instruments:
+        for options in dict.fromkeys(tuple(instrument.scale_of(item).values) for item in instrument.items):
+            try:
+                backend.check_scale(options, model.answer_mode, prefill)
+            except BackendError as exc:
+                raise BackendError(exc.what, where=f"model {model.id}, instrument {instrument.id}",
+                                   fix=exc.fix) from None
+
+
+def preflight(study: Study, backend_factory: BackendFactory | None = None) -> None:
+    """Everything about a study's models that can be checked without a call: options in range (made by
+    the backend factory) and every scale readable (:func:`check_scales`). Used by validate and dry runs."""
+    for model in study.models:
+        with (backend_factory or create_backend)(model) as backend:
+            check_scales(study, model, backend)
+
+
 def open_backends(study: Study, fresh: bool = False, backend_factory: BackendFactory | None = None
                   ) -> dict[str, Backend]:
-    """Create each model's backend and check that it can make calls; backends that call a server are
-    wrapped by the response cache."""
+    """Create each model's backend and check that it can make calls and read every scale; backends that call
+    a server are wrapped by the response cache."""
     opened: dict[str, Backend] = {}
     cache = None
     try:
@@ -81,6 +102,7 @@ def open_backends(study: Study, fresh: bool = False, backend_factory: BackendFac
                 cache = cache or ResponseCache()
                 backend = CachedBackend(backend, cache, fresh=fresh)
             opened[model.id] = backend
+            check_scales(study, model, backend)
             backend.check_ready()
     except BaseException:
         for backend in opened.values():

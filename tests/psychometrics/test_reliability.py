@@ -49,3 +49,12 @@ def test_coarse_answers_point_to_the_ordinal_coefficients(bfi):
     row = scales.loc["neuroticism"]
     assert row["estimator"].startswith("WLSMV") and "ordinal_alpha" in row["estimator"]
     assert 0.5 < row["ordinal_alpha"] < 1 and row["ordinal_alpha"] > row["alpha"]   # Pearson r attenuated
+
+
+def test_a_two_item_scale_has_alpha_but_no_alpha_if_an_item_is_deleted(bfi):
+    import pingouin as pg
+
+    scales, items = reliability(bfi[["A1", "A2"]].dropna(), {"pair": ["-A1", "A2"]}, scale_range=(1, 6))
+    reversed_a1 = bfi[["A1", "A2"]].dropna().assign(A1=lambda d: 7 - d["A1"])
+    assert scales.loc["pair", "alpha"] == pytest.approx(pg.cronbach_alpha(reversed_a1)[0], abs=1e-10)
+    assert items["alpha_if_deleted"].isna().all() and items["r_drop"].notna().all()
