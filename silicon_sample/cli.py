@@ -7,7 +7,9 @@ exits non-zero; a traceback is shown only with ``--debug``.
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +21,20 @@ from .report.terminal import INTERVAL_NOTES, batch_view, bench_view, comparison_
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143    # 128 + SIGTERM, as shells report a process a scheduler stopped
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what a cluster scheduler sends at a time limit): handled as Ctrl-C — no new calls, the
+    answers in flight stored, the session ended as interrupted — then exit 143."""
+
+
+_signals: list[int] = []
+
+
+def _terminate(signum, frame) -> None:
+    _signals.append(signum)     # click turns the KeyboardInterrupt into Abort: remember which signal it was
+    raise Terminated()
 
 
 class ProgressPrinter:
@@ -310,6 +326,8 @@ def validate(file: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(args=args, prog_name="silicon-sample", standalone_mode=False)
     except SiliconSampleError as exc:
@@ -318,9 +336,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("interrupted: every answer stored so far is kept (and every batch submitted); finish with "
-                   "`silicon-sample resume RUN_DIR`", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        terminated = signal.SIGTERM in _signals
+        click.echo(f"{'terminated (SIGTERM)' if terminated else 'interrupted'}: every answer stored so far is kept "
+                   "(and every batch submitted); finish with `silicon-sample resume RUN_DIR`", err=True)
+        sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -96,6 +96,22 @@ def test_ctrl_c_stops_sending_keeps_what_was_in_flight_and_resume_finishes(tmp_p
         assert final.set_index("cell_id").loc[answers["cell_id"], "value"].tolist() == answers["value"].tolist()
 
 
+def test_sigterm_from_a_scheduler_ends_the_session_as_interrupted_with_its_time(tmp_path):
+    with LoopbackServer(delay=0.1) as server:
+        study = write_study(tmp_path, n=20, models=[loopback_model("lb", server, concurrency=8)])
+        out = tmp_path / "run"
+        process = _run_in_background(study, out)
+        assert _wait_for_answers(out, 40, process) >= 40
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 143 and "terminated (SIGTERM)" in stderr and "Traceback" not in stderr
+        assert len(stored(out)) == server.responses_sent              # what came back was stored
+    with sqlite3.connect(out / "responses.sqlite") as db:
+        outcome, finished = db.execute("SELECT outcome, finished_at FROM sessions").fetchone()
+    assert outcome == "interrupted" and finished
+    assert f"interrupted at {finished}" in cli("status", out).stdout
+
+
 def test_a_killed_run_loses_at_most_the_calls_in_flight(tmp_path):
     with LoopbackServer(delay=0.1) as server:
         study = write_study(tmp_path, n=20, models=[loopback_model("lb", server, concurrency=16)])
