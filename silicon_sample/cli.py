@@ -113,6 +113,8 @@ def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool
     if out is None:
         raise click.UsageError("--out is required (unless --dry-run)")
     store = api.run(study, out, n=n, progress=ProgressPrinter(), fresh=fresh)
+    for warning in store.manifest()["design"].get("sampling_warnings") or []:
+        click.echo(f"warning: {warning}", err=True)
     _finished_message(store)
 
 

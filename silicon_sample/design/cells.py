@@ -49,6 +49,22 @@ def draw_personas(study: Study) -> tuple[pd.DataFrame, dict | None]:
     return personas, summary
 
 
+def empty_groups(study: Study, personas: pd.DataFrame) -> list[str]:
+    """Attribute categories the population has (share > 0) but no persona drawn: a sample smaller than the
+    number of strata leaves whole groups out, and every analysis by that attribute then lacks them."""
+    warnings = []
+    for attribute, shares in study.population.marginals().items():
+        if attribute not in personas.columns:
+            continue
+        drawn = set(personas[attribute].astype(str))
+        missing = [(c, share) for c, share in shares.items() if share > 0 and str(c) not in drawn]
+        if missing:
+            listed = ", ".join(f"{c} ({share:.0%} of the population)" for c, share in missing)
+            warnings.append(f"no persona drawn for {attribute} = {listed}: {len(personas)} personas over "
+                            f"{len(shares)} categories; raise n to include every group")
+    return warnings
+
+
 def render_personas(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
     """One row per persona × style × cue type: persona_text, name, cued_attributes."""
     rows = []

@@ -47,7 +47,10 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
         out.write(f"- model `{model_id}`: {model.get('backend')} {model.get('model_version') or model.get('model')}, "
                   f"{model['answer_mode']} mode, temperature {model['temperature']}, "
                   f"{model['replicates']} replicate(s)\n")
-    out.write(f"- cells: {design['n_cells']}\n\n")
+    out.write(f"- cells: {design['n_cells']}\n")
+    for warning in design.get("sampling_warnings") or []:
+        out.write(f"- **warning**: {warning}\n")
+    out.write("\n")
 
     out.write("## Cells by status\n\n")
     out.write(_block(store.status_counts()))

@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import backends
 from ..backends.base import Backend
 from ..backends.response_cache import CachedBackend, ResponseCache
-from ..design.cells import build_cells, build_request, draw_personas, render_personas
+from ..design.cells import build_cells, build_request, draw_personas, empty_groups, render_personas
 from ..design.study import ModelSpec, Study, load_study, read_study_text
 from ..errors import BackendError, RunStoreError
 from ..specs.yaml_files import load_spec
@@ -128,7 +128,8 @@ def start_run(study_path: str | Path, out: str | Path, *, n: int | None = None, 
     opened = open_backends(study, fresh=fresh, backend_factory=backend_factory)
     try:
         models = {m.id: {**m.model_dump(), **opened[m.id].describe()} for m in study.models}
-        manifest = build_manifest(study, models, n_personas=len(personas), n_cells=len(cells), weights=weights)
+        manifest = build_manifest(study, models, n_personas=len(personas), n_cells=len(cells), weights=weights,
+                                  sampling_warnings=empty_groups(study, personas))
         store = RunStore.create(out, study_text=read_study_text(Path(study_path)), resolved_spec=resolved_spec(study),
                                 inputs=study.input_files(), manifest=manifest, personas=personas, variants=variants,
                                 cells=cells)

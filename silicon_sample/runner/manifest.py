@@ -39,7 +39,7 @@ def environment() -> dict:
 
 
 def build_manifest(study: Study, models: dict[str, dict], n_personas: int, n_cells: int,
-                   weights: dict | None = None) -> dict:
+                   weights: dict | None = None, sampling_warnings: list[str] | None = None) -> dict:
     layout = study.prompt_layout
     return {
         "format": "silicon-sample run manifest 1",
@@ -60,6 +60,7 @@ def build_manifest(study: Study, models: dict[str, dict], n_personas: int, n_cel
             "n_personas": n_personas, "n_cells": n_cells, "sampling_method": study.sampling_method,
             "strata": list(study.strata) if study.strata else None, "item_order": study.item_order,
             "persona_styles": [t.name for t in study.persona_templates], "cue_types": list(study.cue_types),
+            "sampling_warnings": list(sampling_warnings or []),
         },
         "weights": weights or {"method": "none: the sample is drawn from the target itself (all weights 1)"},
         "population": {"id": study.population.id, "kind": study.population.kind,
