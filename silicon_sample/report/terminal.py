@@ -106,6 +106,8 @@ def bench_view(figures: dict) -> str:
         f"(forward pass {figures['forward_tokens_per_s']:.0f} tokens/s ÷ "
         f"{figures['prompt_tokens_per_response']:.0f} tokens evaluated per answer); distribution at "
         f"{figures['distribution_ratio_to_limit']:.2f} of the limit")
+    lines.append(f"embedded model beside one other busy process: {figures['shared_items_per_s']:.1f} items/s with "
+                 f"{figures['shared_threads']} thread(s), {figures['shared_ratio']:.2f} of its solo rate")
     lines.append(f"peak RSS {figures['peak_rss_mb']:.0f} MB")
     if "memory_calls" in figures:
         lines.append(f"memory: a {figures['memory_calls']}-call run held {figures['rss_mb_at_10_percent']:.0f} MB "

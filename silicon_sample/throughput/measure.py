@@ -16,6 +16,11 @@ only), and the **limit**: the forward-pass rate of llama.cpp on this machine (to
 evaluating prompt-sized batches) divided by the tokens evaluated per answer (the item's own tokens plus its
 share of the persona prefix, which the backend evaluates once per persona).
 
+Shared machine: the embedded model's distribution rate again while one other process keeps a core busy
+(a busy loop in a subprocess), with the thread count the backend chooses then
+(:func:`~silicon_sample.backends.embedded.choose_threads`), as a share of the solo rate
+(``shared_ratio``).
+
 Memory: the peak resident set size (``peak_rss_mb``, from ``resource.getrusage``; Linux reports
 kilobytes), and with ``memory_calls`` the resident memory at 10 % and at 100 % of a run of that many
 calls.
@@ -25,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -164,11 +171,35 @@ def embedded(personas: int, folder: Path) -> dict:
                 out["prompt_tokens_per_response"] = evaluated / len(requests)
                 sample_prompt = parts[0][0] + parts[0][1]
         out["forward_tokens_per_s"] = forward_rate(backend, sample_prompt)
+        backend.close()
+        out.update(shared_machine(folder, personas, out["distribution_items_per_s"]))
         out["limit_items_per_s"] = out["forward_tokens_per_s"] / out["prompt_tokens_per_response"]
         out["distribution_ratio_to_limit"] = out["distribution_items_per_s"] / out["limit_items_per_s"]
         return out
     finally:
         backend.close()
+
+
+def shared_machine(folder: Path, personas: int, solo_items_per_s: float) -> dict:
+    """The embedded model's distribution rate with one other busy process, and its share of the solo rate."""
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        backend = create("embedded")            # chooses its threads now, with the other process busy
+        try:
+            requests = study_requests(folder / "embedded-shared", personas, {
+                "id": "smollm2", "backend": "embedded", "answer_mode": "distribution", "temperature": 0.7})
+            started = time.perf_counter()
+            for _ in backend.answer(requests):
+                pass
+            rate = len(requests) / (time.perf_counter() - started)
+            threads = backend.n_threads
+        finally:
+            backend.close()
+    finally:
+        busy.kill()
+        busy.wait()
+    return {"shared_items_per_s": rate, "shared_ratio": rate / solo_items_per_s, "shared_threads": threads}
 
 
 def forward_rate(backend, tokens: list[int], rounds: int = 5, repeats: int = 4) -> float:
@@ -224,6 +255,8 @@ def run_bench(quick: bool = False, memory_calls: int = 0) -> dict:
         "prompt_tokens_per_response": local["prompt_tokens_per_response"],
         "forward_tokens_per_s": local["forward_tokens_per_s"],
         "distribution_ratio_to_limit": local["distribution_ratio_to_limit"],
+        "shared_items_per_s": local["shared_items_per_s"], "shared_ratio": local["shared_ratio"],
+        "shared_threads": local["shared_threads"],
         "peak_rss_mb": peak_rss_mb(),
         **flat,
     }

@@ -126,3 +126,23 @@ def test_describe_reports_the_model_file_hash(embedded):
     info = embedded.describe()
     assert info["model_sha256"] == file_sha256(model_path())
     assert info["backend"] == "embedded" and info["llama_cpp_python"]
+
+
+def test_threads_are_chosen_from_the_cpus_usable_less_those_other_processes_keep_busy():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from silicon_sample.backends.embedded import choose_threads
+
+    usable = len(os.sched_getaffinity(0))
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        threads, why = choose_threads()
+    finally:
+        busy.kill()
+        busy.wait()
+    assert 1 <= threads <= max(1, usable - 1)                # the busy process's core is left to it
+    assert f"{usable} CPUs usable" in why and "kept busy by other processes" in why

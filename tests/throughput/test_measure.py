@@ -13,7 +13,7 @@ from support.studies import cli
 
 KEYS = {"hosted_ceiling_calls_per_s", "hosted_calls_per_s", "hosted_ratio", "hosted_max_in_flight",
         "distribution_items_per_s", "sample_items_per_s", "limit_items_per_s", "prompt_tokens_per_response",
-        "peak_rss_mb"}
+        "peak_rss_mb", "shared_items_per_s", "shared_ratio", "shared_threads"}
 
 
 def test_hosted_figures_come_from_the_run_and_the_bare_loop_against_one_server(tmp_path):
@@ -31,5 +31,6 @@ def test_the_bench_command_prints_one_json_object_with_every_figure():
     figures = json.loads(result.stdout)
     assert KEYS <= set(figures)
     assert figures["hosted_max_in_flight"] == figures["hosted"][0]["concurrency"]
+    assert figures["shared_ratio"] == pytest.approx(figures["shared_items_per_s"] / figures["distribution_items_per_s"])
     assert figures["limit_items_per_s"] == pytest.approx(figures["forward_tokens_per_s"]
                                                          / figures["prompt_tokens_per_response"])
