@@ -316,15 +316,17 @@ def _write_table(frame: pd.DataFrame, path: str | Path) -> None:
     write_atomic(path, frame.to_csv(index=False))
 
 
-def bench(*, quick: bool = False, memory_calls: int = 0) -> dict:
+def bench(*, quick: bool = False, memory_calls: int = 0, load_calls: int = 0) -> dict:
     """Throughput on this machine beside the ceilings measured in the same process: hosted calls against a
     loopback OpenAI-compatible server (ours vs a bare AsyncOpenAI loop, at 64 and 256 in flight) and the
     embedded model (items per second vs the forward-pass limit); see :mod:`silicon_sample.throughput.measure`.
     ``quick`` shrinks every measurement to seconds; ``memory_calls`` adds a run of that many calls whose
-    resident memory is reported at 10 % and at 100 %."""
+    resident memory is reported at 10 % and at 100 %; ``load_calls`` a load test of that many calls against a
+    server failing 5 % (HTTP 500), 2 % (429) and 1 % (time-out) of them: every cell's status, tracebacks
+    printed (none expected) and resident memory."""
     from .throughput.measure import run_bench
 
-    return run_bench(quick=quick, memory_calls=memory_calls)
+    return run_bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls)
 
 
 def _estimator_option(estimator: str | None) -> str | None:

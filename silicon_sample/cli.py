@@ -267,10 +267,12 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
 @click.option("--quick", is_flag=True, help="Seconds instead of minutes: smaller runs, noisier figures.")
 @click.option("--memory-calls", default=0, show_default=True, type=click.IntRange(min=0),
               help="Also run this many calls and report resident memory at 10 % and 100 % (e.g. 100000).")
-def bench_command(as_json: bool, quick: bool, memory_calls: int) -> None:
+@click.option("--load-calls", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Also run a load test of this many calls against a server failing 8 % of them (e.g. 20000).")
+def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int) -> None:
     """Measure throughput beside the ceilings taken in the same process (hosted calls against a loopback
     server, the embedded model against its forward-pass rate)."""
-    figures = api.bench(quick=quick, memory_calls=memory_calls)
+    figures = api.bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return

@@ -112,6 +112,12 @@ def bench_view(figures: dict) -> str:
     if "memory_calls" in figures:
         lines.append(f"memory: a {figures['memory_calls']}-call run held {figures['rss_mb_at_10_percent']:.0f} MB "
                      f"at 10 % and {figures['rss_mb_at_100_percent']:.0f} MB at 100 % of its calls")
+    if "load_calls" in figures:
+        lines.append(f"load test: {figures['load_calls']} calls against a server failing 8 % of them "
+                     f"(served: {figures['load_faults_served']}): statuses {figures['load_statuses']}, "
+                     f"{figures['load_pending']} pending, {figures['load_tracebacks']} tracebacks printed, exit "
+                     f"{figures['load_exit_code']}; resident memory {figures['load_rss_mb_at_10_percent']:.0f} MB at "
+                     f"10 % and {figures['load_rss_mb_at_100_percent']:.0f} MB at 100 %")
     return "\n".join(lines)
 
 

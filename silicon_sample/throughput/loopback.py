@@ -29,10 +29,18 @@ MODEL = "loopback"
 
 
 class LoopbackServer:
-    """Serve on 127.0.0.1 from a thread of its own; ``with LoopbackServer(0.2) as server: server.url``."""
+    """Serve on 127.0.0.1 from a thread of its own; ``with LoopbackServer(0.2) as server: server.url``.
 
-    def __init__(self, delay: float = 0.2, host: str = "127.0.0.1", port: int = 0):
+    ``faults`` (for load tests) makes a share of the completions fail, drawn from a generator seeded with
+    ``fault_seed``: ``error`` (HTTP 500), ``rate_limit`` (HTTP 429 with ``Retry-After: 0``) and ``timeout``
+    (the answer held ``hold`` seconds, past the client's time-out); ``faults_served`` counts them."""
+
+    def __init__(self, delay: float = 0.2, host: str = "127.0.0.1", port: int = 0, faults: dict | None = None,
+                 fault_seed: int = 0):
         self.delay, self.host, self.port = delay, host, port
+        self.faults = {"error": 0.0, "rate_limit": 0.0, "timeout": 0.0, "hold": 5.0, **(faults or {})}
+        self._fault_rng = random.Random(fault_seed)
+        self.faults_served = {"error": 0, "rate_limit": 0, "timeout": 0}
         self.requests = 0
         self.responses_sent = 0          # completions written back to a client
         self.concurrent = 0
@@ -95,8 +103,9 @@ class LoopbackServer:
                 body = await reader.readexactly(int(headers.get("content-length", 0)))
                 status, payload = await self._route(method, path, body)
                 data = json.dumps(payload).encode()
+                extra = "Retry-After: 0\r\n" if status.startswith("429") else ""
                 writer.write(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-                             f"Connection: keep-alive\r\n\r\n".encode() + data)
+                             f"{extra}Connection: keep-alive\r\n\r\n".encode() + data)
                 await writer.drain()
                 if status == "200 OK" and path.rstrip("/").endswith("/chat/completions"):
                     self.responses_sent += 1
@@ -110,7 +119,16 @@ class LoopbackServer:
 
     def stats(self) -> dict:
         return {"requests": self.requests, "responses_sent": self.responses_sent,
-                "max_concurrent": self.max_concurrent}
+                "max_concurrent": self.max_concurrent, "faults_served": dict(self.faults_served)}
+
+    def _fault(self) -> str | None:
+        draw, edge = self._fault_rng.random(), 0.0
+        for kind in ("error", "rate_limit", "timeout"):
+            edge += self.faults[kind]
+            if draw < edge:
+                self.faults_served[kind] += 1
+                return kind
+        return None
 
     async def _route(self, method: str, path: str, body: bytes) -> tuple[str, dict]:
         if path.rstrip("/").endswith("/stats"):
@@ -127,10 +145,15 @@ class LoopbackServer:
         self.first_request_at = self.first_request_at or self.last_request_at
         self.concurrent += 1
         self.max_concurrent = max(self.max_concurrent, self.concurrent)
+        fault = self._fault()
         try:
-            await asyncio.sleep(self.delay)
+            await asyncio.sleep(self.faults["hold"] if fault == "timeout" else self.delay)
         finally:
             self.concurrent -= 1
+        if fault == "error":
+            return "500 Internal Server Error", {"error": {"message": "loopback fault", "type": "server_error"}}
+        if fault == "rate_limit":
+            return "429 Too Many Requests", {"error": {"message": "loopback rate limit", "type": "rate_limit"}}
         return "200 OK", completion(request)
 
 
@@ -184,14 +207,14 @@ class LoopbackProcess:
     """The same server in a process of its own (as a real server is: it does not share this process's
     interpreter lock with the client being measured). Counts come from ``GET /v1/stats``."""
 
-    def __init__(self, delay: float = 0.2):
-        self.delay = delay
+    def __init__(self, delay: float = 0.2, faults: dict | None = None):
+        self.delay, self.faults = delay, faults or {}
         self.url = ""
         self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> LoopbackProcess:
-        self._process = subprocess.Popen([sys.executable, "-m", "silicon_sample.throughput.loopback", str(self.delay)],
-                                         stdout=subprocess.PIPE, text=True)
+        self._process = subprocess.Popen([sys.executable, "-m", "silicon_sample.throughput.loopback", str(self.delay),
+                                          json.dumps(self.faults)], stdout=subprocess.PIPE, text=True)
         line = self._process.stdout.readline().strip()          # "http://127.0.0.1:PORT/v1" once listening
         if not line.startswith("http://127.0.0.1:"):
             self._process.kill()
@@ -223,9 +246,12 @@ class LoopbackProcess:
     def requests(self) -> int:
         return self._stats()["requests"]
 
+    def stats(self) -> dict:
+        return self._stats()
 
-def _serve_forever(delay: float) -> None:
-    with LoopbackServer(delay) as server:
+
+def _serve_forever(delay: float, faults: dict) -> None:
+    with LoopbackServer(delay, faults=faults) as server:
         print(server.url, flush=True)
         try:
             signal.sigwait({signal.SIGTERM, signal.SIGINT})
@@ -235,4 +261,5 @@ def _serve_forever(delay: float) -> None:
 
 if __name__ == "__main__":
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-    _serve_forever(float(sys.argv[1]) if len(sys.argv) > 1 else 0.2)
+    _serve_forever(float(sys.argv[1]) if len(sys.argv) > 1 else 0.2,
+                   json.loads(sys.argv[2]) if len(sys.argv) > 2 else {})

@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -217,6 +219,64 @@ def forward_rate(backend, tokens: list[int], rounds: int = 5, repeats: int = 4) 
     return best
 
 
+# -- a load test -------------------------------------------------------------------------------------
+LOAD_FAULTS = {"error": 0.05, "rate_limit": 0.02, "timeout": 0.01, "hold": 3.0}
+"""The load test's server: 5 % HTTP 500, 2 % HTTP 429, 1 % held past the client's 1 s time-out."""
+
+
+def load_test(calls: int, folder: Path) -> dict:
+    """``silicon-sample run`` (a process of its own) of about ``calls`` distribution-mode calls, 256 in flight,
+    against a loopback server with :data:`LOAD_FAULTS`: every cell's status, the faults served, what the run
+    printed on stderr (tracebacks, lines other than progress), its resident memory at 10 % and 100 %."""
+    with LoopbackProcess(0.02, LOAD_FAULTS) as server:
+        study = _study(folder, max(1, calls // 25), [{
+            "id": "loopback", "backend": "openai", "model": MODEL, "answer_mode": "distribution", "temperature": 0.7,
+            "options": {"base_url": server.url, "concurrency": 256, "timeout": 1.0, "base_delay": 0.02,
+                        "max_attempts": 6}}])
+        out = folder / "load-run"
+        process = subprocess.Popen([sys.executable, "-m", "silicon_sample", "run", str(study), "--out", str(out),
+                                    "--fresh"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stderr: list[str] = []
+        reader = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
+        reader.start()
+        rss, total = {}, None
+        while process.poll() is None:
+            time.sleep(0.2)
+            try:
+                with sqlite3.connect(out / "responses.sqlite", timeout=5) as db:
+                    total = total or db.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
+                    done = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+            except sqlite3.Error:           # the run's folder is not made yet
+                continue
+            mb = _rss_of(process.pid)
+            if mb and done >= 0.1 * total and "at_10" not in rss:
+                rss["at_10"] = mb
+            if mb and done >= total and "at_100" not in rss:
+                rss["at_100"] = mb          # every cell answered: before the summary loads the statistics
+        reader.join(timeout=10)
+        faults = server.stats()["faults_served"]
+    with sqlite3.connect(out / "responses.sqlite") as db:
+        statuses = dict(db.execute("SELECT status, COUNT(*) FROM responses GROUP BY status").fetchall())
+        total = db.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
+    printed = [line for line in stderr if not line.startswith("  loopback: ")]
+    return {"load_calls": total, "load_exit_code": process.returncode, "load_statuses": statuses,
+            "load_pending": total - sum(statuses.values()), "load_faults_served": faults,
+            "load_tracebacks": sum("Traceback" in line or "never retrieved" in line for line in stderr),
+            "load_other_stderr_lines": len(printed),
+            "load_rss_mb_at_10_percent": rss.get("at_10"), "load_rss_mb_at_100_percent": rss.get("at_100")}
+
+
+def _rss_of(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 # -- all of it ---------------------------------------------------------------------------------------
 def memory(calls: int, folder: Path) -> dict:
     """Resident memory at 10 % and at 100 % of a ``calls``-call distribution run (256 in flight, 0.02 s per
@@ -228,7 +288,7 @@ def memory(calls: int, folder: Path) -> dict:
             "memory_calls_per_s": result["calls_per_s"]}
 
 
-def run_bench(quick: bool = False, memory_calls: int = 0) -> dict:
+def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0) -> dict:
     """Every measurement of the module docstring; ``quick`` shrinks them to seconds (for tests);
     ``memory_calls`` adds a run of that many calls reporting its resident memory at 10 % and 100 %."""
     configs = [(0.2, 64), (0.5, 256)] if not quick else [(0.05, 16)]
@@ -242,6 +302,7 @@ def run_bench(quick: bool = False, memory_calls: int = 0) -> dict:
             rows.append(hosted(delay, concurrency, personas, folder))
         local = embedded(1 if quick else 6, folder)
         flat = memory(memory_calls, folder) if memory_calls else {}
+        load = load_test(load_calls, folder) if load_calls else {}
     main = rows[0]
     return {
         "hosted_ceiling_calls_per_s": main["ceiling_calls_per_s"],
@@ -259,4 +320,5 @@ def run_bench(quick: bool = False, memory_calls: int = 0) -> dict:
         "shared_threads": local["shared_threads"],
         "peak_rss_mb": peak_rss_mb(),
         **flat,
+        **load,
     }

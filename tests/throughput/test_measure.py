@@ -34,3 +34,16 @@ def test_the_bench_command_prints_one_json_object_with_every_figure():
     assert figures["shared_ratio"] == pytest.approx(figures["shared_items_per_s"] / figures["distribution_items_per_s"])
     assert figures["limit_items_per_s"] == pytest.approx(figures["forward_tokens_per_s"]
                                                          / figures["prompt_tokens_per_response"])
+
+
+def test_a_load_test_against_a_failing_server_accounts_for_every_cell_and_prints_no_traceback(tmp_path):
+    from silicon_sample.throughput.measure import load_test
+
+    figures = load_test(2000, tmp_path)
+    assert figures["load_exit_code"] == 0 and figures["load_tracebacks"] == 0
+    assert figures["load_calls"] == 2000 and figures["load_pending"] == 0
+    assert sum(figures["load_statuses"].values()) == 2000
+    assert set(figures["load_statuses"]) <= {"answered", "failed", "invalid"}
+    served = figures["load_faults_served"]
+    assert served["error"] > 40 and served["rate_limit"] > 10 and served["timeout"] > 3    # the faults happened
+    assert figures["load_rss_mb_at_10_percent"] and figures["load_rss_mb_at_100_percent"]
