@@ -11,13 +11,20 @@ import hashlib
 import os
 from pathlib import Path
 
+from .errors import SpecError
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never half."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SpecError(f"cannot write the file: {exc.strerror or exc}", where=str(path),
+                        fix="choose a path in a folder you can write to, with space left") from None
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

@@ -69,3 +69,90 @@ def test_a_bad_study_is_refused_by_validate_dry_run_and_run_before_anything_is_w
     assert message in refused.stderr and "Traceback" not in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1                  # one line
     assert not (tmp_path / "run").exists() and not list(tmp_path.glob(".run*"))
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A small finished run (loopback server), copied by each test that damages it."""
+    from silicon_sample.throughput.loopback import LoopbackServer
+
+    folder = tmp_path_factory.mktemp("finished")
+    with LoopbackServer(delay=0.0) as server:
+        study = write_study(folder, n=2, instruments=(MINI5,), models=[{
+            "id": "lb", "backend": "openai", "model": "loopback", "options": {"base_url": server.url}}])
+        ss.run(study, folder / "run", fresh=True)
+    return folder / "run"
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+DAMAGE = {
+    "zero-byte database": (lambda run: (run / "responses.sqlite").write_bytes(b""),
+                           "responses.sqlite is empty (0 bytes)"),
+    "random bytes for a database": (lambda run: (run / "responses.sqlite").write_bytes(bytes(range(256)) * 64),
+                                    "responses.sqlite is not a database"),
+    "truncated database": (lambda run: _truncate(run / "responses.sqlite"), "responses.sqlite is damaged"),
+    "invalid manifest": (lambda run: (run / "manifest.json").write_text("{not json"),
+                         "manifest.json is not valid JSON"),
+    "manifest of something else": (lambda run: (run / "manifest.json").write_text('{"a": 1}'),
+                                   "manifest.json is not a run manifest: it has no 'study'"),
+    "a database of another program": (lambda run: _other_database(run / "responses.sqlite"),
+                                      "responses.sqlite is not a run database: it has no table personas"),
+}
+
+
+def _other_database(path):
+    import sqlite3
+
+    path.unlink()
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (x TEXT)")
+
+
+@pytest.mark.parametrize("name", list(DAMAGE))
+@pytest.mark.parametrize("command", ["status", "resume", "export"])
+def test_a_damaged_run_is_named_by_every_command(finished_run, tmp_path, name, command):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    for suffix in ("-wal", "-shm"):                     # a closed run keeps everything in the main file
+        (run / f"responses.sqlite{suffix}").unlink(missing_ok=True)
+    damage, message = DAMAGE[name]
+    damage(run)
+    args = {"status": ("status", run), "resume": ("resume", run), "export": ("export", run, "-o", "-")}[command]
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr and "unexpected" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("prices, message", [
+    ("gpt-4o-mini: {input_per_million: cheap, output_per_million: 0.6}\n",
+     "price input_per_million of gpt-4o-mini must be a number of US dollars ≥ 0, got 'cheap'"),
+    ("gpt-4o-mini: {input_per_million: -1, output_per_million: 0.6}\n", "got -1"),
+    ("gpt-4o-mini: {input_per_million: 0.15}\n", "each entry needs input_per_million and output_per_million"),
+])
+def test_a_bad_price_table_is_one_line(tmp_path, prices, message):
+    study = write_study(tmp_path, n=1, instruments=(MINI5,), models=[SERVER])
+    (tmp_path / "prices.yaml").write_text(prices)
+    result = cli("run", study, "--dry-run", "--prices", tmp_path / "prices.yaml")
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("target, message", [
+    ("/proc/silicon-sample.csv", "cannot write the file"),
+    ("{run}", "is a directory"),                                 # a folder, not a file
+    ("{tmp}/no/such/folder/out.csv", "output folder does not exist"),
+])
+def test_an_export_that_cannot_be_written_is_one_line_and_leaves_nothing(finished_run, tmp_path, target, message):
+    output = target.format(run=finished_run, tmp=tmp_path)
+    result = cli("export", finished_run, "-o", output)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not list(tmp_path.rglob(".*.tmp-*")) and not list(finished_run.glob(".*.tmp-*"))

@@ -41,6 +41,11 @@ def load_prices(path: str | Path | None) -> dict:
                                              <= set(v) for v in data.values()):
         raise SpecError("each entry needs input_per_million and output_per_million", where=str(path),
                         fix="e.g. `my-model: {input_per_million: 0.15, output_per_million: 0.6}`")
+    for model, entry in data.items():
+        for key, value in entry.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise SpecError(f"price {key} of {model} must be a number of US dollars ≥ 0, got {value!r}",
+                                where=f"{path}: {model}.{key}", fix=f"e.g. {key}: 0.15")
     return data
 
 

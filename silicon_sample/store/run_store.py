@@ -63,6 +63,51 @@ CREATE INDEX cells_by_seq ON cells(seq);
 """.format(statuses=", ".join(f"'{s}'" for s in STATUSES))
 
 
+TABLES = ("personas", "persona_variants", "cells", "responses", "sessions")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_DAMAGED_FIX = ("restore it from a backup, or start the run again; `sqlite3 responses.sqlite .recover` may save "
+                "the answers it still holds")
+
+
+def check_database(path: Path) -> None:
+    """A run's database is a complete SQLite file with the run's tables, or a clear error naming what is wrong."""
+    size = path.stat().st_size
+    if size == 0:
+        raise RunStoreError(f"{path.name} is empty (0 bytes): the run's design and answers are not in it",
+                            where=str(path), fix="start the run again (a run store is never left empty by a run)")
+    with open(path, "rb") as handle:
+        if handle.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+            raise RunStoreError(f"{path.name} is not a database: it does not begin with SQLite's header",
+                                where=str(path), fix=_DAMAGED_FIX)
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise RunStoreError(f"{path.name} is damaged: {exc}", where=str(path), fix=_DAMAGED_FIX) from None
+    if check != "ok":
+        raise RunStoreError(f"{path.name} is damaged: {check}", where=str(path), fix=_DAMAGED_FIX)
+    missing = [t for t in TABLES if t not in tables]
+    if missing:
+        raise RunStoreError(f"{path.name} is not a run database: it has no table {missing[0]}", where=str(path),
+                            fix="give the directory that `silicon-sample run --out` created")
+
+
+_MANIFEST_FIX = "restore it from a backup (the answers in responses.sqlite do not depend on it)"
+
+
+def check_manifest(path: Path) -> None:
+    """A run's manifest is a JSON object with the run's sections, or a clear error naming what is wrong."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RunStoreError(f"{path.name} is not valid JSON: {exc}", where=str(path), fix=_MANIFEST_FIX) from None
+    missing = [k for k in ("study", "design", "models") if not isinstance(manifest, dict) or k not in manifest]
+    if missing:
+        raise RunStoreError(f"{path.name} is not a run manifest: it has no {missing[0]!r}", where=str(path),
+                            fix=_MANIFEST_FIX)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -130,6 +175,8 @@ class RunStore:
         if not (run_dir / DB_NAME).is_file() or not (run_dir / MANIFEST).is_file():
             raise RunStoreError(f"not a silicon-sample run (no {DB_NAME} or {MANIFEST})", where=str(run_dir),
                                 fix="give the directory that `silicon-sample run --out` created")
+        check_database(run_dir / DB_NAME)
+        check_manifest(run_dir / MANIFEST)
         return cls(run_dir)
 
     @property
