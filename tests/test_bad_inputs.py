@@ -156,3 +156,20 @@ def test_an_export_that_cannot_be_written_is_one_line_and_leaves_nothing(finishe
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not list(tmp_path.rglob(".*.tmp-*")) and not list(finished_run.glob(".*.tmp-*"))
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (("--n", "10000000"), {}, "--n: the study has 250,000,000 cells (10,000,000 personas), more than the limit"),
+    ((), {"SILICON_SAMPLE_MAX_CELLS": "100"}, "the study has 125 cells (5 personas), more than the limit of 100"),
+    ((), {"SILICON_SAMPLE_MAX_CELLS": "many"}, "SILICON_SAMPLE_MAX_CELLS must be a positive whole number"),
+])
+def test_a_study_larger_than_the_cell_limit_is_refused_at_once(tmp_path, monkeypatch, args, env, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    study = write_study(tmp_path, n=5, models=[SERVER])
+    commands = [("run", study, "--out", tmp_path / "run"), ("run", study, "--dry-run")] + (
+        [] if args else [("validate", study)])                     # --n is an option of run only
+    for command in commands:
+        result = cli(*command, *args)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, command
+    assert not (tmp_path / "run").exists()

@@ -8,6 +8,7 @@ paths are taken relative to the study file.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -155,14 +156,44 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
     for template in templates:
         for cue_type in cue_types:
             render_variant(template, probe.iloc[0].to_dict(), population.attributes, cue_type, names, data["seed"])
+    models = tuple(ModelSpec(**m) for m in data["models"])
+    size = n if n is not None else pop_spec["n"]
+    n_cells = size * len(templates) * len(cue_types) * sum(len(i.items) for i in instruments) * sum(
+        m.replicates for m in models)
+    limit = max_cells()
+    if n_cells > limit:
+        raise SpecError(f"the study has {n_cells:,} cells ({size:,} personas), more than the limit of {limit:,}",
+                        where="--n" if n is not None else f"{path}: population.n",
+                        fix=f"draw fewer personas, or raise the limit with {MAX_CELLS_VARIABLE}=... (a run store "
+                            "keeps about 1 KB per cell)")
     return Study(
         id=data["id"], title=data.get("title"), seed=data["seed"],
-        n=n if n is not None else pop_spec["n"], sampling_method=method, strata=strata, weighting=weighting,
+        n=size, sampling_method=method, strata=strata, weighting=weighting,
         population=population, instruments=instruments, persona_templates=templates, cue_types=cue_types,
         names=names, prompt_layout=layout, item_order=data.get("item_order", "random"),
-        models=tuple(ModelSpec(**m) for m in data["models"]), spec=data, path=path,
+        models=models, spec=data, path=path,
         baseline_id=baseline.id if baseline else None,
     )
+
+
+MAX_CELLS_VARIABLE = "SILICON_SAMPLE_MAX_CELLS"
+DEFAULT_MAX_CELLS = 10_000_000
+
+
+def max_cells() -> int:
+    """The most cells a study may have: ``$SILICON_SAMPLE_MAX_CELLS``, else 10,000,000 (a run store of about
+    10 GB), so a typo in ``n`` is refused at once instead of filling the memory and the disk."""
+    value = os.environ.get(MAX_CELLS_VARIABLE)
+    if value is None:
+        return DEFAULT_MAX_CELLS
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise SpecError(f"{MAX_CELLS_VARIABLE} must be a positive whole number, got {value!r}",
+                        where=MAX_CELLS_VARIABLE, fix=f"e.g. export {MAX_CELLS_VARIABLE}=20000000")
+    return limit
 
 
 def read_study_text(path: Path) -> str:

@@ -29,6 +29,7 @@ have is an error, not an empty string.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,12 @@ from ..specs import resources
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 CUE_TYPES = ("explicit", "name")
 CONTROL_STYLES = ("none", "assistant_control")
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(text: str) -> jinja2.Template:
+    """A template compiled once per text (compiling is a millisecond; a study renders every persona)."""
+    return _ENV.from_string(text)
 
 
 class PersonaTemplate(BaseModel):
@@ -67,7 +74,7 @@ class PersonaTemplate(BaseModel):
         context = {**{a.name: persona[a.name] for a in explicit}, "attributes": listed, "name": name,
                    "cue_type": cue_type, "variant": variant}
         try:
-            return _ENV.from_string(self.text).render(**context).strip()
+            return _compiled(self.text).render(**context).strip()
         except jinja2.UndefinedError as exc:
             raise SpecError(f"template uses an undefined variable: {exc.message}",
                             where=str(self.path or self.name),

@@ -10,7 +10,10 @@ a YAML table the user gives (``--prices FILE``)::
 
     gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.60}
 
-The embedded model costs nothing; a server model without a price shows no cost. A model sent through
+Tokens are summed from each persona variant's system message and each item's user message, so the cells
+are never built (a study of 100,000 personas is estimated in seconds); cached cells are looked up only
+up to :data:`CACHE_CHECK_LIMIT` cells per model. The embedded model costs nothing; a server model without a
+price shows no cost. A model sent through
 the Batch API (``backend: openai_batch``) is priced at the batch rate: the entry's ``batch_input_per_million``
 and ``batch_output_per_million`` when given, else half the synchronous price (OpenAI's batch discount);
 it has no re-asks. ``price_basis`` names the rate used.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import backends
@@ -62,36 +66,60 @@ def _rate(price: dict | None, batched: bool) -> tuple[dict | None, str]:
         f"batch ({BATCH_DISCOUNT:.0%} of synchronous)"
 
 
+CACHE_CHECK_LIMIT = 200_000
+"""Cells of one model up to which a dry run looks each one up in the response cache (each lookup hashes the
+whole request); a larger study's ``cached`` is not checked (NaN) and its estimate counts every cell."""
+
+
+def _prompt_tokens(study, variants: pd.DataFrame, replicates: int) -> int:
+    """Σ over cells of the prompt-token estimate of :func:`~silicon_sample.answers.estimate_tokens` (characters
+    / 4 + 4 per message), computed from the system message of each persona variant × instrument and the user
+    message of each item, so a study of any size is estimated without building its cells."""
+    layout, total = study.prompt_layout, 0
+    for instrument in study.instruments:
+        system = np.array([len(layout.system_message(text, instrument).content) for text in variants["persona_text"]],
+                          dtype=np.int64)
+        user = np.array([len(layout.user_message(instrument, item).content) for item in instrument.items],
+                        dtype=np.int64)
+        total += int(((system[:, None] + user[None, :]) // 4 + 4 * 2).sum())
+    return total * replicates
+
+
 def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path | None = None) -> pd.DataFrame:
     """One row per model: cells, calls (min–max), cached cells, estimated tokens and cost (USD)."""
     study = load_study(study_path, n=n)
     preflight(study)          # what would stop the run: options out of range, a scale the model cannot read
     table = load_prices(prices)
     personas, _ = draw_personas(study)
-    texts = render_personas(study, personas).set_index(["persona_id", "persona_style", "cue_type"])["persona_text"]
-    cells = build_cells(study, personas)
+    variants = render_personas(study, personas)
+    texts = variants.set_index(["persona_id", "persona_style", "cue_type"])["persona_text"]
+    items_per_variant = sum(len(i.items) for i in study.instruments)
     cache = ResponseCache(default_path()) if default_path().exists() else None
+    cells = None
     rows = []
     for model in study.models:
-        mine = cells[cells["model_id"] == model.id]
+        n_cells = len(variants) * items_per_variant * model.replicates
         calls_server = backends.backend_class(model.backend).cacheable
         batched = model.backend == "openai_batch"
         asks = (1 + int(model.options.get("max_reasks", 2)) if calls_server and model.answer_mode == "sample"
                 and not batched else 1)
         completion_budget = 1 if model.answer_mode == "distribution" else model.max_tokens
-        identity = None
-        if calls_server and cache is not None:
+        prompt_tokens = _prompt_tokens(study, variants, model.replicates)
+        completion_tokens = n_cells * completion_budget
+        cached: float = 0
+        if calls_server and cache is not None and n_cells <= CACHE_CHECK_LIMIT:
             with create_backend(model) as backend:      # no call is made: only its description is read
                 identity = answer_shaping(backend.describe())
-        prompt_tokens = completion_tokens = cached = 0
-        for cell in mine.to_dict(orient="records"):
-            request = build_request(study, model, cell, texts[(cell["persona_id"], cell["persona_style"],
-                                                              cell["cue_type"])])
-            if identity is not None and cache.get(cache_key(identity, request)):
-                cached += 1
-                continue
-            prompt_tokens += estimate_tokens(request, 0)
-            completion_tokens += completion_budget
+            cells = build_cells(study, personas) if cells is None else cells
+            for cell in cells[cells["model_id"] == model.id].to_dict(orient="records"):
+                request = build_request(study, model, cell, texts[(cell["persona_id"], cell["persona_style"],
+                                                                  cell["cue_type"])])
+                if cache.get(cache_key(identity, request)):
+                    cached += 1
+                    prompt_tokens -= estimate_tokens(request, 0)
+                    completion_tokens -= completion_budget
+        elif calls_server and cache is not None:
+            cached = float("nan")
         price, basis = _rate(table.get(model.model or ""), batched)
         if not calls_server:
             cost, basis = 0.0, "free (in-process)"
@@ -99,8 +127,8 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
             cost = (prompt_tokens * price["input_per_million"] + completion_tokens * price["output_per_million"]) / 1e6
         else:
             cost = float("nan")
-        sent = len(mine) - cached
-        rows.append({"model": model.id, "backend": model.backend, "cells": len(mine), "cached": cached,
+        sent = n_cells - (cached if cached == cached else 0)
+        rows.append({"model": model.id, "backend": model.backend, "cells": n_cells, "cached": cached,
                      "calls_min": sent, "calls_max": sent * asks, "prompt_tokens_est": prompt_tokens,
                      "completion_tokens_est": completion_tokens, "cost_usd_est": cost, "price_basis": basis})
     if cache is not None:

@@ -58,3 +58,23 @@ def test_a_batched_model_is_priced_at_the_batch_rate(tmp_path):
     assert table["cost_usd_est"] == pytest.approx((table["prompt_tokens_est"] * 0.05 + 320 * 0.2) / 1e6)
     shown = cli("run", batched, "--dry-run", "--prices", prices)
     assert shown.returncode == 0 and "batch (price table)" in shown.stdout
+
+
+def test_the_token_estimate_summed_by_persona_and_item_equals_the_sum_over_every_cell(tmp_path):
+    from silicon_sample.answers import estimate_tokens
+    from silicon_sample.design.cells import build_cells, build_request, draw_personas, render_personas
+    from silicon_sample.design.study import load_study
+
+    hosted = type("Hosted", (), {"alias": "gpt-4o-mini", "base_url": "https://api.openai.com/v1"})
+    path = openai_study(tmp_path, hosted, "sample", n=7, instruments=("bfi25",))
+    spec = __import__("yaml").safe_load(path.read_text())
+    spec["persona_styles"], spec["models"][0]["replicates"] = ["profile_list", "first_person_backstory"], 2
+    path.write_text(__import__("yaml").safe_dump(spec))
+    study = load_study(path)
+    personas, _ = draw_personas(study)
+    texts = render_personas(study, personas).set_index(["persona_id", "persona_style", "cue_type"])["persona_text"]
+    by_cell = sum(estimate_tokens(build_request(study, study.models[0], c, texts[(c["persona_id"], c["persona_style"],
+                                                                                 c["cue_type"])]), 0)
+                  for c in build_cells(study, personas).to_dict(orient="records"))
+    plan = ss.api.dry_run(path).iloc[0]
+    assert plan["cells"] == 7 * 2 * 25 * 2 and plan["prompt_tokens_est"] == by_cell
