@@ -126,7 +126,8 @@ def validate(path: str | Path) -> str:
     if "instrument" in data and "data" in data:
         base = _baselines.load(path)
         return (f"ok: human baseline {base.id} ({len(base.data)} respondents, instrument {base.instrument.id}, "
-                f"population {base.population.id}; values not an option: {base.report['not_an_option'] or 'none'})")
+                f"population {base.population.id}; values not an option: {base.report['not_an_option'] or 'none'}; "
+                f"text where a number belongs (read as missing): {base.report.get('not_a_number') or 'none'})")
     if "items" in data:
         inst = _instruments.load(path)
         return f"ok: instrument {inst.id} ({len(inst.items)} items, {len(inst.scoring.scales)} scales)"

@@ -173,3 +173,60 @@ def test_a_study_larger_than_the_cell_limit_is_refused_at_once(tmp_path, monkeyp
         result = cli(*command, *args)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, command
     assert not (tmp_path / "run").exists()
+
+
+def _baseline(folder, csv_text: str, name: str = "data.csv") -> str:
+    (folder / name).write_bytes(csv_text.encode() if isinstance(csv_text, str) else csv_text)
+    spec = {"id": "mine", "name": "My respondents", "source": "a test", "instrument": MINI5,
+            "population": "psych_bfi", "data": {"file": name}}
+    path = folder / "mine.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
+
+
+HEADER = "age,gender,education,A2,C4,E4,N1,O1\n"
+
+
+@pytest.mark.parametrize("data, name, message", [
+    ("", "data.csv", "the data file is empty"),
+    (HEADER, "data.csv", "the data file has no respondents (no rows)"),
+    (b"\x00\x01garbage", "data.sav", "the data file cannot be read as SAV"),
+    ('age,gender\n"unclosed,1\n', "data.csv", "the data file cannot be read as CSV"),
+])
+def test_a_baseline_file_that_cannot_be_read_is_one_line(tmp_path, data, name, message):
+    baseline = _baseline(tmp_path, data, name)
+    for args in (("validate", baseline), ("compare", tmp_path, "--baseline", baseline)):
+        result = cli(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr)
+        if args[0] == "validate":
+            assert message in result.stderr, result.stderr
+
+
+def test_text_in_a_baseline_numeric_column_is_named_not_silently_missing(tmp_path):
+    rows = "".join(f"{20 + i},{1 + i % 2},{1 + i % 5},{1 + i % 6},4,5,2,{'three' if i < 3 else 3}\n" for i in range(12))
+    described = ss.validate(_baseline(tmp_path, HEADER + rows))
+    assert "text where a number belongs (read as missing): {'O1': 3}" in described
+    assert ss.load_baseline(_baseline(tmp_path, HEADER + rows)).report["not_a_number"] == {"O1": 3}
+
+
+def test_two_runs_into_one_folder_at_once_keep_one_run_and_refuse_the_other_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from silicon_sample.throughput.loopback import LoopbackServer
+
+    with LoopbackServer(delay=0.0) as server:
+        study = write_study(tmp_path, n=2, instruments=(MINI5,), models=[{
+            "id": "lb", "backend": "openai", "model": "loopback", "options": {"base_url": server.url}}])
+        runs = [subprocess.Popen([sys.executable, "-m", "silicon_sample", "run", str(study), "--out",
+                                  str(tmp_path / "run"), "--fresh"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+        results = [(p.wait(timeout=120), p.stderr.read()) for p in runs]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 2], results                  # one run made, the other refused; never a traceback
+    for code, stderr in results:
+        assert "Traceback" not in stderr and "unexpected" not in stderr
+        if code == 2:
+            assert ("another run was created in this output directory at the same time" in stderr
+                    or "output directory already exists" in stderr or "another silicon-sample process" in stderr)
+    assert ss.status(tmp_path / "run")["pending"] == 0 and not list(tmp_path.glob(".run.partial-*"))

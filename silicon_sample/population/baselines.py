@@ -56,15 +56,30 @@ class Baseline:
 def read_file(path: Path) -> pd.DataFrame:
     """A CSV, SPSS .sav or Stata .dta file as a DataFrame (numeric codes kept as codes)."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".sav", ".dta"):
-        import pyreadstat
+    if suffix not in (".csv", ".sav", ".dta"):
+        raise SpecError(f"unsupported data file type {suffix!r}", where=str(path), fix="use .csv, .sav or .dta")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path)
+        else:
+            import pyreadstat
 
-        reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
-        frame, _ = reader(str(path), apply_value_formats=False)
-        return frame
-    raise SpecError(f"unsupported data file type {suffix!r}", where=str(path), fix="use .csv, .sav or .dta")
+            reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+            frame, _ = reader(str(path), apply_value_formats=False)
+    except pd.errors.EmptyDataError:
+        raise SpecError("the data file is empty", where=str(path), fix="give a file with a header and one row "
+                        "per respondent") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise SpecError(f"the data file cannot be read as {suffix[1:].upper()}: {str(exc).splitlines()[0]}",
+                        where=str(path), fix="check the file (a CSV has a header row and comma-separated values)"
+                        ) from None
+    except Exception as exc:  # pyreadstat's ReadstatError and kin: the file is not what its name says
+        raise SpecError(f"the data file cannot be read as {suffix[1:].upper()}: {exc}", where=str(path),
+                        fix=f"check that it is a {suffix} file written by SPSS or Stata") from None
+    if frame.empty:
+        raise SpecError("the data file has no respondents (no rows)", where=str(path),
+                        fix="give a file with one row per respondent")
+    return frame
 
 
 def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None) -> Baseline:
@@ -106,13 +121,16 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
     if unknown:
         raise SpecError(f"item_recode: {unknown[0]!r} is not an item of {instrument.id}", where=str(path))
     missing_codes = set(spec.get("missing_codes", []))
-    report = {"respondents": len(raw), "not_an_option": {}, "missing": {}}
+    report = {"respondents": len(raw), "not_an_option": {}, "not_a_number": {}, "missing": {}}
     for item in instrument.items:
         column = columns.get(item.id, item.id)
         if column not in raw.columns:
             raise SpecError(f"item {item.id}: column {column!r} is not in the data", where=str(path),
                             fix="map it under `items:`")
         values = pd.to_numeric(raw[column], errors="coerce")
+        text = raw[column].notna() & values.isna() & raw[column].astype(str).str.strip().ne("")
+        if text.any():       # recorded, not silently missing: named by validate and in the baseline's report
+            report["not_a_number"][item.id] = int(text.sum())
         values = values.where(~values.isin(missing_codes))
         codes = item_recode.get(item.id, recode)
         if codes:

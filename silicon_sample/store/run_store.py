@@ -159,9 +159,13 @@ class RunStore:
                 db.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                cells.itertuples(index=False, name=None))
             db.close()
-            if out.exists():
-                out.rmdir()
-            os.rename(staging, out)
+            try:
+                if out.exists():
+                    out.rmdir()
+                os.rename(staging, out)
+            except OSError:     # another process made a run in this folder meanwhile: theirs is kept
+                raise RunStoreError("another run was created in this output directory at the same time",
+                                    where=str(out), fix="choose another --out (the other run is kept)") from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
