@@ -230,3 +230,14 @@ def test_two_runs_into_one_folder_at_once_keep_one_run_and_refuse_the_other_in_o
             assert ("another run was created in this output directory at the same time" in stderr
                     or "output directory already exists" in stderr or "another silicon-sample process" in stderr)
     assert ss.status(tmp_path / "run")["pending"] == 0 and not list(tmp_path.glob(".run.partial-*"))
+
+
+def test_a_misspelt_category_in_a_joint_table_is_named(tmp_path):
+    from silicon_sample.specs import resources
+
+    text = (resources.data_dir("populations") / "us_adults_agesex2020.yaml").read_text()
+    (tmp_path / "typo.yaml").write_text(text.replace("sex: female, value: 15146696", "sex: femal, value: 15146696"))
+    result = cli("validate", tmp_path / "typo.yaml")
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "unexpected" not in result.stderr
+    assert "joint[0]: no cell for {'age_band': '18 to 24', 'sex': 'female'}" in result.stderr
+    assert "categories of sex here: femal, male, female" in result.stderr and "misspelt" in result.stderr

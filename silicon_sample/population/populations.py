@@ -191,6 +191,14 @@ def _load_marginals(data: dict, path: Path) -> tuple[tuple[Attribute, ...], pd.D
                                         f"categories of attributes.{a}", where=str(path))
                     categories[a].append(str(cell[a]))
             values["|".join(str(cell[a]) for a in names)] = cell["value"]
+        seen = {a: list(dict.fromkeys(str(cell[a]) for cell in table["cells"])) for a in names}
+        for combination in itertools.product(*(seen[a] for a in names)):
+            if "|".join(combination) not in values:
+                rare = min(names, key=lambda a: min(sum(str(c[a]) == v for c in table["cells"]) for v in seen[a]))
+                raise SpecError(f"joint[{t}]: no cell for {dict(zip(names, combination))}; the cells must cover every "
+                                f"combination of {', '.join(names)} (categories of {rare} here: "
+                                f"{', '.join(seen[rare])})", where=str(path),
+                                fix="correct a misspelt category, or give the missing combination with value 0")
         shares, total = _shares(values, table["unit"], f"joint[{t}].cells", path)
         joint_targets["|".join(names)] = shares
         if table["unit"] == "count":
