@@ -39,9 +39,12 @@ def test_run_writes_study_copy_manifest_and_every_response(pilot_run):
     model = manifest["models"]["smollm2-135m"]
     assert model["model_sha256"] == file_sha256(model_path())
     assert manifest["seeds"]["study_seed"] == 20261123
+    warnings = manifest["design"].pop("sampling_warnings")
     assert manifest["design"] == {"n_personas": 3, "n_cells": 75, "sampling_method": "quota", "strata": None,
                                   "item_order": "random", "persona_styles": ["profile_list"],
                                   "cue_types": ["explicit"]}
+    assert [w.split(" = ")[0] for w in warnings] == ["no persona drawn for age_band", "no persona drawn for education"]
+    assert all(f"warning: {w}" in result.stderr for w in warnings)      # 3 personas cannot cover 7 age bands
     assert manifest["population"]["report"]["left_out_missing_by_attribute"] == {"education": 223}
     layout_text = (ROOT / "templates" / "prompts" / "questionnaire.yaml").read_text()
     assert manifest["prompt_layout"]["sha256"] == file_sha256(ROOT / "templates" / "prompts" / "questionnaire.yaml")
