@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -67,6 +68,19 @@ TABLES = ("personas", "persona_variants", "cells", "responses", "sessions")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _DAMAGED_FIX = ("restore it from a backup, or start the run again; `sqlite3 responses.sqlite .recover` may save "
                 "the answers it still holds")
+
+
+def _check_files(run_dir: Path) -> None:
+    """:func:`check_database` and :func:`check_manifest`, once per state of the two files: an analysis opens
+    a run several times, and ``quick_check`` reads the whole database."""
+    states = tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in (run_dir / DB_NAME, run_dir / MANIFEST))
+    _checked(str(run_dir.resolve()), states)
+
+
+@functools.lru_cache(maxsize=64)
+def _checked(run_dir: str, states: tuple) -> None:
+    check_database(Path(run_dir) / DB_NAME)
+    check_manifest(Path(run_dir) / MANIFEST)
 
 
 def check_database(path: Path) -> None:
@@ -179,8 +193,7 @@ class RunStore:
         if not (run_dir / DB_NAME).is_file() or not (run_dir / MANIFEST).is_file():
             raise RunStoreError(f"not a silicon-sample run (no {DB_NAME} or {MANIFEST})", where=str(run_dir),
                                 fix="give the directory that `silicon-sample run --out` created")
-        check_database(run_dir / DB_NAME)
-        check_manifest(run_dir / MANIFEST)
+        _check_files(run_dir)
         return cls(run_dir)
 
     @property

@@ -15,6 +15,23 @@ def server(llama_server):
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 
+def run_through_proxy(tmp_path, server, script: list[str], **options):
+    """A one-persona sample-mode study, items in fixed order, sent through a FaultProxy playing ``script``
+    in front of ``server``; returns (the stopped proxy with its log, the run)."""
+    from support.fault_proxy import FaultProxy
+
+    proxy = FaultProxy(f"http://127.0.0.1:{server.port}", script)
+    try:
+        study = openai_study(tmp_path, server, "sample", n=1, **options)
+        spec = __import__("yaml").safe_load(study.read_text())
+        spec["models"][0]["options"]["base_url"] = proxy.base_url + "/v1"
+        spec["item_order"] = "fixed"
+        study.write_text(__import__("yaml").safe_dump(spec))
+        return proxy, ss.run(study, tmp_path / "run")
+    finally:
+        proxy.stop()
+
+
 def test_sample_mode_through_instructor_gives_valid_answers(tmp_path, server):
     store = ss.run(openai_study(tmp_path, server, "sample"), tmp_path / "run")
     long = ss.results(store.dir)
@@ -44,23 +61,12 @@ def test_distribution_mode_reads_option_probabilities_from_top_logprobs(tmp_path
 
 
 def test_faults_are_retried_within_bounds_and_every_cell_ends_with_its_reason(tmp_path, server):
-    from support.fault_proxy import FaultProxy
-
     # One HTTP call per ask (no re-asks), cells in a fixed order, one at a time: each cell meets its faults.
     script = ["500", "429:1", "ok",              # first cell: recovers on the 3rd attempt, after Retry-After
               "drop", "malformed", "delay:9",    # second cell: three transient failures -> failed
               "refuse"]                          # third cell: a refusal -> refused, with its text
-    proxy = FaultProxy(f"http://127.0.0.1:{server.port}", script)
-    try:
-        study = openai_study(tmp_path, server, "sample", n=1, concurrency=1, max_attempts=3, max_reasks=0,
-                             timeout=6, base_delay=0.05)
-        spec = __import__("yaml").safe_load(study.read_text())
-        spec["models"][0]["options"]["base_url"] = proxy.base_url + "/v1"
-        spec["item_order"] = "fixed"
-        study.write_text(__import__("yaml").safe_dump(spec))
-        store = ss.run(study, tmp_path / "run")
-    finally:
-        proxy.stop()
+    proxy, store = run_through_proxy(tmp_path, server, script, concurrency=1, max_attempts=3, max_reasks=0,
+                                     timeout=6, base_delay=0.05)
     long = ss.results(store.dir).sort_values("position").reset_index(drop=True)
     assert len(long) == 5 and long["cell_id"].is_unique
     assert long.loc[0, "status"] in ("answered", "invalid")           # whatever the model said on the 3rd try
@@ -78,20 +84,9 @@ def test_faults_are_retried_within_bounds_and_every_cell_ends_with_its_reason(tm
 def test_output_off_the_scale_is_asked_again_with_the_validation_error_as_instructor_does(tmp_path, server):
     import json
 
-    from support.fault_proxy import FaultProxy
-
     script = ["invalid", "ok",                   # first cell: off the scale, then answered on the re-ask
               "invalid", "invalid"]              # second cell: off the scale twice -> invalid, text kept
-    proxy = FaultProxy(f"http://127.0.0.1:{server.port}", script)
-    try:
-        study = openai_study(tmp_path, server, "sample", n=1, concurrency=1, max_reasks=1)
-        spec = __import__("yaml").safe_load(study.read_text())
-        spec["models"][0]["options"]["base_url"] = proxy.base_url + "/v1"
-        spec["item_order"] = "fixed"
-        study.write_text(__import__("yaml").safe_dump(spec))
-        store = ss.run(study, tmp_path / "run")
-    finally:
-        proxy.stop()
+    proxy, store = run_through_proxy(tmp_path, server, script, concurrency=1, max_reasks=1)
     long = ss.results(store.dir).sort_values("position").reset_index(drop=True)
     assert long.loc[0, "status"] in ("answered", "invalid") and long.loc[0, "status"] != "failed"
     assert long.loc[1, "status"] == "invalid" and long.loc[1, "raw_output"] == '{"answer": 99}'

@@ -75,14 +75,21 @@ def _wait_for_answers(run_dir, at_least: int, process: subprocess.Popen, timeout
     return answered
 
 
+def _signal_a_running_study(tmp_path, server, signum):
+    """Run 20 personas × bfi25 (8 in flight) in a process of its own, send it ``signum`` once 40 answers are
+    stored, and wait for it: (the run folder, the process, its stderr)."""
+    study = write_study(tmp_path, n=20, models=[loopback_model("lb", server, concurrency=8)])
+    out = tmp_path / "run"
+    process = _run_in_background(study, out)
+    assert _wait_for_answers(out, 40, process) >= 40
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    return out, process, stderr
+
+
 def test_ctrl_c_stops_sending_keeps_what_was_in_flight_and_resume_finishes(tmp_path):
     with LoopbackServer(delay=0.2) as server:
-        study = write_study(tmp_path, n=20, models=[loopback_model("lb", server, concurrency=8)])
-        out = tmp_path / "run"
-        process = _run_in_background(study, out)
-        assert _wait_for_answers(out, 40, process) >= 40
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        out, process, stderr = _signal_a_running_study(tmp_path, server, signal.SIGINT)
         sent = server.responses_sent
         assert process.returncode == 130 and "Traceback" not in stderr and "resume" in stderr
         answers = stored(out)
@@ -98,12 +105,7 @@ def test_ctrl_c_stops_sending_keeps_what_was_in_flight_and_resume_finishes(tmp_p
 
 def test_sigterm_from_a_scheduler_ends_the_session_as_interrupted_with_its_time(tmp_path):
     with LoopbackServer(delay=0.1) as server:
-        study = write_study(tmp_path, n=20, models=[loopback_model("lb", server, concurrency=8)])
-        out = tmp_path / "run"
-        process = _run_in_background(study, out)
-        assert _wait_for_answers(out, 40, process) >= 40
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
+        out, process, stderr = _signal_a_running_study(tmp_path, server, signal.SIGTERM)
         assert process.returncode == 143 and "terminated (SIGTERM)" in stderr and "Traceback" not in stderr
         assert len(stored(out)) == server.responses_sent              # what came back was stored
     with sqlite3.connect(out / "responses.sqlite") as db:
