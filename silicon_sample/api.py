@@ -37,6 +37,7 @@ from .runner.batch_journal import batch_table
 from .runner.dry_run import estimate
 from .runner.execute import BackendFactory, ProgressCallback, preflight, resume_run, start_run
 from .runner.manifest import analysis_manifest
+from .runner.repair import RepairReport, repair_run
 from .specs import instruments as _instruments
 from .specs.instruments import Instrument
 from .specs.yaml_files import read_yaml
@@ -89,6 +90,14 @@ def status(run_dir: str | Path) -> dict[str, Any]:
             "n_cells": manifest["design"]["n_cells"], "counts": counts,
             "pending": int(counts[PENDING].sum()), "sessions": store.sessions().to_dict(orient="records"),
             "in_use": in_use, "batches": batch_table(store)}
+
+
+def repair(run_dir: str | Path, *, dry_run: bool = False) -> RepairReport:
+    """Check a run and repair what can be repaired safely: a damaged ``responses.sqlite`` (the answers it
+    still holds kept, the design rebuilt from the run's inputs, lost answers pending again), a damaged
+    ``manifest.json``, sessions ended by a kill, an interrupted creation, missing outputs. Damaged files are
+    kept beside the new ones; ``dry_run`` changes nothing. See :mod:`silicon_sample.runner.repair`."""
+    return repair_run(run_dir, dry_run=dry_run)
 
 
 def results(run_dir: str | Path, *, wide: bool = False, allow_incomplete: bool = False) -> pd.DataFrame:
@@ -317,17 +326,18 @@ def _write_table(frame: pd.DataFrame, path: str | Path) -> None:
     write_atomic(path, frame.to_csv(index=False))
 
 
-def bench(*, quick: bool = False, memory_calls: int = 0, load_calls: int = 0) -> dict:
+def bench(*, quick: bool = False, memory_calls: int = 0, load_calls: int = 0, design: bool = False) -> dict:
     """Throughput on this machine beside the ceilings measured in the same process: hosted calls against a
     loopback OpenAI-compatible server (ours vs a bare AsyncOpenAI loop, at 64 and 256 in flight) and the
     embedded model (items per second vs the forward-pass limit); see :mod:`silicon_sample.throughput.measure`.
     ``quick`` shrinks every measurement to seconds; ``memory_calls`` adds a run of that many calls whose
     resident memory is reported at 10 % and at 100 %; ``load_calls`` a load test of that many calls against a
     server failing 5 % (HTTP 500), 2 % (429) and 1 % (time-out) of them: every cell's status, tracebacks
-    printed (none expected) and resident memory."""
+    printed (none expected) and resident memory; ``design`` the peak memory of writing the run store of a
+    10,000- and a 100,000-persona study (cells streamed)."""
     from .throughput.measure import run_bench
 
-    return run_bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls)
+    return run_bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls, design=design)
 
 
 def _estimator_option(estimator: str | None) -> str | None:

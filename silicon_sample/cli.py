@@ -128,6 +128,25 @@ def resume(run_dir: Path) -> None:
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Say what is wrong and what would be done; change nothing.")
+def repair(run_dir: Path, dry_run: bool) -> None:
+    """Repair a damaged run: keep what its files still hold, rebuild the rest from the run's inputs."""
+    report = api.repair(run_dir, dry_run=dry_run)
+    if not report.findings:
+        click.echo(f"run {run_dir}: nothing to repair")
+        return
+    for finding in report.findings:
+        click.echo(f"found: {finding}")
+    for action in report.actions:
+        click.echo(f"{'would do' if dry_run else 'done'}: {action}")
+    for name in report.kept_as:
+        click.echo(f"kept: the damaged file as {name}")
+    if report.cells_pending and not dry_run:
+        click.echo(f"next: `silicon-sample resume {run_dir}` answers the {report.cells_pending} pending cells")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 def status(run_dir: Path) -> None:
     """Show how far a run has got."""
     info = api.status(run_dir)
@@ -269,10 +288,12 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
               help="Also run this many calls and report resident memory at 10 % and 100 % (e.g. 100000).")
 @click.option("--load-calls", default=0, show_default=True, type=click.IntRange(min=0),
               help="Also run a load test of this many calls against a server failing 8 % of them (e.g. 20000).")
-def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int) -> None:
+@click.option("--design", is_flag=True,
+              help="Also write the run store of a 10,000- and a 100,000-persona study and report peak memory.")
+def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int, design: bool) -> None:
     """Measure throughput beside the ceilings taken in the same process (hosted calls against a loopback
     server, the embedded model against its forward-pass rate)."""
-    figures = api.bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls)
+    figures = api.bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls, design=design)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return

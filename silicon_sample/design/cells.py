@@ -15,6 +15,8 @@ answer it draws.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from ..answers import AnswerRequest
@@ -65,16 +67,27 @@ def empty_groups(study: Study, personas: pd.DataFrame) -> list[str]:
     return warnings
 
 
+CHUNK = 1000
+"""Personas rendered, or cells built, at a time when a run streams its design into the run store: memory
+stays proportional to the chunk, not to the study."""
+
+
+def iter_variants(study: Study, personas: pd.DataFrame, chunk: int = CHUNK) -> Iterator[pd.DataFrame]:
+    """The renderings of ``chunk`` personas at a time (see :func:`render_personas`)."""
+    for start in range(0, len(personas), chunk):
+        rows = []
+        for persona in personas.iloc[start:start + chunk].to_dict(orient="records"):
+            for template in study.persona_templates:
+                for cue_type in study.cue_types:
+                    variant = render_variant(template, persona, study.population.attributes, cue_type, study.names,
+                                             study.seed)
+                    rows.append({"persona_id": persona["persona_id"], **variant})
+        yield pd.DataFrame(rows)
+
+
 def render_personas(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
     """One row per persona × style × cue type: persona_text, name, cued_attributes."""
-    rows = []
-    for persona in personas.to_dict(orient="records"):
-        for template in study.persona_templates:
-            for cue_type in study.cue_types:
-                variant = render_variant(template, persona, study.population.attributes, cue_type, study.names,
-                                         study.seed)
-                rows.append({"persona_id": persona["persona_id"], **variant})
-    return pd.DataFrame(rows)
+    return pd.concat(list(iter_variants(study, personas)), ignore_index=True) if len(personas) else pd.DataFrame()
 
 
 def item_order(study: Study, persona_id: str, instrument_index: int, replicate: int = 1) -> list[str]:
@@ -92,9 +105,17 @@ def item_order(study: Study, persona_id: str, instrument_index: int, replicate: 
     return [ids[i] for i in order]
 
 
-def build_cells(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
-    """All cells, in run order: model, persona, style, cue type, instrument, replicate, position."""
-    rows = []
+def count_cells(study: Study, n_personas: int) -> int:
+    """The number of cells of a study with ``n_personas`` personas, without building them."""
+    return (n_personas * len(study.persona_templates) * len(study.cue_types)
+            * sum(len(i.items) for i in study.instruments) * sum(m.replicates for m in study.models))
+
+
+def iter_cells(study: Study, personas: pd.DataFrame, chunk: int = CHUNK * 25) -> Iterator[list[tuple]]:
+    """Every cell, in run order (model, persona, style, cue type, instrument, replicate, position), as lists
+    of at most ``chunk`` rows (tuples in :data:`CELL_COLUMNS` order)."""
+    rows: list[tuple] = []
+    seq = 0
     for model in study.models:
         for persona_id in personas["persona_id"]:
             for template in study.persona_templates:
@@ -105,10 +126,20 @@ def build_cells(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
                             for position, item_id in enumerate(order, start=1):
                                 coordinates = (model.id, persona_id, template.name, cue_type, instrument.id, item_id,
                                                replicate)
-                                rows.append((cell_id(*coordinates), len(rows), persona_id, template.name, cue_type,
+                                rows.append((cell_id(*coordinates), seq, persona_id, template.name, cue_type,
                                              model.id, instrument.id, item_id, replicate, position,
                                              derive_seed(study.seed, "answer", *coordinates)))
-    return pd.DataFrame(rows, columns=CELL_COLUMNS)
+                                seq += 1
+                            if len(rows) >= chunk:
+                                yield rows
+                                rows = []
+    if rows:
+        yield rows
+
+
+def build_cells(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
+    """All cells as one table (:func:`iter_cells`; a run streams them instead)."""
+    return pd.DataFrame([row for rows in iter_cells(study, personas) for row in rows], columns=CELL_COLUMNS)
 
 
 def build_request(study: Study, model: ModelSpec, cell: dict, persona_text: str) -> AnswerRequest:

@@ -118,6 +118,10 @@ def bench_view(figures: dict) -> str:
                      f"{figures['load_pending']} pending, {figures['load_tracebacks']} tracebacks printed, exit "
                      f"{figures['load_exit_code']}; resident memory {figures['load_rss_mb_at_10_percent']:.0f} MB at "
                      f"10 % and {figures['load_rss_mb_at_100_percent']:.0f} MB at 100 %")
+    for row in figures.get("design", []):
+        lines.append(f"design: {row['personas']:,} personas ({row['cells']:,} cells) stored in {row['seconds']} s, "
+                     f"peak memory {row['peak_rss_mb_before_design']:.0f} MB before the design, "
+                     f"{row['peak_rss_mb']:.0f} MB after")
     return "\n".join(lines)
 
 

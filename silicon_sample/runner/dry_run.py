@@ -30,7 +30,7 @@ from .. import backends
 from ..answers import estimate_tokens
 from ..backends.openai_batch import BATCH_DISCOUNT
 from ..backends.response_cache import ResponseCache, answer_shaping, cache_key, default_path
-from ..design.cells import build_cells, build_request, draw_personas, render_personas
+from ..design.cells import build_cells, build_request, draw_personas, iter_variants
 from ..design.study import load_study
 from ..errors import SpecError
 from ..specs.yaml_files import read_yaml
@@ -71,10 +71,11 @@ CACHE_CHECK_LIMIT = 200_000
 whole request); a larger study's ``cached`` is not checked (NaN) and its estimate counts every cell."""
 
 
-def _prompt_tokens(study, variants: pd.DataFrame, replicates: int) -> int:
-    """Σ over cells of the prompt-token estimate of :func:`~silicon_sample.answers.estimate_tokens` (characters
-    / 4 + 4 per message), computed from the system message of each persona variant × instrument and the user
-    message of each item, so a study of any size is estimated without building its cells."""
+def _prompt_tokens(study, variants: pd.DataFrame) -> int:
+    """Σ over the cells of one replicate of these persona variants of the prompt-token estimate of
+    :func:`~silicon_sample.answers.estimate_tokens` (characters / 4 + 4 per message), computed from the system
+    message of each persona variant × instrument and the user message of each item, so a study of any size is
+    estimated without building its cells."""
     layout, total = study.prompt_layout, 0
     for instrument in study.instruments:
         system = np.array([len(layout.system_message(text, instrument).content) for text in variants["persona_text"]],
@@ -82,7 +83,19 @@ def _prompt_tokens(study, variants: pd.DataFrame, replicates: int) -> int:
         user = np.array([len(layout.user_message(instrument, item).content) for item in instrument.items],
                         dtype=np.int64)
         total += int(((system[:, None] + user[None, :]) // 4 + 4 * 2).sum())
-    return total * replicates
+    return total
+
+
+def _variant_tokens(study, personas: pd.DataFrame, keep_texts: bool) -> tuple[int, int, pd.Series | None]:
+    """Prompt tokens of one replicate, the number of persona variants and (when ``keep_texts``) their texts,
+    rendering a chunk of personas at a time (memory stays flat however many personas the study has)."""
+    tokens, count, texts = 0, 0, []
+    for chunk in iter_variants(study, personas):
+        tokens += _prompt_tokens(study, chunk)
+        count += len(chunk)
+        if keep_texts:
+            texts.append(chunk.set_index(["persona_id", "persona_style", "cue_type"])["persona_text"])
+    return tokens, count, (pd.concat(texts) if keep_texts and texts else None)
 
 
 def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path | None = None) -> pd.DataFrame:
@@ -91,20 +104,22 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
     preflight(study)          # what would stop the run: options out of range, a scale the model cannot read
     table = load_prices(prices)
     personas, _ = draw_personas(study)
-    variants = render_personas(study, personas)
-    texts = variants.set_index(["persona_id", "persona_style", "cue_type"])["persona_text"]
     items_per_variant = sum(len(i.items) for i in study.instruments)
     cache = ResponseCache(default_path()) if default_path().exists() else None
+    n_variants = len(personas) * len(study.persona_templates) * len(study.cue_types)
+    checked = cache is not None and any(n_variants * items_per_variant * m.replicates <= CACHE_CHECK_LIMIT
+                                        for m in study.models if backends.backend_class(m.backend).cacheable)
+    tokens_per_replicate, n_variants, texts = _variant_tokens(study, personas, keep_texts=checked)
     cells = None
     rows = []
     for model in study.models:
-        n_cells = len(variants) * items_per_variant * model.replicates
+        n_cells = n_variants * items_per_variant * model.replicates
         calls_server = backends.backend_class(model.backend).cacheable
         batched = model.backend == "openai_batch"
         asks = (1 + int(model.options.get("max_reasks", 2)) if calls_server and model.answer_mode == "sample"
                 and not batched else 1)
         completion_budget = 1 if model.answer_mode == "distribution" else model.max_tokens
-        prompt_tokens = _prompt_tokens(study, variants, model.replicates)
+        prompt_tokens = tokens_per_replicate * model.replicates
         completion_tokens = n_cells * completion_budget
         cached: float = 0
         if calls_server and cache is not None and n_cells <= CACHE_CHECK_LIMIT:

@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import backends
 from ..backends.base import Backend
 from ..backends.response_cache import CachedBackend, ResponseCache
-from ..design.cells import build_cells, build_request, draw_personas, empty_groups, render_personas
+from ..design.cells import build_request, count_cells, draw_personas, empty_groups, iter_cells, iter_variants
 from ..design.study import ModelSpec, Study, load_study, read_study_text
 from ..errors import BackendError, RunStoreError
 from ..specs.yaml_files import load_spec
@@ -123,16 +123,15 @@ def start_run(study_path: str | Path, out: str | Path, *, n: int | None = None, 
     RunStore.refuse_existing(out)        # before drawing personas and loading models
     study = load_study(study_path, n=n)
     personas, weights = draw_personas(study)
-    variants = render_personas(study, personas)
-    cells = build_cells(study, personas)
     opened = open_backends(study, fresh=fresh, backend_factory=backend_factory)
     try:
         models = {m.id: {**m.model_dump(), **opened[m.id].describe()} for m in study.models}
-        manifest = build_manifest(study, models, n_personas=len(personas), n_cells=len(cells), weights=weights,
+        manifest = build_manifest(study, models, n_personas=len(personas),
+                                  n_cells=count_cells(study, len(personas)), weights=weights,
                                   sampling_warnings=empty_groups(study, personas))
         store = RunStore.create(out, study_text=read_study_text(Path(study_path)), resolved_spec=resolved_spec(study),
-                                inputs=study.input_files(), manifest=manifest, personas=personas, variants=variants,
-                                cells=cells)
+                                inputs=study.input_files(), manifest=manifest, personas=personas,
+                                variants=iter_variants(study, personas), cells=iter_cells(study, personas))
         _execute(store, study, opened, command, progress)
     finally:
         for backend in opened.values():
@@ -151,7 +150,7 @@ def resume_run(run_dir: str | Path, *, command: str = "resume", progress: Progre
     """Answer the cells of an existing run that have no response yet (same arguments as :func:`start_run`)."""
     store = RunStore.open(run_dir)
     study = load_run_study(store)
-    if store.pending().empty:
+    if not store.count_pending():
         _write_outputs(store)
         return store
     opened = open_backends(study, fresh=fresh, backend_factory=backend_factory)
@@ -174,18 +173,16 @@ def resume_run(run_dir: str | Path, *, command: str = "resume", progress: Progre
 
 GRACE_SECONDS = 10.0
 """After Ctrl-C: how long the calls already in flight may take to come back (and be stored)."""
-CHUNK = 1000   # cells turned into requests at a time: memory stays flat however many cells a run has
 _FINISHED = object()
 
 
-def _requests(study: Study, model: ModelSpec, pending, texts, stop: threading.Event) -> Iterator:
-    """Every pending cell of one model as a request, read lazily, ending early once ``stop`` is set."""
-    for start in range(0, len(pending), CHUNK):
-        for cell in pending.iloc[start:start + CHUNK].to_dict(orient="records"):
-            if stop.is_set():
-                return
-            yield build_request(study, model, cell, texts[(cell["persona_id"], cell["persona_style"],
-                                                           cell["cue_type"])])
+def _requests(study: Study, model: ModelSpec, store: RunStore, stop: threading.Event) -> Iterator:
+    """Every pending cell of one model as a request, read lazily from the store (one chunk in memory),
+    ending early once ``stop`` is set."""
+    for cell in store.iter_pending(model.id):
+        if stop.is_set():
+            return
+        yield build_request(study, model, cell, cell["persona_text"])
 
 
 def _lanes(opened: dict[str, Backend]) -> list[list[str]]:
@@ -218,7 +215,6 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
         answers: queue.Queue = queue.Queue()
         journals: list[StoreBatchJournal] = []
         try:
-            texts = store.variants().set_index(["persona_id", "persona_style", "cue_type"])["persona_text"].to_dict()
             models = {m.id: m for m in study.models}
             work, totals = {}, {}
             for model_id, backend in opened.items():
@@ -226,9 +222,8 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
                 if backend.journaled:
                     journals.append(StoreBatchJournal(store.dir, model_id))
                     backend.attach_journal(journals[-1])
-                pending = store.pending(model_id)
-                totals[model_id] = len(pending)
-                work[model_id] = (backend, _requests(study, models[model_id], pending, texts, stop))
+                totals[model_id] = store.count_pending(model_id)
+                work[model_id] = (backend, _requests(study, models[model_id], store, stop))
             lanes = [threading.Thread(target=_answer_lane, args=(lane, work, answers), daemon=True,
                                       name=f"answers-{lane[0]}") for lane in _lanes(opened)]
             for thread in lanes:

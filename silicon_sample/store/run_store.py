@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,8 +67,9 @@ CREATE INDEX cells_by_seq ON cells(seq);
 
 TABLES = ("personas", "persona_variants", "cells", "responses", "sessions")
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_DAMAGED_FIX = ("restore it from a backup, or start the run again; `sqlite3 responses.sqlite .recover` may save "
-                "the answers it still holds")
+def _damaged_fix(path: Path) -> str:
+    return (f"run `silicon-sample repair {path.parent}`: it keeps the answers the file still holds, rebuilds the "
+            "design from the run's inputs and keeps the damaged file beside the new one")
 
 
 def _check_files(run_dir: Path) -> None:
@@ -88,26 +90,29 @@ def check_database(path: Path) -> None:
     size = path.stat().st_size
     if size == 0:
         raise RunStoreError(f"{path.name} is empty (0 bytes): the run's design and answers are not in it",
-                            where=str(path), fix="start the run again (a run store is never left empty by a run)")
+                            where=str(path), fix=f"run `silicon-sample repair {path.parent}` to rebuild the design "
+                                                 "from the run's inputs (every cell is then pending)")
     with open(path, "rb") as handle:
         if handle.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
             raise RunStoreError(f"{path.name} is not a database: it does not begin with SQLite's header",
-                                where=str(path), fix=_DAMAGED_FIX)
+                                where=str(path), fix=_damaged_fix(path))
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
-        raise RunStoreError(f"{path.name} is damaged: {exc}", where=str(path), fix=_DAMAGED_FIX) from None
+        raise RunStoreError(f"{path.name} is damaged: {exc}", where=str(path), fix=_damaged_fix(path)) from None
     if check != "ok":
-        raise RunStoreError(f"{path.name} is damaged: {check}", where=str(path), fix=_DAMAGED_FIX)
+        raise RunStoreError(f"{path.name} is damaged: {check}", where=str(path), fix=_damaged_fix(path))
     missing = [t for t in TABLES if t not in tables]
     if missing:
         raise RunStoreError(f"{path.name} is not a run database: it has no table {missing[0]}", where=str(path),
                             fix="give the directory that `silicon-sample run --out` created")
 
 
-_MANIFEST_FIX = "restore it from a backup (the answers in responses.sqlite do not depend on it)"
+def _manifest_fix(path: Path) -> str:
+    return (f"run `silicon-sample repair {path.parent}` to rebuild it from the run's inputs (the answers in "
+            "responses.sqlite do not depend on it)")
 
 
 def check_manifest(path: Path) -> None:
@@ -115,15 +120,29 @@ def check_manifest(path: Path) -> None:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise RunStoreError(f"{path.name} is not valid JSON: {exc}", where=str(path), fix=_MANIFEST_FIX) from None
+        raise RunStoreError(f"{path.name} is not valid JSON: {exc}", where=str(path), fix=_manifest_fix(path)) from None
     missing = [k for k in ("study", "design", "models") if not isinstance(manifest, dict) or k not in manifest]
     if missing:
         raise RunStoreError(f"{path.name} is not a run manifest: it has no {missing[0]!r}", where=str(path),
-                            fix=_MANIFEST_FIX)
+                            fix=_manifest_fix(path))
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+KILLED = "killed"
+
+
+def close_open_sessions(db: sqlite3.Connection) -> int:
+    """Sessions with no end were ended by a kill (SIGKILL, power loss: the process could not say so): record
+    them as ``killed``, ending at the last answer each stored (else at its start). Only called while holding
+    the run's lock, so no live process owns them. Returns how many were closed."""
+    with db:
+        cursor = db.execute(
+            "UPDATE sessions SET outcome = ?, finished_at = COALESCE((SELECT MAX(recorded_at) FROM responses r "
+            "WHERE r.session = sessions.session), started_at) WHERE finished_at IS NULL", (KILLED,))
+    return cursor.rowcount
 
 
 class RunStore:
@@ -144,7 +163,10 @@ class RunStore:
 
     @classmethod
     def create(cls, out: str | Path, *, study_text: str, resolved_spec: dict, inputs: dict[str, Path],
-               manifest: dict, personas: pd.DataFrame, variants: pd.DataFrame, cells: pd.DataFrame) -> RunStore:
+               manifest: dict, personas: pd.DataFrame, variants: pd.DataFrame | Iterable[pd.DataFrame],
+               cells: pd.DataFrame | Iterable[list[tuple]]) -> RunStore:
+        """Write a new run: ``variants`` and ``cells`` are whole tables or streams of chunks (see
+        :func:`~silicon_sample.design.cells.iter_cells`), written as they come."""
         out = Path(out)
         cls.refuse_existing(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -167,11 +189,13 @@ class RunStore:
                     (row["persona_id"], json.dumps({c: row[c] for c in attribute_columns}),
                      float(row["weight"]), int(row["source_row"]) if "source_row" in row else None)
                     for row in personas.to_dict(orient="records")])
-                db.executemany("INSERT INTO persona_variants VALUES (?, ?, ?, ?, ?, ?)",
-                               variants[["persona_id", "persona_style", "cue_type", "name", "cued_attributes",
-                                         "persona_text"]].itertuples(index=False, name=None))
-                db.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               cells.itertuples(index=False, name=None))
+                for chunk in ([variants] if isinstance(variants, pd.DataFrame) else variants):
+                    db.executemany("INSERT INTO persona_variants VALUES (?, ?, ?, ?, ?, ?)",
+                                   chunk[["persona_id", "persona_style", "cue_type", "name", "cued_attributes",
+                                          "persona_text"]].itertuples(index=False, name=None))
+                for rows in ([cells.itertuples(index=False, name=None)] if isinstance(cells, pd.DataFrame)
+                             else cells):
+                    db.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.close()
             try:
                 if out.exists():
@@ -191,6 +215,10 @@ class RunStore:
         if not run_dir.is_dir():
             raise RunStoreError("run directory not found", where=str(run_dir), fix="check the path")
         if not (run_dir / DB_NAME).is_file() or not (run_dir / MANIFEST).is_file():
+            missing = DB_NAME if not (run_dir / DB_NAME).is_file() else MANIFEST
+            if (run_dir / RESOLVED_STUDY).is_file():
+                raise RunStoreError(f"the run has no {missing}", where=str(run_dir),
+                                    fix=f"run `silicon-sample repair {run_dir}` to rebuild it from the run's inputs")
             raise RunStoreError(f"not a silicon-sample run (no {DB_NAME} or {MANIFEST})", where=str(run_dir),
                                 fix="give the directory that `silicon-sample run --out` created")
         _check_files(run_dir)
@@ -236,6 +264,14 @@ class RunStore:
 
     # -- sessions -------------------------------------------------------------
     def begin_session(self, command: str, environment: dict) -> int:
+        if close_open_sessions(self.db):
+            closed = {row[0]: row[1:] for row in self.db.execute(
+                "SELECT session, finished_at, outcome FROM sessions WHERE outcome = ?", (KILLED,))}
+            manifest = self.manifest()
+            for entry in manifest.get("sessions", []):
+                if entry.get("session") in closed and not entry.get("finished_at"):
+                    entry.update(finished_at=closed[entry["session"]][0], outcome=KILLED)
+            self.update_manifest(sessions=manifest.get("sessions", []))
         with self.db:
             cursor = self.db.execute("INSERT INTO sessions (command, started_at) VALUES (?, ?)", (command, now()))
         session = int(cursor.lastrowid)
@@ -254,7 +290,8 @@ class RunStore:
         for entry in manifest.get("sessions", []):
             if entry["session"] == session:
                 entry.update(finished_at=finished, outcome=outcome)
-        self.update_manifest(sessions=manifest.get("sessions", []))
+        stored = self.db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        self.update_manifest(sessions=manifest.get("sessions", []), answers_stored=stored)
 
     # -- design and responses -------------------------------------------------
     def personas(self) -> pd.DataFrame:
@@ -276,6 +313,34 @@ class RunStore:
         query = ("SELECT c.* FROM cells c LEFT JOIN responses r USING (cell_id) "
                  "WHERE r.cell_id IS NULL" + (" AND c.model_id = ?" if model_id else "") + " ORDER BY c.seq")
         return pd.read_sql_query(query, self.db, params=(model_id,) if model_id else None)
+
+    def count_pending(self, model_id: str | None = None) -> int:
+        """How many cells have no response."""
+        query = ("SELECT COUNT(*) FROM cells c LEFT JOIN responses r USING (cell_id) WHERE r.cell_id IS NULL"
+                 + (" AND c.model_id = ?" if model_id else ""))
+        return int(self.db.execute(query, (model_id,) if model_id else ()).fetchone()[0])
+
+    def iter_pending(self, model_id: str, chunk: int = 1000) -> Iterator[dict]:
+        """One model's cells without a response, in run order, each with its ``persona_text``: read ``chunk``
+        at a time on a connection of its own (so the thread that sends the calls can read while this store
+        writes the answers), holding one chunk in memory however many cells the run has."""
+        # check_same_thread=False: a backend may advance its requests from more than one thread (never at once)
+        db = sqlite3.connect(f"file:{self.dir / DB_NAME}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        last = -1
+        try:
+            while True:
+                rows = db.execute(
+                    "SELECT c.*, v.persona_text FROM cells c LEFT JOIN responses r USING (cell_id) "
+                    "JOIN persona_variants v USING (persona_id, persona_style, cue_type) "
+                    "WHERE r.cell_id IS NULL AND c.model_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?",
+                    (model_id, last, chunk)).fetchall()
+                if not rows:
+                    return
+                last = rows[-1]["seq"]
+                yield from (dict(row) for row in rows)
+        finally:
+            db.close()
 
     def record(self, answer: Answer, session: int) -> None:
         """Store one response and commit it."""

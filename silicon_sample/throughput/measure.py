@@ -21,6 +21,10 @@ Shared machine: the embedded model's distribution rate again while one other pro
 (:func:`~silicon_sample.backends.embedded.choose_threads`), as a share of the solo rate
 (``shared_ratio``).
 
+Design: with ``design``, the run store of a bfi25 study of 10,000 and of 100,000 personas written in a
+process each (:func:`design_memory`): seconds and peak memory; cells are streamed, so ten times the cells
+should cost far less than ten times the memory (``design_peak_rss_ratio`` beside ``design_cells_ratio``).
+
 Memory: the peak resident set size (``peak_rss_mb``, from ``resource.getrusage``; Linux reports
 kilobytes), and with ``memory_calls`` the resident memory at 10 % and at 100 % of a run of that many
 calls.
@@ -29,6 +33,7 @@ calls.
 from __future__ import annotations
 
 import asyncio
+import json
 import resource
 import sqlite3
 import subprocess
@@ -41,9 +46,18 @@ from pathlib import Path
 import yaml
 
 from ..backends import create
-from ..design.cells import build_cells, build_request, draw_personas, render_personas
+from ..design.cells import (
+    build_cells,
+    build_request,
+    count_cells,
+    draw_personas,
+    iter_cells,
+    iter_variants,
+    render_personas,
+)
 from ..design.study import load_study
 from ..runner.execute import start_run
+from ..store.run_store import RunStore
 from .loopback import MODEL, LoopbackProcess
 
 
@@ -277,6 +291,37 @@ def _rss_of(pid: int) -> float | None:
     return None
 
 
+# -- the design of a large study -------------------------------------------------------------------
+def store_design(personas: int, folder: Path) -> dict:
+    """Draw a bfi25 study of ``personas`` and write its run store (personas, variants, cells), streaming: the
+    seconds it took and the peak resident memory before and after writing the design (this process)."""
+    started = time.perf_counter()
+    study = load_study(_study(folder, personas, [{"id": "m", "backend": "embedded",
+                                                  "answer_mode": "distribution"}]))
+    people, _ = draw_personas(study)
+    before = peak_rss_mb()
+    RunStore.create(folder / "design-run", study_text="", resolved_spec={}, inputs=study.input_files(), manifest={},
+                    personas=people, variants=iter_variants(study, people), cells=iter_cells(study, people))
+    return {"personas": personas, "cells": count_cells(study, personas),
+            "seconds": round(time.perf_counter() - started, 1), "peak_rss_mb_before_design": round(before, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def design_memory(folder: Path, sizes: tuple[int, ...] = (10_000, 100_000)) -> dict:
+    """:func:`store_design` for each size in a fresh process: the peak memory of writing the design grows with
+    the personas table (a few hundred bytes a persona), not with the cells (streamed a chunk at a time)."""
+    rows = []
+    for size in sizes:
+        code = ("import json, sys; from pathlib import Path; from silicon_sample.throughput.measure import "
+                f"store_design; print(json.dumps(store_design({size}, Path(sys.argv[1]))))")
+        target = folder / f"design-{size}"
+        done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(done.stdout))
+    return {"design": rows,
+            "design_peak_rss_ratio": round(rows[-1]["peak_rss_mb"] / rows[0]["peak_rss_mb"], 2),
+            "design_cells_ratio": rows[-1]["cells"] / rows[0]["cells"]}
+
+
 # -- all of it ---------------------------------------------------------------------------------------
 def memory(calls: int, folder: Path) -> dict:
     """Resident memory at 10 % and at 100 % of a ``calls``-call distribution run (256 in flight, 0.02 s per
@@ -288,7 +333,7 @@ def memory(calls: int, folder: Path) -> dict:
             "memory_calls_per_s": result["calls_per_s"]}
 
 
-def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0) -> dict:
+def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, design: bool = False) -> dict:
     """Every measurement of the module docstring; ``quick`` shrinks them to seconds (for tests);
     ``memory_calls`` adds a run of that many calls reporting its resident memory at 10 % and 100 %."""
     configs = [(0.2, 64), (0.5, 256)] if not quick else [(0.05, 16)]
@@ -303,6 +348,7 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0) -
         local = embedded(1 if quick else 6, folder)
         flat = memory(memory_calls, folder) if memory_calls else {}
         load = load_test(load_calls, folder) if load_calls else {}
+        streamed = design_memory(folder) if design else {}
     main = rows[0]
     return {
         "hosted_ceiling_calls_per_s": main["ceiling_calls_per_s"],
@@ -321,4 +367,5 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0) -
         "peak_rss_mb": peak_rss_mb(),
         **flat,
         **load,
+        **streamed,
     }

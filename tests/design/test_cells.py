@@ -44,3 +44,49 @@ def test_a_sample_too_small_for_every_group_warns_in_the_run_its_summary_and_man
     assert all(f"warning: {w}" in result.stderr for w in warnings)
     summary = (tmp_path / "run" / "summary.md").read_text()
     assert all(f"**warning**: {w}" in summary for w in warnings)
+
+
+def test_cells_and_renderings_stream_in_bounded_chunks_equal_to_the_whole_table(tmp_path):
+    from silicon_sample.design.cells import count_cells, iter_cells, iter_variants, render_personas
+
+    study = load_study(write_study(tmp_path, n=7, instruments=(MINI5,), replicates=2))
+    personas = draw_personas(study)[0]
+    chunks = list(iter_cells(study, personas, chunk=12))
+    assert len(chunks) > 3 and all(len(c) <= 12 + 5 for c in chunks)      # a chunk ends at an instrument's end
+    whole = build_cells(study, personas)
+    assert [row for c in chunks for row in c] == list(whole.itertuples(index=False, name=None))
+    assert list(whole["seq"]) == list(range(len(whole))) and len(whole) == count_cells(study, len(personas))
+    variants = list(iter_variants(study, personas, chunk=3))
+    assert [len(v) for v in variants] == [3, 3, 1]
+    assert render_personas(study, personas).equals(
+        __import__("pandas").concat(variants, ignore_index=True))
+
+
+def test_a_run_store_reads_its_pending_cells_a_chunk_at_a_time_with_their_persona_text(tmp_path):
+    from silicon_sample.answers import Answer
+    from silicon_sample.design.cells import iter_cells, iter_variants
+    from silicon_sample.store.run_store import RunStore
+
+    study = load_study(write_study(tmp_path, n=5, instruments=(MINI5,)))
+    personas = draw_personas(study)[0]
+    store = RunStore.create(tmp_path / "run", study_text="", resolved_spec={}, inputs=study.input_files(),
+                            manifest={}, personas=personas, variants=iter_variants(study, personas, chunk=2),
+                            cells=iter_cells(study, personas, chunk=4))
+    model = study.models[0].id
+    answered = store.cells()["cell_id"].iloc[::3].tolist()
+    store.record_many([Answer(request_id=c, status="answered", value=1) for c in answered], session=0)
+    pending = store.pending(model)
+    streamed = list(store.iter_pending(model, chunk=4))
+    assert [c["cell_id"] for c in streamed] == pending["cell_id"].tolist() and store.count_pending(model) == len(
+        pending)
+    texts = store.variants().set_index(["persona_id", "persona_style", "cue_type"])["persona_text"]
+    assert all(c["persona_text"] == texts[(c["persona_id"], c["persona_style"], c["cue_type"])] for c in streamed)
+    assert not set(answered) & {c["cell_id"] for c in streamed}
+
+
+def test_writing_the_design_of_ten_times_the_personas_takes_far_less_than_ten_times_the_memory(tmp_path):
+    from silicon_sample.throughput.measure import design_memory
+
+    figures = design_memory(tmp_path, (1000, 10000))
+    assert figures["design_cells_ratio"] == 10 and [r["cells"] for r in figures["design"]] == [25000, 250000]
+    assert figures["design_peak_rss_ratio"] < 1.5, figures      # a whole cells table of 250,000 rows adds ~100 MB
