@@ -48,6 +48,7 @@ from .api import (
                   populations,
                   rank,
                   ranking_manifest_path,
+                  repair,
                   results,
                   resume,
                   run,
@@ -68,7 +69,7 @@ from .version import __version__
 
 __all__ = [
     # running a study
-    "run", "resume", "status", "results", "export", "dry_run", "validate",
+    "run", "resume", "status", "repair", "results", "export", "dry_run", "validate",
     # comparing with humans
     "compare", "rank", "ranking_manifest_path", "bayes", "drift",
     # throughput on this machine beside its ceilings

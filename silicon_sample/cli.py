@@ -365,6 +365,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"{'terminated (SIGTERM)' if terminated else 'interrupted'}: every answer stored so far is kept "
                    "(and every batch submitted); finish with `silicon-sample resume RUN_DIR`", err=True)
         sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+    except click.UsageError as exc:     # one line, like every other error: what, and where to read more
+        command = exc.ctx.command_path if exc.ctx is not None else "silicon-sample"
+        click.echo(f"error: {exc.format_message().rstrip('.')} — see `{command} --help`", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

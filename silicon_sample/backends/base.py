@@ -24,6 +24,8 @@ A backend whose ``cacheable`` is true (it calls a server) is wrapped by the resp
 from __future__ import annotations
 
 import abc
+import socket
+import urllib.parse
 from collections.abc import Iterable, Iterator
 
 from ..answers import Answer, AnswerRequest
@@ -112,3 +114,37 @@ def single_token_codes(options: tuple[int, ...], backend: str) -> None:
         raise BackendError(f"option code {bad[0]} cannot be read from a server's next-token log-probabilities "
                            "(one token per option: codes 0–9)", where=f"backend {backend}, scale {list(options)}",
                            fix="use answer_mode: sample for this scale, or recode its options to 0–9")
+
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds a server may take to accept a connection when a run checks it can be reached."""
+
+
+def check_url(url: str, where: str = "models[].options.base_url") -> None:
+    """``url`` is an http(s) URL with a host, or a :class:`BackendError` naming it."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BackendError(f"base_url {url!r} is not an http(s) URL with a host", where=where,
+                           fix="e.g. base_url: http://127.0.0.1:8000/v1")
+    try:
+        _ = parts.port       # urllib raises on a port out of range or not a number
+    except ValueError:
+        raise BackendError(f"base_url {url!r} has an invalid port", where=where,
+                           fix="e.g. base_url: http://127.0.0.1:8000/v1") from None
+
+
+def check_reachable(urls: list[str], timeout: float = CONNECT_TIMEOUT) -> None:
+    """At least one of ``urls`` accepts a TCP connection within ``timeout`` seconds, or a
+    :class:`BackendError` naming each and why."""
+    reasons = []
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=timeout):
+                return
+        except OSError as exc:
+            reasons.append(f"{parts.hostname}:{port} ({exc.strerror or type(exc).__name__})")
+    raise BackendError(f"cannot connect to {'any server' if len(urls) > 1 else 'the server'}: {', '.join(reasons)}",
+                       where="models[].options.base_url",
+                       fix="start the server, or correct base_url (nothing was written)")

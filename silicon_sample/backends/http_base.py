@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 
 from ..answers import Answer, AnswerRequest
 from ..errors import BackendError, GaveUp
-from .base import Backend, scrubbed
+from .base import CONNECT_TIMEOUT, Backend, check_reachable, check_url, scrubbed
 from .resilience import Failure, RateLimiter, RetryPolicy
 
 _END = object()
@@ -124,7 +124,15 @@ class HTTPBackend(Backend):
         if not urls or not all(isinstance(u, str) and u for u in urls):
             raise BackendError("base_url must be a URL or a list of URLs", where="models[].options.base_url",
                                fix="e.g. base_url: [http://node1:8000/v1, http://node2:8000/v1]")
+        for url in urls:
+            check_url(url)
         self.pool = ServerPool(urls)
+
+    def check_ready(self) -> None:
+        """At least one server of the model accepts a connection (a TCP connect, no HTTP request): a run at
+        an address where nothing listens is refused before anything is written, instead of recording every
+        cell as failed."""
+        check_reachable(self.pool.urls, min(self.policy.timeout, CONNECT_TIMEOUT))
 
     async def on_server(self, call, classify=None):
         """Await ``call(i)`` on the server :class:`ServerPool` chooses (``i`` indexes the backend's clients),

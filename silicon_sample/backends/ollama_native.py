@@ -56,6 +56,9 @@ class OllamaBackend(HTTPBackend):
                          base_delay=base_delay, requests_per_minute=requests_per_minute,
                          tokens_per_minute=tokens_per_minute)
         self.model = model
+        if host is not None and not host:
+            raise BackendError("base_url is empty", where="models[].options.base_url",
+                               fix="give the server's URL, e.g. http://127.0.0.1:8000/v1, or leave base_url out")
         self.host = host or os.environ.get("OLLAMA_HOST") or "http://127.0.0.1:11434"
         self.set_servers(self.host)
         self.top_logprobs, self.num_ctx = top_logprobs, num_ctx

@@ -45,7 +45,7 @@ from typing import Protocol
 
 from ..answers import Answer, AnswerRequest
 from ..errors import BackendError
-from .base import Backend, scrub, scrubbed
+from .base import Backend, check_reachable, check_url, scrub, scrubbed
 from .chat_reply import MalformedReply, parse_reply
 from .openai_compatible import answer_from_reply
 from .tool_calls import logprob_body, tool_body
@@ -168,7 +168,11 @@ class OpenAIBatchBackend(Backend):
             raise BackendError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}",
                                where="models[].options.poll_interval", fix="e.g. poll_interval: 60")
         self.model = model
+        if base_url is not None and not base_url:
+            raise BackendError("base_url is empty", where="models[].options.base_url",
+                               fix="give the server's URL, e.g. http://127.0.0.1:8000/v1, or leave base_url out")
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        check_url(self.base_url)
         self.api_key_env = api_key_env
         self._api_key = os.environ.get(api_key_env) or None
         self.completion_window, self.poll_interval = completion_window, float(poll_interval)
@@ -188,6 +192,7 @@ class OpenAIBatchBackend(Backend):
         if self._api_key is None and "api.openai.com" in self.base_url:
             raise BackendError(f"no API key: the environment variable {self.api_key_env} is not set",
                                where=f"model {self.model}", fix=f"export {self.api_key_env}=... before running")
+        check_reachable([self.base_url])
 
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.model, "base_url": self.base_url, "model_version": None,

@@ -73,6 +73,9 @@ class OpenAICompatibleBackend(HTTPBackend):
                          base_delay=base_delay, requests_per_minute=requests_per_minute,
                          tokens_per_minute=tokens_per_minute)
         self.model = model
+        if base_url is not None and not base_url:
+            raise BackendError("base_url is empty", where="models[].options.base_url",
+                               fix="give the server's URL, e.g. http://127.0.0.1:8000/v1, or leave base_url out")
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         self.set_servers(self.base_url)
         self.api_key_env = api_key_env
@@ -106,6 +109,7 @@ class OpenAICompatibleBackend(HTTPBackend):
         if self._api_key is None and any("api.openai.com" in url for url in self.pool.urls):
             raise BackendError(f"no API key: the environment variable {self.api_key_env} is not set",
                                where=f"model {self.model}", fix=f"export {self.api_key_env}=... before running")
+        super().check_ready()
 
     # -- classification of failures ----------------------------------------------------
     def classify(self, exc: BaseException) -> Failure:

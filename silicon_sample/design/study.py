@@ -135,6 +135,9 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
         raise SpecError("persona_styles: two styles have the same name", where=str(path))
     cue_types = tuple(dict.fromkeys(data.get("cue_types", ["explicit"])))
     names = None
+    if "name_cues" in data and "name" not in cue_types:
+        raise SpecError("name_cues is given but cue_types has no `name`, so no name would be used",
+                        where=str(path), fix="add `name` to cue_types, or remove name_cues")
     if "name" in cue_types:
         names = load_names(base_dir / data["name_cues"] if "name_cues" in data else None)
         names.check_population(population.attributes)
@@ -151,6 +154,15 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
         weighting = Weighting(target=target, method=pop_spec["weighting"].get("method", "rake"), variables=variables)
     method = pop_spec.get("method", "quota")
     strata = tuple(pop_spec["strata"]) if "strata" in pop_spec else None
+    if strata:
+        unknown = [s for s in strata if s not in population.attribute_names]
+        if unknown:
+            raise SpecError(f"population.strata: {', '.join(map(str, unknown))} is not an attribute of "
+                            f"{population.id}", where=str(path),
+                            fix=f"attributes: {', '.join(population.attribute_names)}")
+        if method != "stratified":
+            raise SpecError(f"population.strata are used only by method: stratified (this study's method is "
+                            f"{method})", where=str(path), fix="add `method: stratified`, or remove strata")
     # Draw and render one persona now so that sampling and template errors surface before a run starts.
     probe = population.sample(1, seed=data["seed"], method=method, strata=list(strata) if strata else None)
     for template in templates:

@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SpecError
 from ..files import file_sha256, text_sha256
 from ..seeds import rng_for
 from ..specs import resources
+from ..specs.yaml_files import read_yaml
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 CUE_TYPES = ("explicit", "name")
@@ -97,7 +97,11 @@ def load_template(name_or_path: str | Path, *, relative_to: Path | None = None) 
             names = sorted(p.stem for p in folder.glob("*.j2"))
             raise SpecError(f"no shipped persona template named {text!r}", where="persona_styles",
                             fix=f"use one of: {', '.join(names)}, or a path to a .j2 file")
-    source = path.read_text(encoding="utf-8")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"the template is not UTF-8 text (byte {exc.start}: {exc.reason})", where=str(path),
+                        fix="save it as UTF-8 text") from None
     try:
         _ENV.parse(source)
     except jinja2.TemplateSyntaxError as exc:
@@ -147,8 +151,14 @@ class NameCues:
 
 def load_names(path: str | Path | None = None) -> NameCues:
     path = Path(path) if path else resources.data_dir("templates") / "names" / "first_names.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return NameCues(lists=tuple(data["lists"]), path=path)
+    data = read_yaml(path)
+    lists = data.get("lists") if isinstance(data, dict) else None
+    if not isinstance(lists, list) or not lists or not all(
+            isinstance(e, dict) and isinstance(e.get("gender"), str) and isinstance(e.get("names"), list)
+            and e["names"] and all(isinstance(n, str) and n for n in e["names"]) for e in lists):
+        raise SpecError("a name-cue file needs `lists`: entries with `gender` and a non-empty list of `names`",
+                        where=str(path), fix="see templates/names/first_names.yaml")
+    return NameCues(lists=tuple(lists), path=path)
 
 
 def render_variant(template: PersonaTemplate, persona: dict, attributes: Sequence, cue_type: str,

@@ -12,6 +12,7 @@ import functools
 from pathlib import Path
 
 import jinja2
+import jinja2.meta
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..answers import ChatMessage
@@ -70,4 +71,21 @@ def load_layout(name_or_path: str | Path = "questionnaire", *, relative_to: Path
             raise SpecError(f"no shipped prompt layout named {text!r}", where="prompt_layout",
                             fix="use `questionnaire`, or a path to a layout YAML file")
     data = load_spec(path, "prompt_layout")
+    for part, needed in (("system", "persona"), ("user", "item")):
+        try:
+            variables = jinja2.meta.find_undeclared_variables(_ENV.parse(data[part]))
+        except jinja2.TemplateSyntaxError as exc:
+            raise SpecError(f"{part}: line {exc.lineno}: template syntax error: {exc.message}", where=str(path),
+                            fix="fix the Jinja2 template") from None
+        if needed not in variables:
+            raise SpecError(f"{part}: the template never shows {{{{ {needed} }}}}, so no model would see the "
+                            f"{'persona' if needed == 'persona' else 'item'}", where=str(path),
+                            fix=f"put {{{{ {needed} }}}} in the {part} template")
+        unknown = variables - set(LAYOUT_VARIABLES[part])
+        if unknown:
+            raise SpecError(f"{part}: unknown template variable(s) {', '.join(sorted(unknown))}", where=str(path),
+                            fix=f"use only {', '.join(LAYOUT_VARIABLES[part])}")
     return PromptLayout(**data, path=path, sha256=file_sha256(path))
+
+
+LAYOUT_VARIABLES = {"system": ("persona", "instructions", "scale"), "user": ("item", "item_scale")}

@@ -45,6 +45,9 @@ def read_yaml(path: Path) -> Any:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read file ({exc.strerror})", where=str(path), fix="check the path") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"the file is not UTF-8 text (byte {exc.start}: {exc.reason})", where=str(path),
+                        fix="save it as UTF-8 text (YAML), or give the right file") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

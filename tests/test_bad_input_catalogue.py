@@ -1,0 +1,258 @@
+"""The catalogue of bad inputs, part two: study, instrument, population, template, layout and command-line
+mistakes, each a row of (input, exit code, message fragment). Every row is run through the command line
+(in this process, for speed: the same ``main`` the console script calls) and must end with that exit code,
+one line on stderr holding the fragment, no traceback, and nothing written. A bad study is refused the same
+way by ``validate``, by ``run --dry-run`` and by ``run`` before it creates its folder. Part one
+(tests/test_bad_inputs.py) holds the backend options, damaged runs, prices, exports, baselines and limits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+
+from silicon_sample.cli import main
+
+from support.studies import MINI5
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER = {"id": "m", "backend": "openai", "model": "gpt-4o-mini", "answer_mode": "sample",
+          "options": {"base_url": "http://127.0.0.1:9/v1"}}
+BASE = {"id": "catalogue", "seed": 7, "population": {"name": "psych_bfi", "n": 2}, "instruments": [MINI5],
+        "models": [SERVER]}
+
+
+def invoke(*args) -> tuple[int, str]:
+    """``silicon-sample ARGS`` in this process: (exit code, stderr)."""
+    err = io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code
+    return code, err.getvalue()
+
+
+def files(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _with(**changes):
+    return lambda tmp: {**copy.deepcopy(BASE), **changes}
+
+
+def _model(**changes):
+    return lambda tmp: {**copy.deepcopy(BASE), "models": [{**SERVER, **changes}]}
+
+
+def _options(**changes):
+    return _model(options={**SERVER["options"], **changes})
+
+
+def _population(**changes):
+    return _with(population={**BASE["population"], **changes})
+
+
+def _instrument(change):
+    def make(tmp):
+        spec = yaml.safe_load(open(MINI5))
+        change(spec)
+        path = tmp / "instrument.yaml"
+        path.write_text(yaml.safe_dump(spec))
+        return {**copy.deepcopy(BASE), "instruments": [str(path)]}
+    return make
+
+
+def _file(name, text, key, value=None):
+    def make(tmp):
+        (tmp / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+        return {**copy.deepcopy(BASE), key: value(tmp / name) if value else str(tmp / name)}
+    return make
+
+
+LAYOUT = (ROOT / "templates" / "prompts" / "questionnaire.yaml").read_text()
+
+
+def _set(path: list, value):
+    def change(spec):
+        target = spec
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return change
+
+
+STUDIES = {
+    # the study file itself
+    "not YAML": (lambda tmp: "id: [unclosed\n", "YAML syntax error"),
+    "a list, not a mapping": (lambda tmp: "- a\n- b\n", "expected a mapping at the top level"),
+    "not UTF-8": (lambda tmp: b"\xff\xfe\x00id: x\n", "the file is not UTF-8 text"),
+    "no seed": (lambda tmp: {k: v for k, v in BASE.items() if k != "seed"}, "'seed' is a required property"),
+    "seed as text": (_with(seed="abc"), "seed: 'abc' is not of type 'integer'"),
+    "a misspelt key": (_with(sead=3), "unknown field(s) ('sead' was unexpected)"),
+    "n 0": (_population(n=0), "population.n: 0 is less than the minimum of 1"),
+    "n negative": (_population(n=-3), "population.n: -3 is less than the minimum of 1"),
+    "n 2.5": (_population(n=2.5), "population.n: 2.5 is not of type 'integer'"),
+    "unknown population": (_population(name="psych_bfx"), "no shipped populations named 'psych_bfx'"),
+    "unknown sampling method": (_population(method="snowball"), "population.method: 'snowball' is not one of"),
+    "strata not an attribute": (_population(method="stratified", strata=["income"]),
+                                "population.strata: income is not an attribute of psych_bfi"),
+    "strata without stratified sampling": (_population(strata=["gender"]),
+                                           "population.strata are used only by method: stratified"),
+    "unknown weighting target": (_population(weighting={"target": "nowhere"}), "no shipped populations named"),
+    "weighting variable not shared": (
+        _population(weighting={"target": "us_adults_agesex2020", "variables": ["income"]}),
+        "population.weighting.variables: ['income'] are not attributes of both"),
+    "unknown instrument": (_with(instruments=["bfi26"]), "no shipped instruments named 'bfi26'"),
+    "no instruments": (_with(instruments=[]), "instruments: [] should be non-empty"),
+    "one instrument twice": (_with(instruments=[MINI5, MINI5]), "the same instrument is named twice"),
+    "instrument file missing": (lambda tmp: {**BASE, "instruments": [str(tmp / "nope.yaml")]},
+                                "instrument file not found"),
+    "no models": (_with(models=[]), "models: [] should be non-empty"),
+    "two models with one id": (_with(models=[SERVER, SERVER]), "duplicate model id(s) m"),
+    "a model id with a slash": (_model(id="a/b"), "models[0].id: 'a/b' does not match"),
+    "unknown backend": (_model(backend="openia"), "models[0].backend: 'openia' is not one of"),
+    "unknown answer mode": (_model(answer_mode="guess"), "models[0].answer_mode: 'guess' is not one of"),
+    "negative temperature": (_model(temperature=-1), "models[0].temperature: -1 is less than the minimum of 0"),
+    "temperature as text": (_model(temperature="hot"), "models[0].temperature: 'hot' is not of type 'number'"),
+    "replicates 0": (_model(replicates=0), "models[0].replicates: 0 is less than the minimum of 1"),
+    "max_tokens 0": (_model(max_tokens=0), "models[0].max_tokens: 0 is less than the minimum of 1"),
+    "no model name for a server": (lambda tmp: {**BASE, "models": [{k: v for k, v in SERVER.items() if k != "model"}]},
+                                   "an OpenAI-compatible backend needs `model`"),
+    "an API key written in the study": (_options(api_key="sk-123"), "unknown option(s) api_key"),
+    "base_url not http": (_options(base_url="ftp://example.org/v1"), "is not an http(s) URL with a host"),
+    "base_url without a host": (_options(base_url="http:///v1"), "is not an http(s) URL with a host"),
+    "base_url with a bad port": (_options(base_url="http://127.0.0.1:99999/v1"), "has an invalid port"),
+    "base_url empty": (_options(base_url=""), "base_url is empty"),
+    "unknown item order": (_with(item_order="shuffled"), "item_order: 'shuffled' is not one of"),
+    "unknown persona style": (_with(persona_styles=["haiku"]), "no shipped persona template named 'haiku'"),
+    "unknown cue type": (_with(cue_types=["telepathic"]), "cue_types[0]: 'telepathic' is not one of"),
+    "unknown prompt layout": (_with(prompt_layout="fancy"), "no shipped prompt layout named 'fancy'"),
+    # files the study names
+    "persona template with an unknown attribute": (
+        _file("bad.j2", "I am {{ favourite_colour }}.", "persona_styles", lambda p: [str(p)]),
+        "template uses an undefined variable: 'favourite_colour' is undefined"),
+    "persona template syntax": (_file("bad.j2", "I am {% if %}.", "persona_styles", lambda p: [str(p)]),
+                                "template syntax error"),
+    "persona template not UTF-8": (_file("bad.j2", b"\xff\xfeI am", "persona_styles", lambda p: [str(p)]),
+                                   "the template is not UTF-8 text"),
+    "layout that never shows the item": (_file("layout.yaml", LAYOUT.replace("{{ item }}", ""), "prompt_layout"),
+                                         "user: the template never shows {{ item }}"),
+    "layout that never shows the persona": (
+        _file("layout.yaml", LAYOUT.replace("{{ persona }}", ""), "prompt_layout"),
+        "system: the template never shows {{ persona }}"),
+    "layout syntax": (_file("layout.yaml", LAYOUT.replace("{{ item }}", "{{ item "), "prompt_layout"),
+                      "user: line 1: template syntax error"),
+    "layout with an unknown variable": (
+        _file("layout.yaml", LAYOUT.replace("{{ item }}", "{{ item }} {{ question_number }}"), "prompt_layout"),
+        "user: unknown template variable(s) question_number"),
+    "name cues missing": (lambda tmp: {**BASE, "cue_types": ["name"], "name_cues": str(tmp / "none.yaml")},
+                          "cannot read file (No such file or directory)"),
+    "name cues without lists": (lambda tmp: {**_file("names.yaml", "names: [Ann, Bob]\n", "name_cues")(tmp),
+                                             "cue_types": ["name"]}, "a name-cue file needs `lists`"),
+    "name cues without the name cue type": (_file("names.yaml", "lists: []\n", "name_cues"),
+                                            "name_cues is given but cue_types has no `name`"),
+    # the instrument
+    "duplicate item id": (_instrument(lambda s: s["items"].append(dict(s["items"][0]))),
+                          "items[5].id: duplicate item id 'A2'"),
+    "a scale of one option": (_instrument(lambda s: s["response_scale"].update(
+        options=s["response_scale"]["options"][:1])), "response_scale.options: [{'label': 'Very Inaccurate'"),
+    "duplicate option value": (_instrument(lambda s: s["response_scale"]["options"].__setitem__(
+        1, {"value": 1, "label": "again"})), "option values must be unique, got [1, 1, 3, 4, 5, 6]"),
+    "item on an undeclared scale": (_instrument(_set(["items", 0, "scale"], "kindness")),
+                                    "items[0].scale: 'kindness' is not declared in scoring.scales"),
+    "empty item text": (_instrument(_set(["items", 0, "text"], "")), "items[0].text: '' should be non-empty"),
+    "no items": (_instrument(_set(["items"], [])), "items: [] should be non-empty"),
+    "reverse as text": (_instrument(_set(["items", 0, "reverse"], "maybe")),
+                        "items[0].reverse: 'maybe' is not of type 'boolean'"),
+    "unknown scoring method": (_instrument(_set(["scoring", "method"], "median")),
+                               "scoring.method: 'median' is not one of"),
+    "negative option code": (_instrument(_set(["response_scale", "options", 0, "value"], -1)),
+                             "response_scale.options[0].value: -1 is less than the minimum of 0"),
+    "empty option label": (_instrument(_set(["response_scale", "options", 0, "label"], "")),
+                           "response_scale.options[0].label: '' should be non-empty"),
+}
+
+
+@pytest.mark.parametrize("name", list(STUDIES))
+def test_a_bad_study_gets_one_line_from_validate_dry_run_and_run_and_nothing_is_written(tmp_path, name):
+    make, fragment = STUDIES[name]
+    spec = make(tmp_path)
+    study = tmp_path / "study.yaml"
+    study.write_bytes(spec if isinstance(spec, bytes) else (
+        spec if isinstance(spec, str) else yaml.safe_dump(spec, sort_keys=False)).encode())
+    before = files(tmp_path)
+    for args in (("validate", study), ("run", study, "--dry-run"), ("run", study, "--out", tmp_path / "run")):
+        code, stderr = invoke(*args)
+        assert code == 2, (args, stderr)
+        assert fragment in stderr, (args, stderr)
+        assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("error: "), stderr
+        assert "Traceback" not in stderr and "error: unexpected" not in stderr
+    assert files(tmp_path) == before and not (tmp_path / "run").exists()
+
+
+def _population_file(tmp, text):
+    (tmp / "population.yaml").write_text(text)
+    return ("validate", tmp / "population.yaml")
+
+
+POPULATION = (ROOT / "populations" / "us_adults_agesex2020.yaml").read_text()
+
+COMMANDS = {
+    "a population count below 0": (lambda tmp: _population_file(
+        tmp, POPULATION.replace("value: 15146696", "value: -5")), 2,
+        "joint[0].cells[0].value: -5 is less than the minimum of 0"),
+    "a population of an unknown kind": (lambda tmp: _population_file(tmp, POPULATION.replace("kind: marginals",
+                                                                                             "kind: census")),
+                                        2, "kind: 'census' is not one of ['marginals', 'microdata']"),
+    "a file of no known kind": (lambda tmp: _population_file(tmp, "hello: world\n"), 2,
+                                "cannot tell what kind of file this is"),
+    "validate a missing file": (lambda tmp: ("validate", tmp / "nope.yaml"), 2, "cannot read file"),
+    "validate a folder": (lambda tmp: ("validate", tmp), 2, "is a directory"),
+    "status of a folder that is not a run": (lambda tmp: ("status", tmp), 2, "not a silicon-sample run"),
+    "status of a missing folder": (lambda tmp: ("status", tmp / "nothing"), 2, "run directory not found"),
+    "resume of a folder that is not a run": (lambda tmp: ("resume", tmp), 2, "not a silicon-sample run"),
+    "repair of a missing folder": (lambda tmp: ("repair", tmp / "nothing"), 2, "run directory not found"),
+    "repair of a folder that is not a run": (lambda tmp: ("repair", tmp), 2,
+                                             "cannot repair: the run's copy of its study"),
+    "bayes of a folder that is not a run": (lambda tmp: ("bayes", tmp, "--baseline", "psych_bfi", "--outcome", "x",
+                                                         "--attribute", "y"), 2, "not a silicon-sample run"),
+    "export in an unknown format": (lambda tmp: ("export", tmp, "--format", "xlsx", "-o", "-"), 2,
+                                    "Invalid value for '--format'"),
+    "run without --out": (lambda tmp: ("run", tmp / "study.yaml"), 2, "--out is required (unless --dry-run)"),
+    "run against a server where nothing listens": (lambda tmp: ("run", tmp / "study.yaml", "--out", tmp / "run"), 2,
+                                                   "cannot connect to the server: 127.0.0.1:9"),
+    "run --n 0": (lambda tmp: ("run", tmp / "study.yaml", "--n", "0", "--dry-run"), 2,
+                  "--n must be a positive whole number, got 0"),
+    "run --n -1": (lambda tmp: ("run", tmp / "study.yaml", "--n", "-1", "--dry-run"), 2,
+                   "--n must be a positive whole number, got -1"),
+    "a price table that is missing": (lambda tmp: ("run", tmp / "study.yaml", "--dry-run", "--prices",
+                                                   tmp / "nope.yaml"), 2, "cannot read file"),
+    "compare with an unknown baseline": (lambda tmp: ("compare", tmp, "--baseline", "psych_bfx"), 2,
+                                         "no shipped human_baselines named 'psych_bfx'"),
+    "rank with no runs": (lambda tmp: ("rank", "--baseline", "psych_bfi"), 2, "Missing argument 'RUN_DIRS...'"),
+    "an unknown command": (lambda tmp: ("frobnicate",), 2, "No such command 'frobnicate'"),
+    "an unknown option": (lambda tmp: ("status", tmp, "--verbose"), 2, "No such option '--verbose'"),
+}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_bad_command_line_or_file_gets_one_line_and_nothing_is_written(tmp_path, name):
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(BASE, sort_keys=False))
+    make, expected_code, fragment = COMMANDS[name]
+    args = make(tmp_path)
+    before = files(tmp_path)
+    code, stderr = invoke(*args)
+    assert code == expected_code, stderr
+    assert fragment in stderr and stderr.startswith("error: "), stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr and "error: unexpected" not in stderr
+    assert files(tmp_path) == before
+
