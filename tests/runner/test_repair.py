@@ -192,3 +192,27 @@ def test_on_the_embedded_model_a_truncated_run_repaired_and_resumed_equals_the_u
     assert len(stored(tmp_path / "damaged")) < 15
     assert cli("resume", tmp_path / "damaged").returncode == 0
     assert stored(tmp_path / "damaged") == stored(tmp_path / "whole")
+
+
+def test_a_repair_keeps_the_batch_api_journal_so_no_cell_is_batched_twice(complete_run, tmp_path):
+    from silicon_sample.runner.batch_journal import StoreBatchJournal
+
+    run = tmp_path / "run"
+    shutil.copytree(complete_run, run)
+    with sqlite3.connect(run / "responses.sqlite") as db:       # an unanswered cell, submitted in a batch
+        cell = db.execute("SELECT cell_id FROM responses ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+        db.execute("DELETE FROM responses WHERE cell_id = ?", (cell,))
+    journal = StoreBatchJournal(run, "lb")
+    journal.uploaded("file-1", [cell])
+    journal.submitted("file-1", "batch-1", "in_progress")
+    journal.close()
+    with sqlite3.connect(run / "responses.sqlite") as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    overwrite_pages(run / "responses.sqlite")
+    result = cli("repair", run)
+    assert result.returncode == 0 and "done: rebuilt responses.sqlite" in result.stdout, result.stderr
+    reopened = StoreBatchJournal(run, "lb")
+    [record] = reopened.open_batches()
+    reopened.close()
+    assert (record.input_file_id, record.batch_id, record.status) == ("file-1", "batch-1", "in_progress")
+    assert record.request_ids == [cell]
