@@ -36,9 +36,11 @@ from .api import BaselineLike as BaselineLike
 from .api import (
                   bayes,
                   bench,
+                  codebook,
                   compare,
                   drift,
                   dry_run,
+                  example_prompts,
                   export,
                   instruments,
                   load_baseline,
@@ -52,6 +54,7 @@ from .api import (
                   results,
                   resume,
                   run,
+                  show,
                   status,
                   validate,
 )
@@ -69,7 +72,8 @@ from .version import __version__
 
 __all__ = [
     # running a study
-    "run", "resume", "status", "repair", "results", "export", "dry_run", "validate",
+    "run", "resume", "status", "repair", "show", "results", "export", "codebook", "dry_run", "example_prompts",
+    "validate",
     # comparing with humans
     "compare", "rank", "ranking_manifest_path", "bayes", "drift",
     # throughput on this machine beside its ceilings

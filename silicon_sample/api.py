@@ -33,17 +33,20 @@ from .population import populations as _populations
 from .population.baselines import Baseline
 from .population.populations import Population
 from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
+from .report import exports as _exports
 from .runner.batch_journal import batch_table
 from .runner.dry_run import estimate
 from .runner.execute import BackendFactory, ProgressCallback, preflight, resume_run, start_run
 from .runner.manifest import analysis_manifest
+from .runner.prompts import cell_prompts
+from .runner.prompts import example_prompts as _example_prompts
 from .runner.repair import RepairReport, repair_run
 from .specs import instruments as _instruments
 from .specs.instruments import Instrument
 from .specs.yaml_files import read_yaml
 from .store.run_store import RunStore
 from .tidy.completeness import mark_pending, pending_by_pair, require_complete
-from .tidy.results import long_results, wide_results
+from .tidy.results import long_results, run_attributes, run_instruments, run_manifest, wide_results
 
 if TYPE_CHECKING:
     from .comparison.ordinal_model import OrdinalComparison
@@ -100,24 +103,62 @@ def repair(run_dir: str | Path, *, dry_run: bool = False) -> RepairReport:
     return repair_run(run_dir, dry_run=dry_run)
 
 
-def results(run_dir: str | Path, *, wide: bool = False, allow_incomplete: bool = False) -> pd.DataFrame:
+def results(run_dir: str | Path, *, wide: bool = False, allow_incomplete: bool = False,
+            with_personas: bool = False) -> pd.DataFrame:
     """Tidy results: long (one row per cell) or wide (one row per persona × style × cue type × model ×
     replicate, with scale scores); columns in :mod:`silicon_sample.tidy.results`. A run with pending cells
     is refused unless ``allow_incomplete``; then ``cells_pending`` gives each model–persona pair's pending
-    cells (:mod:`silicon_sample.tidy.completeness`)."""
+    cells (:mod:`silicon_sample.tidy.completeness`). ``with_personas`` adds ``source_row`` and
+    ``persona_text``."""
     pending = require_complete(run_dir, allow_incomplete)
-    return mark_pending(wide_results(run_dir) if wide else long_results(run_dir), pending)
+    frame = (wide_results(run_dir, with_personas=with_personas) if wide
+             else long_results(run_dir, with_personas=with_personas))
+    return mark_pending(frame, pending)
 
 
-def export(run_dir: str | Path, output: str | Path, *, wide: bool = False, format: str = "csv",
-           allow_incomplete: bool = False) -> int:
-    """Write a run's tidy results to ``output`` (written whole, never half); return the number of rows
-    (``allow_incomplete`` as in :func:`results`)."""
-    if format != "csv":
-        raise SpecError(f"unknown export format {format!r}", where="format", fix="use csv")
-    frame = results(run_dir, wide=wide, allow_incomplete=allow_incomplete)
-    _write_table(frame, output)
-    return len(frame)
+def codebook(run_dir: str | Path, *, wide: bool = False, format: str = "csv", with_personas: bool = False,
+             allow_incomplete: bool = False, output: str | Path | None = None) -> pd.DataFrame:
+    """The codebook of an export of this run in ``format``: one row per column with its name in the file,
+    full label, kind, value labels, scale and keying (see :mod:`silicon_sample.report.exports`); written
+    as CSV to ``output`` when given."""
+    frame = results(run_dir, wide=wide, allow_incomplete=allow_incomplete, with_personas=with_personas)
+    book = _exports.codebook_for_format(frame, _exports.codebook(frame, run_instruments(run_dir),
+                                                                 run_attributes(run_dir)), format)
+    if output is not None:
+        _write_table(book, output)
+    return book
+
+
+def export(run_dir: str | Path, output: str | Path, *, wide: bool = False, format: str | None = None,
+           allow_incomplete: bool = False, with_personas: bool = False,
+           codebook_path: str | Path | None = None) -> dict:
+    """Write a run's tidy results to ``output`` whole (never half): CSV, Parquet, SPSS ``.sav`` or Stata
+    ``.dta`` (``format``, or inferred from the extension), the SPSS and Stata files with variable and value
+    labels (:mod:`silicon_sample.report.exports`); ``codebook_path`` also writes the codebook as CSV.
+    Returns ``rows``, ``format`` and ``inferred`` (whether the format came from the extension)."""
+    fmt, inferred = _exports.infer_format(output, format)
+    frame = results(run_dir, wide=wide, allow_incomplete=allow_incomplete, with_personas=with_personas)
+    book = _exports.codebook(frame, run_instruments(run_dir), run_attributes(run_dir))
+    _exports.write_export(frame, output, fmt, book, run_manifest(run_dir))
+    if codebook_path is not None:
+        _write_table(_exports.codebook_for_format(frame, book, fmt), codebook_path)
+    return {"rows": len(frame), "format": fmt, "inferred": inferred}
+
+
+def show(run_dir: str | Path, *, cell: str | None = None, persona: str | None = None, item: str | None = None,
+         model: str | None = None, style: str | None = None, cue: str | None = None,
+         replicate: int | None = None) -> list[dict]:
+    """The exact request of cells of a run (messages as sent, prefill, options, seed) and what came back;
+    name a cell by id, or by persona and item (and model, style, cue type, replicate to narrow it). See
+    :mod:`silicon_sample.runner.prompts`."""
+    return cell_prompts(run_dir, cell_id=cell, persona=persona, item=item, model=model, style=style, cue=cue,
+                        replicate=replicate)
+
+
+def example_prompts(study: str | Path, *, n: int | None = None) -> list[dict]:
+    """One example request per persona style × cue type of a study, as its run would send it (nothing is
+    sent)."""
+    return _example_prompts(study, n=n)
 
 
 def dry_run(study: str | Path, *, n: int | None = None, prices: str | Path | None = None) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import click
 
 from . import api
 from .errors import SiliconSampleError
-from .report.terminal import INTERVAL_NOTES, batch_view, bench_view, comparison_view, ranking_view
+from .report.terminal import INTERVAL_NOTES, batch_view, bench_view, comparison_view, prompt_view, ranking_view
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -109,6 +109,10 @@ def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool
         click.echo(table.to_string())
         click.echo("tokens: prompt characters / 4 + completion budget; cost NaN: no price for that model "
                    "(give --prices FILE); price_basis: the rate used (openai_batch: the batch rate)")
+        examples = api.example_prompts(study, n=n)
+        click.echo(f"\none example prompt per persona style × cue type ({len(examples)}), as the run would send it:")
+        for example in examples:
+            click.echo("\n" + prompt_view(example))
         return
     if out is None:
         raise click.UsageError("--out is required (unless --dry-run)")
@@ -124,6 +128,29 @@ def resume(run_dir: Path) -> None:
     """Finish an interrupted run without repeating answered cells."""
     store = api.resume(run_dir, progress=ProgressPrinter())
     _finished_message(store)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--cell", default=None, help="A cell id (column cell_id of the results).")
+@click.option("--persona", default=None, help="A persona id (with --item).")
+@click.option("--item", default=None, help="An item id (with --persona).")
+@click.option("--model", default=None, help="Narrow to one model id.")
+@click.option("--style", default=None, help="Narrow to one persona style.")
+@click.option("--cue", default=None, help="Narrow to one cue type.")
+@click.option("--replicate", default=None, type=int, help="Narrow to one replicate.")
+@click.option("--json", "as_json", is_flag=True, help="Print the cells as JSON.")
+def show(run_dir: Path, cell: str | None, persona: str | None, item: str | None, model: str | None,
+         style: str | None, cue: str | None, replicate: int | None, as_json: bool) -> None:
+    """Print the exact prompt of a cell as sent, and its answer, probabilities or raw text and status."""
+    entries = api.show(run_dir, cell=cell, persona=persona, item=item, model=model, style=style, cue=cue,
+                       replicate=replicate)
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    click.echo("\n\n".join(prompt_view(e) for e in entries))
+    if entries[-1]["more"]:
+        click.echo(f"(the first {len(entries)} matching cells; narrow with --model, --style, --cue, --replicate)")
 
 
 @cli.command()
@@ -169,21 +196,39 @@ def status(run_dir: Path) -> None:
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="File to write ('-' for standard output).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "sav", "dta"]), default=None,
+              help="csv, parquet, sav (SPSS) or dta (Stata); default: from the file's extension.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
+              help="File to write ('-' for CSV on standard output).")
 @click.option("--wide", is_flag=True, help="One row per persona with item answers and scale scores.")
+@click.option("--with-personas", is_flag=True, help="Add persona_text (what the model was given) and source_row.")
+@click.option("--codebook", "codebook_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also (or, without -o, only) write the codebook as CSV: names, labels, value labels.")
 @incomplete_option
-def export(run_dir: Path, fmt: str, output: Path, wide: bool, allow_incomplete: bool) -> None:
-    """Export a run's results as a tidy table."""
+def export(run_dir: Path, fmt: str | None, output: Path | None, wide: bool, with_personas: bool,
+           codebook_path: Path | None, allow_incomplete: bool) -> None:
+    """Export a run's results: CSV, Parquet, or labelled SPSS / Stata files, and a codebook."""
+    if output is None and codebook_path is None:
+        raise click.UsageError("give -o FILE (the results) or --codebook FILE.csv (the codebook alone)")
+    if output is None:
+        book = api.codebook(run_dir, wide=wide, format=fmt or "csv", with_personas=with_personas,
+                            allow_incomplete=allow_incomplete, output=codebook_path)
+        click.echo(f"wrote the codebook ({len(book)} columns) to {codebook_path}", err=True)
+        return
     if str(output) == "-":
-        frame = api.results(run_dir, wide=wide, allow_incomplete=allow_incomplete)
+        if fmt not in (None, "csv"):
+            raise click.UsageError(f"-o - writes CSV; give a file name for {fmt}")
+        frame = api.results(run_dir, wide=wide, allow_incomplete=allow_incomplete, with_personas=with_personas)
         _pending_note(frame)
         frame.to_csv(sys.stdout, index=False)
         return
-    rows = api.export(run_dir, output, wide=wide, format=fmt, allow_incomplete=allow_incomplete)
+    written = api.export(run_dir, output, wide=wide, format=fmt, allow_incomplete=allow_incomplete,
+                         with_personas=with_personas, codebook_path=codebook_path)
     _pending_note_of_run(run_dir)
-    click.echo(f"wrote {rows} rows to {output}", err=True)
+    how = " (format from the file's extension)" if written["inferred"] else ""
+    click.echo(f"wrote {written['rows']} rows to {output} as {written['format']}{how}", err=True)
+    if codebook_path is not None:
+        click.echo(f"wrote the codebook to {codebook_path}", err=True)
 
 
 def estimator_options(command):

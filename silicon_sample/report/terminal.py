@@ -134,3 +134,38 @@ def batch_view(batches: pd.DataFrame) -> str:
                      f"{row.status}, {counts}; submitted {row.submitted_at}, polled {row.updated_at}"
                      + (f" — {row.note}" if isinstance(row.note, str) and row.note else ""))
     return "\n".join(lines)
+
+
+def prompt_view(entry: dict) -> str:
+    """One cell's request as sent (each message in full, the prefill, options and sampling settings) and,
+    when it has one, its response: status, answer, probabilities or raw text, reason."""
+    where = (f"persona {entry['persona_id']}, style {entry['persona_style']}, cue {entry['cue_type']}, model "
+             f"{entry['model']}, {entry['instrument']} item {entry['item_id']}")
+    if "replicate" in entry:
+        where += f", replicate {entry['replicate']}, position {entry['position']}"
+    lines = [f"cell {entry['cell_id']}" if "cell_id" in entry else "example prompt", f"  {where}",
+             f"  mode {entry['mode']}, temperature {entry['temperature']}, seed {entry['seed']}, options "
+             f"{', '.join(map(str, entry['options']))}" + (f", max_tokens {entry['max_tokens']}"
+                                                           if entry["mode"] == "sample" else "")]
+    for message in entry["messages"]:
+        lines.append(f"--- {message['role']} ---")
+        lines.append(message["content"])
+    if entry.get("prefill"):
+        lines.append("--- assistant (prefill; the next token is read as the answer) ---")
+        lines.append(entry["prefill"])
+    if "response" not in entry:
+        return "\n".join(lines)
+    response = entry["response"]
+    lines.append("--- response ---")
+    if response is None:
+        lines.append("pending: not answered yet")
+        return "\n".join(lines)
+    lines.append(f"status {response['status']}, answer {response['value']}"
+                 + (f", reason: {response['reason']}" if response.get("reason") else ""))
+    if response.get("probabilities"):
+        lines.append("P(option): " + ", ".join(f"{k} {v:.3f}" for k, v in response["probabilities"].items())
+                     + (f" (option mass {response['option_mass']:.3f})" if response.get("option_mass") is not None
+                        else ""))
+    if response.get("raw_output"):
+        lines.append(f"raw output: {response['raw_output']}")
+    return "\n".join(lines)

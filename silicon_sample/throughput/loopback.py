@@ -36,8 +36,9 @@ class LoopbackServer:
     (the answer held ``hold`` seconds, past the client's time-out); ``faults_served`` counts them."""
 
     def __init__(self, delay: float = 0.2, host: str = "127.0.0.1", port: int = 0, faults: dict | None = None,
-                 fault_seed: int = 0):
+                 fault_seed: int = 0, record: bool = False):
         self.delay, self.host, self.port = delay, host, port
+        self.recorded: list[dict] | None = [] if record else None    # with ``record``: each completion request
         self.faults = {"error": 0.0, "rate_limit": 0.0, "timeout": 0.0, "hold": 5.0, **(faults or {})}
         self._fault_rng = random.Random(fault_seed)
         self.faults_served = {"error": 0, "rate_limit": 0, "timeout": 0}
@@ -140,6 +141,8 @@ class LoopbackServer:
         if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
             return "404 Not Found", {"error": {"message": f"no route {method} {path}"}}
         request = json.loads(body or b"{}")
+        if self.recorded is not None:
+            self.recorded.append(request)
         self.requests += 1
         self.last_request_at = time.monotonic()
         self.first_request_at = self.first_request_at or self.last_request_at

@@ -33,18 +33,36 @@ def run_instruments(run: RunStore | str | Path) -> dict:
     return {i.id: i for i in loaded}
 
 
+def run_attributes(run: RunStore | str | Path) -> dict[str, tuple[str, tuple]]:
+    """Each persona attribute of a run's population: (label, categories in the population's order), read from
+    the run's own copy of the population file."""
+    from ..population import populations
+
+    store = run if isinstance(run, RunStore) else RunStore.open(run)
+    files = sorted((store.dir / "inputs" / "population").glob("*.y*ml"))
+    if not files:
+        return {}
+    population = populations.load(files[0])
+    return {a.name: (a.label, tuple(a.categories)) for a in population.attributes}
+
+
 def run_manifest(run: RunStore | str | Path) -> dict:
     """The manifest of a run (how it was made: versions, models, seeds, sessions)."""
     store = run if isinstance(run, RunStore) else RunStore.open(run)
     return store.manifest()
 
 
-def long_results(run: RunStore | str | Path) -> pd.DataFrame:
-    """One row per persona × item × model × replicate."""
+def long_results(run: RunStore | str | Path, with_personas: bool = False) -> pd.DataFrame:
+    """One row per persona × item × model × replicate; ``with_personas`` adds ``source_row`` (the
+    microdata row a persona was drawn from) and ``persona_text`` (what the model was given)."""
     store = run if isinstance(run, RunStore) else RunStore.open(run)
     cells = store.responses()
-    personas = store.personas().drop(columns=["source_row"])
-    variants = store.variants().drop(columns=["persona_text"])
+    personas = store.personas()
+    sources = personas[["persona_id", "source_row"]]
+    personas = personas.drop(columns=["source_row"])
+    variants = store.variants()
+    texts = variants[["persona_id", "persona_style", "cue_type", "persona_text"]]
+    variants = variants.drop(columns=["persona_text"])
     models = store.manifest().get("models", {})
     instruments = run_instruments(store)
     option_values = sorted({v for i in instruments.values() for it in i.items for v in i.scale_of(it).values})
@@ -65,7 +83,12 @@ def long_results(run: RunStore | str | Path) -> pd.DataFrame:
                 "item_id", "position", "replicate", "answer", "status", "reason"]
                + [f"p_{v}" for v in option_values]
                + ["option_mass", "raw_output", "latency_s", "prompt_tokens", "completion_tokens", "seed", "cell_id"])
-    return frame[columns].reset_index(drop=True)
+    frame = frame[columns].reset_index(drop=True)
+    if with_personas:
+        frame = frame.merge(sources, on="persona_id", how="left").merge(
+            texts, on=["persona_id", "persona_style", "cue_type"], how="left")
+        frame["source_row"] = frame["source_row"].astype("Int64")
+    return frame
 
 
 def persona_attribute_columns(long: pd.DataFrame) -> list[str]:
@@ -74,7 +97,8 @@ def persona_attribute_columns(long: pd.DataFrame) -> list[str]:
     return columns[columns.index("persona_id") + 1: columns.index("weight")]
 
 
-def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None) -> pd.DataFrame:
+def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None,
+                 with_personas: bool = False) -> pd.DataFrame:
     """One row per persona × style × cue type × model × replicate: item answers and scale scores.
 
     Item columns are named by item id and scale columns by scale id (prefixed
@@ -117,4 +141,9 @@ def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None) -
         ["persona_id", "persona_style", "cue_type", "name"]]
     wide = wide.merge(names, on=["persona_id", "persona_style", "cue_type"], how="left")
     front = ["persona_id", *attribute_columns, "persona_style", "cue_type", "name", "model", "replicate"]
-    return wide[front + [c for c in wide.columns if c not in front]]
+    wide = wide[front + [c for c in wide.columns if c not in front]]
+    if with_personas:
+        extra = long_results(store, with_personas=True).drop_duplicates(["persona_id", "persona_style", "cue_type"])
+        wide = wide.merge(extra[["persona_id", "persona_style", "cue_type", "source_row", "persona_text"]],
+                          on=["persona_id", "persona_style", "cue_type"], how="left")
+    return wide
