@@ -17,6 +17,7 @@ loaded :class:`~silicon_sample.population.baselines.Baseline`. Every user-facing
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,8 +35,9 @@ from .population.baselines import Baseline
 from .population.populations import Population
 from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
 from .report import exports as _exports
+from .report.progress import RunProgress
 from .runner.batch_journal import batch_table
-from .runner.dry_run import estimate
+from .runner.dry_run import estimate, load_prices
 from .runner.execute import BackendFactory, ProgressCallback, preflight, resume_run, start_run
 from .runner.manifest import analysis_manifest
 from .runner.prompts import cell_prompts
@@ -59,21 +61,47 @@ BaselineLike = str | Path | Baseline
 
 
 # -- running a study ---------------------------------------------------------------------------------
-def run(study: str | Path, out: str | Path, *, n: int | None = None, progress: ProgressCallback | None = None,
-        fresh: bool = False, backend_factory: BackendFactory | None = None) -> RunStore:
+ProgressOption = ProgressCallback | bool | str
+"""``True``: bars on a terminal or in a notebook, plain lines otherwise; ``False`` or ``"quiet"``: nothing;
+``"rich"`` or ``"plain"``: that display; a callable: called after each stored answer with a
+:class:`~silicon_sample.runner.execute.Progress`."""
+
+
+def _progress(option: ProgressOption, study: Study | None,
+              prices: str | Path | None) -> contextlib.AbstractContextManager:
+    """The callback (in a context that draws and closes its display) for a ``progress`` option."""
+    if callable(option):
+        return contextlib.nullcontext(option)
+    display = "auto" if option is True else "quiet" if option is False else option
+    names = {m.id: m.model for m in study.models} if study is not None else {}
+    return RunProgress(display, prices=load_prices(prices), model_names=names)
+
+
+def run(study: str | Path, out: str | Path, *, n: int | None = None, progress: ProgressOption = True,
+        fresh: bool = False, backend_factory: BackendFactory | None = None,
+        prices: str | Path | None = None) -> RunStore:
     """Run a study file into a new run directory ``out`` and return its store.
 
-    ``n`` overrides the study's sample size; ``progress`` is called after each stored answer;
+    ``n`` overrides the study's sample size; ``progress`` shows or reports progress (:data:`ProgressOption`;
+    :mod:`silicon_sample.report.progress`), with the cost so far of the models a ``prices`` table names;
     ``fresh`` bypasses the shared response cache of server backends; ``backend_factory`` makes each
     model's backend (see :mod:`silicon_sample.backends.base`; default: from the study's model entries).
     """
-    return start_run(study, out, n=n, progress=progress, fresh=fresh, backend_factory=backend_factory)
+    loaded = _load_study(study, n=n) if prices is not None and not callable(progress) else None
+    with _progress(progress, loaded, prices) as callback:
+        return start_run(study, out, n=n, progress=callback, fresh=fresh, backend_factory=backend_factory)
 
 
-def resume(run_dir: str | Path, *, progress: ProgressCallback | None = None, fresh: bool = False,
-           backend_factory: BackendFactory | None = None) -> RunStore:
+def resume(run_dir: str | Path, *, progress: ProgressOption = True, fresh: bool = False,
+           backend_factory: BackendFactory | None = None, prices: str | Path | None = None) -> RunStore:
     """Finish an interrupted run; answered cells are not sent again (arguments as in :func:`run`)."""
-    return resume_run(run_dir, progress=progress, fresh=fresh, backend_factory=backend_factory)
+    loaded = None
+    if not callable(progress) and prices is not None:
+        from .runner.execute import load_run_study
+
+        loaded = load_run_study(RunStore.open(run_dir))
+    with _progress(progress, loaded, prices) as callback:
+        return resume_run(run_dir, progress=callback, fresh=fresh, backend_factory=backend_factory)
 
 
 def status(run_dir: str | Path) -> dict[str, Any]:
@@ -297,20 +325,25 @@ def ranking_manifest_path(output: str | Path) -> Path:
 
 def bayes(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: str, *, draws: int = 1000,
           tune: int = 1000, chains: int = 4, seed: int = 0, max_respondents: int | None = None,
-          output: str | Path | None = None, allow_incomplete: bool = False) -> OrdinalComparison:
+          output: str | Path | None = None, allow_incomplete: bool = False,
+          progress: bool = False) -> OrdinalComparison:
     """Bayesian ordinal model: the effect of ``attribute`` on ``outcome`` (a scale or an item) in humans and
     in each silicon source, and their posterior differences (see
-    :mod:`silicon_sample.comparison.ordinal_model`).
+    :mod:`silicon_sample.comparison.ordinal_model`); ``progress`` shows PyMC's sampling progress.
 
-    With ``output`` (a folder) ``effects.csv``, ``diagnostics.csv`` and ``manifest.json`` are written there.
+    With ``output`` (a folder) ``effects.csv``, ``diagnostics.csv``, ``manifest.json``, the posterior
+    (``posterior.nc``: the ArviZ InferenceData as netCDF, read back with ``arviz.from_netcdf``) and its trace
+    plot (``trace.png``) are written there.
     """
     from .comparison.runs import ordinal_model_of_run
 
     base = load_baseline(baseline)
     result = ordinal_model_of_run(run_dir, base, outcome, attribute, draws=draws, tune=tune, chains=chains,
-                                  seed=seed, max_respondents=max_respondents, allow_incomplete=allow_incomplete)
+                                  seed=seed, max_respondents=max_respondents, allow_incomplete=allow_incomplete,
+                                  progress=progress)
     if output is not None:
         folder = _output_folder(output)
+        _exports.write_posterior(result.posterior, folder)
         _write_table(result.effects.reset_index(), folder / "effects.csv")
         _write_table(result.diagnostics.reset_index(), folder / "diagnostics.csv")
         _write_manifest(folder / "manifest.json", "bayes", [run_dir], base,

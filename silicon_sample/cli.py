@@ -10,7 +10,6 @@ import json
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 import click
@@ -35,25 +34,6 @@ _signals: list[int] = []
 def _terminate(signum, frame) -> None:
     _signals.append(signum)     # click turns the KeyboardInterrupt into Abort: remember which signal it was
     raise Terminated()
-
-
-class ProgressPrinter:
-    """Prints a progress line to stderr at most every ``interval`` seconds."""
-
-    def __init__(self, interval: float = 15.0):
-        self.interval = interval
-        self.last = 0.0
-
-    def __call__(self, p) -> None:
-        now = time.monotonic()
-        if p.done != p.total and now - self.last < self.interval:
-            return
-        self.last = now
-        rate = p.done / p.elapsed_s if p.elapsed_s > 0 else 0.0
-        left = (p.total - p.done) / rate if rate > 0 else float("nan")
-        eta = f", about {int(left // 60)}m{int(left % 60):02d}s left" if p.done < p.total and rate > 0 else ""
-        click.echo(f"  {p.model_id}: {p.done}/{p.total} cells ({100 * p.done / max(p.total, 1):.0f}%), "
-                   f"{rate:.1f} cells/s{eta}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,8 +81,11 @@ def _pending_note_of_run(run_dir: Path) -> None:
 @click.option("--fresh", is_flag=True, help="Bypass the shared response cache of server backends.")
 @click.option("--dry-run", is_flag=True, help="Print calls, tokens and cost per model; make no call.")
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML price table for --dry-run (USD per million input/output tokens per model).")
-def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool, prices: Path | None) -> None:
+              help="YAML price table (USD per million input/output tokens per model): the dry run's cost, and "
+                   "the cost so far in the progress display.")
+@click.option("--quiet", is_flag=True, help="No progress display (for scripts).")
+def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool, prices: Path | None,
+        quiet: bool) -> None:
     """Run STUDY (a study YAML file) into a new run directory."""
     if dry_run:
         table = api.dry_run(study, n=n, prices=prices)
@@ -116,7 +99,7 @@ def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool
         return
     if out is None:
         raise click.UsageError("--out is required (unless --dry-run)")
-    store = api.run(study, out, n=n, progress=ProgressPrinter(), fresh=fresh)
+    store = api.run(study, out, n=n, progress=not quiet, fresh=fresh, prices=prices)
     for warning in store.manifest()["design"].get("sampling_warnings") or []:
         click.echo(f"warning: {warning}", err=True)
     _finished_message(store)
@@ -124,9 +107,12 @@ def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-def resume(run_dir: Path) -> None:
+@click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML price table: the cost so far in the progress display.")
+@click.option("--quiet", is_flag=True, help="No progress display (for scripts).")
+def resume(run_dir: Path, prices: Path | None, quiet: bool) -> None:
     """Finish an interrupted run without repeating answered cells."""
-    store = api.resume(run_dir, progress=ProgressPrinter())
+    store = api.resume(run_dir, progress=not quiet, prices=prices)
     _finished_message(store)
 
 
@@ -174,9 +160,20 @@ def repair(run_dir: Path, dry_run: bool) -> None:
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-def status(run_dir: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts and schedulers.")
+def status(run_dir: Path, as_json: bool) -> None:
     """Show how far a run has got."""
     info = api.status(run_dir)
+    state = "in progress" if info["in_use"] else "incomplete" if info["pending"] else "complete"
+    if as_json:
+        click.echo(json.dumps({
+            "run": str(run_dir), "study": info["study"], "n_personas": info["n_personas"],
+            "n_cells": info["n_cells"], "state": state, "pending": info["pending"],
+            "counts": {model: {k: int(v) for k, v in row.items()} for model, row in
+                       info["counts"].to_dict(orient="index").items()},
+            "sessions": info["sessions"], "batches": info["batches"].to_dict(orient="records")},
+            indent=2, default=str))
+        return
     click.echo(f"run {run_dir}: study {info['study']}, {info['n_personas']} personas, {info['n_cells']} cells")
     click.echo(info["counts"].to_string())
     for session in info["sessions"]:
@@ -309,13 +306,18 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
 @click.option("--max-respondents", default=None, type=click.IntRange(min=10),
               help="Largest number of respondents per source (drawn with the seed), to bound run time.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for effects.csv and diagnostics.csv.")
+              help="Folder for effects.csv, diagnostics.csv, the posterior (posterior.nc) and its trace plot.")
+@click.option("--quiet", is_flag=True, help="No sampling progress.")
 @incomplete_option
 def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, draws: int, tune: int, chains: int,
-                  seed: int, max_respondents: int | None, output: Path | None, allow_incomplete: bool) -> None:
+                  seed: int, max_respondents: int | None, output: Path | None, quiet: bool,
+                  allow_incomplete: bool) -> None:
     """Bayesian ordinal model: the attribute's effect in humans and in each silicon source, and the difference."""
+    if not quiet:
+        click.echo(f"sampling: {chains} chains × ({tune} tuning + {draws} draws)", err=True)
     result = api.bayes(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains, seed=seed,
-                       max_respondents=max_respondents, output=output, allow_incomplete=allow_incomplete)
+                       max_respondents=max_respondents, output=output, allow_incomplete=allow_incomplete,
+                       progress=not quiet)
     counts = ", ".join(f"{source}: {n}" for source, n in result.settings["respondents"].items())
     click.echo(f"effect of {attribute} on {outcome} (log-odds, against {result.settings['reference_category']}; "
                f"respondents — {counts}):")
@@ -323,7 +325,7 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if output is not None:
-        click.echo(f"tables and manifest.json written to {output}", err=True)
+        click.echo(f"tables, manifest.json, posterior.nc and trace.png written to {output}", err=True)
 
 
 @cli.command(name="bench")

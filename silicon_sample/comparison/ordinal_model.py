@@ -64,7 +64,8 @@ def ordinal_comparison(answers: pd.DataFrame, items: list[str], options: list[in
                        categories: list, *, reverse: tuple[str, ...] = (), source: str = "source",
                        respondent: str = "respondent", reference_source: str = "human", draws: int = 1000,
                        tune: int = 1000, chains: int = 4, cores: int | None = None, seed: int = 0,
-                       max_respondents: int | None = None, hdi_prob: float = 0.94) -> OrdinalComparison:
+                       max_respondents: int | None = None, hdi_prob: float = 0.94,
+                       progress: bool = False) -> OrdinalComparison:
     """Fit the model to human and silicon answers and summarise the attribute effects by source.
 
     Parameters
@@ -85,6 +86,8 @@ def ordinal_comparison(answers: pd.DataFrame, items: list[str], options: list[in
         NUTS settings (PyMC); ``seed`` makes the draws reproducible.
     max_respondents : int, optional
         Largest number of respondents kept per source, drawn with ``seed`` (to bound run time).
+    progress : bool
+        Show PyMC's sampling progress (chains, draws, divergences) while it samples.
 
     Returns
     -------
@@ -150,7 +153,7 @@ def ordinal_comparison(answers: pd.DataFrame, items: list[str], options: list[in
         eta = item[i_idx] + gamma[s_idx] + beta_full[s_idx, a_idx] + respondent_effect
         pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=long["y"].to_numpy())
         posterior = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2),
-                              random_seed=seed, progressbar=False, compute_convergence_checks=False,
+                              random_seed=seed, progressbar=progress, compute_convergence_checks=False,
                               mp_ctx="forkserver")  # not fork: the caller may hold threads (llama.cpp, dask)
     names = ["cutpoints", "sigma_item", "item_effect", "source_shift", "effect", "difference", "sigma_respondent"]
     diagnostics = _diagnostics(posterior, names)

@@ -90,7 +90,8 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
 
 def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: str, *,
                          draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-                         max_respondents: int | None = None, allow_incomplete: bool = False):
+                         max_respondents: int | None = None, allow_incomplete: bool = False,
+                         progress: bool = False):
     """The Bayesian ordinal model (:mod:`.ordinal_model`) of one scale or item of a run and its
     baseline: the effect of ``attribute`` in the humans and in each model × persona style × cue type,
     and their differences.
@@ -129,7 +130,8 @@ def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: s
     result = ordinal_comparison(answers, items, instrument.scale_of(items[0]).values, attribute,
                                 list(base.population.attribute(attribute).categories),
                                 reverse=tuple(k.lstrip("-") for k in keyed if k.startswith("-")), draws=draws,
-                                tune=tune, chains=chains, seed=seed, max_respondents=max_respondents)
+                                tune=tune, chains=chains, seed=seed, max_respondents=max_respondents,
+                                progress=progress)
     if pending.sum():
         result.effects = mark_pending(result.effects, pending)
         result.warnings.append(f"{int(pending.sum())} cells of the run were pending (--allow-incomplete)")

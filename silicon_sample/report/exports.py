@@ -259,6 +259,29 @@ def codebook_for_format(frame: pd.DataFrame, book: pd.DataFrame, fmt: str) -> pd
     return book
 
 
+def write_posterior(posterior, folder: Path, variables: tuple[str, ...] = ("effect", "difference", "source_shift",
+                                                                          "sigma_respondent")) -> None:
+    """A Bayesian model's posterior as netCDF (``posterior.nc``; ``arviz.from_netcdf`` reads it back) and the
+    trace plot of its main parameters (``trace.png``), each written whole."""
+    import arviz as az
+
+    target = folder / "posterior.nc"
+    tmp = folder / f".posterior.nc.tmp-{os.getpid()}"
+    try:
+        posterior.to_netcdf(tmp)
+        os.replace(tmp, target)
+        present = [v for v in variables if v in posterior.posterior]
+        plot = az.plot_trace(posterior, var_names=present)
+        png = folder / f".trace.png.tmp-{os.getpid()}.png"
+        plot.savefig(png)
+        os.replace(png, folder / "trace.png")
+    except OSError as exc:
+        raise SpecError(f"cannot write the posterior: {exc.strerror or exc}", where=str(folder),
+                        fix="choose a folder you can write to, with space left") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def parquet_codebook(path: str | Path) -> pd.DataFrame:
     """The codebook stored in a Parquet export's metadata."""
     import pyarrow.parquet as pq
@@ -268,4 +291,4 @@ def parquet_codebook(path: str | Path) -> pd.DataFrame:
 
 
 __all__ = ["FORMATS", "codebook", "codebook_for_format", "file_label", "infer_format", "parquet_codebook",
-           "write_export"]
+           "write_export", "write_posterior"]

@@ -37,6 +37,8 @@ class Progress:
     total: int
     elapsed_s: float
     last_status: str
+    prompt_tokens: int | None = None        # of the answer just stored (the cost so far adds them up)
+    completion_tokens: int | None = None
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -279,7 +281,7 @@ def _store_answers(store: RunStore, session: int, answers: queue.Queue, running:
             done[model_id] += 1
             if progress:
                 progress(Progress(model_id, done[model_id], totals[model_id], time.perf_counter() - started,
-                                  answer.status))
+                                  answer.status, answer.prompt_tokens, answer.completion_tokens))
     if error is not None:
         raise error
 
