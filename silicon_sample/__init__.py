@@ -51,6 +51,7 @@ from .api import (
                   rank,
                   ranking_manifest_path,
                   repair,
+                  report,
                   results,
                   resume,
                   run,
@@ -75,7 +76,7 @@ __all__ = [
     "run", "resume", "status", "repair", "show", "results", "export", "codebook", "dry_run", "example_prompts",
     "validate",
     # comparing with humans
-    "compare", "rank", "ranking_manifest_path", "bayes", "drift",
+    "compare", "rank", "ranking_manifest_path", "bayes", "drift", "report",
     # throughput on this machine beside its ceilings
     "bench",
     # loading and listing spec files

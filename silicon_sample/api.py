@@ -48,7 +48,7 @@ from .specs.instruments import Instrument
 from .specs.yaml_files import read_yaml
 from .store.run_store import RunStore
 from .tidy.completeness import mark_pending, pending_by_pair, require_complete
-from .tidy.results import long_results, run_attributes, run_instruments, run_manifest, wide_results
+from .tidy.results import long_results, run_attributes, run_instruments, run_manifest, run_population, wide_results
 
 if TYPE_CHECKING:
     from .comparison.ordinal_model import OrdinalComparison
@@ -310,6 +310,60 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
                          "repetitions": repetitions, "seed": seed, **_estimator_settings(estimator, collapse_empty),
                          **_pending_settings(run_dirs)})
     return table
+
+
+def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, baseline: BaselineLike | None = None,
+           bayes: str | Path | None = None, invariance: bool = True, bootstrap: int = 200, repetitions: int = 10,
+           seed: int = 0, estimator: str | None = None, allow_incomplete: bool = False) -> Path:
+    """Write one self-contained HTML report of one or more runs to ``output`` (figures and styles embedded;
+    it opens offline): design and an example prompt, sample composition, answers by status, distributions,
+    and — with a ``baseline`` — reliability, invariance, fidelity between floors and ceiling, subgroup
+    patterns, response styles and the ranking; ``bayes`` names a folder written by :func:`bayes` with
+    ``output`` for the forest plot. The comparison settings are those of :func:`compare`. See
+    :mod:`silicon_sample.report.html_report`."""
+    from .comparison.ranking import rank_pairs
+    from .comparison.runs import compare_run
+    from .report import html_report
+
+    runs = [run_dirs] if isinstance(run_dirs, (str, Path)) else list(run_dirs)
+    if not runs:
+        raise SpecError("no run given", where="RUN_DIR", fix="name one or more run directories")
+    base = load_baseline(baseline) if baseline is not None else None
+    estimator = _estimator_option(estimator)
+    views, combined = [], {}
+    for run_dir in runs:
+        require_complete(run_dir, allow_incomplete)
+        store = RunStore.open(run_dir)
+        first = store.db.execute("SELECT cell_id FROM cells ORDER BY seq LIMIT 1").fetchone()[0]
+        population = run_population(store)
+        tables = None
+        if base is not None:
+            tables = compare_run(run_dir, base, invariance=invariance, bootstrap=bootstrap, repetitions=repetitions,
+                                 seed=seed, estimator=estimator, allow_incomplete=allow_incomplete)
+            for name, table in tables.items():
+                combined.setdefault(name, []).append(pd.concat({Path(run_dir).name: table}, names=["run"]))
+        views.append(html_report.run_view(run_dir, store.personas(), population.marginals() if population else {},
+                                          tables, cell_prompts(run_dir, cell_id=first)[0]))
+        store.close()
+    ranking = rank_pairs({k: pd.concat(v) for k, v in combined.items()}) if combined else None
+    effects, bayes_settings = None, {}
+    if bayes is not None:
+        folder = Path(bayes)
+        if not (folder / "effects.csv").is_file():
+            raise SpecError("not a bayes output folder (no effects.csv)", where=str(folder),
+                            fix="give the folder of `silicon-sample bayes ... -o DIR`")
+        effects = pd.read_csv(folder / "effects.csv")
+        manifest = folder / "manifest.json"
+        bayes_settings = json.loads(manifest.read_text(encoding="utf-8")).get("settings", {}) \
+            if manifest.is_file() else {}
+    settings = {"invariance": invariance, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
+                "estimator": estimator or "auto"} if base is not None else {"baseline": "none"}
+    page = html_report.render(html_report.ReportInputs(views, base, ranking, effects, bayes_settings, settings))
+    output = Path(output)
+    if not output.parent.exists():
+        raise SpecError("output folder does not exist", where=str(output.parent), fix="create it first")
+    write_atomic(output, page)
+    return output
 
 
 def _pending_settings(run_dirs) -> dict:

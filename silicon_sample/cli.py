@@ -328,6 +328,26 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
         click.echo(f"tables, manifest.json, posterior.nc and trace.png written to {output}", err=True)
 
 
+@cli.command(name="report")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write (one file; it opens offline).")
+@click.option("--baseline", default=None, help="Human baseline name or path: adds every comparison with humans.")
+@click.option("--bayes", "bayes_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A folder written by `bayes -o DIR`: adds the forest plot of its posterior effects.")
+@click.option("--no-invariance", is_flag=True, help="Skip the measurement-invariance models (the slow part).")
+@click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10))
+@click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
+@click.option("--seed", default=0, show_default=True, type=int)
+@incomplete_option
+def report_command(run_dirs: tuple[Path, ...], output: Path, baseline: str | None, bayes_dir: Path | None,
+                   no_invariance: bool, bootstrap: int, repetitions: int, seed: int, allow_incomplete: bool) -> None:
+    """Write one self-contained HTML report of one or more runs: figures, tables, the ranking."""
+    written = api.report(list(run_dirs), output, baseline=baseline, bayes=bayes_dir, invariance=not no_invariance,
+                         bootstrap=bootstrap, repetitions=repetitions, seed=seed, allow_incomplete=allow_incomplete)
+    click.echo(f"wrote the report to {written}", err=True)
+
+
 @cli.command(name="bench")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the figures and the ceilings).")
 @click.option("--quick", is_flag=True, help="Seconds instead of minutes: smaller runs, noisier figures.")

@@ -33,17 +33,19 @@ def run_instruments(run: RunStore | str | Path) -> dict:
     return {i.id: i for i in loaded}
 
 
-def run_attributes(run: RunStore | str | Path) -> dict[str, tuple[str, tuple]]:
-    """Each persona attribute of a run's population: (label, categories in the population's order), read from
-    the run's own copy of the population file."""
+def run_population(run: RunStore | str | Path):
+    """The population a run drew its personas from, read from the run's own copy (None if it has none)."""
     from ..population import populations
 
     store = run if isinstance(run, RunStore) else RunStore.open(run)
     files = sorted((store.dir / "inputs" / "population").glob("*.y*ml"))
-    if not files:
-        return {}
-    population = populations.load(files[0])
-    return {a.name: (a.label, tuple(a.categories)) for a in population.attributes}
+    return populations.load(files[0]) if files else None
+
+
+def run_attributes(run: RunStore | str | Path) -> dict[str, tuple[str, tuple]]:
+    """Each persona attribute of a run's population: (label, categories in the population's order)."""
+    population = run_population(run)
+    return {a.name: (a.label, tuple(a.categories)) for a in population.attributes} if population else {}
 
 
 def run_manifest(run: RunStore | str | Path) -> dict:

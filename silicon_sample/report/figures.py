@@ -1,0 +1,114 @@
+"""The report's figures, drawn with plotnine (the grammar of graphics of R's ggplot2) and embedded as PNG.
+
+Every figure states its n in its title or caption and draws its intervals; :func:`png_data_uri` turns a
+plot into a ``data:`` URI so the report is one file that opens offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+
+import pandas as pd
+from plotnine import (
+    aes,
+    coord_flip,
+    element_text,
+    facet_wrap,
+    geom_abline,
+    geom_col,
+    geom_errorbar,
+    geom_errorbarh,
+    geom_hline,
+    geom_point,
+    geom_pointrange,
+    geom_vline,
+    ggplot,
+    labs,
+    position_dodge,
+    scale_fill_manual,
+    theme,
+    theme_bw,
+)
+
+SOURCE_COLOURS = {"human": "#1b6ca8", "silicon": "#d1495b", "sample": "#d1495b", "population": "#1b6ca8"}
+STATUS_COLOURS = {"answered": "#2a9d8f", "refused": "#e9c46a", "invalid": "#f4a261", "failed": "#e76f51",
+                  "pending": "#adb5bd"}
+
+
+def png_data_uri(plot, dpi: int = 110) -> str:
+    """A plot as a base64 PNG ``data:`` URI, at the size its theme gives (``figure_size``, inches)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")           # plotnine's notes on removed rows and saving sizes
+        plot.save(buffer, format="png", dpi=dpi, verbose=False)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _theme():
+    return theme_bw() + theme(figure_size=(9, 5), axis_text_x=element_text(rotation=30, ha="right"))
+
+
+def composition(frame: pd.DataFrame, n: int):
+    """Share of each category in the sample (weighted) beside the target population: columns attribute,
+    category, source (sample / population), share."""
+    return (ggplot(frame, aes("category", "share", fill="source"))
+            + geom_col(position="dodge") + facet_wrap("~attribute", scales="free_x")
+            + scale_fill_manual(values=SOURCE_COLOURS)
+            + labs(x="", y="share", fill="", title=f"Sample composition (n = {n} personas, weighted) beside the "
+                                                    "target population")
+            + _theme())
+
+
+def statuses(frame: pd.DataFrame):
+    """Cells by status per model: columns model, status, cells."""
+    total = int(frame["cells"].sum())
+    return (ggplot(frame, aes("model", "cells", fill="status")) + geom_col() + coord_flip()
+            + scale_fill_manual(values=STATUS_COLOURS)
+            + labs(x="", y="cells", fill="", title=f"Cells by status (n = {total} cells)") + theme_bw()
+            + theme(figure_size=(9, 2.5 + 0.4 * frame["model"].nunique())))
+
+
+def distributions(frame: pd.DataFrame, title: str):
+    """Answer distributions per item, silicon beside human: columns item, option, source, share."""
+    return (ggplot(frame, aes("factor(option)", "share", fill="source")) + geom_col(position="dodge")
+            + facet_wrap("~item", ncol=5) + scale_fill_manual(values=SOURCE_COLOURS)
+            + labs(x="option", y="share of answers", fill="", title=title) + theme_bw()
+            + theme(figure_size=(10, 1.6 * ((frame["item"].nunique() + 4) // 5) + 1)))
+
+
+def fidelity(frame: pd.DataFrame):
+    """Each summary figure normalised between its best floor (0) and the human ceiling (1), with its
+    interval: columns label, normalized, normalized_low, normalized_high."""
+    return (ggplot(frame, aes("label", "normalized", ymin="normalized_low", ymax="normalized_high"))
+            + geom_hline(yintercept=0, linetype="dashed", colour="#888888")
+            + geom_hline(yintercept=1, linetype="dashed", colour="#1b6ca8")
+            + geom_pointrange(colour="#d1495b") + coord_flip()
+            + labs(x="", y="normalized score: 0 = best floor, 1 = human ceiling (bootstrap interval)",
+                   title="Fidelity between its floor and the human ceiling")
+            + theme_bw() + theme(figure_size=(9, 1.5 + 0.35 * len(frame))))
+
+
+def patterns(frame: pd.DataFrame):
+    """Subgroup differences: human d against silicon d with both intervals: columns d_human, ci_low_human,
+    ci_high_human, d_silicon, ci_low_silicon, ci_high_silicon, attribute."""
+    return (ggplot(frame, aes("d_human", "d_silicon", colour="attribute"))
+            + geom_abline(slope=1, intercept=0, linetype="dashed", colour="#888888")
+            + geom_hline(yintercept=0, colour="#cccccc") + geom_vline(xintercept=0, colour="#cccccc")
+            + geom_errorbar(aes(ymin="ci_low_silicon", ymax="ci_high_silicon"), width=0, alpha=0.6)
+            + geom_errorbarh(aes(xmin="ci_low_human", xmax="ci_high_human"), height=0, alpha=0.6)
+            + geom_point(size=2)
+            + labs(x="human d (95 % interval)", y="silicon d (95 % interval)", colour="",
+                   title=f"Subgroup d, human against silicon ({len(frame)} contrasts; dashed: equal)")
+            + theme_bw() + theme(figure_size=(8, 6)))
+
+
+def forest(frame: pd.DataFrame, hdi: float):
+    """Posterior effects by source (mean and HDI): columns label, mean, low, high, what."""
+    return (ggplot(frame, aes("label", "mean", ymin="low", ymax="high", colour="what"))
+            + geom_hline(yintercept=0, linetype="dashed", colour="#888888")
+            + geom_pointrange(position=position_dodge(width=0.5)) + coord_flip()
+            + labs(x="", y=f"log-odds (posterior mean, {hdi:.0%} HDI)", colour="",
+                   title="Effect of the attribute, and silicon minus human")
+            + theme_bw() + theme(figure_size=(9, 1.5 + 0.45 * frame["label"].nunique())))

@@ -1,0 +1,374 @@
+"""``silicon-sample report``: one self-contained HTML file of what a reader of a silicon sample looks at.
+
+Sections, in order (each an ``<section id=…>``): ``design`` (study, models and the versions their servers
+reported, seeds, persona styles, cue types, prompt layout with one example prompt), ``composition`` (the
+sample beside the target population, weighted), ``status`` (answered / refused / invalid / failed by model
+and by persona attribute), ``distributions`` (each item's answers, silicon beside human), ``reliability``,
+``invariance`` (the ladder with its decisions and estimator), ``fidelity`` (every summary figure between
+its floors and the human ceiling, with intervals), ``patterns`` (human d against silicon d, with
+intervals), ``response-styles``, ``bayes`` (the posterior effects as a forest plot, when a ``bayes -o``
+folder is given) and ``ranking`` (with its readings). A section whose inputs are missing (no baseline, no
+bayes folder) says so instead of being left out.
+
+Figures are plotnine plots embedded as PNG ``data:`` URIs (:mod:`.figures`); tables are great_tables
+tables (R's gt) with their conventions in the source notes; the page has its style inline and no external
+URL, so it opens offline.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from great_tables import GT
+
+from ..tidy.results import long_results, run_manifest
+from ..version import __version__
+from . import figures
+
+STATUSES = ("answered", "refused", "invalid", "failed", "pending")
+SECTIONS = ("design", "composition", "status", "distributions", "reliability", "invariance", "fidelity",
+            "patterns", "response-styles", "bayes", "ranking")
+
+
+@dataclass
+class RunView:
+    """What the report shows of one run."""
+
+    dir: Path
+    manifest: dict
+    long: pd.DataFrame
+    personas: pd.DataFrame
+    population_marginals: dict
+    tables: dict[str, pd.DataFrame] | None = None
+    example: dict | None = None
+
+
+@dataclass
+class ReportInputs:
+    runs: list[RunView]
+    baseline: object | None = None                    # a loaded Baseline
+    ranking: pd.DataFrame | None = None
+    bayes: pd.DataFrame | None = None                 # effects.csv of `bayes -o`
+    bayes_settings: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+
+def run_view(run_dir: Path, personas: pd.DataFrame, marginals: dict, tables=None, example=None) -> RunView:
+    return RunView(Path(run_dir), run_manifest(run_dir), long_results(run_dir), personas, marginals, tables,
+                   example)
+
+
+# -- building blocks -----------------------------------------------------------------------------------------
+def _table(frame: pd.DataFrame, title: str, notes: list[str], decimals: int = 2) -> str:
+    frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+    frame = frame.copy()
+    notes = list(notes)
+    for column in [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]:
+        values = frame[column].dropna().unique()
+        if len(frame) > 1 and len(values) == 1 and len(str(values[0])) > 40:     # one long text: a note
+            notes.append(f"{column}: {values[0]}")
+            frame = frame.drop(columns=column)
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]) and frame[column].dropna().apply(float.is_integer).all() \
+                and column.startswith("n"):
+            frame[column] = frame[column].astype("Int64")
+    table = GT(frame).tab_header(title=title)
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    if floats:
+        table = table.fmt_number(columns=floats, decimals=decimals)
+    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
+    if ints:
+        table = table.fmt_integer(columns=ints)
+    for note in notes:
+        table = table.tab_source_note(note)
+    return table.sub_missing(missing_text="—").as_raw_html()
+
+
+def _figure(plot, alt: str) -> str:
+    return f'<figure><img src="{figures.png_data_uri(plot)}" alt="{html.escape(alt)}"></figure>'
+
+
+def _heading(inputs: ReportInputs, run: RunView) -> str:
+    """The run's name over its part of a section, when the report has several runs."""
+    return f"<h3>{html.escape(run.dir.name)}</h3>" if len(inputs.runs) > 1 else ""
+
+
+def _missing(why: str) -> str:
+    return f'<p class="missing">{html.escape(why)}</p>'
+
+
+def _prompt(example: dict | None) -> str:
+    if not example:
+        return _missing("no cell to show")
+    parts = [f"<p>Persona {html.escape(str(example['persona_id']))}, style {html.escape(example['persona_style'])},"
+             f" cue {html.escape(example['cue_type'])}, model {html.escape(example['model'])}, item "
+             f"{html.escape(example['item_id'])} (mode {example['mode']}, seed {example['seed']}).</p>"]
+    for message in example["messages"]:
+        parts.append(f"<h4>{message['role']}</h4><pre>{html.escape(message['content'])}</pre>")
+    if example.get("prefill"):
+        parts.append(f"<h4>assistant (prefill)</h4><pre>{html.escape(example['prefill'])}</pre>")
+    return "".join(parts)
+
+
+# -- sections ---------------------------------------------------------------------------------------------
+def _design(inputs: ReportInputs) -> str:
+    out = []
+    for run in inputs.runs:
+        m = run.manifest
+        design = m.get("design", {})
+        versions = run.long.groupby("model")["model_version"].agg(
+            lambda v: ", ".join(sorted({str(x) for x in v.dropna()})) or "not reported")
+        models = pd.DataFrame([{"model": model_id, "backend": spec.get("backend"), "model name": spec.get("model"),
+                                "answer mode": spec.get("answer_mode"), "temperature": spec.get("temperature"),
+                                "replicates": spec.get("replicates"),
+                                "versions reported": versions.get(model_id, "not reported")}
+                               for model_id, spec in m.get("models", {}).items()])
+        facts = [("study", m.get("study", {}).get("id")), ("run folder", str(run.dir)),
+                 ("study seed", m.get("seeds", {}).get("study_seed")),
+                 ("personas", design.get("n_personas")), ("cells", design.get("n_cells")),
+                 ("sampling", design.get("sampling_method")), ("item order", design.get("item_order")),
+                 ("persona styles", ", ".join(design.get("persona_styles", []))),
+                 ("cue types", ", ".join(design.get("cue_types", []))),
+                 ("prompt layout", m.get("prompt_layout", {}).get("id")),
+                 ("population", m.get("population", {}).get("id")),
+                 ("instruments", ", ".join(i["id"] for i in m.get("instruments", [])))]
+        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts)
+        warnings = "".join(f"<li>{html.escape(w)}</li>" for w in design.get("sampling_warnings", []))
+        out.append(f"<h3>{html.escape(run.dir.name)}</h3><table class='facts'>{rows}</table>"
+                   + (f"<p>Sampling warnings:</p><ul>{warnings}</ul>" if warnings else "")
+                   + _table(models, "Models", ["versions reported: the model_version each answer carried"])
+                   + "<h4>One prompt as sent</h4>" + _prompt(run.example))
+    return "".join(out)
+
+
+def _composition(inputs: ReportInputs) -> str:
+    out = []
+    for run in inputs.runs:
+        rows = []
+        for attribute, shares in run.population_marginals.items():
+            if attribute not in run.personas.columns:
+                continue
+            weights = run.personas.groupby(run.personas[attribute].astype(str))["weight"].sum()
+            for category, share in shares.items():
+                rows.append({"attribute": attribute, "category": str(category), "source": "population",
+                             "share": share})
+                rows.append({"attribute": attribute, "category": str(category), "source": "sample",
+                             "share": float(weights.get(str(category), 0.0) / run.personas["weight"].sum())})
+        if not rows:
+            out.append(_missing("the population has no attribute the personas carry"))
+            continue
+        frame = pd.DataFrame(rows)
+        order = list(dict.fromkeys(frame["category"]))         # the population's order of the categories
+        frame["category"] = pd.Categorical(frame["category"], categories=order, ordered=True)
+        out.append(_figure(figures.composition(frame, len(run.personas)),
+                           f"sample composition of {run.dir.name}"))
+    return "".join(out)
+
+
+def _status(inputs: ReportInputs) -> str:
+    out = []
+    for run in inputs.runs:
+        counts = run.long.groupby(["model", "status"]).size().rename("cells").reset_index()
+        out.append(_figure(figures.statuses(counts), "cells by status"))
+        attributes = [c for c in run.personas.columns if c not in ("persona_id", "weight", "source_row")]
+        parts = []
+        for attribute in attributes:
+            table = pd.crosstab([run.long["model"], run.long[attribute].astype(str)], run.long["status"])
+            table = table.reindex(columns=[s for s in STATUSES if s in table.columns], fill_value=0)
+            table.insert(0, "cells", table.sum(axis=1))
+            table.index.names = ["model", "category"]
+            parts.append(table.assign(attribute=attribute).reset_index().set_index(["model", "attribute",
+                                                                                   "category"]))
+        if parts:
+            out.append(_table(pd.concat(parts), "Cells by status and persona attribute",
+                              ["counts of cells; a refusal, invalid answer or failure keeps its reason in the "
+                               "results (column reason)"]))
+    return "".join(out)
+
+
+def _distributions(inputs: ReportInputs) -> str:
+    out = []
+    for run in inputs.runs:
+        answered = run.long[run.long["status"] == "answered"]
+        silicon = (answered.groupby(["item_id", "answer"]).size() / answered.groupby("item_id").size()
+                   ).rename("share").reset_index().rename(columns={"item_id": "item", "answer": "option"})
+        silicon["source"] = "silicon"
+        frames = [silicon]
+        title = f"Answers per item: silicon (n = {answered['persona_id'].nunique()} personas)"
+        if inputs.baseline is not None:
+            data = inputs.baseline.data
+            items = [i for i in silicon["item"].unique() if i in data.columns]
+            human = data[items].melt(var_name="item", value_name="option").dropna()
+            human = (human.groupby(["item", "option"]).size() / human.groupby("item").size()).rename(
+                "share").reset_index().assign(source="human")
+            frames.append(human)
+            title += f" beside human (n = {len(data)} respondents, {inputs.baseline.id})"
+        frame = pd.concat(frames, ignore_index=True)
+        frame["option"] = frame["option"].astype(int)
+        out.append(_figure(figures.distributions(frame, title), f"answer distributions of {run.dir.name}"))
+    return "".join(out)
+
+
+def _needs_tables(inputs: ReportInputs, name: str) -> list[tuple[RunView, pd.DataFrame]] | str:
+    if inputs.baseline is None:
+        return _missing("no human baseline given (--baseline NAME): this section compares with humans")
+    found = [(r, r.tables[name]) for r in inputs.runs if r.tables and name in r.tables and not r.tables[name].empty]
+    return found or _missing(f"no {name} table: the comparison produced none for these runs")
+
+
+def _reliability(inputs: ReportInputs) -> str:
+    found = _needs_tables(inputs, "scales")
+    if isinstance(found, str):
+        return found
+    out = []
+    for run, table in found:
+        out.append(_heading(inputs, run))
+        columns = [c for c in ("n_human", "n_silicon", "alpha_human", "alpha_silicon", "omega_human", "omega_silicon",
+                               "ordinal_alpha_human", "ordinal_alpha_silicon", "estimator") if c in table.columns]
+        shown = table[columns].copy()
+        flags = []
+        for key, row in shown.iterrows():
+            for side in ("human", "silicon"):
+                alpha = row.get(f"alpha_{side}")
+                if pd.notna(alpha) and alpha < 0:
+                    flags.append(f"{key[-1]}, {side}: alpha {alpha:.2f} is negative — the items do not hang "
+                                 "together; check the keys or the model")
+        out.append(_table(shown, "Reliability", [
+            "alpha: Cronbach's alpha (pingouin; n − 1 covariances); omega: omega total of a one-factor model; "
+            "ordinal: on polychoric correlations", *flags]))
+    return "".join(out)
+
+
+def _invariance(inputs: ReportInputs) -> str:
+    if inputs.baseline is not None and inputs.settings.get("invariance") is False:
+        return _missing("not computed: the report was made with --no-invariance")
+    found = _needs_tables(inputs, "invariance")
+    if isinstance(found, str):
+        return found
+    out = []
+    for run, table in found:
+        out.append(_heading(inputs, run))
+        columns = [c for c in ("n", "chisq", "df", "pvalue", "cfi", "rmsea", "srmr", "decision", "highest_level",
+                               "estimator", "note") if c in table.columns]
+        out.append(_table(table[columns], "Measurement invariance, human against silicon (the ladder)",
+                          ["configural → metric → scalar → strict; a level fails against the last accepted one "
+                           "when ΔCFI ≤ −.010 and ΔRMSEA ≥ .015 or ΔSRMR ≥ .030 (metric) / .010 (scalar, strict) "
+                           "(Chen 2007); MLR and WLSMV use the scaled CFI and RMSEA"]))
+    return "".join(out)
+
+
+def _fidelity(inputs: ReportInputs) -> str:
+    found = _needs_tables(inputs, "anchors")
+    if isinstance(found, str):
+        return found
+    out = []
+    for run, table in found:
+        out.append(_heading(inputs, run))
+        frame = table.reset_index()
+        frame["label"] = frame["figure"] + " — " + frame["model"] + " / " + frame["persona_style"] + " / " + \
+            frame["cue_type"]
+        plotted = frame.dropna(subset=["normalized", "normalized_low", "normalized_high"])
+        if not plotted.empty:
+            out.append(_figure(figures.fidelity(plotted), "fidelity between floors and ceiling"))
+        columns = [c for c in ("n_silicon", "n_human", "value", "ci_low", "ci_high", "best_floor", "best_floor_is",
+                               "ceiling", "normalized", "note") if c in table.columns]
+        out.append(_table(table[columns], "Fidelity figures with their floors and the human ceiling",
+                          ["value with its bootstrap 95 % interval; best_floor: the best of the uniform, marginal "
+                           "and shuffled floors (the zero of the figure); ceiling: n humans drawn from the baseline "
+                           "against the other N − n (sampling noise at this n); normalized = (value − floor) / "
+                           "(ceiling − floor)"]))
+    return "".join(out)
+
+
+def _patterns(inputs: ReportInputs) -> str:
+    found = _needs_tables(inputs, "patterns")
+    if isinstance(found, str):
+        return found
+    out = []
+    for run, table in found:
+        out.append(_heading(inputs, run))
+        frame = table.reset_index().dropna(subset=["d_human", "d_silicon"])
+        if frame.empty:
+            out.append(_missing("no contrast could be computed"))
+            continue
+        out.append(_figure(figures.patterns(frame), "human d against silicon d"))
+        agree = frame["sign_reproduced"].mean() if "sign_reproduced" in frame else float("nan")
+        out.append(f"<p>{len(frame)} contrasts; the silicon sample reproduces the sign of the human difference "
+                   f"in {agree:.0%} of them.</p>")
+    return "".join(out)
+
+
+def _response_styles(inputs: ReportInputs) -> str:
+    found = _needs_tables(inputs, "response_styles")
+    if isinstance(found, str):
+        return found
+    return "".join(_table(table, "Response styles", ["mean index per respondent; d: silicon − human with the "
+                                                     "Hedges–Olkin 95 % interval; flag: |d| ≥ 0.5 (Cohen's medium)"])
+                   for _, table in found)
+
+
+def _bayes(inputs: ReportInputs) -> str:
+    if inputs.bayes is None:
+        return _missing("no bayes output given (--bayes DIR, a folder written by `silicon-sample bayes -o DIR`)")
+    effects = inputs.bayes
+    hdi = float(effects["hdi_prob"].iloc[0]) if "hdi_prob" in effects else 0.94
+    rows = []
+    for row in effects.itertuples():
+        rows.append({"label": f"{row.source}: {row.category}", "mean": row.effect_mean, "low": row.effect_hdi_low,
+                     "high": row.effect_hdi_high, "what": "effect"})
+        if pd.notna(getattr(row, "difference_mean", float("nan"))):
+            rows.append({"label": f"{row.source}: {row.category}", "mean": row.difference_mean,
+                         "low": row.difference_hdi_low, "high": row.difference_hdi_high,
+                         "what": "silicon − human"})
+    settings = inputs.bayes_settings
+    counts = ", ".join(f"{k}: {v}" for k, v in settings.get("respondents", {}).items())
+    return (_figure(figures.forest(pd.DataFrame(rows), hdi), "posterior effects")
+            + f"<p>Outcome {html.escape(str(settings.get('outcome')))}, attribute "
+              f"{html.escape(str(settings.get('attribute')))}; respondents — {html.escape(counts)}.</p>")
+
+
+def _ranking(inputs: ReportInputs) -> str:
+    if inputs.ranking is None:
+        return _missing("no human baseline given: the ranking needs one")
+    columns = [c for c in ("n_silicon", "score", "score_low", "score_high", "tie_group", "reading")
+               if c in inputs.ranking.columns]
+    return _table(inputs.ranking[columns], "Ranking of model–persona pairs",
+                  ["score: the mean normalized score over the purposes (0 = best floor, 1 = human ceiling) with its "
+                   "interval; pairs in one tie group are not told apart by their intervals"])
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { margin-bottom: 0.2em; } section { margin: 2.5em 0; } h2 { border-bottom: 2px solid #1b6ca8; }
+figure { margin: 1em 0; } figure img { max-width: 100%; }
+pre { background: #f6f8fa; padding: 0.8em; white-space: pre-wrap; }
+table.facts th { text-align: left; padding-right: 1em; } .missing { color: #777; font-style: italic; }
+nav a { margin-right: 0.8em; }
+"""
+
+BUILDERS = {"design": _design, "composition": _composition, "status": _status, "distributions": _distributions,
+            "reliability": _reliability, "invariance": _invariance, "fidelity": _fidelity, "patterns": _patterns,
+            "response-styles": _response_styles, "bayes": _bayes, "ranking": _ranking}
+TITLES = {"design": "Study design", "composition": "Sample composition", "status": "Answers by status",
+          "distributions": "Answer distributions", "reliability": "Reliability", "invariance": "Invariance",
+          "fidelity": "Fidelity between floor and ceiling", "patterns": "Subgroup patterns",
+          "response-styles": "Response styles", "bayes": "Posterior effects", "ranking": "Ranking"}
+
+
+def render(inputs: ReportInputs) -> str:
+    """The report as one HTML document."""
+    names = ", ".join(r.dir.name for r in inputs.runs)
+    baseline = f" against {inputs.baseline.id}" if inputs.baseline is not None else ""
+    nav = "".join(f'<a href="#{s}">{TITLES[s]}</a>' for s in SECTIONS)
+    body = "".join(f'<section id="{s}"><h2>{TITLES[s]}</h2>{BUILDERS[s](inputs)}</section>' for s in SECTIONS)
+    settings = html.escape(", ".join(f"{k} {v}" for k, v in inputs.settings.items()))
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>silicon-sample report: "
+            f"{html.escape(names)}</title><style>{STYLE}</style></head><body>"
+            f"<h1>silicon-sample report</h1><p>Runs {html.escape(names)}{html.escape(baseline)}; "
+            f"silicon-sample {__version__}; comparison settings: {settings}.</p><nav>{nav}</nav>{body}</body></html>")
+
+
+__all__ = ["ReportInputs", "RunView", "SECTIONS", "render", "run_view"]

@@ -1,0 +1,92 @@
+"""The HTML report, checked in a real browser (Debian's chromium, headless): every section present, no
+broken image, no console error, a screenshot kept; and checked offline: no external URL anywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import silicon_sample as ss
+from silicon_sample.report.html_report import SECTIONS
+
+from support.studies import cli, write_study
+
+CHECK = """<script>
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  const result = {images: images.length,
+                  broken: images.filter(i => !i.complete || i.naturalWidth === 0).length,
+                  sections: Array.from(document.querySelectorAll("section")).map(s => s.id),
+                  figures_per_section: Object.fromEntries(Array.from(document.querySelectorAll("section")).map(
+                      s => [s.id, s.querySelectorAll("img").length]))};
+  const out = document.createElement("pre"); out.id = "check"; out.textContent = JSON.stringify(result);
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert path, "chromium is missing: `make test` installs it (apt-get install chromium)"
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """A loopback run of 20 personas × bfi25, a small bayes fit, and the report of both against psych::bfi."""
+    from silicon_sample.throughput.loopback import LoopbackServer
+
+    folder = tmp_path_factory.mktemp("report")
+    with LoopbackServer(delay=0.0) as server:
+        study = write_study(folder, n=20, models=[{"id": "lb", "backend": "openai", "model": "loopback",
+                                                   "options": {"base_url": server.url}}])
+        ss.run(study, folder / "run", fresh=True, progress=False)
+    ss.bayes(folder / "run", "psych_bfi", "neuroticism", "gender", draws=40, tune=40, chains=1,
+             max_respondents=40, output=folder / "bayes")
+    result = cli("report", folder / "run", "--baseline", "psych_bfi", "--bayes", folder / "bayes", "--bootstrap",
+                 "20", "--repetitions", "2", "-o", folder / "report.html")
+    assert result.returncode == 0, result.stderr
+    return folder / "report.html"
+
+
+def test_the_report_renders_in_a_browser_with_every_section_and_no_broken_image_or_console_error(report, tmp_path):
+    page = tmp_path / "checked.html"
+    page.write_text(report.read_text().replace("</body>", CHECK + "</body>"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000"]
+    dom = subprocess.run([chromium(), *flags, "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=180)
+    found = re.search(r'<pre id="check">(.*?)</pre>', dom.stdout)
+    assert found, dom.stderr[-2000:]
+    check = json.loads(found.group(1).replace("&quot;", '"'))
+    assert check["sections"] == list(SECTIONS)
+    assert check["broken"] == 0 and check["images"] >= 6
+    for section in ("composition", "status", "distributions", "fidelity", "patterns", "bayes"):
+        assert check["figures_per_section"][section] >= 1, section
+    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert not console, console
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium(), *flags, f"--screenshot={shot}", "--window-size=1200,3000", report.as_uri()],
+                   capture_output=True, timeout=180)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_the_report_needs_nothing_from_the_network(report):
+    text = report.read_text()
+    for attribute in re.findall(r'(?:src|href)\s*=\s*["\']([^"\']*)["\']', text):
+        assert attribute.startswith(("data:", "#")), attribute
+    assert not re.search(r'url\(\s*["\']?(?:https?:)?//', text) and "@import" not in text
+    assert "<script" not in text                          # a static page: nothing to run
+    tables = text.count("<table")
+    assert tables >= 6 and "Cronbach" in text and "Chen 2007" in text
+
+
+def test_without_a_baseline_the_report_says_what_it_cannot_show(report, tmp_path):
+    run = report.parent / "run"
+    ss.report(run, tmp_path / "plain.html")
+    text = (tmp_path / "plain.html").read_text()
+    assert all(f'<section id="{s}">' in text for s in SECTIONS)
+    assert text.count("no human baseline given") >= 5 and "One prompt as sent" in text
