@@ -234,8 +234,10 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     resamples for its interval and ``repetitions`` of each floor and of the ceiling, seeded by ``seed``
     (see :mod:`silicon_sample.comparison.anchors`).
 
-    With ``output`` (a folder, created if needed) every table is written there as ``<name>.csv`` with a
-    ``manifest.json`` saying what the comparison was made from.
+    With ``output`` (a folder, created if needed) every table is written there as ``<name>.csv`` (full
+    precision), ``<name>.tex`` and ``<name>.html`` (great_tables, rounded, with the estimator, n and interval
+    conventions as table notes; :mod:`silicon_sample.report.paper_tables`), with a ``manifest.json`` saying
+    what the comparison was made from.
 
     ``estimator`` (``"ML"``, ``"MLR"``, ``"WLSMV"``; None or ``"auto"`` chooses per pair, see
     :func:`silicon_sample.psychometrics.choose_estimator`) fits the scales' ordinal coefficients, the
@@ -255,6 +257,9 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
         folder = _output_folder(output)
         for name, table in tables.items():
             _write_table(table.reset_index(), folder / f"{name}.csv")
+        from .report.paper_tables import write_paper_tables
+
+        write_paper_tables(tables, folder, [f"baseline: {base.id}; run: {Path(run_dir).name}"])
         _write_manifest(folder / "manifest.json", "compare", [run_dir], base,
                         {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance,
                          "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,

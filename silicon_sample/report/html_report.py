@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from great_tables import GT
 
 from ..tidy.results import long_results, run_manifest
 from ..version import __version__
 from . import figures
+from .paper_tables import gt_table
 
 STATUSES = ("answered", "refused", "invalid", "failed", "pending")
 SECTIONS = ("design", "composition", "status", "distributions", "reliability", "invariance", "fidelity",
@@ -63,28 +63,7 @@ def run_view(run_dir: Path, personas: pd.DataFrame, marginals: dict, tables=None
 
 # -- building blocks -----------------------------------------------------------------------------------------
 def _table(frame: pd.DataFrame, title: str, notes: list[str], decimals: int = 2) -> str:
-    frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
-    frame = frame.copy()
-    notes = list(notes)
-    for column in [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]:
-        values = frame[column].dropna().unique()
-        if len(frame) > 1 and len(values) == 1 and len(str(values[0])) > 40:     # one long text: a note
-            notes.append(f"{column}: {values[0]}")
-            frame = frame.drop(columns=column)
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]) and frame[column].dropna().apply(float.is_integer).all() \
-                and column.startswith("n"):
-            frame[column] = frame[column].astype("Int64")
-    table = GT(frame).tab_header(title=title)
-    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
-    if floats:
-        table = table.fmt_number(columns=floats, decimals=decimals)
-    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
-    if ints:
-        table = table.fmt_integer(columns=ints)
-    for note in notes:
-        table = table.tab_source_note(note)
-    return table.sub_missing(missing_text="—").as_raw_html()
+    return gt_table(frame, title, notes, decimals).as_raw_html()
 
 
 def _figure(plot, alt: str) -> str:

@@ -1,0 +1,86 @@
+"""Tables for papers: each comparison table as great_tables (R's gt) renders it, in LaTeX and in HTML.
+
+Numbers are rounded for reading (2 decimals, counts as integers, a dash for missing), a long text shared by
+every row (the estimator's description) moves to a note, and every table carries its conventions as source
+notes: the estimator, what n counts, and what its intervals are (:data:`TABLE_NOTES`). The CSV beside each
+keeps every column at full precision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from great_tables import GT
+
+from ..files import write_atomic
+
+TABLE_NOTES = {
+    "anchors": ["value with its bootstrap 95 % interval (ci_low, ci_high); floors: uniform, marginal and shuffled "
+                "answers; ceiling: n humans drawn from the baseline against the other N − n; normalized = "
+                "(value − best floor) / (ceiling − best floor)"],
+    "items": ["n_human, n_silicon: respondents who answered the item; d: silicon − human standardised mean "
+              "difference (pooled SD, N − 1) with its Hedges–Olkin 95 % interval; representativeness: "
+              "1 − W₁ / (K − 1) (Santurkar et al. 2023); js_distance: Jensen–Shannon distance (base 2)"],
+    "scales": ["scale scores as each instrument scores them (mean or sum of the answered items, reverse-keyed "
+               "items as min + max − answer); d with its 95 % interval; alpha: Cronbach's alpha (n − 1); omega: "
+               "omega total of a one-factor model; ordinal: on polychoric correlations; estimator per row"],
+    "structure": ["congruence: Tucker's φ of the one-factor loadings, human against silicon; correlation_srmr: "
+                  "the root mean squared difference of the item correlations; intervals in `anchors`"],
+    "invariance": ["configural → metric → scalar → strict, human against silicon as two groups; a level fails "
+                   "when ΔCFI ≤ −.010 and ΔRMSEA ≥ .015 or ΔSRMR ≥ .030 / .010 (Chen 2007); under MLR and WLSMV "
+                   "chisq, cfi and rmsea are the scaled ones; RMSEA with its 90 % interval"],
+    "subgroups": ["per persona attribute category and outcome: n, means, d (silicon − human) with its 95 % "
+                  "interval; representativeness for items"],
+    "patterns": ["d of each contrast between categories, in humans and in silicon, with 95 % intervals; sign and "
+                 "size reproduced: the same sign / |d_silicon − d_human| ≤ 0.2"],
+    "response_styles": ["mean index per respondent; d: silicon − human with the Hedges–Olkin 95 % interval; "
+                        "flag: |d| ≥ 0.5"],
+    "variance": ["between-person variance of each outcome (N − 1); ratio silicon / human with its F-based 95 % "
+                 "interval and p; compressed / inflated: the interval excludes 1"],
+    "nonresponse": ["rates of refused, invalid and failed cells per persona category; chi-square test of "
+                    "independence with Cramér's V; small_expected: an expected count below 5"],
+}
+
+
+def gt_table(frame: pd.DataFrame, title: str, notes: list[str] | tuple = (), decimals: int = 2) -> GT:
+    """A great_tables table of ``frame`` rounded for reading, with ``notes`` under it."""
+    frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame.copy()
+    notes = list(notes)
+    for column in [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]:
+        values = frame[column].dropna().unique()
+        if len(frame) > 1 and len(values) == 1 and len(str(values[0])) > 40:     # one long text: a note
+            notes.append(f"{column}: {values[0]}")
+            frame = frame.drop(columns=column)
+    for column in frame.columns:
+        series = frame[column]
+        if (pd.api.types.is_float_dtype(series) and str(column).startswith(("n_", "n", "cells", "df"))
+                and series.dropna().apply(float.is_integer).all()):
+            frame[column] = series.astype("Int64")          # counts print as integers
+    table = GT(frame).tab_header(title=title)
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    if floats:
+        table = table.fmt_number(columns=floats, decimals=decimals)
+    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
+    if ints:
+        table = table.fmt_integer(columns=ints)
+    for note in notes:
+        table = table.tab_source_note(note)
+    return table.sub_missing(missing_text="—")
+
+
+def write_paper_tables(tables: dict[str, pd.DataFrame], folder: Path, extra_notes: list[str] = ()) -> list[Path]:
+    """``<name>.tex`` and ``<name>.html`` for each table (written whole); returns the files written."""
+    written = []
+    for name, frame in tables.items():
+        if frame.empty:
+            continue
+        table = gt_table(frame, name.replace("_", " ").capitalize(), [*TABLE_NOTES.get(name, []), *extra_notes])
+        for suffix, text in ((".tex", table.as_latex()), (".html", table.as_raw_html())):
+            path = folder / f"{name}{suffix}"
+            write_atomic(path, text)
+            written.append(path)
+    return written
+
+
+__all__ = ["TABLE_NOTES", "gt_table", "write_paper_tables"]
