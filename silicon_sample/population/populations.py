@@ -123,7 +123,7 @@ class Population:
         for a in self.attributes:
             parts.append(f"  - {a.name} ({a.label}): {', '.join(a.categories)}")
         if self.report:
-            parts.append(f"  report: {self.report}")
+            parts.append(f"  report: {_readable(self.report)}")
         return "\n".join(parts)
 
 
@@ -311,3 +311,14 @@ def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Popula
 def available() -> list[str]:
     """Names of the shipped populations."""
     return resources.shipped_names("populations")
+
+
+def _readable(value):
+    """Floats to 3 significant digits (a margin error of 1.3877787807814457e-17 reads 1.39e-17)."""
+    if isinstance(value, float):
+        return float(f"{value:.3g}")
+    if isinstance(value, dict):
+        return {k: _readable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_readable(v) for v in value)
+    return value

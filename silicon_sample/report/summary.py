@@ -12,13 +12,14 @@ from ..files import write_atomic
 from ..psychometrics import estimator_name, reliability
 from ..store.run_store import RunStore
 from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, wide_results
+from .readable import describe_means, mean_interval, plausibility_notes, readable_table
 
 RESULTS_FILE = "results.csv"
 SUMMARY_FILE = "summary.md"
 
 
 def _block(frame: pd.DataFrame) -> str:
-    return "```\n" + frame.to_string() + "\n```\n"
+    return "```\n" + readable_table(frame).to_string() + "\n```\n"
 
 
 def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.DataFrame | None = None) -> str:
@@ -64,19 +65,24 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
         out.write("\n## Option mass (distribution mode)\n\n"
                   "Share of the model's next-token probability that fell on the option labels; "
                   "option probabilities are renormalised over the options.\n\n")
-        mass = answered.astype({"option_mass": float}).groupby("model")["option_mass"].describe()
-        out.write(_block(mass[["count", "mean", "min", "50%", "max"]].round(3)))
-    out.write("\n## Latency per cell (seconds)\n\n")
-    latency = answered.astype({"latency_s": float}).groupby("model")["latency_s"].describe()
-    out.write(_block(latency[["count", "mean", "50%", "max"]].round(3)))
+        out.write("Mean with its 95 % t interval over the answered cells; SD with N − 1.\n\n")
+        out.write(_block(describe_means(answered, ["model"], "option_mass")))
+    out.write("\n## Latency per cell (seconds)\n\nMean with its 95 % t interval; SD with N − 1.\n\n")
+    out.write(_block(describe_means(answered, ["model"], "latency_s")))
 
     scale_columns = [s for i in instruments.values() for s in i.scoring.scales if s in wide.columns]
     if scale_columns:
-        out.write("\n## Scale scores\n\nMean of the answered items of each scale, reverse-keyed items as "
-                  "(min + max) − answer; SD with N − 1.\n\n")
-        table = wide.groupby(list(PAIR_COLUMNS))[scale_columns].agg(["mean", "std", "count"])
-        table = table.T.round(3)
-        out.write(_block(table))
+        methods = "; ".join(f"{i.id}: the {i.scoring.method} of the answered items of each scale"
+                            for i in instruments.values() if i.scoring.scales)
+        out.write(f"\n## Scale scores\n\nScores — {methods}; reverse-keyed items as (min + max) − answer. "
+                  "Mean with its 95 % t interval; SD with N − 1; n: respondents with a score.\n\n")
+        rows = []
+        for key, group in wide.groupby(list(PAIR_COLUMNS), sort=False):
+            for scale in scale_columns:
+                n, mean, low, high, sd = mean_interval(group[scale])
+                rows.append({**dict(zip(PAIR_COLUMNS, key)), "scale": scale, "n": n, "mean": mean,
+                             "mean_ci_low": low, "mean_ci_high": high, "sd": sd})
+        out.write(_block(pd.DataFrame(rows).set_index([*PAIR_COLUMNS, "scale"])))
     if scale_columns:
         out.write("\n## Reliability\n\nCronbach's alpha (pairwise covariances, N − 1) with Feldt 95% CI, "
                   "McDonald's omega total from a one-factor ML model (items as continuous), mean inter-item "
@@ -102,13 +108,15 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
             columns = ["n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "average_r",
                        "ordinal_alpha", "ordinal_omega"]
             estimator = table["estimator"].map(estimator_name)
-            shown = table[columns].round(3).assign(estimator=estimator)
+            shown = table[columns].assign(estimator=estimator)
             out.write(_block(shown))
+            for note in plausibility_notes(table, lambda key: " / ".join(map(str, (*key[1:], key[0])))):
+                out.write(f"\n- **check**: {note}\n")
             for (scale, model_id, style, cue, instrument_id), note in table["note"].items():
                 if note:
                     out.write(f"\n- {model_id} / {style} / {cue} / {instrument_id} / {scale}: {note}\n")
-    out.write("\n## Items\n\nAnswered cells; `expected` is the mean of Σ value·p over cells "
-              "(distribution mode).\n\n")
+    out.write("\n## Items\n\nAnswered cells: mean answer with its 95 % t interval, SD with N − 1; `expected` is "
+              "the mean of Σ value·p over cells (distribution mode).\n\n")
     p_columns = [c for c in long.columns if c.startswith("p_")]
     values = np.array([int(c[2:]) for c in p_columns], dtype=float)
     frame = answered.assign(expected=(answered[p_columns].to_numpy() * values).sum(axis=1)
@@ -117,9 +125,10 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
     order = {(i.id, it.id): k for i in instruments.values() for k, it in enumerate(i.items)}
     frame = frame.assign(_order=[order.get(key, 0) for key in zip(frame["instrument"], frame["item_id"])])
     frame = frame.sort_values([*PAIR_COLUMNS, "instrument", "_order"])
-    items = frame.groupby([*PAIR_COLUMNS, "instrument", "item_id"], sort=False).agg(
-        n=("answer", "size"), mean=("answer", "mean"), sd=("answer", "std"), expected=("expected", "mean"))
-    out.write(_block(items.round(3)))
+    by = [*PAIR_COLUMNS, "instrument", "item_id"]
+    items = describe_means(frame, by, "answer")[["n", "mean", "mean_ci_low", "mean_ci_high", "sd"]]
+    items["expected"] = frame.groupby(by, sort=False)["expected"].mean()
+    out.write(_block(items))
     out.write("\nFiles: results.csv (long format, one row per cell), responses.sqlite, manifest.json. "
               "Wide format: `silicon-sample export RUN --format csv --wide -o FILE`.\n")
     return out.getvalue()

@@ -10,6 +10,7 @@ import pandas as pd
 from ..comparison.subgroups import pattern_summary
 from ..psychometrics import estimator_name
 from ..tidy.results import PAIR_COLUMNS
+from .readable import readable_table
 
 COMPARISON_COLUMNS = {
     "anchors": ["n_silicon", "value", "ci_low", "ci_high", "best_floor", "best_floor_is", "marginal_floor", "ceiling",
@@ -58,12 +59,12 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
         view = (items_only if len(items_only) else table).groupby(pair + ["attribute", "category"], sort=False).agg(
             n_silicon=("n_silicon", "max"), mean_abs_d=("d", lambda d: d.abs().mean()),
             representativeness=("representativeness", "mean"))
-        return view.dropna(axis=1, how="all").round(3)
+        return readable_table(view.dropna(axis=1, how="all"))
     if name == "patterns":
-        return pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(pair, sort=False)}).T.round(3)
+        return readable_table(pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(pair, sort=False)}).T)
     if name in ("invariance", "scales", "structure") and "estimator" in table.columns:
         table = _as_read(name, table)
-    return table[[c for c in COMPARISON_COLUMNS[name] if c in table.columns]].round(3)
+    return readable_table(table[[c for c in COMPARISON_COLUMNS[name] if c in table.columns]])
 
 
 def _as_read(name: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +87,7 @@ def _as_read(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 def ranking_view(table: pd.DataFrame) -> pd.DataFrame:
     """The ranking's main columns (the reading is printed line by line after it; the CSV has every column)."""
-    return table[[c for c in RANKING_SHOWN if c in table.columns]].round(3)
+    return readable_table(table[[c for c in RANKING_SHOWN if c in table.columns]])
 
 
 def bench_view(figures: dict) -> str:

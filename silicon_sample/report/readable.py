@@ -1,0 +1,83 @@
+"""Numbers as a reader wants them: counts as integers, other figures to a few digits, means with intervals.
+
+Used by every table the package prints or writes for reading (summary.md, the CLI's tables); the CSV
+files keep full precision.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+COUNT_NAMES = ("n", "count", "cells", "respondents", "kept", "df", "effects")
+
+
+def is_count_column(name) -> bool:
+    name = str(name)
+    return name in COUNT_NAMES or name.startswith(("n_", "cells_")) or name.endswith(("_n", "_count"))
+
+
+def readable_table(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """``frame`` with count columns (n, n_human, count, cells, …) as integers and other floats rounded."""
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        if not pd.api.types.is_float_dtype(series):
+            continue
+        whole = series.dropna()
+        if is_count_column(column[-1] if isinstance(column, tuple) else column) and \
+                (whole == np.round(whole)).all():
+            frame[column] = series.round().astype("Int64")
+        else:
+            frame[column] = series.round(digits)
+    return frame
+
+
+def mean_interval(values: pd.Series, level: float = 0.95) -> tuple[int, float, float, float, float]:
+    """(n, mean, low, high, sd) of the non-missing values: the t interval of the mean, SD with N − 1; the
+    interval is NaN below two values."""
+    x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
+    n = len(x)
+    if n == 0:
+        return 0, np.nan, np.nan, np.nan, np.nan
+    mean = float(x.mean())
+    if n < 2:
+        return n, mean, np.nan, np.nan, np.nan
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return n, mean, mean - half, mean + half, sd
+
+
+def describe_means(frame: pd.DataFrame, by: list[str], column: str) -> pd.DataFrame:
+    """Per group: n, mean with its 95 % t interval (mean_ci_low, mean_ci_high), sd (N − 1), median, max."""
+    rows = {}
+    for key, group in frame.groupby(by, sort=False):
+        n, mean, low, high, sd = mean_interval(group[column])
+        values = pd.to_numeric(group[column], errors="coerce")
+        rows[key] = {"n": n, "mean": mean, "mean_ci_low": low, "mean_ci_high": high, "sd": sd,
+                     "median": float(values.median()), "max": float(values.max())}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.names = by
+    return table
+
+
+def plausibility_notes(table: pd.DataFrame, label) -> list[str]:
+    """Words for implausible reliability figures of a table with alpha / omega / ordinal columns: a negative
+    alpha, a coefficient above 1."""
+    notes = []
+    for key, row in table.iterrows():
+        where = label(key)
+        for column in ("alpha", "ordinal_alpha", "omega_total", "ordinal_omega"):
+            value = row.get(column)
+            if value is None or pd.isna(value):
+                continue
+            if column.endswith("alpha") and value < 0:
+                notes.append(f"{where}: {column} {value:.2f} is negative — the items do not hang together "
+                             "(answers vary against the keys); check the keys or the model")
+            elif value > 1:
+                notes.append(f"{where}: {column} {value:.3g} is above 1, which a reliability cannot be — the "
+                             "model behind it did not fit these answers; do not read it")
+    return notes
