@@ -18,6 +18,7 @@ from plotnine import (
     facet_wrap,
     geom_abline,
     geom_col,
+    geom_density,
     geom_errorbar,
     geom_errorbarh,
     geom_hline,
@@ -76,6 +77,14 @@ def distributions(frame: pd.DataFrame, title: str):
             + facet_wrap("~item", ncol=5) + scale_fill_manual(values=SOURCE_COLOURS)
             + labs(x="option", y="share of answers", fill="", title=title) + theme_bw()
             + theme(figure_size=(10, 1.6 * ((frame["item"].nunique() + 4) // 5) + 1)))
+
+
+def scale_distributions(frame: pd.DataFrame, title: str):
+    """Scale scores, silicon beside human, as densities per scale: columns scale, score, source."""
+    return (ggplot(frame, aes("score", fill="source")) + geom_density(alpha=0.45, colour=None)
+            + facet_wrap("~scale", scales="free", ncol=3) + scale_fill_manual(values=SOURCE_COLOURS)
+            + labs(x="scale score", y="density", fill="", title=title) + theme_bw()
+            + theme(figure_size=(10, 2.4 * ((frame["scale"].nunique() + 2) // 3) + 1)))
 
 
 def fidelity(frame: pd.DataFrame):

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..tidy.results import long_results, run_manifest
+from ..tidy.results import long_results, run_instruments, run_manifest, wide_results
+from ..tidy.scoring import scale_scores
 from ..version import __version__
 from . import figures
 from .paper_tables import gt_table
@@ -44,6 +45,7 @@ class RunView:
     population_marginals: dict
     tables: dict[str, pd.DataFrame] | None = None
     example: dict | None = None
+    wide_scales: tuple[pd.DataFrame, list[str]] | None = None       # wide results and the scale columns
 
 
 @dataclass
@@ -57,8 +59,11 @@ class ReportInputs:
 
 
 def run_view(run_dir: Path, personas: pd.DataFrame, marginals: dict, tables=None, example=None) -> RunView:
-    return RunView(Path(run_dir), run_manifest(run_dir), long_results(run_dir), personas, marginals, tables,
-                   example)
+    long = long_results(run_dir)
+    wide = wide_results(run_dir, long)
+    scales = [s for i in run_instruments(run_dir).values() for s in i.scoring.scales if s in wide.columns]
+    return RunView(Path(run_dir), run_manifest(run_dir), long, personas, marginals, tables, example,
+                   (wide, scales) if scales else None)
 
 
 # -- building blocks -----------------------------------------------------------------------------------------
@@ -114,6 +119,11 @@ def _design(inputs: ReportInputs) -> str:
                  ("prompt layout", m.get("prompt_layout", {}).get("id")),
                  ("population", m.get("population", {}).get("id")),
                  ("instruments", ", ".join(i["id"] for i in m.get("instruments", [])))]
+        weights = m.get("weights", {})
+        facts.append(("weights", f"{weights['method']} to {weights['target']} on {', '.join(weights['variables'])}; "
+                                 f"Kish effective n {weights['kish_ess']:.1f} of {weights['n']}, design effect "
+                                 f"{weights['design_effect']:.2f}" if "kish_ess" in weights
+                      else weights.get("method", "none")))
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts)
         warnings = "".join(f"<li>{html.escape(w)}</li>" for w in design.get("sampling_warnings", []))
         out.append(f"<h3>{html.escape(run.dir.name)}</h3><table class='facts'>{rows}</table>"
@@ -188,7 +198,30 @@ def _distributions(inputs: ReportInputs) -> str:
         frame = pd.concat(frames, ignore_index=True)
         frame["option"] = frame["option"].astype(int)
         out.append(_figure(figures.distributions(frame, title), f"answer distributions of {run.dir.name}"))
+        out.append(_scale_distributions(inputs, run))
     return "".join(out)
+
+
+def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
+    """Scale scores of the run's respondents (persona × style × cue type × model × replicate), silicon beside
+    the baseline's humans scored the same way (:func:`~silicon_sample.tidy.scoring.scale_scores`)."""
+    if not run.wide_scales:
+        return ""
+    wide, scales = run.wide_scales
+    frames = [wide[scales].melt(var_name="scale", value_name="score").assign(source="silicon")]
+    title = f"Scale scores: silicon (n = {len(wide)} respondents)"
+    if inputs.baseline is not None:
+        instrument = inputs.baseline.instrument
+        keys = {s: k for s, k in instrument.keys().items() if s in scales}
+        ranges = {it.id: (instrument.scale_of(it).minimum, instrument.scale_of(it).maximum) for it in instrument.items}
+        human = scale_scores(inputs.baseline.data[[it.id for it in instrument.items]].astype(float), keys, ranges,
+                             instrument.scoring.method)
+        shared = [s for s in scales if s in human.columns]
+        if shared:
+            frames.append(human[shared].melt(var_name="scale", value_name="score").assign(source="human"))
+            title += f" beside human (n = {len(human)}, {inputs.baseline.id}), scored alike"
+    frame = pd.concat(frames, ignore_index=True).dropna()
+    return _figure(figures.scale_distributions(frame, title), "scale score distributions")
 
 
 def _needs_tables(inputs: ReportInputs, name: str) -> list[tuple[RunView, pd.DataFrame]] | str:

@@ -63,7 +63,7 @@ def test_the_report_renders_in_a_browser_with_every_section_and_no_broken_image_
     assert found, dom.stderr[-2000:]
     check = json.loads(found.group(1).replace("&quot;", '"'))
     assert check["sections"] == list(SECTIONS)
-    assert check["broken"] == 0 and check["images"] >= 6
+    assert check["broken"] == 0 and check["images"] >= 7
     for section in ("composition", "status", "distributions", "fidelity", "patterns", "bayes"):
         assert check["figures_per_section"][section] >= 1, section
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
