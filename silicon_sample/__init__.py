@@ -42,6 +42,7 @@ from .api import (
                   dry_run,
                   example_prompts,
                   export,
+                  import_qsf,
                   instruments,
                   load_baseline,
                   load_instrument,
@@ -79,6 +80,8 @@ __all__ = [
     "compare", "rank", "ranking_manifest_path", "bayes", "drift", "report",
     # throughput on this machine beside its ceilings
     "bench",
+    # bringing surveys in
+    "import_qsf",
     # loading and listing spec files
     "load_study", "load_instrument", "load_population", "load_baseline", "instruments", "populations",
     # a backend of one's own (see silicon_sample.backends.base)

@@ -411,6 +411,34 @@ def bayes(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: 
     return result
 
 
+def import_qsf(survey: str | Path, output: str | Path, *, instrument_id: str | None = None,
+               overwrite: bool = False) -> dict:
+    """Convert a Qualtrics survey (``.qsf``) into an instrument file at ``output`` (checked by loading it
+    before it is written, and written whole): its Likert matrices and single-answer multiple-choice
+    questions; returns ``items``, ``skipped`` (each question left out, with why), ``notes`` and ``path``.
+    See :mod:`silicon_sample.specs.qsf_import`."""
+    import tempfile
+
+    import yaml
+
+    from .specs.qsf_import import import_qsf as _import_qsf
+
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise SpecError("the output file exists", where=str(output), fix="choose another -o, or give --force")
+    if not output.parent.exists():
+        raise SpecError("output folder does not exist", where=str(output.parent), fix="create it first")
+    spec, skipped, notes = _import_qsf(survey, instrument_id)
+    text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=110)
+    with tempfile.TemporaryDirectory() as tmp:
+        check = Path(tmp) / output.name
+        check.write_text(text, encoding="utf-8")
+        _instruments.load(check)                  # what would not load is refused before anything is written
+    write_atomic(output, f"# Imported from {Path(survey).name} by silicon-sample import-qsf; review the "
+                         "instructions, scales and keys.\n" + text)
+    return {"items": len(spec["items"]), "skipped": skipped, "notes": notes, "path": output}
+
+
 # -- loading and listing spec files ------------------------------------------------------------------
 def load_study(path: str | Path, *, n: int | None = None) -> Study:
     """A study file with every file it names resolved and validated; ``n`` overrides its sample size."""

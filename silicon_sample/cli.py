@@ -313,8 +313,6 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
                   seed: int, max_respondents: int | None, output: Path | None, quiet: bool,
                   allow_incomplete: bool) -> None:
     """Bayesian ordinal model: the attribute's effect in humans and in each silicon source, and the difference."""
-    if not quiet:
-        click.echo(f"sampling: {chains} chains × ({tune} tuning + {draws} draws)", err=True)
     result = api.bayes(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains, seed=seed,
                        max_respondents=max_respondents, output=output, allow_incomplete=allow_incomplete,
                        progress=not quiet)
@@ -346,6 +344,22 @@ def report_command(run_dirs: tuple[Path, ...], output: Path, baseline: str | Non
     written = api.report(list(run_dirs), output, baseline=baseline, bayes=bayes_dir, invariance=not no_invariance,
                          bootstrap=bootstrap, repetitions=repetitions, seed=seed, allow_incomplete=allow_incomplete)
     click.echo(f"wrote the report to {written}", err=True)
+
+
+@cli.command(name="import-qsf")
+@click.argument("survey", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The instrument YAML file to write, e.g. instruments/mine.yaml.")
+@click.option("--id", "instrument_id", default=None, help="The instrument's id (default: from the file name).")
+@click.option("--force", is_flag=True, help="Overwrite the output file.")
+def import_qsf_command(survey: Path, output: Path, instrument_id: str | None, force: bool) -> None:
+    """Convert a Qualtrics survey (.qsf) into an instrument: Likert matrices and single-choice questions."""
+    result = api.import_qsf(survey, output, instrument_id=instrument_id, overwrite=force)
+    click.echo(f"wrote {result['items']} items to {result['path']}")
+    for line in result["skipped"]:
+        click.echo(f"skipped: {line}")
+    for line in result["notes"]:
+        click.echo(f"note: {line}")
 
 
 @cli.command(name="bench")

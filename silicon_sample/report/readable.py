@@ -59,7 +59,11 @@ def describe_means(frame: pd.DataFrame, by: list[str], column: str) -> pd.DataFr
         values = pd.to_numeric(group[column], errors="coerce")
         rows[key] = {"n": n, "mean": mean, "mean_ci_low": low, "mean_ci_high": high, "sd": sd,
                      "median": float(values.median()), "max": float(values.max())}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    columns = ["n", "mean", "mean_ci_low", "mean_ci_high", "sd", "median", "max"]
+    if not rows:                                 # nothing answered: an empty table with its columns
+        return pd.DataFrame(columns=columns, index=pd.MultiIndex.from_tuples([], names=by)
+                            if len(by) > 1 else pd.Index([], name=by[0]))
+    table = pd.DataFrame.from_dict(rows, orient="index")[columns]
     table.index.names = by
     return table
 
