@@ -9,7 +9,8 @@
   √(½ KL(P‖M) + ½ KL(Q‖M)), M = ½(P + Q) (scipy).
 - Mean difference (silicon − human) and Cohen's d with the pooled SD
   √(((n_h − 1)s_h² + (n_s − 1)s_s²) / (n_h + n_s − 2)), SDs with N − 1, and its 95 % interval
-  d ± 1.96 SE with Hedges & Olkin's (1985) large-sample SE (:func:`d_standard_error`).
+  d ± 1.96 SE with Hedges & Olkin's (1985) large-sample SE (:func:`d_standard_error`); each mean with its
+  95 % t interval (:func:`mean_interval`: ``mean_human_low`` … ``mean_silicon_high``).
 
 With weights, distributions, means and SDs are weighted (SD from the weighted
 variance with the frequency-weight correction Σw − 1), and n is Kish's
@@ -53,6 +54,23 @@ def representativeness(p, q) -> float:
 def js_distance(p, q) -> float:
     """Jensen–Shannon distance, base 2 (0 = identical, 1 = disjoint)."""
     return float(jensenshannon(np.asarray(p, dtype=float), np.asarray(q, dtype=float), base=2))
+
+
+def mean_interval(mean: float, sd: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """The t interval of a mean: mean ± t(1 − α/2, n − 1) · sd / √n, with n the (Kish effective) sample size
+    and sd with N − 1 (:func:`weighted_moments`); NaN below two respondents.
+
+    Examples
+    --------
+    >>> [round(x, 3) for x in mean_interval(3.0, 1.0, 25)]
+    [2.587, 3.413]
+    """
+    from scipy import stats
+
+    if not (n > 1 and np.isfinite(sd)):
+        return np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return float(mean - half), float(mean + half)
 
 
 def weighted_moments(x, w) -> tuple[float, float, float]:
@@ -112,8 +130,12 @@ def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str,
         ms, ss, ns = weighted_moments(xs, ws)
         d = cohens_d(xs, xh, ws, wh)
         half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
+        mh_low, mh_high = mean_interval(mh, sh, nh)
+        ms_low, ms_high = mean_interval(ms, ss, ns)
         row = {"item": item, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms,
-               "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d, "d_low": d - half, "d_high": d + half,
+               "mean_human_low": mh_low, "mean_human_high": mh_high, "mean_silicon_low": ms_low,
+               "mean_silicon_high": ms_high, "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d,
+               "d_low": d - half, "d_high": d + half,
                "representativeness": representativeness(ph, ps), "js_distance": js_distance(ph, ps)}
         row.update({f"p_human_{v}": p for v, p in zip(values, ph)})
         row.update({f"p_silicon_{v}": p for v, p in zip(values, ps)})

@@ -7,7 +7,7 @@ import pandas as pd
 from ..psychometrics import reliability
 from ..psychometrics.reliability import READING
 from ..tidy.scoring import scale_scores
-from .item_fidelity import cohens_d, d_standard_error, weighted_moments
+from .item_fidelity import cohens_d, d_standard_error, mean_interval, weighted_moments
 from .structure import scale_estimators
 
 
@@ -42,8 +42,12 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
         ms, ss, ns = weighted_moments(scores_s[scale].to_numpy(dtype=float), ws)
         d = cohens_d(scores_s[scale], scores_h[scale], ws, wh)
         half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
+        mh_low, mh_high = mean_interval(mh, sh, nh)
+        ms_low, ms_high = mean_interval(ms, ss, ns)
         rows.append({"scale": scale, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms,
-                     "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d, "d_low": d - half,
+                     "mean_human_low": mh_low, "mean_human_high": mh_high, "mean_silicon_low": ms_low,
+                     "mean_silicon_high": ms_high, "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d,
+                     "d_low": d - half,
                      "d_high": d + half,
                      "alpha_human": rel_h.loc[scale, "alpha"], "alpha_silicon": rel_s.loc[scale, "alpha"],
                      "alpha_gap": rel_s.loc[scale, read[scale]] - rel_h.loc[scale, read[scale]],

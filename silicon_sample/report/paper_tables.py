@@ -19,7 +19,8 @@ TABLE_NOTES = {
     "anchors": ["value with its bootstrap 95 % interval (ci_low, ci_high); floors: uniform, marginal and shuffled "
                 "answers; ceiling: n humans drawn from the baseline against the other N − n; normalized = "
                 "(value − best floor) / (ceiling − best floor)"],
-    "items": ["n_human, n_silicon: respondents who answered the item; d: silicon − human standardised mean "
+    "items": ["n_human, n_silicon: respondents who answered the item (Kish effective n when weighted); means "
+              "with their 95 % t intervals; d: silicon − human standardised mean "
               "difference (pooled SD, N − 1) with its Hedges–Olkin 95 % interval; representativeness: "
               "1 − W₁ / (K − 1) (Santurkar et al. 2023); js_distance: Jensen–Shannon distance (base 2)"],
     "scales": ["scale scores as each instrument scores them (mean or sum of the answered items, reverse-keyed "

@@ -41,3 +41,19 @@ def test_a_baseline_compared_with_itself():
     shifted = bfi[items].clip(upper=5) + 1      # every answer one step up (6 stays 6)
     moved = compare_items(bfi, shifted, {i: [1, 2, 3, 4, 5, 6] for i in items})
     assert (moved["representativeness"] < 1).all() and (moved["mean_diff"] > 0).all()
+
+
+def test_every_mean_has_its_t_interval():
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    from silicon_sample.comparison.item_fidelity import compare_items
+
+    human = pd.DataFrame({"q": [1, 2, 2, 3, 4, 5, 5, 3.0]})
+    silicon = pd.DataFrame({"q": [2, 2, 3, 3.0]})
+    row = compare_items(human, silicon, {"q": [1, 2, 3, 4, 5]}).loc["q"]
+    x = human["q"].to_numpy()
+    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    assert np.isclose(row["mean_human_low"], x.mean() - half) and np.isclose(row["mean_human_high"], x.mean() + half)
+    assert row["mean_silicon_low"] < 2.5 < row["mean_silicon_high"]
