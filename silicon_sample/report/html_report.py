@@ -224,102 +224,92 @@ def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
     return _figure(figures.scale_distributions(frame, title), "scale score distributions")
 
 
-def _needs_tables(inputs: ReportInputs, name: str) -> list[tuple[RunView, pd.DataFrame]] | str:
+def _per_run(inputs: ReportInputs, name: str, render) -> str:
+    """A section drawn from one comparison table: ``render(table)`` for each run that has it (under the run's
+    name when there are several), or why there is nothing to show."""
     if inputs.baseline is None:
         return _missing("no human baseline given (--baseline NAME): this section compares with humans")
     found = [(r, r.tables[name]) for r in inputs.runs if r.tables and name in r.tables and not r.tables[name].empty]
-    return found or _missing(f"no {name} table: the comparison produced none for these runs")
+    if not found:
+        return _missing(f"no {name} table: the comparison produced none for these runs")
+    return "".join(_heading(inputs, run) + render(table) for run, table in found)
+
+
+def _reliability_table(table: pd.DataFrame) -> str:
+    columns = [c for c in ("n_human", "n_silicon", "alpha_human", "alpha_silicon", "omega_human", "omega_silicon",
+                           "ordinal_alpha_human", "ordinal_alpha_silicon", "estimator") if c in table.columns]
+    shown = table[columns].copy()
+    flags = []
+    for key, row in shown.iterrows():
+        for side in ("human", "silicon"):
+            alpha = row.get(f"alpha_{side}")
+            if pd.notna(alpha) and alpha < 0:
+                flags.append(f"{key[-1]}, {side}: alpha {alpha:.2f} is negative — the items do not hang "
+                             "together; check the keys or the model")
+    return _table(shown, "Reliability", [
+        "alpha: Cronbach's alpha (pingouin; n − 1 covariances); omega: omega total of a one-factor model; "
+        "ordinal: on polychoric correlations", *flags])
+
+
+def _invariance_table(table: pd.DataFrame) -> str:
+    columns = [c for c in ("n", "chisq", "df", "pvalue", "cfi", "rmsea", "srmr", "decision", "highest_level",
+                           "estimator", "note") if c in table.columns]
+    return _table(table[columns], "Measurement invariance, human against silicon (the ladder)",
+                  ["configural → metric → scalar → strict; a level fails against the last accepted one "
+                   "when ΔCFI ≤ −.010 and ΔRMSEA ≥ .015 or ΔSRMR ≥ .030 (metric) / .010 (scalar, strict) "
+                   "(Chen 2007); MLR and WLSMV use the scaled CFI and RMSEA"])
+
+
+def _fidelity_section(table: pd.DataFrame) -> str:
+    frame = table.reset_index()
+    frame["label"] = frame["figure"] + " — " + frame["model"] + " / " + frame["persona_style"] + " / " + \
+        frame["cue_type"]
+    plotted = frame.dropna(subset=["normalized", "normalized_low", "normalized_high"])
+    figure = _figure(figures.fidelity(plotted), "fidelity between floors and ceiling") if not plotted.empty else ""
+    columns = [c for c in ("n_silicon", "n_human", "value", "ci_low", "ci_high", "best_floor", "best_floor_is",
+                           "ceiling", "normalized", "note") if c in table.columns]
+    return figure + _table(table[columns], "Fidelity figures with their floors and the human ceiling",
+                           ["value with its bootstrap 95 % interval; best_floor: the best of the uniform, marginal "
+                            "and shuffled floors (the zero of the figure); ceiling: n humans drawn from the "
+                            "baseline against the other N − n (sampling noise at this n); normalized = (value − "
+                            "floor) / (ceiling − floor)"])
+
+
+def _patterns_section(table: pd.DataFrame) -> str:
+    frame = table.reset_index().dropna(subset=["d_human", "d_silicon"])
+    if frame.empty:
+        return _missing("no contrast could be computed")
+    agree = frame["sign_reproduced"].mean() if "sign_reproduced" in frame else float("nan")
+    return (_figure(figures.patterns(frame), "human d against silicon d")
+            + f"<p>{len(frame)} contrasts; the silicon sample reproduces the sign of the human difference "
+              f"in {agree:.0%} of them.</p>")
+
+
+def _response_styles_table(table: pd.DataFrame) -> str:
+    return _table(table, "Response styles", ["mean index per respondent; d: silicon − human with the "
+                                             "Hedges–Olkin 95 % interval; flag: |d| ≥ 0.5 (Cohen's medium)"])
 
 
 def _reliability(inputs: ReportInputs) -> str:
-    found = _needs_tables(inputs, "scales")
-    if isinstance(found, str):
-        return found
-    out = []
-    for run, table in found:
-        out.append(_heading(inputs, run))
-        columns = [c for c in ("n_human", "n_silicon", "alpha_human", "alpha_silicon", "omega_human", "omega_silicon",
-                               "ordinal_alpha_human", "ordinal_alpha_silicon", "estimator") if c in table.columns]
-        shown = table[columns].copy()
-        flags = []
-        for key, row in shown.iterrows():
-            for side in ("human", "silicon"):
-                alpha = row.get(f"alpha_{side}")
-                if pd.notna(alpha) and alpha < 0:
-                    flags.append(f"{key[-1]}, {side}: alpha {alpha:.2f} is negative — the items do not hang "
-                                 "together; check the keys or the model")
-        out.append(_table(shown, "Reliability", [
-            "alpha: Cronbach's alpha (pingouin; n − 1 covariances); omega: omega total of a one-factor model; "
-            "ordinal: on polychoric correlations", *flags]))
-    return "".join(out)
+    return _per_run(inputs, "scales", _reliability_table)
 
 
 def _invariance(inputs: ReportInputs) -> str:
     if inputs.baseline is not None and inputs.settings.get("invariance") is False:
         return _missing("not computed: the report was made with --no-invariance")
-    found = _needs_tables(inputs, "invariance")
-    if isinstance(found, str):
-        return found
-    out = []
-    for run, table in found:
-        out.append(_heading(inputs, run))
-        columns = [c for c in ("n", "chisq", "df", "pvalue", "cfi", "rmsea", "srmr", "decision", "highest_level",
-                               "estimator", "note") if c in table.columns]
-        out.append(_table(table[columns], "Measurement invariance, human against silicon (the ladder)",
-                          ["configural → metric → scalar → strict; a level fails against the last accepted one "
-                           "when ΔCFI ≤ −.010 and ΔRMSEA ≥ .015 or ΔSRMR ≥ .030 (metric) / .010 (scalar, strict) "
-                           "(Chen 2007); MLR and WLSMV use the scaled CFI and RMSEA"]))
-    return "".join(out)
+    return _per_run(inputs, "invariance", _invariance_table)
 
 
 def _fidelity(inputs: ReportInputs) -> str:
-    found = _needs_tables(inputs, "anchors")
-    if isinstance(found, str):
-        return found
-    out = []
-    for run, table in found:
-        out.append(_heading(inputs, run))
-        frame = table.reset_index()
-        frame["label"] = frame["figure"] + " — " + frame["model"] + " / " + frame["persona_style"] + " / " + \
-            frame["cue_type"]
-        plotted = frame.dropna(subset=["normalized", "normalized_low", "normalized_high"])
-        if not plotted.empty:
-            out.append(_figure(figures.fidelity(plotted), "fidelity between floors and ceiling"))
-        columns = [c for c in ("n_silicon", "n_human", "value", "ci_low", "ci_high", "best_floor", "best_floor_is",
-                               "ceiling", "normalized", "note") if c in table.columns]
-        out.append(_table(table[columns], "Fidelity figures with their floors and the human ceiling",
-                          ["value with its bootstrap 95 % interval; best_floor: the best of the uniform, marginal "
-                           "and shuffled floors (the zero of the figure); ceiling: n humans drawn from the baseline "
-                           "against the other N − n (sampling noise at this n); normalized = (value − floor) / "
-                           "(ceiling − floor)"]))
-    return "".join(out)
+    return _per_run(inputs, "anchors", _fidelity_section)
 
 
 def _patterns(inputs: ReportInputs) -> str:
-    found = _needs_tables(inputs, "patterns")
-    if isinstance(found, str):
-        return found
-    out = []
-    for run, table in found:
-        out.append(_heading(inputs, run))
-        frame = table.reset_index().dropna(subset=["d_human", "d_silicon"])
-        if frame.empty:
-            out.append(_missing("no contrast could be computed"))
-            continue
-        out.append(_figure(figures.patterns(frame), "human d against silicon d"))
-        agree = frame["sign_reproduced"].mean() if "sign_reproduced" in frame else float("nan")
-        out.append(f"<p>{len(frame)} contrasts; the silicon sample reproduces the sign of the human difference "
-                   f"in {agree:.0%} of them.</p>")
-    return "".join(out)
+    return _per_run(inputs, "patterns", _patterns_section)
 
 
 def _response_styles(inputs: ReportInputs) -> str:
-    found = _needs_tables(inputs, "response_styles")
-    if isinstance(found, str):
-        return found
-    return "".join(_table(table, "Response styles", ["mean index per respondent; d: silicon − human with the "
-                                                     "Hedges–Olkin 95 % interval; flag: |d| ≥ 0.5 (Cohen's medium)"])
-                   for _, table in found)
+    return _per_run(inputs, "response_styles", _response_styles_table)
 
 
 def _bayes(inputs: ReportInputs) -> str:
