@@ -58,6 +58,19 @@ class Backend(abc.ABC):
         if mode == "distribution" and self.cacheable:
             single_token_codes(options, self.name)
 
+    def check_presentation(self, presentation: str, mode: str) -> None:
+        """Raise :class:`~silicon_sample.errors.BackendError` when this backend cannot put an instrument to the
+        model in ``presentation`` (independent, battery, conversation) and answer ``mode``. A server's chat
+        API cannot continue an assistant turn, so a battery's per-field distributions (read inside the
+        object being written) need an in-process model: :attr:`continues_turns`."""
+        if presentation == "battery" and mode == "distribution" and not self.continues_turns:
+            raise BackendError(f"backend {self.name} cannot read a battery in distribution mode: its API returns "
+                               "the next token of a new reply, not of each field inside the answer object",
+                               fix="use answer_mode: sample for this model, or present the instrument "
+                                   "independent or as a conversation")
+
+    continues_turns: bool = False    # True: the backend can read the next token anywhere inside its own reply
+
     def reported_version(self) -> str | None:
         """The model version the server reports now, asked without a model call, in the form of
         :attr:`Answer.model_version`; ``None`` when the backend cannot say without one."""

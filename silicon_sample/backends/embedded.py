@@ -24,10 +24,22 @@ Answer modes
     come out; sampling uses the temperature alone (no top-k/top-p) with the
     request's seed; the raw text is kept.
 
-Determinism: the system part of the prompt (the persona) is evaluated as one
-batch and the rest as a second batch, whether or not the first part is already
-in the KV cache. The logits therefore do not depend on what was evaluated
-before, and a resumed run reproduces an uninterrupted one.
+Batteries
+---------
+A battery request (several items, one object) is answered with the grammar of
+the whole object in ``sample`` mode. In ``distribution`` mode the object is
+written by the backend field by field: after ``{"q1": `` the option
+distribution is read from the next-token logits exactly as above, a code is
+drawn with that item's seed, and ``4, "q2": `` is appended before the next
+field is read, so every item keeps its own distribution and option mass while
+the model sees its earlier answers in the object.
+
+Determinism: the prompt is evaluated one message at a time (the system part,
+then each later turn; the last with the generation prompt), each as its own
+batch, whether or not the leading messages are already in the KV cache (they
+are reused when they are: the persona across the items of one persona, and the
+earlier turns of a conversation). The logits therefore do not depend on what
+was evaluated before, and a resumed run reproduces an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..answers import Answer, AnswerRequest, answer_schema, parse_structured
+from ..answers import Answer, AnswerRequest, answers_from_output, failed_all, request_schema
 from ..errors import BackendError
 from ..files import file_sha256
 from .base import Backend
@@ -87,6 +99,7 @@ class EmbeddedBackend(Backend):
     """In-process llama.cpp backend (CPU)."""
 
     name = "embedded"
+    continues_turns = True
 
     def __init__(self, model: str | None = None, *, n_ctx: int = 2048, n_threads: int | None = None,
                  n_batch: int = 512):
@@ -135,29 +148,43 @@ class EmbeddedBackend(Backend):
     def _tokenize(self, text: str, first: bool) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=first and self._add_bos, special=True)
 
+    def prompt_segments(self, request: AnswerRequest) -> list[list[int]]:
+        """The rendered prompt as token segments, one per message (the last also holds the generation prompt
+        and the prefill): each is evaluated as one batch (see the module docstring)."""
+        full = self.render(request.messages, add_generation_prompt=True) + (request.prefill or "")
+        segments, done = [], ""
+        for end in range(1, len(request.messages)):
+            text = self.render(request.messages[:end], add_generation_prompt=False)
+            if not text.startswith(done) or not full.startswith(text) or len(text) == len(done):
+                break          # a template that rewrites earlier turns: fall back to fewer segments
+            segments.append(self._tokenize(text[len(done):], not done))
+            done = text
+        segments.append(self._tokenize(full[len(done):], not done))
+        return segments
+
     def prompt_tokens(self, request: AnswerRequest) -> tuple[list[int], list[int]]:
         """(prefix, tail): the system part and the rest of the rendered prompt."""
-        full = self.render(request.messages, add_generation_prompt=True)
-        if request.prefill:
-            full += request.prefill
-        system = [m for m in request.messages if m.role == "system"]
-        prefix_text = self.render(system, add_generation_prompt=False) if system else ""
-        if not prefix_text or not full.startswith(prefix_text):
-            return self._tokenize(full, True), []
-        return self._tokenize(prefix_text, True), self._tokenize(full[len(prefix_text):], False)
+        segments = self.prompt_segments(request)
+        return segments[0] if len(segments) > 1 else [], [t for s in segments[1:] for t in s] or segments[0]
 
     # -- evaluation -------------------------------------------------------
-    def _evaluate(self, prefix: list[int], tail: list[int]) -> None:
+    def _evaluate(self, segments: list[list[int]]) -> None:
+        """Evaluate the segments, reusing the leading ones the KV cache already holds."""
         llm = self.llm
-        cached = (llm.n_tokens >= len(prefix) > 0
-                  and list(llm.input_ids[: len(prefix)]) == prefix)
-        if cached:
-            llm.n_tokens = len(prefix)
+        held, reuse = list(llm.input_ids[: llm.n_tokens]), 0
+        length = 0
+        for index, segment in enumerate(segments[:-1]):
+            if held[length:length + len(segment)] != segment:
+                break
+            length += len(segment)
+            reuse = index + 1
+        if reuse:
+            llm.n_tokens = length
         else:
             llm.reset()
-            llm.eval(prefix)
-        if tail:
-            llm.eval(tail)
+        for segment in segments[reuse:]:
+            if segment:
+                llm.eval(segment)
 
     def _last_logits(self) -> np.ndarray:
         pointer = self.llm._ctx.get_logits_ith(-1)
@@ -189,16 +216,16 @@ class EmbeddedBackend(Backend):
         return self._option_tokens[key]
 
     def _check_length(self, n_prompt: int, request: AnswerRequest) -> str | None:
-        budget = self.llm.n_ctx() - (request.max_tokens if request.mode == "sample" else 1)
+        budget = self.llm.n_ctx() - (request.max_tokens if request.mode == "sample" or request.battery else 1)
         if n_prompt > budget:
             return f"prompt has {n_prompt} tokens; the context window ({self.llm.n_ctx()}) leaves room for {budget}"
         return None
 
-    def _distribution(self, request: AnswerRequest, prefix, tail) -> Answer:
-        prefill = request.prefill or ""
-        token_ids = self.option_token_ids(request.options, prefill)
-        self._evaluate(prefix, tail)
-        logits = self._last_logits() / max(request.temperature, 1e-6)
+    def _read_options(self, request_id: str, options: tuple[int, ...], prefill: str, temperature: float,
+                      seed: int) -> Answer:
+        """The answer read from the logits of the next token after ``prefill`` (already evaluated)."""
+        token_ids = self.option_token_ids(options, prefill)
+        logits = self._last_logits() / max(temperature, 1e-6)
         logits -= logits.max()
         full = np.exp(logits)
         full /= full.sum()
@@ -206,35 +233,55 @@ class EmbeddedBackend(Backend):
         option_logits = logits[token_ids]
         probs = np.exp(option_logits - option_logits.max())
         probs /= probs.sum()
-        rng = np.random.default_rng(request.seed)
-        value = int(rng.choice(np.array(request.options), p=probs))
+        rng = np.random.default_rng(seed)
+        value = int(rng.choice(np.array(options), p=probs))
         top = np.argsort(full)[::-1][:5]
         raw = "next-token top 5: " + ", ".join(
             f"{self.llm.detokenize([int(t)]).decode('utf-8', 'replace')!r} {full[t]:.3f}" for t in top)
-        return Answer(request_id=request.request_id, status="answered", value=value,
-                      probabilities={v: float(p) for v, p in zip(request.options, probs)},
+        return Answer(request_id=request_id, status="answered", value=value,
+                      probabilities={v: float(p) for v, p in zip(options, probs)},
                       option_mass=mass, raw_output=raw, completion_tokens=0)
 
-    def _grammar(self, options: tuple[int, ...], with_reason: bool = False):
-        key = (options, with_reason)
-        if key not in self._grammars:
-            self._grammars[key] = self._llama_cpp.LlamaGrammar.from_json_schema(
-                json.dumps(answer_schema(options, with_reason)), verbose=False)
-        return self._grammars[key]
+    def _distribution(self, request: AnswerRequest, segments) -> list[Answer]:
+        prefill = request.prefill or ""
+        self.option_token_ids(request.options, prefill)
+        self._evaluate(segments)
+        return [self._read_options(request.request_id, request.options, prefill, request.temperature, request.seed)]
 
-    def _sample(self, request: AnswerRequest, prefix, tail) -> Answer:
+    def _battery_distribution(self, request: AnswerRequest, segments) -> list[Answer]:
+        """Each field's distribution read inside the object the backend writes (module docstring)."""
+        self._evaluate(segments)
+        answers, written = [], ""
+        for index, field in enumerate(request.battery):
+            joint = f'{", " if index else "{"}"{field.key}": '
+            self.llm.eval(self._tokenize(joint, False))
+            written += joint
+            answer = self._read_options(field.request_id, field.options, joint, request.temperature, field.seed)
+            answers.append(answer)
+            self.llm.eval(self._tokenize(str(answer.value), False))
+            written += str(answer.value)
+        written += "}"
+        return [a.model_copy(update={"raw_output": f"{written} ({a.raw_output} at this field)"}) for a in answers]
+
+    def _grammar(self, request: AnswerRequest):
+        schema = json.dumps(request_schema(request), sort_keys=True)
+        if schema not in self._grammars:
+            self._grammars[schema] = self._llama_cpp.LlamaGrammar.from_json_schema(schema, verbose=False)
+        return self._grammars[schema]
+
+    def _sample(self, request: AnswerRequest, segments) -> list[Answer]:
         from llama_cpp._internals import LlamaSampler
 
         llama_cpp = self._llama_cpp
         sampler = LlamaSampler()
         try:
-            sampler.add_grammar(self.llm._model, self._grammar(request.options, request.with_reason))
+            sampler.add_grammar(self.llm._model, self._grammar(request))
             if request.temperature <= 0:
                 sampler.add_greedy()
             else:
                 sampler.add_temp(request.temperature)
                 sampler.add_dist(request.seed)
-            self._evaluate(prefix, tail)
+            self._evaluate(segments)
             generated: list[int] = []
             vocab = self.llm._model.vocab
             finished = False
@@ -249,36 +296,38 @@ class EmbeddedBackend(Backend):
             sampler.close()
         raw = self.llm.detokenize(generated).decode("utf-8", "replace")
         if not finished:
-            return Answer(request_id=request.request_id, status="invalid", raw_output=raw,
-                          reason=f"no complete answer within max_tokens={request.max_tokens}",
-                          completion_tokens=len(generated))
-        status, value, reason = parse_structured(raw, request.options, request.with_reason)
-        return Answer(request_id=request.request_id, status=status, value=value, raw_output=raw,
-                      reason=reason, completion_tokens=len(generated))
+            return [a.model_copy(update={"raw_output": raw}) for a in failed_all(
+                request, f"no complete answer within max_tokens={request.max_tokens}", status="invalid",
+                completion_tokens=len(generated))]
+        return answers_from_output(request, raw, completion_tokens=len(generated))
 
     def answer(self, requests: Iterable[AnswerRequest]) -> Iterator[Answer]:
         for request in requests:
             started = time.perf_counter()
             try:
-                prefix, tail = self.prompt_tokens(request)
-                n_prompt = len(prefix) + len(tail)
+                segments = self.prompt_segments(request)
+                n_prompt = sum(len(s) for s in segments)
                 too_long = self._check_length(n_prompt, request)
                 if too_long:
-                    result = Answer(request_id=request.request_id, status="failed", reason=too_long)
+                    results = failed_all(request, too_long)
                 elif request.mode == "distribution":
-                    result = self._distribution(request, prefix, tail)
+                    results = (self._battery_distribution(request, segments) if request.battery
+                               else self._distribution(request, segments))
                 else:
-                    result = self._sample(request, prefix, tail)
-                result.prompt_tokens = n_prompt
+                    results = self._sample(request, segments)
+                results[0].prompt_tokens = n_prompt
+                for other in results[1:]:
+                    other.prompt_tokens = 0
             except BackendError:
                 raise
             except Exception as exc:  # recorded, never dropped
                 self.llm.reset()
-                result = Answer(request_id=request.request_id, status="failed",
-                                reason=f"{type(exc).__name__}: {exc}")
-            result.latency_s = time.perf_counter() - started
-            result.model_version = self.version
-            yield result
+                results = failed_all(request, f"{type(exc).__name__}: {exc}")
+            latency = time.perf_counter() - started
+            for result in results:
+                result.latency_s = latency
+                result.model_version = self.version
+                yield result
 
     def describe(self) -> dict:
         import llama_cpp

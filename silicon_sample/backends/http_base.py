@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 
-from ..answers import Answer, AnswerRequest
+from ..answers import Answer, AnswerRequest, failed_all
 from ..errors import BackendError, GaveUp
 from .base import CONNECT_TIMEOUT, Backend, check_reachable, check_url, scrubbed
 from .resilience import Failure, RateLimiter, RetryPolicy
@@ -107,8 +107,9 @@ class HTTPBackend(Backend):
         """Close the client(s), inside the event loop."""
 
     @abc.abstractmethod
-    async def _one(self, request: AnswerRequest) -> Answer:
-        """One answer; raise :class:`GaveUp` when retries are exhausted, a setup error to stop the run."""
+    async def _one(self, request: AnswerRequest) -> Answer | list[Answer]:
+        """The answer (a battery: one per field); raise :class:`GaveUp` when retries are exhausted, a setup error
+        to stop the run."""
 
     @abc.abstractmethod
     def classify(self, exc: BaseException) -> Failure:
@@ -169,15 +170,16 @@ class HTTPBackend(Backend):
                 self._loop, self._thread = loop, thread
         return self._loop
 
-    async def _timed(self, request: AnswerRequest) -> Answer:
+    async def _timed(self, request: AnswerRequest) -> list[Answer]:
         started = time.perf_counter()
         try:
-            answer = await self._one(request)
+            answers = await self._one(request)
         except GaveUp as gave_up:
-            answer = Answer(request_id=request.request_id, status="failed", reason=str(gave_up))
-        answer = scrubbed(answer, self.secret)
-        answer.latency_s = time.perf_counter() - started
-        return answer
+            answers = failed_all(request, str(gave_up))
+        answers = [scrubbed(a, self.secret) for a in (answers if isinstance(answers, list) else [answers])]
+        for answer in answers:
+            answer.latency_s = time.perf_counter() - started
+        return answers
 
     # -- the stream ------------------------------------------------------------------------------------
     def answer(self, requests: Iterable[AnswerRequest]) -> Iterator[Answer]:
@@ -187,7 +189,7 @@ class HTTPBackend(Backend):
         ended = False
         try:
             while (item := answers.get()) is not _END:
-                yield item.result()         # a setup error raised by a call stops the stream here
+                yield from item.result()    # a setup error raised by a call stops the stream here
             ended = True
         finally:
             if not ended:                   # the caller stopped listening: cancel what is still in flight
@@ -228,7 +230,8 @@ class HTTPBackend(Backend):
                 if task is None:
                     continue
                 in_flight.discard(task)
-                self._unstored += self._storage_counted
+                if self._storage_counted:   # held until stored: one slot per answer (a battery holds several)
+                    self._unstored += len(task.result()) if not task.cancelled() and not task.exception() else 1
                 answers.put(task)
         except BaseException as exc:  # the request iterator failed, or the caller cancelled
             if not isinstance(exc, asyncio.CancelledError):

@@ -19,11 +19,11 @@ import json
 import os
 import random
 
-from ..answers import Answer, AnswerRequest, answer_schema, estimate_tokens, parse_structured
+from ..answers import Answer, AnswerRequest, answers_from_output, estimate_tokens, request_schema
 from ..errors import BackendError
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
-from .refusals import refused_or_invalid
+from .refusals import settle
 from .resilience import Failure, with_retries
 
 # The ollama client's ResponseError carries no headers; an httpx response hook keeps Retry-After for the
@@ -130,20 +130,20 @@ class OllamaBackend(HTTPBackend):
                 return None     # the run's own calls will report what is wrong with the server
         return self._version
 
-    async def _one(self, request: AnswerRequest) -> Answer:
+    async def _one(self, request: AnswerRequest) -> Answer | list[Answer]:
         version = await self._version_of()
         if request.mode == "distribution":
             response = await self._chat(request, request.seed, logprobs=True,
                                         top_logprobs=self.top_logprobs, options={"num_predict": 1})
             return answer_from_chat(request, response, version, ask=1)
-        schema = answer_schema(tuple(request.options), request.with_reason)
+        schema = request_schema(request)
         for ask in range(1 + self.policy.max_reasks):
             response = await self._chat(request, request.seed + ask, format=schema,
                                         options={"num_predict": request.max_tokens})
-            answer = answer_from_chat(request, response, version, ask=ask + 1)
-            if answer.status == "answered":
+            answers = answers_from_chat(request, response, version, ask=ask + 1)
+            if all(a.status == "answered" for a in answers):
                 break
-        return answer
+        return answers
 
     def describe(self) -> dict:
         import ollama
@@ -170,9 +170,14 @@ def answer_from_chat(request: AnswerRequest, response, version: str | None, ask:
             return Answer(request_id=request.request_id, status="invalid", reason=NO_LOGPROBS, **fields)
         top = [(t.token, t.logprob) for t in first.top_logprobs or []]
         return answer_from_top_logprobs(request, top, **fields)
+    return answers_from_chat(request, response, version, ask)[0]
+
+
+def answers_from_chat(request: AnswerRequest, response, version: str | None, ask: int) -> list[Answer]:
+    """:func:`answer_from_chat` for every cell a request answers (a battery: one per field)."""
+    if request.mode == "distribution":
+        return [answer_from_chat(request, response, version, ask)]
+    fields = {"model_version": version, "prompt_tokens": response.prompt_eval_count,
+              "completion_tokens": response.eval_count}
     text = response.message.content if response.message is not None else None
-    status, value, reason = parse_structured(text or "", tuple(request.options), request.with_reason)
-    if status != "answered":
-        status, reason = refused_or_invalid(text, f"{reason} (after {ask} ask(s))")
-    return Answer(request_id=request.request_id, status=status, value=value, raw_output=text, reason=reason,
-                  **fields)
+    return settle(answers_from_output(request, text or "", **fields), text, f" (after {ask} ask(s))")

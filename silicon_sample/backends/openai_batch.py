@@ -184,6 +184,16 @@ class OpenAIBatchBackend(Backend):
         self._closing = threading.Event()
 
     # -- the boundary with the runner -----------------------------------------------------------
+    def check_presentation(self, presentation: str, mode: str) -> None:
+        """One request per item, all submitted at once: a conversation needs each answer before the next
+        question, and a battery's object is not read by the batch collector."""
+        if presentation != "independent":
+            raise BackendError(f"the Batch API backend puts every item independently; {presentation} "
+                               "presentation is not available with it",
+                               where=f"model {self.model}",
+                               fix="use backend: openai for this instrument's presentation, or presentation: "
+                                   "independent")
+
     def attach_journal(self, journal: BatchJournal) -> None:
         """Write submitted batches to ``journal`` (the runner gives the run store's)."""
         self.journal = journal

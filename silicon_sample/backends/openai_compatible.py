@@ -31,13 +31,13 @@ import logging
 import os
 import random
 
-from ..answers import Answer, AnswerRequest, answer_model, estimate_tokens
+from ..answers import Answer, AnswerRequest, answer_model, answers_from_output, estimate_tokens
 from ..errors import BackendError, InvalidOutput
 from .base import scrub
 from .chat_reply import ChatReply, MalformedReply, parse_reply
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
-from .refusals import refused_or_invalid
+from .refusals import refused_or_invalid, settle
 from .resilience import Failure, with_retries
 from .tool_calls import logprob_body, read_reply, reask_messages, tool_body
 
@@ -111,6 +111,13 @@ class OpenAICompatibleBackend(HTTPBackend):
                                where=f"model {self.model}", fix=f"export {self.api_key_env}=... before running")
         super().check_ready()
 
+    def check_presentation(self, presentation: str, mode: str) -> None:
+        super().check_presentation(presentation, mode)
+        if presentation == "battery" and self.instructor_mode != "tools":
+            raise BackendError(f"a battery is answered by function calling here; instructor_mode "
+                               f"{self.instructor_mode!r} asks for one answer per call",
+                               where=f"model {self.model}", fix="use instructor_mode: tools (the default)")
+
     # -- classification of failures ----------------------------------------------------
     def classify(self, exc: BaseException) -> Failure:
         o = self._openai
@@ -148,7 +155,7 @@ class OpenAICompatibleBackend(HTTPBackend):
         reply, _ = await with_retries(call, self.classify, self.policy, random.Random(request.seed))
         return answer_from_reply(request, reply)
 
-    async def _sample_tools(self, request: AnswerRequest) -> Answer:
+    async def _sample_tools(self, request: AnswerRequest) -> list[Answer]:
         """Sample mode by function calling (:mod:`.tool_calls`): up to 1 + ``max_reasks`` asks, each with its
         own transport retries."""
         body = tool_body(request, self.model)
@@ -160,22 +167,23 @@ class OpenAICompatibleBackend(HTTPBackend):
                 return await self._post(body)
 
             reply, _ = await with_retries(call, self.classify, self.policy, rng)
-            answer = answer_from_reply(request, reply, ask=ask + 1)
+            answers = answers_from_reply(request, reply, ask=ask + 1)
             tokens = reply.tokens()
             prompt_tokens += tokens["prompt_tokens"] or 0
             completion_tokens += tokens["completion_tokens"] or 0
-            if answer.status == "answered" or ask == self.policy.max_reasks:
+            if all(a.status == "answered" for a in answers) or ask == self.policy.max_reasks:
                 break
             why = read_reply(request, reply)[2]          # the validation error itself, as instructor re-asks
             body = {**body, "messages": [*body["messages"], *reask_messages(reply, why)]}
-        # the tokens of every ask
-        return answer.model_copy(update={"prompt_tokens": prompt_tokens or None,
-                                         "completion_tokens": completion_tokens or None})
+        # the tokens of every ask (a battery's on its first item)
+        return [answers[0].model_copy(update={"prompt_tokens": prompt_tokens or None,
+                                              "completion_tokens": completion_tokens or None}), *answers[1:]]
 
     async def _sample(self, request: AnswerRequest) -> Answer:
         """Sample mode through instructor's client (its ``json``, ``json_schema`` and ``md_json`` modes)."""
         messages = [m.model_dump() for m in request.messages]
-        model = _tool_model(self._instructor_module, tuple(request.options), request.with_reason)
+        model = _tool_model(self._instructor_module, tuple(request.options), request.with_reason,
+                            request.option_labels)
 
         async def call():
             # instructor may ask up to 1 + max_reasks times within one call
@@ -193,7 +201,9 @@ class OpenAICompatibleBackend(HTTPBackend):
             return Answer(request_id=request.request_id, status=status, raw_output=invalid.text, reason=reason)
         raw = _completion_text(completion)
         usage = completion.usage
-        return Answer(request_id=request.request_id, status="answered", value=int(parsed.answer), raw_output=raw,
+        value = (request.options[request.option_labels.index(parsed.answer)] if request.option_labels
+                 else int(parsed.answer))
+        return Answer(request_id=request.request_id, status="answered", value=value, raw_output=raw,
                       model_version=completion.model, prompt_tokens=getattr(usage, "prompt_tokens", None),
                       completion_tokens=getattr(usage, "completion_tokens", None))
 
@@ -246,6 +256,17 @@ def answer_from_reply(request: AnswerRequest, reply: ChatReply, ask: int = 1) ->
     return Answer(request_id=request.request_id, status=status, value=value, raw_output=raw, reason=reason, **fields)
 
 
+def answers_from_reply(request: AnswerRequest, reply: ChatReply, ask: int = 1) -> list[Answer]:
+    """:func:`answer_from_reply` for every cell a request answers (a battery: one per field, validated field by
+    field)."""
+    if not request.battery:
+        return [answer_from_reply(request, reply, ask)]
+    fields = {"model_version": reply.model, **reply.tokens()}
+    raw = reply.text()
+    return settle(answers_from_output(request, raw, **fields), raw,
+                  f" (output did not match the answer schema after {ask} ask(s))")
+
+
 def pooled_client(openai_module, connections: int):
     """The openai library's own async HTTP client, keeping ``connections`` connections alive.
 
@@ -260,11 +281,11 @@ def pooled_client(openai_module, connections: int):
 
 
 @functools.lru_cache(maxsize=256)
-def _tool_model(instructor_module, options: tuple[int, ...], with_reason: bool):
+def _tool_model(instructor_module, options: tuple[int, ...], with_reason: bool, labels: tuple[str, ...] | None = None):
     """The answer's pydantic model as instructor's schema class, made once per scale: given a plain model,
     instructor would build this class anew on every call (a third of the event loop's time at 256 calls
     in flight, measured by ``silicon-sample bench``)."""
-    return instructor_module.openai_schema(answer_model(options, with_reason))
+    return instructor_module.openai_schema(answer_model(options, with_reason, labels))
 
 
 def _retry_after(exc) -> float | None:

@@ -45,3 +45,15 @@ def refused_or_invalid(text: str | None, reason: str) -> tuple[str, str]:
     ('refused', 'the model declined to answer')
     """
     return ("refused", DECLINED) if is_refusal(text) else ("invalid", reason)
+
+
+def settle(answers: list, text: str | None, note: str) -> list:
+    """Answers parsed from one reply, each one that did not validate settled by :func:`refused_or_invalid`
+    (its reason followed by ``note``, e.g. how many asks it took)."""
+    settled = []
+    for answer in answers:
+        if answer.status == "invalid":
+            status, reason = refused_or_invalid(text, f"{answer.reason}{note}")
+            answer = answer.model_copy(update={"status": status, "reason": reason})
+        settled.append(answer)
+    return settled

@@ -84,18 +84,25 @@ class ResponseCache:
                         "answer TEXT NOT NULL, stored_at TEXT NOT NULL)")
         self.db.commit()
 
-    def get(self, key: str) -> Answer | None:
+    def get(self, key: str) -> list[Answer] | None:
+        """The answers of one call (a battery's: one per field, in field order)."""
         with self._lock:
             row = self.db.execute("SELECT answer FROM cached_answers WHERE key = ?", (key,)).fetchone()
-        return Answer.model_validate_json(row[0]) if row else None
+        if not row:
+            return None
+        value = json.loads(row[0])
+        return [Answer.model_validate(a) for a in (value if isinstance(value, list) else [value])]
 
-    def put(self, key: str, answer: Answer) -> None:
-        if answer.status == "failed":
+    def put(self, key: str, answers: Answer | list[Answer]) -> None:
+        """Keep the answers of one call, unless one of them failed (a failed call is asked again)."""
+        answers = answers if isinstance(answers, list) else [answers]
+        if any(a.status == "failed" for a in answers):
             return
+        value = answers[0].model_dump_json() if len(answers) == 1 else json.dumps(
+            [a.model_dump(mode="json") for a in answers])
         with self._lock, self.db:
             self.db.execute("INSERT OR REPLACE INTO cached_answers VALUES (?, ?, ?, ?)",
-                            (key, answer.model_version, answer.model_dump_json(),
-                             datetime.now(UTC).isoformat(timespec="seconds")))
+                            (key, answers[0].model_version, value, datetime.now(UTC).isoformat(timespec="seconds")))
 
     def close(self) -> None:
         with self._lock:
@@ -132,15 +139,15 @@ class CachedBackend(Backend):
         """New cells stream to the backend as they are read; cache hits wait until the new cells are
         answered (their answers tell which model version the server runs now), then are served or, when
         the version changed, sent again."""
-        keys: dict[str, str] = {}           # calls on their way: request id -> cache key (memory stays flat)
-        deferred: list[tuple[AnswerRequest, Answer, str]] = []
+        keys: dict[str, _Call] = {}         # calls on their way: cell id -> its call (memory stays flat)
+        deferred: list[tuple[AnswerRequest, list[Answer], str]] = []
 
         def new_cells() -> Iterator[AnswerRequest]:
             for request in requests:
                 key = self.key(request)
                 hit = None if self.fresh else self.cache.get(key)
-                if hit is None:
-                    keys[request.request_id] = key
+                if hit is None or len(hit) != len(request.answer_ids):
+                    _Call(key, request).track(keys)
                     yield request
                 else:
                     deferred.append((request, hit, key))
@@ -149,21 +156,23 @@ class CachedBackend(Backend):
         stale = []
         for request, hit, key in deferred:
             versions = self.versions_now()
-            if versions and versions != {hit.model_version}:
-                keys[request.request_id] = key
+            if versions and versions != {hit[0].model_version}:
+                _Call(key, request).track(keys)
                 stale.append(request)
                 continue
             self.hits += 1
-            yield hit.model_copy(update={"request_id": request.request_id, "latency_s": 0.0,
-                                         "reason": _note(hit.reason)})
+            for cell, answer in zip(request.answer_ids, hit):
+                yield answer.model_copy(update={"request_id": cell, "latency_s": 0.0, "reason": _note(answer.reason)})
         yield from self._send(stale, keys)
 
-    def _send(self, requests: Iterable[AnswerRequest], keys: dict[str, str]) -> Iterator[Answer]:
+    def _send(self, requests: Iterable[AnswerRequest], keys: dict[str, _Call]) -> Iterator[Answer]:
         for answer in self.backend.answer(requests):
             self._live[answer.request_id] = True
             if answer.status != "failed" and answer.model_version is not None:
                 self.live_versions.add(answer.model_version)
-            self.cache.put(keys.pop(answer.request_id), answer)
+            call = keys.pop(answer.request_id)
+            if call.arrived(answer):
+                self.cache.put(call.key, call.answers())
             yield answer
 
     def reported_version(self) -> str | None:
@@ -177,6 +186,9 @@ class CachedBackend(Backend):
 
     def check_scale(self, options, mode, prefill) -> None:
         self.backend.check_scale(options, mode, prefill)
+
+    def check_presentation(self, presentation, mode) -> None:
+        self.backend.check_presentation(presentation, mode)
 
     def stop_waiting(self) -> None:
         self.backend.stop_waiting()
@@ -193,6 +205,25 @@ class CachedBackend(Backend):
 
     def close(self) -> None:
         self.backend.close()
+
+
+class _Call:
+    """One call's cache key and the answers it has returned so far (a battery returns one per field)."""
+
+    def __init__(self, key: str, request: AnswerRequest):
+        self.key, self.ids, self.got = key, request.answer_ids, {}
+
+    def track(self, calls: dict[str, _Call]) -> None:
+        for cell in self.ids:
+            calls[cell] = self
+
+    def arrived(self, answer: Answer) -> bool:
+        """Count an answer; True when every cell of the call has its answer."""
+        self.got[answer.request_id] = answer
+        return len(self.got) == len(self.ids)
+
+    def answers(self) -> list[Answer]:
+        return [self.got[cell] for cell in self.ids]
 
 
 def _note(reason: str | None) -> str:

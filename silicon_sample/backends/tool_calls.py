@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 
-from ..answers import AnswerRequest, answer_model, parse_structured
+from ..answers import AnswerRequest, parse_output, request_model
 from .chat_reply import ChatReply
 
 REASK = "Validation Error found:\n{error}\nRecall the function correctly, fix the errors"
@@ -27,16 +27,20 @@ REASK = "Validation Error found:\n{error}\nRecall the function correctly, fix th
 
 
 @functools.lru_cache(maxsize=256)
-def answer_tool(options: tuple[int, ...], with_reason: bool) -> dict:
-    """The tool of an answer scale, made once per scale."""
+def _tool(model) -> dict:
     import instructor
 
-    return {"type": "function", "function": instructor.openai_schema(answer_model(options, with_reason)).openai_schema}
+    return {"type": "function", "function": instructor.openai_schema(model).openai_schema}
+
+
+def answer_tool(request: AnswerRequest) -> dict:
+    """The tool of a request's answer contract (one answer, or a battery's object), made once per contract."""
+    return _tool(request_model(request))
 
 
 def tool_body(request: AnswerRequest, model: str) -> dict:
-    """The chat completion request of one sample-mode cell."""
-    tool = answer_tool(tuple(request.options), request.with_reason)
+    """The chat completion request of one sample-mode request."""
+    tool = answer_tool(request)
     return {"model": model, "messages": [m.model_dump() for m in request.messages],
             "temperature": request.temperature, "seed": request.seed, "max_tokens": request.max_tokens,
             "tools": [tool], "tool_choice": {"type": "function", "function": {"name": tool["function"]["name"]}}}
@@ -50,9 +54,11 @@ def logprob_body(request: AnswerRequest, model: str, top_logprobs: int) -> dict:
 
 
 def read_reply(request: AnswerRequest, reply: ChatReply) -> tuple[str, int | None, str | None, str]:
-    """``(status, value, reason, raw)`` of one reply, validated by the answer's model."""
+    """``(status, value, reason, raw)`` of one reply, validated by the answer's model; for a battery, the
+    first field that did not validate (or the first field's)."""
     raw = reply.text()
-    status, value, reason = parse_structured(raw, tuple(request.options), request.with_reason)
+    parsed = parse_output(raw, request)
+    _, status, value, reason = next((p for p in parsed if p[1] != "answered"), parsed[0])
     return status, value, reason, raw
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..tidy.results import PAIR_COLUMNS
+from ..tidy.results import PAIR_COLUMNS, with_source_columns
 from .item_fidelity import option_distribution, representativeness
 
 RESPONDENT = ["persona_id", *PAIR_COLUMNS, "replicate"]
@@ -31,6 +31,7 @@ def drift_table(wide_a: pd.DataFrame, wide_b: pd.DataFrame, outcomes: list[str],
                 options: dict[str, list[int]] | None = None) -> pd.DataFrame:
     """Per pair × outcome: paired means, difference with its interval, ``drifted``; see the module docstring."""
     options = options or {}
+    wide_a, wide_b = with_source_columns(wide_a), with_source_columns(wide_b)
     joined = wide_a[RESPONDENT + outcomes].merge(wide_b[RESPONDENT + outcomes], on=RESPONDENT, suffixes=("_a", "_b"))
     rows = []
     for pair, block in joined.groupby(list(PAIR_COLUMNS), sort=False):

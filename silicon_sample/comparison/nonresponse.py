@@ -19,7 +19,9 @@ from ..answers import STATUSES
 
 
 def nonresponse_by_attribute(long: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
-    """One row per attribute × category: cells, rates of refused / invalid / failed; with the attribute's test."""
+    """One row per attribute × category: cells, rates of refused / invalid / failed / "Don't know"; with the
+    attribute's χ² test of answered against not answered (refused, invalid or "Don't know"; a failed call says
+    nothing of the persona)."""
     rows = []
     for attribute in attributes:
         frame = long[[attribute, "status"]].dropna(subset=[attribute])
@@ -28,7 +30,7 @@ def nonresponse_by_attribute(long: pd.DataFrame, attributes: list[str]) -> pd.Da
             if status not in counts.columns:
                 counts[status] = 0
         behaviour = pd.DataFrame({"answered": counts["answered"],
-                                  "not_answered": counts["refused"] + counts["invalid"]})
+                                  "not_answered": counts["refused"] + counts["invalid"] + counts["dont_know"]})
         behaviour = behaviour[behaviour.sum(axis=1) > 0]
         statistic = p_value = cramers_v = np.nan
         small = False
@@ -41,6 +43,7 @@ def nonresponse_by_attribute(long: pd.DataFrame, attributes: list[str]) -> pd.Da
             total = row.sum()
             rows.append({"attribute": attribute, "category": category, "cells": int(total),
                          "refused_rate": row["refused"] / total, "invalid_rate": row["invalid"] / total,
-                         "failed_rate": row["failed"] / total, "chi2": statistic, "p_value": p_value,
+                         "failed_rate": row["failed"] / total, "dont_know_rate": row["dont_know"] / total,
+                         "chi2": statistic, "p_value": p_value,
                          "cramers_v": cramers_v, "small_expected": small})
     return pd.DataFrame(rows).set_index(["attribute", "category"])

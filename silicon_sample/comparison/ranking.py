@@ -38,7 +38,12 @@ persona style × cue type with
   answers compressed                 more than half the items and scales compressed (see above)
   personas do not move answers       control styles crossed in and ``moves_toward_subgroups`` false
   declines often                     refusal + invalid rate > .05
+  not robust to presentation         perturbations crossed and the score's spread over them ≥ .2
+                                     (a fifth of the way from the best floor to the ceiling)
   =================================  ==========================================================
+
+``score_spread`` and ``item_mean_spread`` (studies that cross perturbations): the range of the pair's score
+over its perturbations, and the mean range of its item means (:mod:`.presentation_effects`).
 
 **Purposes** (``purpose=``): ``levels`` (estimating means and distributions) orders by the levels
 score, ``structure`` (construct-validity work) by the structure score, ``subgroups`` (comparing groups)
@@ -70,6 +75,10 @@ def _keys(table: pd.DataFrame) -> list[str]:
 def no_better_than_floor(row: pd.Series, family: str) -> bool:
     score, low = row.get(family, np.nan), row.get(f"{family}_low", np.nan)
     return bool(np.isfinite(score) and (score <= 0 or (np.isfinite(low) and low <= 0)))
+
+
+ROBUSTNESS_SPREAD = 0.2
+"""The score spread over perturbations from which a pair reads as not robust to presentation."""
 
 
 def reading(row: pd.Series) -> str:
@@ -124,6 +133,10 @@ def reading(row: pd.Series) -> str:
     if np.isfinite(declined) and declined > 0.05:
         findings.append(f"declines {100 * declined:.0f}% of items")
         not_for.append("items it declines")
+    spread = row.get("score_spread", np.nan)
+    if np.isfinite(spread) and spread >= ROBUSTNESS_SPREAD:
+        findings.append(f"not robust to how items are shown (score spread {spread:.2f} over perturbations)")
+        not_for.append("conclusions that must not hang on wording or option order")
     if not_for:
         verdict = "not for " + (" or ".join(not_for) if len(not_for) < 3 else ", ".join(not_for[:-1]) + " or "
                                 + not_for[-1])
@@ -259,6 +272,7 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
         out["score_low"] = out[[f"{f}_low" for f in families]].mean(axis=1, skipna=True)
         out["score_high"] = out[[f"{f}_high" for f in families]].mean(axis=1, skipna=True)
     out["invariance"] = out["invariance"].fillna("none")
+    out = out.join(_perturbation_spread(out, tables.get("robustness"), keys))
     out["reading"] = out.apply(reading, axis=1)
     out = out.sort_values(["score", "representativeness"], ascending=False, na_position="last")
     out["tie_group"] = tie_groups(out["score_low"], out["score_high"])
@@ -267,5 +281,29 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
                "sign_agreement",
                "size_agreement", "d_correlation", "human_differences", "refusal_rate", "invalid_rate", "variance_ratio",
                "compressed_share", "style_flags", "icc", "share_closer", "conditioning_improvement",
-               "moves_toward_subgroups", "reading"]
+               "moves_toward_subgroups", "score_spread", "item_mean_spread", "reading"]
     return out[columns]
+
+
+def _perturbation_spread(out: pd.DataFrame, robust: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:
+    """Per row: the spread (max − min) of the score over the perturbations of the same run, model, persona style
+    and cue type, and the mean spread of its item means (:func:`.presentation_effects.robustness`); NaN when
+    the study crossed no perturbations."""
+    spread = pd.DataFrame({"score_spread": np.nan, "item_mean_spread": np.nan}, index=out.index)
+    if "perturbation" not in keys:
+        return spread
+    pair = [k for k in keys if k != "perturbation"]
+    flat = out["score"].reset_index()
+    if flat.groupby(pair)["perturbation"].nunique().max() < 2:
+        return spread
+    by_pair = flat.groupby(pair)["score"].agg(lambda s: s.max() - s.min() if s.notna().sum() > 1 else np.nan)
+    spread["score_spread"] = by_pair.reindex(pd.MultiIndex.from_frame(flat[pair]) if len(pair) > 1
+                                             else flat[pair[0]]).to_numpy()
+    if robust is not None and len(robust):
+        items = robust.xs("item mean", level="kind") if "item mean" in robust.index.get_level_values("kind") else None
+        if items is not None:
+            item_pair = [k for k in pair if k in items.index.names]
+            means = items.groupby(level=item_pair)["spread"].mean()
+            spread["item_mean_spread"] = means.reindex(pd.MultiIndex.from_frame(flat[item_pair]) if len(item_pair) > 1
+                                                       else flat[item_pair[0]]).to_numpy()
+    return spread

@@ -27,6 +27,8 @@ from ..tidy.results import (
 )
 from .drift import drift_table
 from .nonresponse import nonresponse_by_attribute
+from .presentation_effects import position_terciles, robustness
+from .scale_level import NOT_AT_SCALE_LEVEL, compare_scale_scores
 from .subgroups import DEFAULT_ATTRIBUTES
 from .tables import compare_answers, pair_first, tag_pair
 
@@ -80,12 +82,26 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
     persona_attributes = persona_attribute_columns(long)
     nonresponse = [tag_pair(nonresponse_by_attribute(rows, persona_attributes), pair)
                    for pair, rows in long.groupby(list(PAIR_COLUMNS))]
+    if base.scale_level:
+        tables = compare_scale_scores(base.data, wide, base.instrument, categories, tolerance=tolerance)
+        tables["nonresponse"] = pair_first("nonresponse", nonresponse)
+        return {name: mark_pending(table, pending) for name, table in {**tables, **_presentation_tables(
+            long, base.instrument.id, tables)}.items()}
     cued = sorted({a for text in long["cued_attributes"].dropna() for a in str(text).split(",") if a})
     tables = compare_answers(base.data, wide, base.instrument, categories, invariance=invariance, tolerance=tolerance,
                              anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
                              cued=cued or None, estimator=estimator, collapse_empty=collapse_empty)
     tables["nonresponse"] = pair_first("nonresponse", nonresponse)
+    tables.update(_presentation_tables(long, base.instrument.id, tables))
     return {name: mark_pending(table, pending) for name, table in tables.items()}
+
+
+def _presentation_tables(long: pd.DataFrame, instrument_id: str, tables: dict) -> dict[str, pd.DataFrame]:
+    """``order_effects`` (battery and conversation runs) and ``robustness`` (studies with perturbations), when
+    they apply (:mod:`.presentation_effects`)."""
+    out = {"order_effects": position_terciles(long[long["instrument"] == instrument_id]),
+           "robustness": robustness(tables)}
+    return {name: table for name, table in out.items() if len(table)}
 
 
 def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: str, *,
@@ -103,6 +119,7 @@ def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: s
 
     pending = require_complete(run_dir, allow_incomplete)
     base = baselines.load(baseline)
+    _need_items(base, "bayes")
     instrument = base.instrument
     keys = instrument.keys()
     if outcome in keys:
@@ -149,6 +166,7 @@ def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: 
     if not run_dirs:
         raise SpecError("no run given", where="RUN_DIR", fix="name one or more run directories")
     baseline = baselines.load(baseline)       # once for all runs
+    _need_items(baseline, "rank")
     names = [Path(r).name for r in run_dirs]
     if len(set(names)) < len(names):
         names = [str(Path(r)) for r in run_dirs]
@@ -162,6 +180,12 @@ def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: 
         for table_name, table in tables.items():
             combined.setdefault(table_name, []).append(pd.concat({name: table}, names=["run"]))
     return mark_pending(rank_pairs({k: pd.concat(v) for k, v in combined.items()}, purpose=purpose), pending)
+
+
+def _need_items(base, command: str) -> None:
+    if base.scale_level:
+        raise SpecError(f"{command} needs item answers, and baseline {base.id} holds scale scores only",
+                        where=f"--baseline {base.id}", fix=f"use `compare` for this baseline ({NOT_AT_SCALE_LEVEL})")
 
 
 def drift_between_runs(run_a: str | Path, run_b: str | Path, allow_incomplete: bool = False

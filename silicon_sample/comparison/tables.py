@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..psychometrics import estimator_name
 from ..specs.instruments import Instrument
-from ..tidy.results import PAIR_COLUMNS
+from ..tidy.results import PAIR_COLUMNS, with_source_columns
 from .anchors import anchored_figures, setting_for, with_scale_scores
 from .conditioning import conditioning_table, cue_consistency
 from .item_fidelity import compare_items
@@ -112,6 +112,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     ...                          base.instrument, invariance=False)                   # doctest: +SKIP
     >>> tables["scales"][["mean_human", "mean_silicon", "d"]]                         # doctest: +SKIP
     """
+    silicon = with_source_columns(silicon)
     setting = setting_for(human, instrument, categories)
     human, options, ranges, keys = setting.human, setting.options, setting.ranges, setting.keys
     scale_range = setting.scale_range
@@ -164,10 +165,13 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                     tables[name][-1] = tables[name][-1].join(rows_anchored, on=list(rows_anchored.index.names))
     out = {name: pair_first(name, parts) for name, parts in tables.items() if parts}
     if attributes:
-        conditioning = conditioning_table(human, silicon, categories, outcomes)
+        # persona conditioning is read under one presentation: the original one when perturbations are crossed
+        shown = silicon["perturbation"].iloc[0] if "original" not in set(silicon["perturbation"]) else "original"
+        as_written = silicon[silicon["perturbation"] == shown]
+        conditioning = conditioning_table(human, as_written, categories, outcomes)
         if len(conditioning):
             out["conditioning"] = conditioning
-        consistency = cue_consistency(silicon, categories, outcomes, cued)
+        consistency = cue_consistency(as_written, categories, outcomes, cued)
         if len(consistency):
             out["cue_consistency"] = consistency
     return out

@@ -7,10 +7,12 @@ factor). Each persona gets its own seeded order of each instrument's items,
 the same for every style, cue type, model and replicate, so order is a
 persona-level factor (``item_order: random_per_replicate`` draws a new order
 for every replicate after the first, for test–retest with the order redrawn);
-``position`` (1-based) records where an item was presented. A cell is
-persona × style × cue type × instrument item × model × replicate, and carries
-its own seed, derived from the study seed and the cell's coordinates, for the
-answer it draws.
+``position`` (1-based) records where an item was presented, ``block`` and
+``block_position`` where within its block (:mod:`.presentation`). A cell is
+persona × style × cue type × perturbation × instrument item × model ×
+replicate (perturbations, :mod:`.perturbations`, are a within-persona factor
+like the styles), and carries its own seed, derived from the study seed and
+the cell's coordinates, for the answer it draws.
 """
 
 from __future__ import annotations
@@ -19,19 +21,35 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from ..answers import AnswerRequest
+from ..answers import AnswerRequest, BatteryField, ChatMessage
 from ..population.personas import render_variant
 from ..population.weighting import poststratification_weights, raking_weights, weight_summary
-from ..seeds import derive_seed, rng_for
+from ..seeds import derive_seed
+from ..specs.instruments import Instrument
+from .perturbations import ORIGINAL, dont_know_code, perturbed
+from .presentation import shown_order
 from .study import ModelSpec, Study
 
 CELL_COLUMNS = ["cell_id", "seq", "persona_id", "persona_style", "cue_type", "model_id", "instrument_id", "item_id",
-                "replicate", "position", "seed"]
+                "replicate", "position", "seed", "perturbation", "presentation", "block", "block_position"]
+"""A cell's columns in the run store: ``position`` is the overall position of the item as shown, ``block`` and
+``block_position`` where it was within its block; ``presentation`` how its instrument was put (independent,
+battery, conversation); ``perturbation`` how it was shown (:mod:`.perturbations`)."""
 
 
 def cell_id(model_id: str, persona_id: str, style: str, cue_type: str, instrument_id: str, item_id: str,
-            replicate: int) -> str:
-    return f"{model_id}/{persona_id}/{style}/{cue_type}/{instrument_id}/{item_id}/r{replicate}"
+            replicate: int, perturbation: str = ORIGINAL) -> str:
+    """A cell's id; the perturbation is named only when it is not ``original`` (so ids and seeds of a study
+    without perturbations are those of earlier versions)."""
+    shown = (perturbation,) if perturbation != ORIGINAL else ()
+    return "/".join((model_id, persona_id, style, cue_type, *shown, instrument_id, item_id, f"r{replicate}"))
+
+
+def cell_seed(study_seed: int, model_id: str, persona_id: str, style: str, cue_type: str, instrument_id: str,
+              item_id: str, replicate: int, perturbation: str = ORIGINAL) -> int:
+    shown = (perturbation,) if perturbation != ORIGINAL else ()
+    return derive_seed(study_seed, "answer", model_id, persona_id, style, cue_type, *shown, instrument_id, item_id,
+                       replicate)
 
 
 def draw_personas(study: Study) -> tuple[pd.DataFrame, dict | None]:
@@ -90,49 +108,50 @@ def render_personas(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(list(iter_variants(study, personas)), ignore_index=True) if len(personas) else pd.DataFrame()
 
 
-def item_order(study: Study, persona_id: str, instrument_index: int, replicate: int = 1) -> list[str]:
-    """The order a persona sees an instrument's items in: fixed, one seeded order per persona (``random``),
-    or a seeded order per persona and replicate (``random_per_replicate``; replicate 1 keeps the
-    ``random`` order)."""
-    instrument = study.instruments[instrument_index]
-    ids = [item.id for item in instrument.items]
-    if study.item_order == "fixed":
-        return ids
-    labels = ("item_order", persona_id, instrument.id)
-    if study.item_order == "random_per_replicate" and replicate > 1:
-        labels = (*labels, f"r{replicate}")
-    order = rng_for(study.seed, *labels).permutation(len(ids))
-    return [ids[i] for i in order]
-
-
 def count_cells(study: Study, n_personas: int) -> int:
     """The number of cells of a study with ``n_personas`` personas, without building them."""
-    return (n_personas * len(study.persona_templates) * len(study.cue_types)
+    return (n_personas * len(study.persona_templates) * len(study.cue_types) * len(study.perturbations)
             * sum(len(i.items) for i in study.instruments) * sum(m.replicates for m in study.models))
 
 
+def unit_cells(study: Study, model_id: str, persona_id: str, style: str, cue_type: str, perturbation: str,
+               instrument_id: str, replicate: int) -> list[dict]:
+    """The cells one persona answers of one instrument (in one style, cue type, perturbation, model and
+    replicate), in the order shown: what a conversation holds, and the blocks a battery puts in one prompt."""
+    index = next(i for i, inst in enumerate(study.instruments) if inst.id == instrument_id)
+    instrument = study.instruments[index]
+    presentation = study.presentation(instrument)
+    order = shown_order(study.seed, study.item_order, instrument, presentation, persona_id, replicate)
+    cells = []
+    for position, (block, block_position, item_id) in enumerate(order, start=1):
+        coordinates = (model_id, persona_id, style, cue_type, instrument_id, item_id, replicate, perturbation)
+        cells.append({"cell_id": cell_id(*coordinates), "persona_id": persona_id, "persona_style": style,
+                      "cue_type": cue_type, "model_id": model_id, "instrument_id": instrument_id, "item_id": item_id,
+                      "replicate": replicate, "position": position, "seed": cell_seed(study.seed, *coordinates),
+                      "perturbation": perturbation, "presentation": presentation.mode, "block": block,
+                      "block_position": block_position})
+    return cells
+
+
 def iter_cells(study: Study, personas: pd.DataFrame, chunk: int = CHUNK * 25) -> Iterator[list[tuple]]:
-    """Every cell, in run order (model, persona, style, cue type, instrument, replicate, position), as lists
-    of at most ``chunk`` rows (tuples in :data:`CELL_COLUMNS` order)."""
+    """Every cell, in run order (model, persona, style, cue type, perturbation, instrument, replicate, position),
+    as lists of at most ``chunk`` rows (tuples in :data:`CELL_COLUMNS` order)."""
     rows: list[tuple] = []
     seq = 0
     for model in study.models:
         for persona_id in personas["persona_id"]:
             for template in study.persona_templates:
                 for cue_type in study.cue_types:
-                    for index, instrument in enumerate(study.instruments):
-                        for replicate in range(1, model.replicates + 1):
-                            order = item_order(study, persona_id, index, replicate)
-                            for position, item_id in enumerate(order, start=1):
-                                coordinates = (model.id, persona_id, template.name, cue_type, instrument.id, item_id,
-                                               replicate)
-                                rows.append((cell_id(*coordinates), seq, persona_id, template.name, cue_type,
-                                             model.id, instrument.id, item_id, replicate, position,
-                                             derive_seed(study.seed, "answer", *coordinates)))
-                                seq += 1
-                            if len(rows) >= chunk:
-                                yield rows
-                                rows = []
+                    for perturbation in study.perturbations:
+                        for instrument in study.instruments:
+                            for replicate in range(1, model.replicates + 1):
+                                for cell in unit_cells(study, model.id, persona_id, template.name, cue_type,
+                                                       perturbation, instrument.id, replicate):
+                                    rows.append(tuple(seq if c == "seq" else cell[c] for c in CELL_COLUMNS))
+                                    seq += 1
+                                if len(rows) >= chunk:
+                                    yield rows
+                                    rows = []
     if rows:
         yield rows
 
@@ -142,19 +161,89 @@ def build_cells(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([row for rows in iter_cells(study, personas) for row in rows], columns=CELL_COLUMNS)
 
 
-def build_request(study: Study, model: ModelSpec, cell: dict, persona_text: str) -> AnswerRequest:
-    """The request for one cell: messages, options, mode, seed."""
+def shown_instrument(study: Study, instrument_id: str, perturbation: str = ORIGINAL) -> Instrument:
+    """An instrument of the study as shown under a perturbation."""
+    key = (id(study), instrument_id, perturbation)
+    if key not in _SHOWN:
+        if len(_SHOWN) > 256:
+            _SHOWN.clear()
+        instrument = next(i for i in study.instruments if i.id == instrument_id)
+        _SHOWN[key] = (study, perturbed(instrument, perturbation))   # the study is kept so its id stays its own
+    return _SHOWN[key][1]
+
+
+_SHOWN: dict[tuple, tuple] = {}
+
+
+def _options(instrument: Instrument, item) -> tuple[tuple[int, ...], tuple[str, ...] | None]:
+    scale = instrument.scale_of(item)
+    labels = scale.labels if scale.display == "labels_only" else None
+    return tuple(scale.values), labels
+
+
+def dont_know_of(study: Study, cell: dict) -> int | None:
+    """The "Don't know" code of a cell's scale when its perturbation offers it, else ``None``."""
+    if cell.get("perturbation", ORIGINAL) != "dont_know":
+        return None
     instrument = next(i for i in study.instruments if i.id == cell["instrument_id"])
+    return dont_know_code(instrument.scale_of(cell["item_id"]).values)
+
+
+def build_request(study: Study, model: ModelSpec, cell: dict, persona_text: str,
+                  history: list[tuple[dict, str | None]] = ()) -> AnswerRequest:
+    """The request for one cell: messages, options, mode, seed. In a conversation, ``history`` holds the
+    earlier cells of the chat with the respondent's turn for each (``None``: the call failed, and that
+    question is left out)."""
+    instrument = shown_instrument(study, cell["instrument_id"], cell.get("perturbation", ORIGINAL))
     item = instrument.item(cell["item_id"])
     layout = study.prompt_layout
+    messages = [layout.system_message(persona_text, instrument)]
+    for earlier, turn in history:
+        if turn is not None:
+            messages += [layout.user_message(instrument, instrument.item(earlier["item_id"])),
+                         ChatMessage(role="assistant", content=turn)]
+    messages.append(layout.user_message(instrument, item))
+    options, labels = _options(instrument, item)
     return AnswerRequest(
         request_id=cell["cell_id"],
-        messages=layout.messages(persona_text, instrument, item),
-        options=tuple(instrument.scale_of(item).values),
+        messages=tuple(messages),
+        options=options,
+        option_labels=labels,
         mode=model.answer_mode,
         temperature=model.temperature,
         seed=int(cell["seed"]),
         prefill=layout.distribution_prefill if model.answer_mode == "distribution" else None,
-        max_tokens=model.max_tokens,
+        max_tokens=model.max_tokens if not labels else max(model.max_tokens, 48),
         with_reason=model.free_text_reason and model.answer_mode == "sample",
+    )
+
+
+BATTERY_SUFFIX = "#battery"
+
+
+def battery_request(study: Study, model: ModelSpec, block: list[dict], persona_text: str) -> AnswerRequest:
+    """One request for the cells of one block (in the order shown): the items numbered in one user turn, the
+    answer one object with a field ``q<number>`` per item. Its seed is the first cell's; its id the first
+    cell's with :data:`BATTERY_SUFFIX`. Distribution mode has no prefill here: the backend reads each field's
+    distribution inside the object (:mod:`silicon_sample.backends.embedded`)."""
+    first = block[0]
+    instrument = shown_instrument(study, first["instrument_id"], first.get("perturbation", ORIGINAL))
+    items = [instrument.item(c["item_id"]) for c in block]
+    keys = [f"q{n}" for n in range(1, len(block) + 1)]
+    fields = []
+    for cell, item, key in zip(block, items, keys):
+        options, labels = _options(instrument, item)
+        fields.append(BatteryField(request_id=cell["cell_id"], key=key, options=options, option_labels=labels,
+                                   seed=int(cell["seed"])))
+    layout = study.prompt_layout
+    per_field = 20 if any(f.option_labels for f in fields) else 8
+    return AnswerRequest(
+        request_id=first["cell_id"] + BATTERY_SUFFIX,
+        messages=(layout.system_message(persona_text, instrument), layout.battery_message(instrument, items, keys)),
+        options=fields[0].options,
+        mode=model.answer_mode,
+        temperature=model.temperature,
+        seed=int(first["seed"]),
+        max_tokens=max(model.max_tokens, 16 + per_field * len(fields)),
+        battery=tuple(fields),
     )

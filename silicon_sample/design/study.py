@@ -24,6 +24,8 @@ from ..specs import instruments as instruments_module
 from ..specs.instruments import Instrument
 from ..specs.prompt_layouts import PromptLayout, load_layout
 from ..specs.yaml_files import load_spec, read_yaml
+from .perturbations import ORIGINAL, check_paraphrases
+from .presentation import Presentation
 
 
 class ModelSpec(BaseModel):
@@ -64,10 +66,17 @@ class Study(BaseModel):
     names: NameCues | None = None
     prompt_layout: PromptLayout
     item_order: str
+    presentations: dict[str, Presentation] = Field(default_factory=dict)
+    perturbations: tuple[str, ...] = (ORIGINAL,)
     models: tuple[ModelSpec, ...]
     baseline_id: str | None = None
     spec: dict[str, Any]
     path: Path | None = None
+
+    def presentation(self, instrument: Instrument | str) -> Presentation:
+        """How an instrument is presented in this study (independent, one block of every item, by default)."""
+        key = instrument if isinstance(instrument, str) else instrument.id
+        return self.presentations[key]
 
     def input_files(self) -> dict[str, Path]:
         """Files this study reads, by the name they get in a run's inputs/ folder."""
@@ -169,9 +178,13 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
         for cue_type in cue_types:
             render_variant(template, probe.iloc[0].to_dict(), population.attributes, cue_type, names, data["seed"])
     models = tuple(ModelSpec(**m) for m in data["models"])
+    item_order = data.get("item_order", "random")
+    presentations = load_presentations(data.get("presentation", {}), instruments, item_order, models, path)
+    perturbations = tuple(data.get("perturbations", [ORIGINAL]))
+    check_perturbations(perturbations, instruments, models, presentations, path)
     size = n if n is not None else pop_spec["n"]
-    n_cells = size * len(templates) * len(cue_types) * sum(len(i.items) for i in instruments) * sum(
-        m.replicates for m in models)
+    n_cells = (size * len(templates) * len(cue_types) * len(perturbations) * sum(len(i.items) for i in instruments)
+               * sum(m.replicates for m in models))
     limit = max_cells()
     if n_cells > limit:
         raise SpecError(f"the study has {n_cells:,} cells ({size:,} personas), more than the limit of {limit:,}",
@@ -182,10 +195,59 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
         id=data["id"], title=data.get("title"), seed=data["seed"],
         n=size, sampling_method=method, strata=strata, weighting=weighting,
         population=population, instruments=instruments, persona_templates=templates, cue_types=cue_types,
-        names=names, prompt_layout=layout, item_order=data.get("item_order", "random"),
-        models=models, spec=data, path=path,
+        names=names, prompt_layout=layout, item_order=item_order, presentations=presentations,
+        perturbations=perturbations, models=models, spec=data, path=path,
         baseline_id=baseline.id if baseline else None,
     )
+
+
+def load_presentations(spec: dict, instruments: tuple[Instrument, ...], item_order: str,
+                       models: tuple[ModelSpec, ...], path: Path) -> dict[str, Presentation]:
+    """Each instrument's :class:`Presentation` from the study's ``presentation`` section (checked: known
+    instruments, blocks covering every item once, no free-text reason in a battery)."""
+    ids = [i.id for i in instruments]
+    unknown = [k for k in spec if k not in ids]
+    if unknown:
+        raise SpecError(f"presentation: {unknown[0]!r} is not an instrument of the study", where=str(path),
+                        fix=f"instruments: {', '.join(ids)}")
+    presentations = {}
+    for instrument in instruments:
+        entry = spec.get(instrument.id, {})
+        entry = {"mode": entry} if isinstance(entry, str) else dict(entry)
+        where = f"presentation.{instrument.id}"
+        blocks = entry.get("blocks")
+        if blocks is not None:
+            instruments_module.check_blocks(blocks, [i.id for i in instrument.items], str(path), f"{where}.blocks")
+            blocks = tuple(instruments_module.Block(id=b["id"], items=tuple(b["items"])) for b in blocks)
+        declared = blocks is not None or instrument.blocks is not None
+        presentation = Presentation(mode=entry.get("mode", "independent"),
+                                    blocks=blocks or instrument.item_blocks(),
+                                    block_order=entry.get("block_order", item_order), declared_blocks=declared)
+        if presentation.mode == "battery":
+            reasons = [m.id for m in models if m.free_text_reason]
+            if reasons:
+                raise SpecError(f"{where}: a battery is answered as one object with a field per item, which has no "
+                                f"room for a free-text reason (model {reasons[0]} asks for one)", where=str(path),
+                                fix="set free_text_reason: false, or present this instrument independent or as a "
+                                    "conversation")
+        presentations[instrument.id] = presentation
+    return presentations
+
+
+def check_perturbations(perturbations: tuple[str, ...], instruments: tuple[Instrument, ...],
+                        models: tuple[ModelSpec, ...], presentations: dict[str, Presentation], path: Path) -> None:
+    """Perturbations every instrument and model can take: paraphrases where asked for, labels only in
+    sample mode."""
+    for name in perturbations:
+        if name.startswith("instructions_paraphrase_"):
+            for instrument in instruments:
+                check_paraphrases(instrument, name, where=str(path))
+        if name == "labels_only":
+            reading = [m.id for m in models if m.answer_mode == "distribution"]
+            if reading:
+                raise SpecError(f"perturbations: labels_only needs sample mode (model {reading[0]} reads a next-token "
+                                "distribution over option codes, and a label is several tokens)", where=str(path),
+                                fix="set answer_mode: sample for every model, or leave labels_only out")
 
 
 MAX_CELLS_VARIABLE = "SILICON_SAMPLE_MAX_CELLS"

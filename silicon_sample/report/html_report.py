@@ -23,13 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..answers import PENDING, STATUSES
 from ..tidy.results import long_results, run_instruments, run_manifest, wide_results
 from ..tidy.scoring import scale_scores
 from ..version import __version__
 from . import figures
 from .paper_tables import gt_table
 
-STATUSES = ("answered", "refused", "invalid", "failed", "pending")
+SHOWN_STATUSES = (*STATUSES, PENDING)
 SECTIONS = ("design", "composition", "status", "distributions", "reliability", "invariance", "fidelity",
             "patterns", "response-styles", "bayes", "ranking")
 
@@ -166,7 +167,7 @@ def _status(inputs: ReportInputs) -> str:
         parts = []
         for attribute in attributes:
             table = pd.crosstab([run.long["model"], run.long[attribute].astype(str)], run.long["status"])
-            table = table.reindex(columns=[s for s in STATUSES if s in table.columns], fill_value=0)
+            table = table.reindex(columns=[s for s in SHOWN_STATUSES if s in table.columns], fill_value=0)
             table.insert(0, "cells", table.sum(axis=1))
             table.index.names = ["model", "category"]
             parts.append(table.assign(attribute=attribute).reset_index().set_index(["model", "attribute",

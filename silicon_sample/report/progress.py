@@ -22,9 +22,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from ..answers import STATUSES
+
 WINDOW_S = 30.0
 MIN_FOR_ETA = 5
-STATUSES = ("answered", "refused", "invalid", "failed")
 
 
 @dataclass

@@ -91,7 +91,7 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                   "its answers fall on at most 4 values, MLR otherwise (Rhemtulla et al. 2012). Per model and "
                   "instrument.\n\n")
         tables = []
-        for (model_id, style, cue), rows in wide.groupby(list(PAIR_COLUMNS)):
+        for pair, rows in wide.groupby(list(PAIR_COLUMNS)):
             for instrument in instruments.values():
                 # Internal consistency needs two or more items per scale.
                 keys = {s: k for s, k in instrument.keys().items() if s in rows.columns and len(k) >= 2}
@@ -100,8 +100,7 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                 scale_range = (instrument.response_scale.minimum, instrument.response_scale.maximum)
                 n_options = {item.id: len(instrument.scale_of(item.id).values) for item in instrument.items}
                 scales, _ = reliability(rows, keys, scale_range=scale_range, n_options=n_options)
-                tables.append(scales.assign(model=model_id, persona_style=style, cue_type=cue,
-                                            instrument=instrument.id)
+                tables.append(scales.assign(**dict(zip(PAIR_COLUMNS, pair)), instrument=instrument.id)
                               .set_index([*PAIR_COLUMNS, "instrument"], append=True))
         if tables:
             table = pd.concat(tables)
@@ -112,9 +111,9 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
             out.write(_block(shown))
             for note in plausibility_notes(table, lambda key: " / ".join(map(str, (*key[1:], key[0])))):
                 out.write(f"\n- **check**: {note}\n")
-            for (scale, model_id, style, cue, instrument_id), note in table["note"].items():
+            for (scale, *source), note in table["note"].items():
                 if note:
-                    out.write(f"\n- {model_id} / {style} / {cue} / {instrument_id} / {scale}: {note}\n")
+                    out.write(f"\n- {' / '.join(map(str, source))} / {scale}: {note}\n")
     out.write("\n## Items\n\nAnswered cells: mean answer with its 95 % t interval, SD with N − 1; `expected` is "
               "the mean of Σ value·p over cells (distribution mode).\n\n")
     p_columns = [c for c in long.columns if c.startswith("p_")]

@@ -22,7 +22,10 @@ COMPARISON_COLUMNS = {
                "mean_silicon_high", "d", "d_low", "d_high", "alpha_human", "alpha_silicon", "estimator"],
     "structure": ["correlation_srmr", "congruence", "reading", "estimator"],
     "invariance": ["estimator", "chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
-    "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "p_value"],
+    "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "dont_know_rate", "p_value"],
+    "order_effects": ["n_1", "mean_1", "n_2", "mean_2", "n_3", "mean_3", "last_minus_first", "last_minus_first_low",
+                      "last_minus_first_high"],
+    "robustness": ["n_perturbations", "spread", "sd", "furthest_from_original"],
     "response_styles": ["n_silicon", "silicon", "human", "d", "d_low", "d_high", "flag"],
     "variance": ["n_silicon", "var_silicon", "var_human", "ratio", "ratio_low", "ratio_high", "compressed"],
     "retest": ["n_respondents", "replicates", "icc", "icc_low", "icc_high"],
@@ -44,12 +47,16 @@ INTERVAL_NOTES = {
     "nonresponse": "intervals: none for the rates; the chi-square test (p_value) says whether they differ",
     "conditioning": "intervals: none per subgroup (distances of small groups); the share moved closer is in rank",
     "cue_consistency": "intervals: none (r over the subgroup effects; `effects` is its n)",
+    "order_effects": "means by third of the questionnaire where the item was shown; each mean's 95% t interval is in "
+                     "the CSV (mean_<t>_low, _high); the difference last - first has its Welch interval here",
+    "robustness": "intervals: none for the spread (max - min over a handful of perturbations); each value under "
+                  "each perturbation, with the pair's intervals, is in the items, scales and anchors tables",
 }
 """What the CLI prints under a table whose figures have no interval there: why, and where one is."""
 
 RANKING_SHOWN = ["n_silicon", "score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
                  "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "variance_ratio",
-                 "icc", "refusal_rate", "cells_pending"]
+                 "icc", "refusal_rate", "score_spread", "cells_pending"]
 
 
 def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:

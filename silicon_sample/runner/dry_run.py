@@ -82,8 +82,22 @@ def _prompt_tokens(study, variants: pd.DataFrame) -> int:
                           dtype=np.int64)
         user = np.array([len(layout.user_message(instrument, item).content) for item in instrument.items],
                         dtype=np.int64)
-        total += int(((system[:, None] + user[None, :]) // 4 + 4 * 2).sum())
-    return total
+        mode = study.presentation(instrument).mode
+        if mode == "battery":          # one call per block: the system message and every item once
+            blocks = len(study.presentation(instrument).blocks)
+            total += int(((system * blocks + user.sum()) // 4 + 4 * 2 * blocks).sum())
+        elif mode == "conversation":   # item k carries the k - 1 questions before it and a short answer to each
+            earlier = np.concatenate([[0], np.cumsum(user + ANSWER_CHARACTERS)[:-1]])
+            per_item = user + earlier
+            turns = 4 * (2 + 2 * np.arange(len(user)))
+            total += int(((system[:, None] + per_item[None, :]) // 4 + turns[None, :]).sum())
+        else:
+            total += int(((system[:, None] + user[None, :]) // 4 + 4 * 2).sum())
+    return total * len(study.perturbations)
+
+
+ANSWER_CHARACTERS = 12
+"""Characters of an answer kept as a turn of a conversation, for the estimate (``Answer: 4``, ``{"answer": 4}``)."""
 
 
 def _variant_tokens(study, personas: pd.DataFrame, keep_texts: bool) -> tuple[int, int, pd.Series | None]:
@@ -104,7 +118,10 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
     preflight(study)          # what would stop the run: options out of range, a scale the model cannot read
     table = load_prices(prices)
     personas, _ = draw_personas(study)
-    items_per_variant = sum(len(i.items) for i in study.instruments)
+    items_per_variant = sum(len(i.items) for i in study.instruments) * len(study.perturbations)
+    calls_per_variant = len(study.perturbations) * sum(
+        len(study.presentation(i).blocks) if study.presentation(i).mode == "battery" else len(i.items)
+        for i in study.instruments)
     cache = ResponseCache(default_path()) if default_path().exists() else None
     n_variants = len(personas) * len(study.persona_templates) * len(study.cue_types)
     checked = cache is not None and any(n_variants * items_per_variant * m.replicates <= CACHE_CHECK_LIMIT
@@ -120,13 +137,15 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
                 and not batched else 1)
         completion_budget = 1 if model.answer_mode == "distribution" else model.max_tokens
         prompt_tokens = tokens_per_replicate * model.replicates
-        completion_tokens = n_cells * completion_budget
+        completion_tokens = n_cells * (completion_budget if model.answer_mode == "sample" else 1)
+        n_calls = n_variants * calls_per_variant * model.replicates
         cached: float = 0
         if calls_server and cache is not None and n_cells <= CACHE_CHECK_LIMIT:
             with create_backend(model) as backend:      # no call is made: only its description is read
                 identity = answer_shaping(backend.describe())
             cells = build_cells(study, personas) if cells is None else cells
-            for cell in cells[cells["model_id"] == model.id].to_dict(orient="records"):
+            independent = (cells["model_id"] == model.id) & (cells["presentation"] == "independent")
+            for cell in cells[independent].to_dict(orient="records"):   # batteries and conversations: not looked up
                 request = build_request(study, model, cell, texts[(cell["persona_id"], cell["persona_style"],
                                                                   cell["cue_type"])])
                 if cache.get(cache_key(identity, request)):
@@ -142,7 +161,7 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
             cost = (prompt_tokens * price["input_per_million"] + completion_tokens * price["output_per_million"]) / 1e6
         else:
             cost = float("nan")
-        sent = n_cells - (cached if cached == cached else 0)
+        sent = n_calls - (cached if cached == cached else 0)
         rows.append({"model": model.id, "backend": model.backend, "cells": n_cells, "cached": cached,
                      "calls_min": sent, "calls_max": sent * asks, "prompt_tokens_est": prompt_tokens,
                      "completion_tokens_est": completion_tokens, "cost_usd_est": cost, "price_basis": basis})

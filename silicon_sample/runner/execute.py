@@ -12,20 +12,21 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import backends
 from ..backends.base import Backend
 from ..backends.response_cache import CachedBackend, ResponseCache
-from ..design.cells import build_request, count_cells, draw_personas, empty_groups, iter_cells, iter_variants
+from ..design.cells import count_cells, draw_personas, empty_groups, iter_cells, iter_variants, shown_instrument
 from ..design.study import ModelSpec, Study, load_study, read_study_text
 from ..errors import BackendError, RunStoreError
 from ..specs.yaml_files import load_spec
 from ..store.run_store import RESOLVED_STUDY, RunStore
 from .batch_journal import StoreBatchJournal
 from .manifest import build_manifest, environment
+from .plan import ModelPlan
 
 
 @dataclass
@@ -75,12 +76,15 @@ def check_scales(study: Study, model: ModelSpec, backend: Backend) -> None:
     is written: a distribution-mode option code that is not one token fails here, not in the middle of a run)."""
     prefill = study.prompt_layout.distribution_prefill if model.answer_mode == "distribution" else None
     for instrument in study.instruments:
-        for options in dict.fromkeys(tuple(instrument.scale_of(item).values) for item in instrument.items):
-            try:
+        shown = [shown_instrument(study, instrument.id, p) for p in study.perturbations]
+        scales = dict.fromkeys(tuple(i.scale_of(item).values) for i in shown for item in i.items)
+        try:
+            backend.check_presentation(study.presentation(instrument).mode, model.answer_mode)
+            for options in scales:
                 backend.check_scale(options, model.answer_mode, prefill)
-            except BackendError as exc:
-                raise BackendError(exc.what, where=f"model {model.id}, instrument {instrument.id}",
-                                   fix=exc.fix) from None
+        except BackendError as exc:
+            raise BackendError(exc.what, where=f"model {model.id}, instrument {instrument.id}",
+                               fix=exc.fix) from None
 
 
 def preflight(study: Study, backend_factory: BackendFactory | None = None) -> None:
@@ -178,15 +182,6 @@ GRACE_SECONDS = 10.0
 _FINISHED = object()
 
 
-def _requests(study: Study, model: ModelSpec, store: RunStore, stop: threading.Event) -> Iterator:
-    """Every pending cell of one model as a request, read lazily from the store (one chunk in memory),
-    ending early once ``stop`` is set."""
-    for cell in store.iter_pending(model.id):
-        if stop.is_set():
-            return
-        yield build_request(study, model, cell, cell["persona_text"])
-
-
 def _lanes(opened: dict[str, Backend]) -> list[list[str]]:
     """Models that answer at the same time: each server-calling model on its own; in-process models (they
     share this machine's cores) one after another in one lane."""
@@ -194,12 +189,17 @@ def _lanes(opened: dict[str, Backend]) -> list[list[str]]:
     return ([local] if local else []) + [[m] for m, b in opened.items() if b.cacheable]
 
 
-def _answer_lane(lane: list[str], work: dict, answers: queue.Queue) -> None:
+def _answer_lane(lane: list[str], work: dict[str, ModelPlan], answers: queue.Queue) -> None:
     try:
         for model_id in lane:
-            backend, requests = work[model_id]
-            for answer in backend.answer(requests):
-                answers.put((model_id, answer))
+            plan = work[model_id]
+            for requests in plan.streams():
+                for answer in plan.backend.answer(requests):
+                    kept = plan.deliver(answer)
+                    if kept is None:
+                        plan.backend.stored([answer])     # stored by an earlier session: its slot is free
+                    else:
+                        answers.put((model_id, kept))
     except BaseException as exc:  # handed to the main thread, which raises it
         answers.put((lane[0], exc))
     finally:
@@ -225,7 +225,7 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
                     journals.append(StoreBatchJournal(store.dir, model_id))
                     backend.attach_journal(journals[-1])
                 totals[model_id] = store.count_pending(model_id)
-                work[model_id] = (backend, _requests(study, models[model_id], store, stop))
+                work[model_id] = ModelPlan(study, models[model_id], store, backend, stop)
             lanes = [threading.Thread(target=_answer_lane, args=(lane, work, answers), daemon=True,
                                       name=f"answers-{lane[0]}") for lane in _lanes(opened)]
             for thread in lanes:

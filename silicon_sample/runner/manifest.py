@@ -13,6 +13,7 @@ import platform
 import sys
 from importlib import metadata
 
+from ..design.perturbations import PERTURBATIONS
 from ..design.study import Study
 from ..files import file_sha256
 from ..version import __version__
@@ -53,13 +54,18 @@ def build_manifest(study: Study, models: dict[str, dict], n_personas: int, n_cel
             "derivation": "32-bit seed = first 4 bytes of SHA-256(study seed, purpose, labels); "
                           "purposes: the sampling method (quota / stratified / microdata draws), shuffle "
                           "(persona order), name (persona: first-name cue), item_order (persona, instrument"
-                          "[, replicate]), answer (model, persona, style, cue type, instrument, item, replicate)",
+                          "[, block][, replicate]), block_order (persona, instrument[, replicate]), answer (model, "
+                          "persona, style, cue type[, perturbation when not original], instrument, item, replicate)",
         },
         "baseline": study.baseline_id,
         "design": {
             "n_personas": n_personas, "n_cells": n_cells, "sampling_method": study.sampling_method,
             "strata": list(study.strata) if study.strata else None, "item_order": study.item_order,
             "persona_styles": [t.name for t in study.persona_templates], "cue_types": list(study.cue_types),
+            "perturbations": {p: PERTURBATIONS[p] for p in study.perturbations},
+            "presentation": {i: {"mode": p.mode, "block_order": p.block_order,
+                                 "blocks": {b.id: list(b.items) for b in p.blocks} if p.declared_blocks else None}
+                             for i, p in study.presentations.items()},
             "sampling_warnings": list(sampling_warnings or []),
         },
         "weights": weights or {"method": "none: the sample is drawn from the target itself (all weights 1)"},

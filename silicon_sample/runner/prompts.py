@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..design.cells import build_request, draw_personas, iter_cells, iter_variants
+from ..design.cells import CELL_COLUMNS, build_request, draw_personas, iter_cells, iter_variants
 from ..design.study import load_study
 from ..errors import RunStoreError
 from ..store.run_store import RunStore
@@ -28,7 +28,9 @@ FILTERS = {"cell_id": "c.cell_id", "persona": "c.persona_id", "item": "c.item_id
 def _request_view(request) -> dict:
     return {"messages": [m.model_dump() for m in request.messages], "prefill": request.prefill,
             "options": list(request.options), "mode": request.mode, "temperature": request.temperature,
-            "seed": request.seed, "max_tokens": request.max_tokens, "with_reason": request.with_reason}
+            "seed": request.seed, "max_tokens": request.max_tokens, "with_reason": request.with_reason,
+            "option_labels": list(request.option_labels) if request.option_labels else None,
+            "battery": [f.model_dump() for f in request.battery] or None}
 
 
 def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
@@ -37,6 +39,7 @@ def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
     request as sent (``messages``, ``prefill``, ``options``, ``mode``, ``temperature``, ``seed``,
     ``max_tokens``) and its ``response`` (None while pending)."""
     from .execute import load_run_study
+    from .plan import cell_request
 
     given = {k: v for k, v in filters.items() if v is not None}
     unknown = set(given) - set(FILTERS)
@@ -55,7 +58,6 @@ def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
         f"cue_type) LEFT JOIN responses r USING (cell_id) WHERE {where} ORDER BY c.seq LIMIT ?",
         (*given.values(), SHOW_LIMIT + 1))
     rows, columns = cursor.fetchall(), [d[0] for d in cursor.description]
-    store.close()
     if not rows:
         described = ", ".join(f"{k} {v}" for k, v in given.items())
         raise RunStoreError(f"no cell of this run has {described}", where=str(run_dir),
@@ -64,7 +66,7 @@ def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
     shown = []
     for row in rows[:SHOW_LIMIT]:
         cell = dict(zip(columns, row))
-        request = build_request(study, models[cell["model_id"]], cell, cell["persona_text"])
+        request = cell_request(study, models[cell["model_id"]], cell, cell["persona_text"], store)
         response = None
         if cell["status"] is not None:
             response = {k: cell[k] for k in ("status", "value", "option_mass", "raw_output", "reason", "latency_s",
@@ -74,7 +76,11 @@ def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
                       "persona_style": cell["persona_style"], "cue_type": cell["cue_type"],
                       "instrument": cell["instrument_id"], "item_id": cell["item_id"],
                       "replicate": cell["replicate"], "position": cell["position"], **_request_view(request),
+                      "presentation": cell.get("presentation", "independent"),
+                      "perturbation": cell.get("perturbation", "original"), "block": cell.get("block"),
+                      "block_position": cell.get("block_position"),
                       "response": response, "more": len(rows) > SHOW_LIMIT})
+    store.close()
     return shown
 
 
@@ -90,8 +96,7 @@ def example_prompts(study_path: str | Path, *, n: int | None = None) -> list[dic
     examples = {}
     for rows in iter_cells(study, first):
         for row in rows:
-            cell = dict(zip(["cell_id", "seq", "persona_id", "persona_style", "cue_type", "model_id", "instrument_id",
-                             "item_id", "replicate", "position", "seed"], row))
+            cell = dict(zip(CELL_COLUMNS, row))
             key = (cell["persona_style"], cell["cue_type"])
             if cell["model_id"] != model.id or key in examples:
                 continue

@@ -36,11 +36,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..design.cells import count_cells, draw_personas, empty_groups, iter_cells, iter_variants
+from ..design.cells import CELL_COLUMNS, count_cells, draw_personas, empty_groups, iter_cells, iter_variants
 from ..errors import RunStoreError, SiliconSampleError
 from ..files import file_sha256
 from ..store.run_store import (
     DB_NAME,
+    INSERT_CELLS,
     MANIFEST,
     RESOLVED_STUDY,
     SCHEMA,
@@ -189,16 +190,17 @@ def _rebuild_database(store: RunStore, study, report: RepairReport, stamp: str) 
                     if old is not None and old[5] != value[5]:
                         raise _Unsafe(f"persona {value[0]} renders differently from the stored text", str(path))
                 db.executemany("INSERT INTO persona_variants VALUES (?, ?, ?, ?, ?, ?)", values)
-            stored_cells = {r[0]: r for r in rows.get("cells", []) if len(r) == 11}
+            # runs made before blocks and perturbations stored 11 columns: those are compared on them
+            stored_cells = {r[0]: r for r in rows.get("cells", []) if len(r) in (11, len(CELL_COLUMNS))}
             matched = 0
             for chunk in iter_cells(study, personas):
                 for cell in chunk:
                     old = stored_cells.get(cell[0])
                     if old is not None:
-                        if tuple(old) != cell:
+                        if tuple(old) != cell[:len(old)]:
                             raise _Unsafe(f"cell {cell[0]} is not the cell the run stored", str(path))
                         matched += 1
-                db.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk)
+                db.executemany(INSERT_CELLS, chunk)
             if matched != len(stored_cells):
                 raise _Unsafe(f"{len(stored_cells) - matched} stored cells are not in the design rebuilt from the "
                               "run's inputs", str(path))

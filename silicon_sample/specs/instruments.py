@@ -26,9 +26,20 @@ class ResponseOption(BaseModel):
     label: str
 
 
+ScaleDisplay = Literal["numbers_labels", "numbers_only", "labels_only"]
+REPLY = {"numbers_labels": "Reply with the number of one option.",
+         "numbers_only": "Reply with the number of one option.",
+         "labels_only": "Reply with one option, exactly as it is written."}
+"""The reply instruction for each way a scale is shown (the layout's ``{{ reply }}``)."""
+
+
 class ResponseScale(BaseModel):
+    """Options in the order they are shown, and how they are shown (``display``: every option as
+    ``code = label``, numbers with only the end points labelled, or labels alone)."""
+
     model_config = ConfigDict(frozen=True)
     options: tuple[ResponseOption, ...]
+    display: ScaleDisplay = "numbers_labels"
 
     @property
     def values(self) -> list[int]:
@@ -45,9 +56,25 @@ class ResponseScale(BaseModel):
     def label_of(self, value: int) -> str:
         return next(o.label for o in self.options if o.value == value)
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(o.label for o in self.options)
+
     def describe(self) -> str:
-        """The scale as shown to a respondent: one ``value = label`` per line."""
+        """The scale as shown to a respondent: one ``value = label`` per line; with ``numbers_only`` the codes
+        in one line with the two end points labelled (a numeric scale without any label would not say which
+        end is which); with ``labels_only`` one label per line."""
+        if self.display == "labels_only":
+            return "\n".join(o.label for o in self.options)
+        if self.display == "numbers_only":
+            first, last = self.options[0], self.options[-1]
+            codes = ", ".join(str(o.value) for o in self.options)
+            return f"{codes} (where {first.value} = {first.label} and {last.value} = {last.label})"
         return "\n".join(f"{o.value} = {o.label}" for o in self.options)
+
+    def reply(self) -> str:
+        """How to reply on this scale as shown."""
+        return REPLY[self.display]
 
 
 class Item(BaseModel):
@@ -71,6 +98,14 @@ class Scoring(BaseModel):
     scales: dict[str, ScaleInfo]
 
 
+class Block(BaseModel):
+    """Items kept together: shown in one prompt in a battery, and ordered as a group."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    items: tuple[str, ...]
+
+
 class Instrument(BaseModel):
     """A validated questionnaire."""
 
@@ -87,6 +122,8 @@ class Instrument(BaseModel):
     response_scale: ResponseScale
     items: tuple[Item, ...]
     scoring: Scoring
+    blocks: tuple[Block, ...] | None = None
+    instruction_paraphrases: tuple[str, ...] | None = None
     path: Path | None = Field(default=None, exclude=True)
     sha256: str | None = None
 
@@ -108,6 +145,10 @@ class Instrument(BaseModel):
             if item.scale is not None:
                 keys[item.scale].append(f"-{item.id}" if item.reverse else item.id)
         return keys
+
+    def item_blocks(self) -> tuple[Block, ...]:
+        """The instrument's blocks, or one block of every item (named after the instrument)."""
+        return self.blocks or (Block(id=self.id, items=tuple(i.id for i in self.items)),)
 
     def render_item(self, item: Item) -> str:
         """The text put to the respondent for one item."""
@@ -137,10 +178,34 @@ def _check_consistency(data: dict, path: Path) -> None:
         values = [o["value"] for o in scale["options"]]
         if len(set(values)) != len(values):
             raise SpecError(f"{where}.options: option values must be unique, got {values}", where=str(path))
+    check_blocks(data.get("blocks"), [it["id"] for it in data["items"]], str(path), "blocks")
     for name in declared:
         if not any(it.get("scale") == name for it in data["items"]):
             raise SpecError(f"scoring.scales.{name}: no item is scored on this scale", where=str(path),
                             fix="remove the scale or set `scale:` on its items")
+
+
+def check_blocks(blocks: list[dict] | None, item_ids: list[str], where: str, field: str) -> None:
+    """Blocks have distinct ids and put every item in exactly one block."""
+    if not blocks:
+        return
+    ids = [b["id"] for b in blocks]
+    if len(set(ids)) != len(ids):
+        raise SpecError(f"{field}: two blocks have the same id", where=where, fix="give every block its own id")
+    seen: dict[str, str] = {}
+    for block in blocks:
+        for item in block["items"]:
+            if item not in item_ids:
+                raise SpecError(f"{field}: block {block['id']!r} names item {item!r}, which the instrument does not "
+                                "have", where=where, fix=f"items: {', '.join(item_ids)}")
+            if item in seen:
+                raise SpecError(f"{field}: item {item!r} is in blocks {seen[item]!r} and {block['id']!r}",
+                                where=where, fix="put every item in exactly one block")
+            seen[item] = block["id"]
+    missing = [i for i in item_ids if i not in seen]
+    if missing:
+        raise SpecError(f"{field}: item(s) {', '.join(missing)} are in no block", where=where,
+                        fix="put every item in exactly one block")
 
 
 def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Instrument:

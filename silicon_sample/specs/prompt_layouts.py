@@ -1,9 +1,11 @@
 """Putting one questionnaire item to one persona: the chat messages.
 
 The layout (``templates/prompts/questionnaire.yaml`` by default) has a system
-template (persona, instructions, response scale), a user template (the item)
-and the assistant prefill used in distribution mode. Its text and hash go into
-every run's manifest.
+template (persona, instructions, response scale, how to reply), a user template
+(the item), a battery template (several items in one user turn, answered as one
+object with a field per item; a default is used when a layout has none) and the
+assistant prefill used in distribution mode. Its text and hash go into every
+run's manifest.
 """
 
 from __future__ import annotations
@@ -25,18 +27,26 @@ from .yaml_files import load_spec
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
+DEFAULT_BATTERY = (
+    "{% for item in items %}{{ item.number }}. {{ item.text }}{% if item.scale %} ({{ item.scale }}){% endif %}\n"
+    "{% endfor %}\nAnswer every statement above; for each one, {{ reply[:1]|lower }}{{ reply[1:] }} Give your "
+    "answers as one object with the fields {{ keys }} (field q1 for statement 1, and so on).")
+"""The battery turn of a layout that gives none (the shipped layout's)."""
+
+
 class PromptLayout(BaseModel):
     model_config = ConfigDict(frozen=True)
     id: str
     system: str
     user: str
     distribution_prefill: str
+    battery: str = DEFAULT_BATTERY
     path: Path | None = Field(default=None, exclude=True)
     sha256: str | None = None
 
     def system_message(self, persona_text: str, instrument: Instrument) -> ChatMessage:
         content = _render(self.system, self, persona=persona_text, instructions=instrument.instructions.strip(),
-                          scale=instrument.response_scale.describe())
+                          scale=instrument.response_scale.describe(), reply=instrument.response_scale.reply())
         return ChatMessage(role="system", content=content)
 
     def user_message(self, instrument: Instrument, item: Item) -> ChatMessage:
@@ -46,6 +56,15 @@ class PromptLayout(BaseModel):
 
     def messages(self, persona_text: str, instrument: Instrument, item: Item) -> tuple[ChatMessage, ...]:
         return (self.system_message(persona_text, instrument), self.user_message(instrument, item))
+
+    def battery_message(self, instrument: Instrument, items: list[Item], keys: list[str]) -> ChatMessage:
+        """The user turn of a battery: the items numbered in the order shown, and the fields to answer in."""
+        shown = [{"number": n, "key": key, "text": instrument.render_item(item),
+                  "scale": item.response_scale.describe() if item.response_scale else ""}
+                 for n, (item, key) in enumerate(zip(items, keys), start=1)]
+        content = _render(self.battery, self, items=shown, keys=", ".join(keys),
+                          reply=instrument.response_scale.reply())
+        return ChatMessage(role="user", content=content)
 
 
 @functools.lru_cache(maxsize=64)
@@ -71,7 +90,9 @@ def load_layout(name_or_path: str | Path = "questionnaire", *, relative_to: Path
             raise SpecError(f"no shipped prompt layout named {text!r}", where="prompt_layout",
                             fix="use `questionnaire`, or a path to a layout YAML file")
     data = load_spec(path, "prompt_layout")
-    for part, needed in (("system", "persona"), ("user", "item")):
+    for part, needed in (("system", "persona"), ("user", "item"), ("battery", "items")):
+        if part not in data:
+            continue
         try:
             variables = jinja2.meta.find_undeclared_variables(_ENV.parse(data[part]))
         except jinja2.TemplateSyntaxError as exc:
@@ -79,7 +100,8 @@ def load_layout(name_or_path: str | Path = "questionnaire", *, relative_to: Path
                             fix="fix the Jinja2 template") from None
         if needed not in variables:
             raise SpecError(f"{part}: the template never shows {{{{ {needed} }}}}, so no model would see the "
-                            f"{'persona' if needed == 'persona' else 'item'}", where=str(path),
+                            f"{'persona' if needed == 'persona' else 'item'}{'s' if needed == 'items' else ''}",
+                            where=str(path),
                             fix=f"put {{{{ {needed} }}}} in the {part} template")
         unknown = variables - set(LAYOUT_VARIABLES[part])
         if unknown:
@@ -88,4 +110,5 @@ def load_layout(name_or_path: str | Path = "questionnaire", *, relative_to: Path
     return PromptLayout(**data, path=path, sha256=file_sha256(path))
 
 
-LAYOUT_VARIABLES = {"system": ("persona", "instructions", "scale"), "user": ("item", "item_scale")}
+LAYOUT_VARIABLES = {"system": ("persona", "instructions", "scale", "reply"), "user": ("item", "item_scale"),
+                    "battery": ("items", "keys", "reply")}

@@ -53,7 +53,8 @@ CREATE TABLE cells (cell_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, persona_id T
                     REFERENCES personas, persona_style TEXT NOT NULL, cue_type TEXT NOT NULL,
                     model_id TEXT NOT NULL, instrument_id TEXT NOT NULL,
                     item_id TEXT NOT NULL, replicate INTEGER NOT NULL, position INTEGER NOT NULL,
-                    seed INTEGER NOT NULL);
+                    seed INTEGER NOT NULL, perturbation TEXT NOT NULL DEFAULT 'original',
+                    presentation TEXT NOT NULL DEFAULT 'independent', block TEXT, block_position INTEGER);
 CREATE TABLE responses (cell_id TEXT PRIMARY KEY REFERENCES cells, status TEXT NOT NULL
                         CHECK (status IN ({statuses})),
                         value INTEGER, probabilities TEXT, option_mass REAL, raw_output TEXT, reason TEXT,
@@ -65,6 +66,8 @@ CREATE INDEX cells_by_seq ON cells(seq);
 """.format(statuses=", ".join(f"'{s}'" for s in STATUSES))
 
 
+INSERT_CELLS = "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+"""A cell row, in the order of :data:`silicon_sample.design.cells.CELL_COLUMNS`."""
 TABLES = ("personas", "persona_variants", "cells", "responses", "sessions")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 def _damaged_fix(path: Path) -> str:
@@ -195,7 +198,7 @@ class RunStore:
                                           "persona_text"]].itertuples(index=False, name=None))
                 for rows in ([cells.itertuples(index=False, name=None)] if isinstance(cells, pd.DataFrame)
                              else cells):
-                    db.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    db.executemany(INSERT_CELLS, rows)
             db.close()
             try:
                 if out.exists():
@@ -341,6 +344,20 @@ class RunStore:
                 yield from (dict(row) for row in rows)
         finally:
             db.close()
+
+    def read_responses(self, cell_ids: list[str]) -> dict[str, dict]:
+        """The stored responses (status, value, raw_output) of these cells, read on a connection of its own
+        (any thread may call it while this store writes)."""
+        if not cell_ids:
+            return {}
+        with contextlib.closing(sqlite3.connect(f"file:{self.dir / DB_NAME}?mode=ro", uri=True, timeout=30)) as db:
+            found = {}
+            for start in range(0, len(cell_ids), 500):
+                chunk = cell_ids[start:start + 500]
+                rows = db.execute(f"SELECT cell_id, status, value, raw_output FROM responses WHERE cell_id IN "
+                                  f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+                found.update({r[0]: {"status": r[1], "value": r[2], "raw_output": r[3]} for r in rows})
+        return found
 
     def record(self, answer: Answer, session: int) -> None:
         """Store one response and commit it."""

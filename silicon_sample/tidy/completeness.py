@@ -16,16 +16,19 @@ import pandas as pd
 from ..answers import PENDING
 from ..errors import RunStoreError
 from ..store.run_store import RunStore
-
-PAIR_COLUMNS: tuple[str, ...] = ("model", "persona_style", "cue_type")
+from .results import PAIR_COLUMNS
 
 
 def pending_by_pair(run: RunStore | str | Path) -> pd.Series:
-    """Pending cells per (model, persona_style, cue_type), pairs with none included (0)."""
+    """Pending cells per pair (:data:`~silicon_sample.tidy.results.PAIR_COLUMNS`: model, persona_style, cue_type,
+    perturbation), pairs with none included (0)."""
     store = run if isinstance(run, RunStore) else RunStore.open(run)
+    columns = {row[1] for row in store.db.execute("PRAGMA table_info(cells)")}
+    perturbation = "c.perturbation" if "perturbation" in columns else "'original'"
     frame = pd.read_sql_query(
-        "SELECT c.model_id AS model, c.persona_style, c.cue_type, SUM(r.cell_id IS NULL) AS pending "
-        "FROM cells c LEFT JOIN responses r USING (cell_id) GROUP BY 1, 2, 3", store.db)
+        f"SELECT c.model_id AS model, c.persona_style, c.cue_type, {perturbation} AS perturbation, "
+        "SUM(r.cell_id IS NULL) AS pending FROM cells c LEFT JOIN responses r USING (cell_id) GROUP BY 1, 2, 3, 4",
+        store.db)
     return frame.set_index(list(PAIR_COLUMNS))["pending"].astype(int)
 
 

@@ -1,9 +1,10 @@
 """Tidy results from a run store: long (one row per cell) and wide (one row per respondent).
 
 Long format columns: persona_id, the persona attributes, weight, persona_style,
-cue_type, name (first-name cue), cued_attributes, model, backend,
-model_version, instrument, item_id, position, replicate, answer,
-status (answered / refused / invalid / failed / pending), reason, p_<value>
+cue_type, name (first-name cue), cued_attributes, perturbation, model, backend,
+model_version, instrument, presentation, block, block_position, item_id,
+position (overall, as shown), replicate, answer,
+status (answered / refused / invalid / failed / dont_know / pending), reason, p_<value>
 for each response option (distribution mode), option_mass, raw_output,
 latency_s, prompt_tokens, completion_tokens, seed, cell_id.
 """
@@ -21,8 +22,25 @@ from ..specs import instruments as instruments_module
 from ..store.run_store import RunStore
 from .scoring import scale_scores
 
-PAIR_COLUMNS: tuple[str, ...] = ("model", "persona_style", "cue_type")
-"""The columns that name one model–persona pair (a silicon source): tables of every stage group by them."""
+PAIR_COLUMNS: tuple[str, ...] = ("model", "persona_style", "cue_type", "perturbation")
+"""The columns that name one model–persona pair (a silicon source): tables of every stage group by them. A
+perturbation (how the instrument was shown, ``original`` unless the study lists perturbations) is part of
+the source: answers under a reversed scale are not pooled with answers under the original."""
+
+
+
+def with_source_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every :data:`PAIR_COLUMNS` column: a table made by hand (a notebook, an earlier version's
+    export) without ``perturbation`` was asked as written, so it gets ``original``."""
+    return frame if "perturbation" in frame.columns else frame.assign(perturbation="original")
+
+
+def _design_defaults(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cell columns added with presentations and perturbations, filled for runs made before them (every item
+    independent, the instrument one block, as written)."""
+    defaults = {"perturbation": "original", "presentation": "independent", "block": cells["instrument_id"],
+                "block_position": cells["position"]}
+    return cells.assign(**{c: v for c, v in defaults.items() if c not in cells.columns})
 
 
 def run_instruments(run: RunStore | str | Path) -> dict:
@@ -69,6 +87,7 @@ def long_results(run: RunStore | str | Path, with_personas: bool = False) -> pd.
     instruments = run_instruments(store)
     option_values = sorted({v for i in instruments.values() for it in i.items for v in i.scale_of(it).values})
 
+    cells = _design_defaults(cells)
     frame = personas.merge(cells, on="persona_id", how="right")
     frame = frame.merge(variants, on=["persona_id", "persona_style", "cue_type"], how="left")
     frame["model"] = frame["model_id"]
@@ -81,8 +100,8 @@ def long_results(run: RunStore | str | Path, with_personas: bool = False) -> pd.
         frame[f"p_{value}"] = parsed.map(lambda d, v=value: d.get(str(v), np.nan)).astype(float)
     attribute_columns = [c for c in personas.columns if c not in ("persona_id", "weight")]
     columns = (["persona_id", *attribute_columns, "weight", "persona_style", "cue_type", "name", "cued_attributes",
-                "model", "backend", "model_version", "instrument",
-                "item_id", "position", "replicate", "answer", "status", "reason"]
+                "perturbation", "model", "backend", "model_version", "instrument", "presentation", "block",
+                "block_position", "item_id", "position", "replicate", "answer", "status", "reason"]
                + [f"p_{v}" for v in option_values]
                + ["option_mass", "raw_output", "latency_s", "prompt_tokens", "completion_tokens", "seed", "cell_id"])
     frame = frame[columns].reset_index(drop=True)
@@ -110,7 +129,7 @@ def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None,
     store = run if isinstance(run, RunStore) else RunStore.open(run)
     long = long_results(store) if long is None else long
     instruments = run_instruments(store)
-    index = ["persona_id", "persona_style", "cue_type", "model", "replicate"]
+    index = ["persona_id", "persona_style", "cue_type", "perturbation", "model", "replicate"]
     item_ids = [it.id for i in instruments.values() for it in i.items]
     scale_ids = [s for i in instruments.values() for s in i.scoring.scales]
     prefix_items = len(set(item_ids)) != len(item_ids)
@@ -142,7 +161,8 @@ def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None,
     names = long.drop_duplicates(["persona_id", "persona_style", "cue_type"])[
         ["persona_id", "persona_style", "cue_type", "name"]]
     wide = wide.merge(names, on=["persona_id", "persona_style", "cue_type"], how="left")
-    front = ["persona_id", *attribute_columns, "persona_style", "cue_type", "name", "model", "replicate"]
+    front = ["persona_id", *attribute_columns, "persona_style", "cue_type", "name", "perturbation", "model",
+             "replicate"]
     wide = wide[front + [c for c in wide.columns if c not in front]]
     if with_personas:
         extra = long_results(store, with_personas=True).drop_duplicates(["persona_id", "persona_style", "cue_type"])
