@@ -136,6 +136,35 @@ STUDIES = {
     "unknown persona style": (_with(persona_styles=["haiku"]), "no shipped persona template named 'haiku'"),
     "unknown cue type": (_with(cue_types=["telepathic"]), "cue_types[0]: 'telepathic' is not one of"),
     "unknown prompt layout": (_with(prompt_layout="fancy"), "no shipped prompt layout named 'fancy'"),
+    # presentation, blocks and perturbations
+    "presentation of an instrument the study lacks": (_with(presentation={"bfi25": "battery"}),
+                                                      "presentation: 'bfi25' is not an instrument of the study"),
+    "unknown presentation mode": (_with(presentation={"mini5": "chat"}), "presentation.mini5: 'chat' is not valid"),
+    "a block naming an unknown item": (_with(presentation={"mini5": {"mode": "battery", "blocks": [
+        {"id": "b", "items": ["A2", "C4", "E4", "N1", "O1", "X9"]}]}}), "block 'b' names item 'X9'"),
+    "an item in two blocks": (_with(presentation={"mini5": {"blocks": [
+        {"id": "b1", "items": ["A2", "C4", "E4"]}, {"id": "b2", "items": ["E4", "N1", "O1"]}]}}),
+        "item 'E4' is in blocks 'b1' and 'b2'"),
+    "an item in no block": (_with(presentation={"mini5": {"blocks": [{"id": "b1", "items": ["A2", "C4"]}]}}),
+                            "item(s) E4, N1, O1 are in no block"),
+    "a battery with free-text reasons": (lambda tmp: {**copy.deepcopy(BASE), "presentation": {"mini5": "battery"},
+                                                      "models": [{**SERVER, "free_text_reason": True}]},
+                                         "has no room for a free-text reason"),
+    "a battery read as distributions from a server": (
+        lambda tmp: {**copy.deepcopy(BASE), "presentation": {"mini5": "battery"},
+                     "models": [{**SERVER, "answer_mode": "distribution"}]},
+        "cannot read a battery in distribution mode"),
+    "a conversation through the Batch API": (
+        lambda tmp: {**copy.deepcopy(BASE), "presentation": {"mini5": "conversation"},
+                     "models": [{**SERVER, "backend": "openai_batch"}]},
+        "conversation presentation is not available with it"),
+    "unknown perturbation": (_with(perturbations=["upside_down"]), "perturbations[0]: 'upside_down' is not one of"),
+    "a perturbation listed twice": (_with(perturbations=["original", "original"]), "has non-unique elements"),
+    "labels only in distribution mode": (_with(perturbations=["labels_only"], models=[{**SERVER,
+                                                                                       "answer_mode": "distribution"}]),
+                                         "labels_only needs sample mode"),
+    "paraphrases the instrument does not have": (_with(perturbations=["instructions_paraphrase_1"]),
+                                                 "has no instruction_paraphrases"),
     # files the study names
     "persona template with an unknown attribute": (
         _file("bad.j2", "I am {{ favourite_colour }}.", "persona_styles", lambda p: [str(p)]),

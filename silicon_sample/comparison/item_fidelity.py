@@ -47,12 +47,16 @@ def representativeness(p, q) -> float:
     0.5
     """
     p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    if not (np.isfinite(p).all() and np.isfinite(q).all()):    # a source with no answer to the item
+        return np.nan
     positions = np.arange(len(p))
     return float(1.0 - wasserstein_distance(positions, positions, p, q) / (len(p) - 1))
 
 
 def js_distance(p, q) -> float:
-    """Jensen–Shannon distance, base 2 (0 = identical, 1 = disjoint)."""
+    """Jensen–Shannon distance, base 2 (0 = identical, 1 = disjoint); NaN when a source has no answer."""
+    if not (np.isfinite(np.asarray(p, dtype=float)).all() and np.isfinite(np.asarray(q, dtype=float)).all()):
+        return np.nan
     return float(jensenshannon(np.asarray(p, dtype=float), np.asarray(q, dtype=float), base=2))
 
 
@@ -77,6 +81,8 @@ def weighted_moments(x, w) -> tuple[float, float, float]:
     """Weighted mean, SD (frequency-weight correction Σw − 1) and Kish's effective n of the non-missing ``x``."""
     keep = ~np.isnan(x)
     x, w = x[keep], w[keep]
+    if not len(x) or w.sum() <= 0:      # nobody answered (every persona said "Don't know", say)
+        return np.nan, np.nan, 0.0
     mean = np.average(x, weights=w)
     variance = np.sum(w * (x - mean) ** 2) / (w.sum() - 1) if w.sum() > 1 else np.nan
     return float(mean), float(np.sqrt(variance)), kish_effective_n(w)

@@ -96,6 +96,8 @@ def long_results(run: RunStore | str | Path, with_personas: bool = False) -> pd.
     frame["answer"] = frame["value"].astype("Int64")
     frame["status"] = frame["status"].fillna(PENDING)
     parsed = frame["probabilities"].map(lambda p: json.loads(p) if isinstance(p, str) else {})
+    # codes shown only under a perturbation ("Don't know") have their probabilities too
+    option_values = sorted(set(option_values) | {int(k) for d in parsed for k in d})
     for value in option_values:
         frame[f"p_{value}"] = parsed.map(lambda d, v=value: d.get(str(v), np.nan)).astype(float)
     attribute_columns = [c for c in personas.columns if c not in ("persona_id", "weight")]
