@@ -2,7 +2,7 @@
 
 import pytest
 
-from silicon_sample.answers import Answer, BatteryField, AnswerRequest, parse_output, parse_structured
+from silicon_sample.answers import Answer, AnswerRequest, BatteryField, parse_output, parse_structured
 from silicon_sample.design.cells import battery_request, build_cells, build_request, draw_personas, unit_cells
 from silicon_sample.design.perturbations import dont_know_answer, dont_know_code, perturbed
 from silicon_sample.design.study import load_study

@@ -2,10 +2,10 @@
 
 import pytest
 
+from silicon_sample.answers import Answer
 from silicon_sample.design.cells import build_cells, draw_personas, unit_cells
 from silicon_sample.design.presentation import conversation_turn, shown_order
 from silicon_sample.design.study import load_study
-from silicon_sample.answers import Answer
 from silicon_sample.errors import SpecError
 from silicon_sample.seeds import rng_for
 
