@@ -29,7 +29,7 @@ def test_blocks_are_shown_whole_in_a_seeded_order_per_persona_and_every_cell_rec
     cells = build_cells(study, personas)
     first = cells[cells["replicate"] == 1]
     orders = []
-    for persona, rows in first.groupby("persona_id"):
+    for _, rows in first.groupby("persona_id"):
         rows = rows.sort_values("position")
         assert list(rows["position"]) == list(range(1, 26))
         assert sorted(rows["item_id"]) == sorted(i for b in BLOCKS for i in b["items"])

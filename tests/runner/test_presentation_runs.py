@@ -60,7 +60,7 @@ def test_a_battery_is_one_call_per_block_answered_field_by_field(tmp_path, mode)
     long = ss.results(store.dir)
     assert len(long) == 10 and (long["status"] == "answered").all()
     assert (long["prompt_tokens"] > 0).sum() == 2 * 2                   # one call per block and persona
-    for (persona, block), rows in long.groupby(["persona_id", "block"]):
+    for _, rows in long.groupby(["persona_id", "block"]):
         rows = rows.sort_values("block_position")
         objects = rows["raw_output"].str.split(" (next-token", regex=False).str[0]
         assert objects.nunique() == 1                                    # the one object of the block
