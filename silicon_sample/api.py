@@ -350,7 +350,8 @@ def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, basel
         views.append(html_report.run_view(run_dir, store.personas(), population.marginals() if population else {},
                                           tables, cell_prompts(run_dir, cell_id=first)[0]))
         store.close()
-    ranking = rank_pairs({k: pd.concat(v) for k, v in combined.items()}) if combined else None
+    ranking = (rank_pairs({k: pd.concat(v) for k, v in combined.items()})
+               if combined and not base.scale_level else None)
     effects, bayes_settings = None, {}
     if bayes is not None:
         folder = Path(bayes)

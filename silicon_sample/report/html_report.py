@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..answers import PENDING, STATUSES
+from ..comparison.scale_level import NOT_AT_SCALE_LEVEL
 from ..tidy.results import long_results, run_instruments, run_manifest, wide_results
 from ..tidy.scoring import scale_scores
 from ..version import __version__
@@ -188,7 +189,7 @@ def _distributions(inputs: ReportInputs) -> str:
         silicon["source"] = "silicon"
         frames = [silicon]
         title = f"Answers per item: silicon (n = {answered['persona_id'].nunique()} personas)"
-        if inputs.baseline is not None:
+        if inputs.baseline is not None and not inputs.baseline.scale_level:
             data = inputs.baseline.data
             items = [i for i in silicon["item"].unique() if i in data.columns]
             human = data[items].melt(var_name="item", value_name="option").dropna()
@@ -215,8 +216,11 @@ def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
         instrument = inputs.baseline.instrument
         keys = {s: k for s, k in instrument.keys().items() if s in scales}
         ranges = {it.id: (instrument.scale_of(it).minimum, instrument.scale_of(it).maximum) for it in instrument.items}
-        human = scale_scores(inputs.baseline.data[[it.id for it in instrument.items]].astype(float), keys, ranges,
-                             instrument.scoring.method)
+        if inputs.baseline.scale_level:        # the humans' own scale scores: their data hold no item answers
+            human = inputs.baseline.data[[s for s in keys if s in inputs.baseline.data.columns]]
+        else:
+            human = scale_scores(inputs.baseline.data[[it.id for it in instrument.items]].astype(float), keys,
+                                 ranges, instrument.scoring.method)
         shared = [s for s in scales if s in human.columns]
         if shared:
             frames.append(human[shared].melt(var_name="scale", value_name="score").assign(source="human"))
@@ -335,6 +339,8 @@ def _bayes(inputs: ReportInputs) -> str:
 
 def _ranking(inputs: ReportInputs) -> str:
     if inputs.ranking is None:
+        if inputs.baseline is not None and inputs.baseline.scale_level:
+            return _missing(f"no ranking: {NOT_AT_SCALE_LEVEL}")
         return _missing("no human baseline given: the ranking needs one")
     columns = [c for c in ("n_silicon", "score", "score_low", "score_high", "tie_group", "reading")
                if c in inputs.ranking.columns]

