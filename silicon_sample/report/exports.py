@@ -40,8 +40,9 @@ LABEL_LIMIT = {"dta": 80, "sav": 256}
 NAME_LIMIT = {"dta": 32, "sav": 64}
 STATA_STRING = 2045
 
-STATUS_CODES = {"answered": 1, "refused": 2, "invalid": 3, "failed": 4, "pending": 5}
-CATEGORY_COLUMNS = ("persona_style", "cue_type", "model", "backend", "instrument", "item_id")
+STATUS_CODES = {"answered": 1, "refused": 2, "invalid": 3, "failed": 4, "pending": 5, "dont_know": 6}
+CATEGORY_COLUMNS = ("persona_style", "cue_type", "perturbation", "model", "backend", "instrument", "presentation",
+                    "block", "item_id")
 
 DESIGN_LABELS = {
     "persona_id": "Persona (silicon respondent) id", "weight": "Survey weight of the persona",
@@ -51,6 +52,9 @@ DESIGN_LABELS = {
     "name": "First name used as a cue", "cued_attributes": "Attributes the name cues",
     "model": "Model id in the study", "backend": "Backend", "model_version": "Model version the server reported",
     "instrument": "Instrument", "item_id": "Item id", "position": "Position of the item as presented (1 = first)",
+    "perturbation": "How the instrument was shown (original or a perturbation)",
+    "presentation": "Presentation: independent, battery or conversation", "block": "Block of the item",
+    "block_position": "Position of the item within its block (1 = first)",
     "replicate": "Replicate", "answer": "Answer (option code)", "status": "Status of the cell",
     "reason": "Reason for a refusal, invalid answer or failure", "option_mass":
         "Probability the model put on the option tokens (distribution mode)",

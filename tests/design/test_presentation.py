@@ -1,6 +1,7 @@
 """Blocks, block order and item order per respondent, and what every cell records of them."""
 
 import pytest
+import yaml
 
 from silicon_sample.answers import Answer
 from silicon_sample.design.cells import build_cells, draw_personas, unit_cells
@@ -9,7 +10,7 @@ from silicon_sample.design.study import load_study
 from silicon_sample.errors import SpecError
 from silicon_sample.seeds import rng_for
 
-from support.studies import write_study
+from support.studies import MINI5, write_study
 
 BLOCKS = [{"id": "agree", "items": ["A1", "A2", "A3", "A4", "A5"]},
           {"id": "consc", "items": ["C1", "C2", "C3", "C4", "C5"]},
@@ -96,3 +97,24 @@ def test_a_conversation_keeps_what_the_respondent_said_and_leaves_out_a_failed_c
     assert conversation_turn(dont_know, "Answer: ", dont_know=8) == "Answer: 8"
     stored = {"status": "answered", "value": 3.0, "raw_output": "x"}       # a stored row, as resume reads it
     assert conversation_turn(stored, "Answer: ") == "Answer: 3"
+
+
+def test_an_instrument_may_declare_its_own_blocks_and_a_study_may_override_them(tmp_path):
+    spec = yaml.safe_load(open(MINI5))
+    spec["blocks"] = [{"id": "social", "items": ["A2", "E4"]}, {"id": "other", "items": ["C4", "N1", "O1"]}]
+    path = tmp_path / "blocked.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    study = load_study(write_study(tmp_path, instruments=(str(path),), item_order="fixed"))
+    presentation = study.presentation("mini5")
+    assert presentation.declared_blocks and [b.id for b in presentation.blocks] == ["social", "other"]
+    cells = unit_cells(study, "smollm2", "P0001", "profile_list", "explicit", "original", "mini5", 1)
+    assert [(c["block"], c["block_position"], c["item_id"]) for c in cells] == [
+        ("social", 1, "A2"), ("social", 2, "E4"), ("other", 1, "C4"), ("other", 2, "N1"), ("other", 3, "O1")]
+    override = load_study(write_study(tmp_path / "o", instruments=(str(path),), item_order="fixed",
+                                      presentation={"mini5": {"blocks": [{"id": "all", "items": ["O1", "N1", "C4",
+                                                                                               "E4", "A2"]}]}}))
+    assert [b.id for b in override.presentation("mini5").blocks] == ["all"]
+    spec["blocks"] = [{"id": "social", "items": ["A2", "E4"]}]
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(SpecError, match="are in no block"):
+        load_study(write_study(tmp_path / "bad", instruments=(str(path),)))

@@ -53,6 +53,17 @@ def test_a_conversation_carries_every_earlier_question_and_answer_and_resumes_wh
     assert np.allclose(resumed["p_3"], long["p_3"])
 
 
+def test_a_sample_mode_conversation_keeps_the_json_the_model_wrote_as_its_turns(tmp_path):
+    blocks = {"mode": "conversation", "blocks": BLOCKS, "block_order": "fixed"}
+    store = ss.run(mini_study(tmp_path, "sample", blocks, n=1), tmp_path / "run", progress=False)
+    long = ss.results(store.dir).sort_values("position")
+    assert (long["status"] == "answered").all()
+    assert long["block"].tolist() == ["first"] * 2 + ["second"] * 3          # declared order kept
+    last = ss.show(store.dir, cell=long["cell_id"].iloc[-1])[0]["messages"]
+    assert [m["content"] for m in last if m["role"] == "assistant"] == long["raw_output"].iloc[:-1].tolist()
+    assert all(json.loads(t)["answer"] == a for t, a in zip(long["raw_output"], long["answer"]))
+
+
 @pytest.mark.parametrize("mode", ["distribution", "sample"])
 def test_a_battery_is_one_call_per_block_answered_field_by_field(tmp_path, mode):
     store = ss.run(mini_study(tmp_path, mode, {"mode": "battery", "blocks": BLOCKS}), tmp_path / "run",
