@@ -118,6 +118,11 @@ def _design(inputs: ReportInputs) -> str:
                  ("sampling", design.get("sampling_method")), ("item order", design.get("item_order")),
                  ("persona styles", ", ".join(design.get("persona_styles", []))),
                  ("cue types", ", ".join(design.get("cue_types", []))),
+                 ("perturbations", ", ".join(design.get("perturbations") or ["original"])),
+                 ("presentation", "; ".join(
+                     f"{i}: {p['mode']}" + (f", blocks {', '.join(p['blocks'])} in {p['block_order']} order"
+                                            if p.get("blocks") else "")
+                     for i, p in (design.get("presentation") or {}).items()) or "independent"),
                  ("prompt layout", m.get("prompt_layout", {}).get("id")),
                  ("population", m.get("population", {}).get("id")),
                  ("instruments", ", ".join(i["id"] for i in m.get("instruments", [])))]

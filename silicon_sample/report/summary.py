@@ -39,6 +39,13 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
     out.write(f"- instruments: {', '.join(i['id'] for i in manifest['instruments'])}; item order: "
               f"{design['item_order']}\n")
     out.write(f"- persona styles: {', '.join(design['persona_styles'])}; cue types: {', '.join(design['cue_types'])}\n")
+    if design.get("perturbations") and list(design["perturbations"]) != ["original"]:
+        out.write(f"- perturbations: {', '.join(design['perturbations'])}\n")
+    shown = {i: p for i, p in (design.get("presentation") or {}).items() if p["mode"] != "independent" or p["blocks"]}
+    for instrument_id, presentation in shown.items():
+        blocks = presentation.get("blocks")
+        out.write(f"- presentation of {instrument_id}: {presentation['mode']}"
+                  + (f", blocks {', '.join(blocks)} in {presentation['block_order']} order" if blocks else "") + "\n")
     weights = manifest.get("weights", {})
     if "kish_ess" in weights:
         out.write(f"- weights: {weights['method']} to {weights['target']} on {', '.join(weights['variables'])}; "

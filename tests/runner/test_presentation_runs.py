@@ -124,3 +124,17 @@ def test_ollama_server_answers_a_battery_with_the_object_schema_as_format(tmp_pa
     long = ss.results(ss.run(study, tmp_path / "run", progress=False).dir)
     assert len(long) == 10 and (long["status"] == "answered").all()     # the grammar admits only valid objects
     assert long.groupby(["persona_id", "block"])["raw_output"].nunique().eq(1).all()
+
+
+def test_ollama_server_holds_a_conversation_read_as_distributions(tmp_path, ollama_server):
+    model = {"id": "ollama", "backend": "ollama", "model": ollama_server.alias, "answer_mode": "distribution",
+             "temperature": 0.7, "options": {"host": ollama_server.host}}
+    store = ss.run(mini_study(tmp_path, "distribution", "conversation", models=[model]), tmp_path / "run",
+                   progress=False)
+    long = ss.results(store.dir)
+    assert len(long) == 10 and (long["status"] == "answered").sum() >= 8
+    last = long[long["position"] == 5].iloc[0]
+    messages = ss.show(store.dir, cell=last["cell_id"])[0]["messages"]
+    earlier = long[(long["persona_id"] == last["persona_id"]) & (long["position"] < 5)].sort_values("position")
+    assert [m["content"] for m in messages if m["role"] == "assistant"] == \
+        [f"Answer: {int(a)}" for a in earlier["answer"].dropna()]
