@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..design.cells import CELL_COLUMNS, build_request, draw_personas, iter_cells, iter_variants
+from ..design.cells import CELL_COLUMNS, battery_request, build_request, draw_personas, iter_cells, iter_variants
 from ..design.study import load_study
 from ..errors import RunStoreError
 from ..store.run_store import RunStore
+from .plan import block_cells, cell_request
 
 SHOW_LIMIT = 50
 """The most cells one ``show`` returns (a persona and item with many models, styles or replicates)."""
@@ -39,7 +40,6 @@ def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
     request as sent (``messages``, ``prefill``, ``options``, ``mode``, ``temperature``, ``seed``,
     ``max_tokens``) and its ``response`` (None while pending)."""
     from .execute import load_run_study
-    from .plan import cell_request
 
     given = {k: v for k, v in filters.items() if v is not None}
     unknown = set(given) - set(FILTERS)
@@ -100,7 +100,10 @@ def example_prompts(study_path: str | Path, *, n: int | None = None) -> list[dic
             key = (cell["persona_style"], cell["cue_type"])
             if cell["model_id"] != model.id or key in examples:
                 continue
-            request = build_request(study, model, cell, texts[key])
+            if cell["presentation"] == "battery":     # the first block, as one prompt
+                request = battery_request(study, model, block_cells(study, cell), texts[key])
+            else:                                     # a conversation's first question has no history yet
+                request = build_request(study, model, cell, texts[key])
             examples[key] = {"persona_id": cell["persona_id"], "persona_style": key[0], "cue_type": key[1],
                              "model": model.id, "instrument": cell["instrument_id"], "item_id": cell["item_id"],
                              **_request_view(request)}
