@@ -28,7 +28,7 @@ def test_the_eta_comes_from_the_recent_rate_not_from_a_slow_start(monkeypatch):
     state = shown.models["m"]
     assert state.rate() == pytest.approx(10.0)
     assert state.eta_s() == pytest.approx(6.0)                # 60 cells left at 10/s, not at 40 / 304 s
-    assert state.counts == {"answered": 36, "refused": 0, "invalid": 4, "failed": 0}
+    assert state.counts == {"answered": 36, "refused": 0, "invalid": 4, "failed": 0, "dont_know": 0}
     line = progress_module.describe("m", state)
     assert line.startswith("m: 40/100 cells (40%) — 36 answered, 4 invalid — 10.0 cells/s, ETA 0m06s")
 
