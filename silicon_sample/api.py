@@ -79,21 +79,25 @@ def _progress(option: ProgressOption, study: Study | None,
 
 def run(study: str | Path, out: str | Path, *, n: int | None = None, progress: ProgressOption = True,
         fresh: bool = False, backend_factory: BackendFactory | None = None,
-        prices: str | Path | None = None) -> RunStore:
+        prices: str | Path | None = None, executor: str | None = None, scheduler: str | None = None) -> RunStore:
     """Run a study file into a new run directory ``out`` and return its store.
 
     ``n`` overrides the study's sample size; ``progress`` shows or reports progress (:data:`ProgressOption`;
     :mod:`silicon_sample.report.progress`), with the cost so far of the models a ``prices`` table names;
     ``fresh`` bypasses the shared response cache of server backends; ``backend_factory`` makes each
-    model's backend (see :mod:`silicon_sample.backends.base`; default: from the study's model entries).
+    model's backend (see :mod:`silicon_sample.backends.base`; default: from the study's model entries);
+    ``executor="dask"`` answers the cells on a Dask cluster, the one at ``scheduler`` or a local one
+    (:mod:`silicon_sample.runner.dask_executor`; default: the study's ``executor:``, else this process).
     """
     loaded = _load_study(study, n=n) if prices is not None and not callable(progress) else None
     with _progress(progress, loaded, prices) as callback:
-        return start_run(study, out, n=n, progress=callback, fresh=fresh, backend_factory=backend_factory)
+        return start_run(study, out, n=n, progress=callback, fresh=fresh, backend_factory=backend_factory,
+                         executor=executor, scheduler=scheduler)
 
 
 def resume(run_dir: str | Path, *, progress: ProgressOption = True, fresh: bool = False,
-           backend_factory: BackendFactory | None = None, prices: str | Path | None = None) -> RunStore:
+           backend_factory: BackendFactory | None = None, prices: str | Path | None = None,
+           executor: str | None = None, scheduler: str | None = None) -> RunStore:
     """Finish an interrupted run; answered cells are not sent again (arguments as in :func:`run`)."""
     loaded = None
     if not callable(progress) and prices is not None:
@@ -101,7 +105,8 @@ def resume(run_dir: str | Path, *, progress: ProgressOption = True, fresh: bool 
 
         loaded = load_run_study(RunStore.open(run_dir))
     with _progress(progress, loaded, prices) as callback:
-        return resume_run(run_dir, progress=callback, fresh=fresh, backend_factory=backend_factory)
+        return resume_run(run_dir, progress=callback, fresh=fresh, backend_factory=backend_factory,
+                          executor=executor, scheduler=scheduler)
 
 
 def status(run_dir: str | Path) -> dict[str, Any]:

@@ -84,8 +84,12 @@ def _pending_note_of_run(run_dir: Path) -> None:
               help="YAML price table (USD per million input/output tokens per model): the dry run's cost, and "
                    "the cost so far in the progress display.")
 @click.option("--quiet", is_flag=True, help="No progress display (for scripts).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+              help="Where cells are answered: this process (local) or a Dask cluster (default: the study's).")
+@click.option("--scheduler", default=None, help="Address of a Dask scheduler (with --executor dask; default: "
+                                                "a local cluster of one worker per core).")
 def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool, prices: Path | None,
-        quiet: bool) -> None:
+        quiet: bool, executor: str | None, scheduler: str | None) -> None:
     """Run STUDY (a study YAML file) into a new run directory."""
     if dry_run:
         table = api.dry_run(study, n=n, prices=prices)
@@ -99,7 +103,8 @@ def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool
         return
     if out is None:
         raise click.UsageError("--out is required (unless --dry-run)")
-    store = api.run(study, out, n=n, progress=not quiet, fresh=fresh, prices=prices)
+    store = api.run(study, out, n=n, progress=not quiet, fresh=fresh, prices=prices, executor=executor,
+                    scheduler=scheduler)
     for warning in store.manifest()["design"].get("sampling_warnings") or []:
         click.echo(f"warning: {warning}", err=True)
     _finished_message(store)
@@ -110,9 +115,12 @@ def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML price table: the cost so far in the progress display.")
 @click.option("--quiet", is_flag=True, help="No progress display (for scripts).")
-def resume(run_dir: Path, prices: Path | None, quiet: bool) -> None:
+@click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+              help="Where cells are answered: this process (local) or a Dask cluster (default: the study's).")
+@click.option("--scheduler", default=None, help="Address of a Dask scheduler (with --executor dask).")
+def resume(run_dir: Path, prices: Path | None, quiet: bool, executor: str | None, scheduler: str | None) -> None:
     """Finish an interrupted run without repeating answered cells."""
-    store = api.resume(run_dir, progress=not quiet, prices=prices)
+    store = api.resume(run_dir, progress=not quiet, prices=prices, executor=executor, scheduler=scheduler)
     _finished_message(store)
 
 

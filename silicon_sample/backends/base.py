@@ -146,7 +146,8 @@ def check_url(url: str, where: str = "models[].options.base_url") -> None:
                            fix="e.g. base_url: http://127.0.0.1:8000/v1") from None
 
 
-def check_reachable(urls: list[str], timeout: float = CONNECT_TIMEOUT) -> None:
+def check_reachable(urls: list[str], timeout: float = CONNECT_TIMEOUT, where: str = "models[].options.base_url"
+                    ) -> None:
     """At least one of ``urls`` accepts a TCP connection within ``timeout`` seconds, or a
     :class:`BackendError` naming each and why."""
     reasons = []
@@ -159,5 +160,4 @@ def check_reachable(urls: list[str], timeout: float = CONNECT_TIMEOUT) -> None:
         except OSError as exc:
             reasons.append(f"{parts.hostname}:{port} ({exc.strerror or type(exc).__name__})")
     raise BackendError(f"cannot connect to {'any server' if len(urls) > 1 else 'the server'}: {', '.join(reasons)}",
-                       where="models[].options.base_url",
-                       fix="start the server, or correct base_url (nothing was written)")
+                       where=where, fix=f"start the server, or correct {where.split('.')[-1]} (nothing was written)")

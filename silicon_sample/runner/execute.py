@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import backends
-from ..backends.base import Backend
+from ..backends.base import Backend, check_reachable
 from ..backends.response_cache import CachedBackend, ResponseCache
 from ..design.cells import count_cells, draw_personas, empty_groups, iter_cells, iter_variants, shown_instrument
 from ..design.study import ModelSpec, Study, load_study, read_study_text
-from ..errors import BackendError, RunStoreError
+from ..errors import BackendError, RunStoreError, SpecError
 from ..specs.yaml_files import load_spec
 from ..store.run_store import RESOLVED_STUDY, RunStore
 from .batch_journal import StoreBatchJournal
 from .manifest import build_manifest, environment
-from .plan import ModelPlan
+from .plan import ModelPlan, store_plan
 
 
 @dataclass
@@ -117,18 +117,54 @@ def open_backends(study: Study, fresh: bool = False, backend_factory: BackendFac
     return opened
 
 
+@dataclass(frozen=True)
+class Executor:
+    """Where the cells are answered: ``local`` (this process) or ``dask`` (a Dask cluster: the scheduler at
+    ``scheduler``, or a ``LocalCluster`` of one single-threaded worker per core; see
+    :mod:`.dask_executor`)."""
+
+    name: str = "local"
+    scheduler: str | None = None
+    personas_per_shard: int | None = None
+
+    def describe(self) -> dict:
+        return {"executor": self.name, **({"scheduler": self.scheduler or "LocalCluster (one worker per core)"}
+                                          if self.name == "dask" else {})}
+
+
+EXECUTORS = ("local", "dask")
+
+
+def executor_of(study: Study, executor: str | None = None, scheduler: str | None = None) -> Executor:
+    """The executor a run uses: the command line's (``executor``, ``scheduler``) over the study's ``executor:``."""
+    spec = study.spec.get("executor", "local")
+    spec = {"name": spec} if isinstance(spec, str) else dict(spec)
+    name = executor or spec.get("name", "local")
+    if name not in EXECUTORS:
+        raise SpecError(f"unknown executor {name!r}", where="--executor", fix=f"use one of: {', '.join(EXECUTORS)}")
+    if scheduler and name != "dask":
+        raise SpecError("--scheduler is the address of a Dask scheduler: it needs --executor dask",
+                        where="--scheduler", fix="add --executor dask, or leave --scheduler out")
+    return Executor(name, scheduler or spec.get("scheduler"), spec.get("personas_per_shard"))
+
+
 def start_run(study_path: str | Path, out: str | Path, *, n: int | None = None, command: str = "run",
               progress: ProgressCallback | None = None, fresh: bool = False,
-              backend_factory: BackendFactory | None = None) -> RunStore:
+              backend_factory: BackendFactory | None = None, executor: str | None = None,
+              scheduler: str | None = None) -> RunStore:
     """Create a run of ``study_path`` in ``out`` and run it to the end.
 
     ``fresh`` bypasses the response cache; ``backend_factory`` makes each model's backend (default
-    :func:`create_backend`).
+    :func:`create_backend`); ``executor`` (``local`` or ``dask``) and ``scheduler`` (a Dask scheduler's
+    address) say where the cells are answered (default: the study's ``executor:``, else this process).
     """
     out = Path(out)
     RunStore.refuse_existing(out)        # before drawing personas and loading models
     study = load_study(study_path, n=n)
+    where = executor_of(study, executor, scheduler)
     personas, weights = draw_personas(study)
+    if where.scheduler:          # before the run folder is made
+        check_reachable([where.scheduler.replace("tcp://", "http://", 1)], where="--scheduler")
     opened = open_backends(study, fresh=fresh, backend_factory=backend_factory)
     try:
         models = {m.id: {**m.model_dump(), **opened[m.id].describe()} for m in study.models}
@@ -138,11 +174,22 @@ def start_run(study_path: str | Path, out: str | Path, *, n: int | None = None, 
         store = RunStore.create(out, study_text=read_study_text(Path(study_path)), resolved_spec=resolved_spec(study),
                                 inputs=study.input_files(), manifest=manifest, personas=personas,
                                 variants=iter_variants(study, personas), cells=iter_cells(study, personas))
-        _execute(store, study, opened, command, progress)
+        _dispatch(store, study, opened, command, progress, where, fresh, backend_factory)
     finally:
         for backend in opened.values():
             backend.close()
     return store
+
+
+def _dispatch(store: RunStore, study: Study, opened: dict[str, Backend], command: str,
+              progress: ProgressCallback | None, where: Executor, fresh: bool,
+              backend_factory: BackendFactory | None) -> None:
+    if where.name == "local":
+        _execute(store, study, opened, command, progress)
+        return
+    for backend in opened.values():     # checked and described here; the workers build their own
+        backend.close()
+    _execute_on_cluster(store, study, command, progress, where, fresh, backend_factory)
 
 
 def load_run_study(store: RunStore) -> Study:
@@ -152,10 +199,14 @@ def load_run_study(store: RunStore) -> Study:
 
 
 def resume_run(run_dir: str | Path, *, command: str = "resume", progress: ProgressCallback | None = None,
-               fresh: bool = False, backend_factory: BackendFactory | None = None) -> RunStore:
+               fresh: bool = False, backend_factory: BackendFactory | None = None, executor: str | None = None,
+               scheduler: str | None = None) -> RunStore:
     """Answer the cells of an existing run that have no response yet (same arguments as :func:`start_run`)."""
     store = RunStore.open(run_dir)
     study = load_run_study(store)
+    where = executor_of(study, executor, scheduler)
+    if where.scheduler:
+        check_reachable([where.scheduler.replace("tcp://", "http://", 1)], where="--scheduler")
     if not store.count_pending():
         _write_outputs(store)
         return store
@@ -170,7 +221,7 @@ def resume_run(run_dir: str | Path, *, command: str = "resume", progress: Progre
                     f"model {model_id!r} is not the file this run started with (SHA-256 {sha_now[:12]} "
                     f"now, {sha_then[:12]} then)", where=str(store.dir),
                     fix="install the model file the run started with, or start a new run")
-        _execute(store, study, opened, command, progress)
+        _dispatch(store, study, opened, command, progress, where, fresh, backend_factory)
     finally:
         for backend in opened.values():
             backend.close()
@@ -211,7 +262,7 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
     """Answer every pending cell: one stream of calls per model across personas, the models at the same time
     (:func:`_lanes`), each answer stored as it arrives (answers that arrive together share a commit)."""
     with store.lock():
-        session = store.begin_session(command, environment())
+        session = store.begin_session(command, {**environment(), "executor": "local"})
         outcome = "interrupted"
         stop = threading.Event()
         answers: queue.Queue = queue.Queue()
@@ -225,7 +276,7 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
                     journals.append(StoreBatchJournal(store.dir, model_id))
                     backend.attach_journal(journals[-1])
                 totals[model_id] = store.count_pending(model_id)
-                work[model_id] = ModelPlan(study, models[model_id], store, backend, stop)
+                work[model_id] = store_plan(study, models[model_id], store, backend, stop)
             lanes = [threading.Thread(target=_answer_lane, args=(lane, work, answers), daemon=True,
                                       name=f"answers-{lane[0]}") for lane in _lanes(opened)]
             for thread in lanes:
@@ -245,6 +296,42 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
             store.end_session(session, outcome)
             for journal in journals:
                 journal.close()
+    _write_outputs(store)
+
+
+def _execute_on_cluster(store: RunStore, study: Study, command: str, progress: ProgressCallback | None,
+                        where: Executor, fresh: bool, backend_factory: BackendFactory | None) -> None:
+    """Answer every pending cell on a Dask cluster (:mod:`.dask_executor`), the answers stored here."""
+    from .dask_executor import PERSONAS_PER_SHARD, answer_on_cluster, start_client
+
+    with store.lock():
+        client, cluster = start_client(where.scheduler)
+        try:
+            workers = client.nthreads()
+            session = store.begin_session(command, {**environment(), **where.describe(), "dask_workers": len(workers),
+                                                    "dask_threads": sum(workers.values())})
+            outcome = "interrupted"
+            totals = {m.id: store.count_pending(m.id) for m in study.models}
+            done = dict.fromkeys(totals, 0)
+            started = time.perf_counter()
+
+            def on_answers(model_id: str, answers: list) -> None:
+                for answer in answers:
+                    done[model_id] += 1
+                    if progress:
+                        progress(Progress(model_id, done[model_id], totals[model_id], time.perf_counter() - started,
+                                          answer.status, answer.prompt_tokens, answer.completion_tokens))
+            try:
+                answer_on_cluster(store, study, session, client, fresh=fresh, factory=backend_factory,
+                                  personas_per_shard=where.personas_per_shard or PERSONAS_PER_SHARD,
+                                  on_answers=on_answers)
+                outcome = "completed"
+            finally:
+                store.end_session(session, outcome)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
     _write_outputs(store)
 
 

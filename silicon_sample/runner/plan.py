@@ -22,7 +22,7 @@ stored twice.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..answers import Answer, AnswerRequest
 from ..backends.base import Backend
@@ -54,10 +54,15 @@ def history_of(cells: list[dict], turns: dict[str, str | None]) -> list[tuple[di
     return [(c, turns.get(c["cell_id"])) for c in cells]
 
 
-def stored_turns(study: Study, model: ModelSpec, store: RunStore, cells: list[dict]) -> dict[str, str | None]:
+StoredReader = Callable[[list[str]], dict[str, dict]]
+"""The stored responses (status, value, raw_output) of the given cell ids: :meth:`RunStore.read_responses`, or
+what the driver sent a Dask worker with its shard."""
+
+
+def stored_turns(study: Study, model: ModelSpec, read: StoredReader, cells: list[dict]) -> dict[str, str | None]:
     """The respondent's turn for each of ``cells`` that has a stored answer."""
     prefill = study.prompt_layout.distribution_prefill if model.answer_mode == "distribution" else None
-    stored = store.read_responses([c["cell_id"] for c in cells])
+    stored = read([c["cell_id"] for c in cells])
     return {c["cell_id"]: conversation_turn(stored[c["cell_id"]], prefill, dont_know_of(study, c))
             for c in cells if c["cell_id"] in stored}
 
@@ -72,15 +77,19 @@ def cell_request(study: Study, model: ModelSpec, cell: dict, persona_text: str, 
         cells = unit_cells(study, *unit_of(cell))
         earlier = cells[:next(i for i, c in enumerate(cells) if c["cell_id"] == cell["cell_id"])]
         return build_request(study, model, cell, persona_text,
-                             history_of(earlier, stored_turns(study, model, store, earlier)))
+                             history_of(earlier, stored_turns(study, model, store.read_responses, earlier)))
     return build_request(study, model, cell, persona_text)
 
 
 class ModelPlan:
-    """One model's pending cells as streams of requests (see the module docstring)."""
+    """One model's pending cells as streams of requests (see the module docstring). ``pending`` gives the
+    model's pending cells in run order, each with its ``persona_text`` (it is called once per pass: the
+    independent and battery cells, then the conversations); ``read`` the stored responses of cells."""
 
-    def __init__(self, study: Study, model: ModelSpec, store: RunStore, backend: Backend, stop: threading.Event):
-        self.study, self.model, self.store, self.backend, self.stop = study, model, store, backend, stop
+    def __init__(self, study: Study, model: ModelSpec, backend: Backend, stop: threading.Event,
+                 pending: Callable[[], Iterable[dict]], read: StoredReader):
+        self.study, self.model, self.backend, self.stop = study, model, backend, stop
+        self.pending, self.read = pending, read
         self.prefill = study.prompt_layout.distribution_prefill if model.answer_mode == "distribution" else None
         self._dont_know: dict[str, int] = {}
         self._already: set[str] = set()
@@ -103,7 +112,7 @@ class ModelPlan:
 
     def _flat(self) -> Iterator[AnswerRequest]:
         block: list[dict] = []
-        for cell in self.store.iter_pending(self.model.id):
+        for cell in self.pending():
             if self.stop.is_set():
                 return
             mode = presentation_of(cell)
@@ -131,7 +140,7 @@ class ModelPlan:
         """Groups of conversations: (all cells in order, the pending ones, the persona text)."""
         group: list = []
         current, pending = None, []
-        for cell in self.store.iter_pending(self.model.id):
+        for cell in self.pending():
             if self.stop.is_set():
                 return
             if presentation_of(cell) != "conversation":
@@ -153,7 +162,7 @@ class ModelPlan:
         cells = unit_cells(self.study, *unit_of(pending[0]))
         waiting = {c["cell_id"] for c in pending}
         answered = [c for c in cells if c["cell_id"] not in waiting]
-        self._turns.update(stored_turns(self.study, self.model, self.store, answered))
+        self._turns.update(stored_turns(self.study, self.model, self.read, answered))
         for cell in pending:
             self._register(cell)
             self._awaiting_turn.add(cell["cell_id"])
@@ -196,4 +205,11 @@ class ModelPlan:
         return answer
 
 
-__all__ = ["ModelPlan", "cell_request"]
+
+def store_plan(study: Study, model: ModelSpec, store: RunStore, backend: Backend, stop: threading.Event) -> ModelPlan:
+    """The plan of one model of a run answered in this process: pending cells read from the run store a chunk
+    at a time, stored turns read from it."""
+    return ModelPlan(study, model, backend, stop, lambda: store.iter_pending(model.id), store.read_responses)
+
+
+__all__ = ["ModelPlan", "cell_request", "store_plan"]

@@ -155,6 +155,7 @@ class RunStore:
         self.dir = Path(run_dir)
         self._db: sqlite3.Connection | None = None
         self._lock_handle = None
+        self.duplicates_refused: dict[int, int] = {}     # per session: second answers to a cell, not stored
 
     # -- creating and opening --------------------------------------------
     @staticmethod
@@ -292,7 +293,8 @@ class RunStore:
         manifest = self.manifest()
         for entry in manifest.get("sessions", []):
             if entry["session"] == session:
-                entry.update(finished_at=finished, outcome=outcome)
+                entry.update(finished_at=finished, outcome=outcome,
+                             duplicates_refused=self.duplicates_refused.get(session, 0))
         stored = self.db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
         self.update_manifest(sessions=manifest.get("sessions", []), answers_stored=stored)
 
@@ -359,21 +361,38 @@ class RunStore:
                 found.update({r[0]: {"status": r[1], "value": r[2], "raw_output": r[3]} for r in rows})
         return found
 
+    def answered_cells(self, model_id: str, persona_ids: list[str]) -> dict[str, dict]:
+        """The stored responses (status, value, raw_output) of one model's cells of these personas."""
+        if not persona_ids:
+            return {}
+        rows = self.db.execute(
+            "SELECT c.cell_id, r.status, r.value, r.raw_output FROM cells c JOIN responses r USING (cell_id) "
+            f"WHERE c.model_id = ? AND c.persona_id IN ({', '.join('?' * len(persona_ids))})",
+            (model_id, *persona_ids)).fetchall()
+        return {r[0]: {"status": r[1], "value": r[2], "raw_output": r[3]} for r in rows}
+
     def record(self, answer: Answer, session: int) -> None:
         """Store one response and commit it."""
         self.record_many([answer], session)
 
-    def record_many(self, answers: list[Answer], session: int) -> None:
+    def record_many(self, answers: list[Answer], session: int) -> int:
         """Store responses in one transaction (one commit): the runner stores what has arrived since its last
-        commit, so a crash loses at most the answers of one commit's time."""
+        commit, so a crash loses at most the answers of one commit's time. A cell that already has a response
+        keeps it: the second answer is refused (a shard of a Dask worker that died after answering is answered
+        again) and counted in the session's ``duplicates_refused`` (manifest). Returns how many were refused."""
         recorded_at = now()
         rows = [(answer.request_id, answer.status, answer.value,
                  (json.dumps({str(k): v for k, v in answer.probabilities.items()})
                   if answer.probabilities is not None else None),
                  answer.option_mass, answer.raw_output, answer.reason, answer.latency_s, answer.prompt_tokens,
                  answer.completion_tokens, answer.model_version, session, recorded_at) for answer in answers]
+        before = self.db.total_changes
         with self.db:
-            self.db.executemany("INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        refused = len(rows) - (self.db.total_changes - before)
+        if refused:
+            self.duplicates_refused[session] = self.duplicates_refused.get(session, 0) + refused
+        return refused
 
     def responses(self) -> pd.DataFrame:
         """Every cell with its response (NULL status when not yet answered)."""

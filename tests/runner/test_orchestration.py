@@ -1,6 +1,5 @@
 """Runner and run store mechanics, on a scripted backend (the real-model versions are in test_runs.py)."""
 
-import sqlite3
 
 import pytest
 
@@ -91,9 +90,15 @@ def test_interrupted_run_resumes_without_repeating_cells(tmp_path, scripted):
 
 def test_a_cell_cannot_be_stored_twice(tmp_path, scripted):
     store = scripted.start_run(write_study(tmp_path, n=1), tmp_path / "run")
-    cell = store.cells().iloc[0]["cell_id"]
-    with pytest.raises(sqlite3.IntegrityError):
-        store.record(Answer(request_id=cell, status="answered", value=1), session=1)
+    cells = store.responses()
+    first = cells.iloc[0]
+    second = Answer(request_id=first["cell_id"], status="answered", value=int(first["value"]) % 6 + 1)
+    assert store.record_many([second], session=1) == 1                        # refused, and counted
+    assert store.responses().equals(cells)                                      # the first answer is kept
+    session = store.begin_session("resume", {})
+    store.record_many([second, second], session)
+    store.end_session(session, "completed")
+    assert store.manifest()["sessions"][-1]["duplicates_refused"] == 2
 
 
 def test_existing_output_and_bad_study_leave_nothing_behind(tmp_path, scripted):
