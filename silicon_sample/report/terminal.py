@@ -131,6 +131,13 @@ def bench_view(figures: dict) -> str:
         lines.append(f"design: {row['personas']:,} personas ({row['cells']:,} cells) stored in {row['seconds']} s, "
                      f"peak memory {row['peak_rss_mb_before_design']:.0f} MB before the design, "
                      f"{row['peak_rss_mb']:.0f} MB after")
+    if "dask_answers_per_s" in figures:
+        lines.append(f"dask: {figures['dask_answers_per_s']:.1f} answers/s on a LocalCluster of "
+                     f"{figures['dask_workers']} single-threaded workers "
+                     f"({figures['dask_answers_per_s_per_worker']:.1f} per worker); ceiling "
+                     f"{figures['dask_ceiling_answers_per_s']:.1f} (the workers x the embedded model's "
+                     f"single-thread rate in this process, {figures['single_thread_items_per_s']:.1f}); ratio "
+                     f"{figures['dask_ratio']:.2f}")
     return "\n".join(lines)
 
 

@@ -25,6 +25,12 @@ Design: with ``design``, the run store of a bfi25 study of 10,000 and of 100,000
 process each (:func:`design_memory`): seconds and peak memory; cells are streamed, so ten times the cells
 should cost far less than ten times the memory (``design_peak_rss_ratio`` beside ``design_cells_ratio``).
 
+Dask: with ``dask``, the same bfi25 study answered on a ``LocalCluster`` of one single-threaded worker per
+core (:mod:`silicon_sample.runner.dask_executor`), counted from the first answer stored to the last (starting
+the cluster and loading the model on each worker are not counted), beside its ceiling: as many times the
+single-thread rate of the embedded model in this process as there are workers (``dask_ratio``), and the
+rate per worker a cluster recipe can plan with (``dask_answers_per_s_per_worker``).
+
 Memory: the peak resident set size (``peak_rss_mb``, from ``resource.getrusage``; Linux reports
 kilobytes), and with ``memory_calls`` the resident memory at 10 % and at 100 % of a run of that many
 calls.
@@ -280,6 +286,33 @@ def load_test(calls: int, folder: Path) -> dict:
             "load_rss_mb_at_10_percent": rss.get("at_10"), "load_rss_mb_at_100_percent": rss.get("at_100")}
 
 
+def dask_rate(personas: int, folder: Path) -> dict:
+    """Answers per second of the embedded model on a LocalCluster, and its ceiling (see the module docstring)."""
+    from ..backends.embedded import EmbeddedBackend
+    from ..runner.dask_executor import worker_threads
+
+    model = {"id": "smollm2", "backend": "embedded", "answer_mode": "distribution", "temperature": 0.7}
+    requests = study_requests(folder / "dask-ceiling", personas, model)
+    single = EmbeddedBackend(n_threads=1)
+    try:
+        started = time.perf_counter()
+        for _ in single.answer(requests):
+            pass
+        one_thread = len(requests) / (time.perf_counter() - started)
+    finally:
+        single.close()
+    stamps: list[float] = []
+    start_run(_study(folder / "dask", personas, [model]), folder / "dask" / "run", executor="dask",
+              progress=lambda p: stamps.append(time.perf_counter()))
+    workers = worker_threads()
+    # a shard's answers are stored together: count those stored after the first shard, over the time since it
+    first = sum(1 for t in stamps if t - stamps[0] < 0.05)
+    rate = (len(stamps) - first) / (stamps[-1] - stamps[0]) if stamps[-1] > stamps[0] else float("nan")
+    return {"dask_workers": workers, "dask_answers_per_s": rate, "dask_answers_per_s_per_worker": rate / workers,
+            "single_thread_items_per_s": one_thread, "dask_ceiling_answers_per_s": workers * one_thread,
+            "dask_ratio": rate / (workers * one_thread)}
+
+
 def _rss_of(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -333,7 +366,8 @@ def memory(calls: int, folder: Path) -> dict:
             "memory_calls_per_s": result["calls_per_s"]}
 
 
-def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, design: bool = False) -> dict:
+def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, design: bool = False,
+              dask: bool = False) -> dict:
     """Every measurement of the module docstring; ``quick`` shrinks them to seconds (for tests);
     ``memory_calls`` adds a run of that many calls reporting its resident memory at 10 % and 100 %."""
     configs = [(0.2, 64), (0.5, 256)] if not quick else [(0.05, 16)]
@@ -349,6 +383,7 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, d
         flat = memory(memory_calls, folder) if memory_calls else {}
         load = load_test(load_calls, folder) if load_calls else {}
         streamed = design_memory(folder) if design else {}
+        cluster = dask_rate(4 if quick else 16, folder) if dask else {}
     main = rows[0]
     return {
         "hosted_ceiling_calls_per_s": main["ceiling_calls_per_s"],
@@ -368,4 +403,5 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, d
         **flat,
         **load,
         **streamed,
+        **cluster,
     }

@@ -47,3 +47,14 @@ def test_a_load_test_against_a_failing_server_accounts_for_every_cell_and_prints
     served = figures["load_faults_served"]
     assert served["error"] > 40 and served["rate_limit"] > 10 and served["timeout"] > 3    # the faults happened
     assert figures["load_rss_mb_at_10_percent"] and figures["load_rss_mb_at_100_percent"]
+
+
+@pytest.mark.slow
+def test_the_dask_figures_are_a_local_cluster_run_beside_the_workers_times_the_single_thread_rate(tmp_path):
+    from silicon_sample.throughput.measure import dask_rate
+
+    row = dask_rate(personas=4, folder=tmp_path)
+    assert row["dask_workers"] >= 1 and row["dask_answers_per_s"] > 0
+    assert row["dask_ceiling_answers_per_s"] == pytest.approx(row["dask_workers"] * row["single_thread_items_per_s"])
+    assert row["dask_ratio"] == pytest.approx(row["dask_answers_per_s"] / row["dask_ceiling_answers_per_s"])
+    assert row["dask_answers_per_s_per_worker"] == pytest.approx(row["dask_answers_per_s"] / row["dask_workers"])
