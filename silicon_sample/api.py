@@ -48,7 +48,16 @@ from .specs.instruments import Instrument
 from .specs.yaml_files import read_yaml
 from .store.run_store import RunStore
 from .tidy.completeness import mark_pending, pending_by_pair, require_complete
-from .tidy.results import long_results, run_attributes, run_instruments, run_manifest, run_population, wide_results
+from .tidy.results import (
+    iter_long_results,
+    iter_wide_results,
+    long_results,
+    run_attributes,
+    run_instruments,
+    run_manifest,
+    run_population,
+    wide_results,
+)
 
 if TYPE_CHECKING:
     from .comparison.ordinal_model import OrdinalComparison
@@ -170,8 +179,18 @@ def export(run_dir: str | Path, output: str | Path, *, wide: bool = False, forma
     labels (:mod:`silicon_sample.report.exports`); ``codebook_path`` also writes the codebook as CSV.
     Returns ``rows``, ``format`` and ``inferred`` (whether the format came from the extension)."""
     fmt, inferred = _exports.infer_format(output, format)
+    instruments, attributes = run_instruments(run_dir), run_attributes(run_dir)
+    if fmt in ("csv", "parquet"):        # a chunk of personas at a time: flat memory for a million answers
+        pending = require_complete(run_dir, allow_incomplete)
+        chunks = (iter_wide_results if wide else iter_long_results)(run_dir, with_personas=with_personas)
+        rows, book = _exports.write_export_chunks((mark_pending(c, pending) for c in chunks), output, fmt,
+                                                  run_manifest(run_dir),
+                                                  lambda first: _exports.codebook(first, instruments, attributes))
+        if codebook_path is not None:
+            _write_table(book, codebook_path)
+        return {"rows": rows, "format": fmt, "inferred": inferred}
     frame = results(run_dir, wide=wide, allow_incomplete=allow_incomplete, with_personas=with_personas)
-    book = _exports.codebook(frame, run_instruments(run_dir), run_attributes(run_dir))
+    book = _exports.codebook(frame, instruments, attributes)
     _exports.write_export(frame, output, fmt, book, run_manifest(run_dir))
     if codebook_path is not None:
         _write_table(_exports.codebook_for_format(frame, book, fmt), codebook_path)
@@ -231,9 +250,12 @@ def validate(path: str | Path) -> str:
 def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
             invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
             repetitions: int = 10, seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
-            output: str | Path | None = None, allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
+            output: str | Path | None = None, allow_incomplete: bool = False,
+            items_only: bool = False) -> dict[str, pd.DataFrame]:
     """Every comparison table of a run against a human baseline (anchors, items, scales, structure,
     invariance, subgroups, patterns, nonresponse; see :mod:`silicon_sample.comparison.tables`).
+    ``items_only``: the ``items`` table alone, computed from the run read in chunks (flat memory for a run of
+    any size; :mod:`silicon_sample.comparison.item_counts`).
 
     ``anchors`` places every summary figure between its floors and the human ceiling, with ``bootstrap``
     resamples for its interval and ``repetitions`` of each floor and of the ceiling, seeded by ``seed``
@@ -251,13 +273,16 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
 
     A run with pending cells is refused unless ``allow_incomplete``; then every table has ``cells_pending``.
     """
-    from .comparison.runs import compare_run
+    from .comparison.runs import compare_items_in_chunks, compare_run
 
     estimator = _estimator_option(estimator)
     base = load_baseline(baseline)
-    tables = compare_run(run_dir, base, subgroups=subgroups, invariance=invariance, tolerance=tolerance,
-                         anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
-                         estimator=estimator, collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
+    if items_only:
+        tables = compare_items_in_chunks(run_dir, base, allow_incomplete=allow_incomplete)
+    else:
+        tables = compare_run(run_dir, base, subgroups=subgroups, invariance=invariance, tolerance=tolerance,
+                             anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
+                             estimator=estimator, collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
     if output is not None:
         folder = _output_folder(output)
         for name, table in tables.items():

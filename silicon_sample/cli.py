@@ -267,12 +267,14 @@ def estimator_options(command):
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2),
               help="Repetitions of each floor and of the human ceiling.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the resamples and floors.")
+@click.option("--items-only", is_flag=True,
+              help="Only the items table, read from the run in chunks (flat memory: runs of a million answers).")
 @estimator_options
 @incomplete_option
 def compare_command(run_dir: Path, baseline: str | None, against: Path | None, output: Path | None,
                     subgroups: tuple[str, ...], no_invariance: bool, tolerance: float, no_anchors: bool,
-                    bootstrap: int, repetitions: int, seed: int, estimator: str, collapse_empty: bool,
-                    allow_incomplete: bool) -> None:
+                    bootstrap: int, repetitions: int, seed: int, items_only: bool, estimator: str,
+                    collapse_empty: bool, allow_incomplete: bool) -> None:
     """Compare a run's answers with a human baseline (anchors, items, scales, structure, invariance,
     subgroups, response styles), or with another run of the same study (--against: drift)."""
     if (baseline is None) == (against is None):
@@ -291,7 +293,7 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
                          tolerance=tolerance, anchors=not no_anchors, bootstrap=bootstrap, repetitions=repetitions,
                          seed=seed, estimator=estimator, collapse_empty=collapse_empty, output=output,
-                         allow_incomplete=allow_incomplete)
+                         allow_incomplete=allow_incomplete, items_only=items_only)
     _pending_note_of_run(run_dir)
     for name, table in tables.items():
         click.echo(f"\n{name}:")

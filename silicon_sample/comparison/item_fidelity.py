@@ -93,9 +93,16 @@ def cohens_d(silicon, human, silicon_weights=None, human_weights=None) -> float:
     xs, xh = np.asarray(silicon, dtype=float), np.asarray(human, dtype=float)
     ws = np.ones_like(xs) if silicon_weights is None else np.asarray(silicon_weights, dtype=float)
     wh = np.ones_like(xh) if human_weights is None else np.asarray(human_weights, dtype=float)
-    ms, ss, ns = weighted_moments(xs, ws)
-    mh, sh, nh = weighted_moments(xh, wh)
-    pooled = np.sqrt(((ns - 1) * ss ** 2 + (nh - 1) * sh ** 2) / (ns + nh - 2))
+    return d_from_moments(*weighted_moments(xs, ws), *weighted_moments(xh, wh))
+
+
+def d_from_moments(ms: float, ss: float, ns: float, mh: float, sh: float, nh: float) -> float:
+    """Cohen's d from each group's mean, SD and n: (m_s − m_h) / √(((n_s − 1)s_s² + (n_h − 1)s_h²) / (n_s + n_h − 2)),
+    a group of one adding nothing to the pooled variance; NaN without two answers in all."""
+    if not (np.isfinite(ms) and np.isfinite(mh)) or ns + nh <= 2:
+        return np.nan
+    spread = sum((n - 1) * s ** 2 for s, n in ((ss, ns), (sh, nh)) if n > 1 and np.isfinite(s))
+    pooled = np.sqrt(spread / (ns + nh - 2))
     return float((ms - mh) / pooled) if pooled > 0 else (0.0 if ms == mh else float(np.sign(ms - mh) * np.inf))
 
 

@@ -18,7 +18,9 @@ from ..population import baselines
 from ..population.baselines import Baseline
 from ..tidy.completeness import mark_pending, require_complete
 from ..tidy.results import (
+    LONG_CHUNK_PERSONAS,
     PAIR_COLUMNS,
+    iter_long_results,
     long_results,
     persona_attribute_columns,
     run_instruments,
@@ -26,6 +28,7 @@ from ..tidy.results import (
     wide_results,
 )
 from .drift import drift_table
+from .item_counts import add_counts, count_options, items_from_counts
 from .nonresponse import nonresponse_by_attribute
 from .presentation_effects import position_terciles, robustness
 from .scale_level import NOT_AT_SCALE_LEVEL, compare_scale_scores
@@ -96,6 +99,27 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
     return {name: mark_pending(table, pending) for name, table in tables.items()}
 
 
+def compare_items_in_chunks(run_dir: str | Path, baseline: BaselineLike, *, chunk: int = LONG_CHUNK_PERSONAS,
+                            allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
+    """The ``items`` table of :func:`compare_run` for a run of any size: the run's answers are read
+    ``chunk`` personas at a time and summed up as weighted option counts (:mod:`.item_counts`), so memory
+    stays flat (a million answers: see ``silicon-sample bench --million``)."""
+    pending = require_complete(run_dir, allow_incomplete)
+    base = baselines.load(baseline)
+    _need_items(base, "compare --items-only")
+    options = {item.id: list(base.instrument.scale_of(item).values) for item in base.instrument.items}
+    counts = None
+    for long in iter_long_results(run_dir, chunk=chunk):
+        mine = long[long["instrument"] == base.instrument.id]
+        if len(mine):
+            counts = add_counts(counts, count_options(mine))
+    if counts is None:
+        raise SpecError(f"the run has no answers to {base.instrument.id}", where=str(run_dir),
+                        fix=f"compare runs of the baseline's instrument ({base.instrument.id})")
+    table = items_from_counts(base.data, counts, options, base.data["weight"].to_numpy(dtype=float))
+    return {"items": mark_pending(table, pending)}
+
+
 def _presentation_tables(long: pd.DataFrame, instrument_id: str, tables: dict) -> dict[str, pd.DataFrame]:
     """``order_effects`` (battery and conversation runs) and ``robustness`` (studies with perturbations), when
     they apply (:mod:`.presentation_effects`)."""
@@ -138,7 +162,10 @@ def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: s
     wide = wide_results(run_dir)
     if attribute not in wide.columns:
         raise SpecError(f"the personas of this run have no attribute {attribute!r}", where=str(run_dir))
-    silicon = wide.assign(source=wide[list(PAIR_COLUMNS)].astype(str).agg(" / ".join, axis=1),
+    # the source as model / style / cue type, and the perturbation when the study crossed any
+    source = wide[list(PAIR_COLUMNS)].astype(str).agg(" / ".join, axis=1).str.replace(" / original$", "",
+                                                                                      regex=True)
+    silicon = wide.assign(source=source,
                           respondent=wide["persona_id"].astype(str) + "#" + wide["replicate"].astype(str))
     human = base.data.assign(source="human", respondent=base.data["respondent_id"])
     columns = ["source", "respondent", attribute] + items

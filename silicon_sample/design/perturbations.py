@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from ..answers import Answer
 from ..errors import SpecError
-from ..specs.instruments import Instrument, ResponseOption, ResponseScale
+from ..specs.instruments import Instrument, ResponseOption, ResponseScale, dont_know_code
 
 ORIGINAL = "original"
 PERTURBATIONS: dict[str, str] = {
@@ -40,12 +40,6 @@ PERTURBATIONS: dict[str, str] = {
     "dont_know": "\"Don't know\" offered after the scale",
 }
 DONT_KNOW_LABEL = "Don't know"
-
-
-def dont_know_code(options: tuple[int, ...] | list[int]) -> int:
-    """The code of "Don't know" on a scale: 8, else 9 (the survey convention, and one token for a
-    next-token reading), else 98 or 99, whichever the scale does not use."""
-    return next(code for code in (8, 9, 98, 99, 998, 999) if code not in options)
 
 
 def _scale(scale: ResponseScale, name: str) -> ResponseScale:

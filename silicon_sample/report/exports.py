@@ -28,6 +28,7 @@ import json
 import os
 import re
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -254,6 +255,54 @@ def write_export(frame: pd.DataFrame, output: str | Path, fmt: str, book: pd.Dat
                         fix="choose a path in a folder you can write to, with space left") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_export_chunks(chunks: Iterator[pd.DataFrame], output: str | Path, fmt: str, manifest: dict,
+                        book_of: Callable[[pd.DataFrame], pd.DataFrame]) -> tuple[int, pd.DataFrame | None]:
+    """Write CSV or Parquet a chunk at a time (a temporary file renamed into place when every chunk is
+    written), so an export of a million answers holds one chunk in memory. Parquet's schema is the first
+    chunk's, a column that chunk has only empty values of typed as text, and it carries the codebook
+    (``book_of(first chunk)``) in its metadata. Returns (rows written, the codebook)."""
+    output = Path(output)
+    if not output.parent.exists():
+        raise SpecError("output folder does not exist", where=str(output.parent), fix="create it first")
+    if output.is_dir():
+        raise SpecError("the output is a directory", where=str(output), fix="give a file name")
+    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    rows, book, writer = 0, None, None
+    try:
+        for chunk in chunks:
+            if book is None:
+                book = book_of(chunk)
+            if fmt == "csv":
+                chunk.to_csv(tmp, index=False, header=rows == 0, mode="w" if rows == 0 else "a")
+            else:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                if writer is None:
+                    schema = pa.Schema.from_pandas(chunk, preserve_index=False)
+                    schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema],
+                                       metadata={**(schema.metadata or {}),
+                                                 b"silicon_sample.codebook": book.to_json(orient="records").encode(),
+                                                 b"silicon_sample.run": file_label(manifest).encode()})
+                    writer = pq.ParquetWriter(tmp, schema)
+                writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+            rows += len(chunk)
+        if writer is not None:
+            writer.close()
+            writer = None
+        if rows == 0:
+            raise SpecError("the run has no cells to export", where=str(output))
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise SpecError(f"cannot write the file: {exc.strerror or exc}", where=str(output),
+                        fix="choose a path in a folder you can write to, with space left") from None
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return rows, book
 
 
 def codebook_for_format(frame: pd.DataFrame, book: pd.DataFrame, fmt: str) -> pd.DataFrame:

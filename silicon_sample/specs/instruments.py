@@ -77,6 +77,13 @@ class ResponseScale(BaseModel):
         return REPLY[self.display]
 
 
+def dont_know_code(options: tuple[int, ...] | list[int]) -> int:
+    """The code of "Don't know" offered on a scale (the ``dont_know`` perturbation): 8, else 9 (the survey
+    convention, and one token for a next-token reading), else 98, 99, 998 or 999, whichever the scale does
+    not use."""
+    return next(code for code in (8, 9, 98, 99, 998, 999) if code not in options)
+
+
 class Item(BaseModel):
     model_config = ConfigDict(frozen=True)
     id: str

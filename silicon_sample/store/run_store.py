@@ -401,6 +401,29 @@ class RunStore:
             "r.latency_s, r.prompt_tokens, r.completion_tokens, r.model_version, r.session, r.recorded_at "
             "FROM cells c LEFT JOIN responses r USING (cell_id) ORDER BY c.seq", self.db)
 
+    def iter_responses(self, personas_per_chunk: int | None = None) -> Iterator[pd.DataFrame]:
+        """:meth:`responses` in chunks of ``personas_per_chunk`` personas of one model (cells in run order, each
+        (model, persona) whole), read by ranges of ``seq``; ``None``: one chunk."""
+        if personas_per_chunk is None:
+            yield self.responses()
+            return
+        starts = [row[0] for row in self.db.execute(
+            "SELECT MIN(seq) FROM cells GROUP BY model_id, persona_id ORDER BY 1")]
+        bounds = starts[::personas_per_chunk] + [None]
+        for low, high in zip(bounds[:-1], bounds[1:]):
+            yield pd.read_sql_query(
+                "SELECT c.*, r.status, r.value, r.probabilities, r.option_mass, r.raw_output, r.reason, "
+                "r.latency_s, r.prompt_tokens, r.completion_tokens, r.model_version, r.session, r.recorded_at "
+                "FROM cells c LEFT JOIN responses r USING (cell_id) WHERE c.seq >= ?"
+                + (" AND c.seq < ?" if high is not None else "") + " ORDER BY c.seq", self.db,
+                params=(low, high) if high is not None else (low,))
+
+    def has_perturbation(self, name: str) -> bool:
+        """Whether any cell was shown under perturbation ``name`` (runs made before perturbations: none)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(cells)")}
+        return "perturbation" in columns and self.db.execute(
+            "SELECT 1 FROM cells WHERE perturbation = ? LIMIT 1", (name,)).fetchone() is not None
+
     def status_counts(self) -> pd.DataFrame:
         """Cells per model by status, with ``pending`` for cells not yet answered."""
         frame = pd.read_sql_query(

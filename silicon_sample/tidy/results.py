@@ -12,6 +12,7 @@ latency_s, prompt_tokens, completion_tokens, seed, cell_id.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 
 from ..answers import PENDING
 from ..specs import instruments as instruments_module
+from ..specs.instruments import dont_know_code
 from ..store.run_store import RunStore
 from .scoring import scale_scores
 
@@ -76,18 +78,48 @@ def long_results(run: RunStore | str | Path, with_personas: bool = False) -> pd.
     """One row per persona × item × model × replicate; ``with_personas`` adds ``source_row`` (the
     microdata row a persona was drawn from) and ``persona_text`` (what the model was given)."""
     store = run if isinstance(run, RunStore) else RunStore.open(run)
-    cells = store.responses()
+    return pd.concat(list(iter_long_results(store, with_personas=with_personas, chunk=None)), ignore_index=True)
+
+
+LONG_CHUNK_PERSONAS = 2000
+"""Personas per chunk of :func:`iter_long_results` (about 50,000 rows of a 25-item instrument)."""
+
+
+def iter_long_results(run: RunStore | str | Path, with_personas: bool = False,
+                      chunk: int | None = LONG_CHUNK_PERSONAS) -> Iterator[pd.DataFrame]:
+    """:func:`long_results` in chunks of ``chunk`` personas of one model (each respondent's rows in one chunk,
+    the same columns in every chunk; ``None``: one chunk), read from the run store a chunk at a time, so a run
+    of a million answers is exported or compared in flat memory."""
+    store = run if isinstance(run, RunStore) else RunStore.open(run)
     personas = store.personas()
     sources = personas[["persona_id", "source_row"]]
     personas = personas.drop(columns=["source_row"])
     variants = store.variants()
-    texts = variants[["persona_id", "persona_style", "cue_type", "persona_text"]]
+    texts = variants[["persona_id", "persona_style", "cue_type", "persona_text"]] if with_personas else None
     variants = variants.drop(columns=["persona_text"])
     models = store.manifest().get("models", {})
     instruments = run_instruments(store)
-    option_values = sorted({v for i in instruments.values() for it in i.items for v in i.scale_of(it).values})
+    option_values = run_option_values(store, instruments)
+    for cells in store.iter_responses(chunk):
+        frame = _long_frame(_design_defaults(cells), personas, variants, models, option_values)
+        if with_personas:
+            frame = frame.merge(sources, on="persona_id", how="left").merge(
+                texts, on=["persona_id", "persona_style", "cue_type"], how="left")
+            frame["source_row"] = frame["source_row"].astype("Int64")
+        yield frame
 
-    cells = _design_defaults(cells)
+
+def run_option_values(store: RunStore, instruments: dict) -> list[int]:
+    """Every option code a run's cells could be answered with: the instruments' and, when the run crossed the
+    ``dont_know`` perturbation, the "Don't know" code of each scale (its probability is a ``p_`` column too)."""
+    values = {v for i in instruments.values() for it in i.items for v in i.scale_of(it).values}
+    if store.has_perturbation("dont_know"):
+        values |= {dont_know_code(i.scale_of(it).values) for i in instruments.values() for it in i.items}
+    return sorted(values)
+
+
+def _long_frame(cells: pd.DataFrame, personas: pd.DataFrame, variants: pd.DataFrame, models: dict,
+                option_values: list[int]) -> pd.DataFrame:
     frame = personas.merge(cells, on="persona_id", how="right")
     frame = frame.merge(variants, on=["persona_id", "persona_style", "cue_type"], how="left")
     frame["model"] = frame["model_id"]
@@ -96,8 +128,6 @@ def long_results(run: RunStore | str | Path, with_personas: bool = False) -> pd.
     frame["answer"] = frame["value"].astype("Int64")
     frame["status"] = frame["status"].fillna(PENDING)
     parsed = frame["probabilities"].map(lambda p: json.loads(p) if isinstance(p, str) else {})
-    # codes shown only under a perturbation ("Don't know") have their probabilities too
-    option_values = sorted(set(option_values) | {int(k) for d in parsed for k in d})
     for value in option_values:
         frame[f"p_{value}"] = parsed.map(lambda d, v=value: d.get(str(v), np.nan)).astype(float)
     attribute_columns = [c for c in personas.columns if c not in ("persona_id", "weight")]
@@ -106,12 +136,15 @@ def long_results(run: RunStore | str | Path, with_personas: bool = False) -> pd.
                 "block_position", "item_id", "position", "replicate", "answer", "status", "reason"]
                + [f"p_{v}" for v in option_values]
                + ["option_mass", "raw_output", "latency_s", "prompt_tokens", "completion_tokens", "seed", "cell_id"])
-    frame = frame[columns].reset_index(drop=True)
-    if with_personas:
-        frame = frame.merge(sources, on="persona_id", how="left").merge(
-            texts, on=["persona_id", "persona_style", "cue_type"], how="left")
-        frame["source_row"] = frame["source_row"].astype("Int64")
-    return frame
+    return frame[columns].reset_index(drop=True)
+
+
+def iter_wide_results(run: RunStore | str | Path, with_personas: bool = False,
+                      chunk: int = LONG_CHUNK_PERSONAS) -> Iterator[pd.DataFrame]:
+    """:func:`wide_results` in chunks of ``chunk`` personas (every respondent whole in one chunk)."""
+    store = run if isinstance(run, RunStore) else RunStore.open(run)
+    for long in iter_long_results(store, with_personas=with_personas, chunk=chunk):
+        yield wide_results(store, long, with_personas=with_personas)
 
 
 def persona_attribute_columns(long: pd.DataFrame) -> list[str]:
@@ -167,7 +200,8 @@ def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None,
              "replicate"]
     wide = wide[front + [c for c in wide.columns if c not in front]]
     if with_personas:
-        extra = long_results(store, with_personas=True).drop_duplicates(["persona_id", "persona_style", "cue_type"])
+        extra = long if "persona_text" in long.columns else long_results(store, with_personas=True)
+        extra = extra.drop_duplicates(["persona_id", "persona_style", "cue_type"])
         wide = wide.merge(extra[["persona_id", "persona_style", "cue_type", "source_row", "persona_text"]],
                           on=["persona_id", "persona_style", "cue_type"], how="left")
     return wide

@@ -19,7 +19,7 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     tables = ss.api.compare(store.dir, "psych_bfi")
     assert set(tables) == {"anchors", "items", "scales", "structure", "invariance", "subgroups", "patterns",
                            "response_styles", "variance", "nonresponse"}          # one replicate: no retest
-    anchors = tables["anchors"].droplevel(["model", "persona_style", "cue_type"])
+    anchors = tables["anchors"].droplevel(["model", "persona_style", "cue_type", "perturbation"])
     figures = ["item_representativeness", "item_js_distance", "item_abs_d", "scale_abs_d", "correlation_srmr",
                "subgroup_representativeness", "sign_agreement", "d_correlation", "levels", "structure", "subgroups"]
     assert set(figures) <= set(anchors.index) and (anchors["n_silicon"] == 20).all()

@@ -42,7 +42,9 @@ def test_run_writes_study_copy_manifest_and_every_response(pilot_run):
     warnings = manifest["design"].pop("sampling_warnings")
     assert manifest["design"] == {"n_personas": 3, "n_cells": 75, "sampling_method": "quota", "strata": None,
                                   "item_order": "random", "persona_styles": ["profile_list"],
-                                  "cue_types": ["explicit"]}
+                                  "cue_types": ["explicit"], "perturbations": {"original": "the instrument as written"},
+                                  "presentation": {"bfi25": {"mode": "independent", "block_order": "random",
+                                                             "blocks": None}}}
     assert [w.split(" = ")[0] for w in warnings] == ["no persona drawn for age_band", "no persona drawn for education"]
     assert all(f"warning: {w}" in result.stderr for w in warnings)      # 3 personas cannot cover 7 age bands
     assert manifest["population"]["report"]["left_out_missing_by_attribute"] == {"education": 223}
