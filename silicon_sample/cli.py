@@ -383,10 +383,14 @@ def import_qsf_command(survey: Path, output: Path, instrument_id: str | None, fo
               help="Also write the run store of a 10,000- and a 100,000-persona study and report peak memory.")
 @click.option("--dask", is_flag=True,
               help="Also answer a study on a local Dask cluster (one worker per core): answers per second per worker.")
-def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int, design: bool, dask: bool) -> None:
+@click.option("--million", is_flag=True,
+              help="Also build a run store of a million synthetic answers: insert rate, export and compare memory.")
+def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int, design: bool, dask: bool,
+                  million: bool) -> None:
     """Measure throughput beside the ceilings taken in the same process (hosted calls against a loopback
     server, the embedded model against its forward-pass rate)."""
-    figures = api.bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls, design=design, dask=dask)
+    figures = api.bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls, design=design, dask=dask,
+                        million=million)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return

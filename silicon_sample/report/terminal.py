@@ -138,6 +138,17 @@ def bench_view(figures: dict) -> str:
                      f"{figures['dask_ceiling_answers_per_s']:.1f} (the workers x the embedded model's "
                      f"single-thread rate in this process, {figures['single_thread_items_per_s']:.1f}); ratio "
                      f"{figures['dask_ratio']:.2f}")
+    if "million_answers" in figures:
+        lines.append(f"run store: {figures['million_answers']:,} answers stored at "
+                     f"{figures['store_insert_answers_per_s']:,.0f}/s (bare SQLite insert "
+                     f"{figures['bare_insert_answers_per_s']:,.0f}/s, ratio {figures['store_insert_ratio']:.2f})")
+        for shape in ("long", "wide"):
+            for fmt in ("csv", "parquet"):
+                key = f"export_{shape}_{fmt}"
+                lines.append(f"  export {shape} {fmt}: {figures[key + '_seconds']:.1f} s, peak memory "
+                             f"{figures[key + '_peak_rss_mb']:.0f} MB")
+        lines.append(f"  compare --items-only: {figures['items_compare_seconds']:.1f} s, peak memory "
+                     f"{figures['items_compare_peak_rss_mb']:.0f} MB")
     return "\n".join(lines)
 
 

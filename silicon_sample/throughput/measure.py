@@ -367,7 +367,7 @@ def memory(calls: int, folder: Path) -> dict:
 
 
 def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, design: bool = False,
-              dask: bool = False) -> dict:
+              dask: bool = False, million: bool = False) -> dict:
     """Every measurement of the module docstring; ``quick`` shrinks them to seconds (for tests);
     ``memory_calls`` adds a run of that many calls reporting its resident memory at 10 % and 100 %."""
     configs = [(0.2, 64), (0.5, 256)] if not quick else [(0.05, 16)]
@@ -384,6 +384,12 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, d
         load = load_test(load_calls, folder) if load_calls else {}
         streamed = design_memory(folder) if design else {}
         cluster = dask_rate(4 if quick else 16, folder) if dask else {}
+        if million:
+            from .million import million as million_answers
+
+            large = million_answers(folder, personas=400 if quick else 40_000)
+        else:
+            large = {}
     main = rows[0]
     return {
         "hosted_ceiling_calls_per_s": main["ceiling_calls_per_s"],
@@ -404,4 +410,5 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, d
         **load,
         **streamed,
         **cluster,
+        **large,
     }
