@@ -58,3 +58,16 @@ def test_the_dask_figures_are_a_local_cluster_run_beside_the_workers_times_the_s
     assert row["dask_ceiling_answers_per_s"] == pytest.approx(row["dask_workers"] * row["single_thread_items_per_s"])
     assert row["dask_ratio"] == pytest.approx(row["dask_answers_per_s"] / row["dask_ceiling_answers_per_s"])
     assert row["dask_answers_per_s_per_worker"] == pytest.approx(row["dask_answers_per_s"] / row["dask_workers"])
+
+
+@pytest.mark.slow
+def test_the_million_figures_come_from_a_complete_synthetic_run_its_exports_and_its_comparison(tmp_path):
+    from silicon_sample.throughput.million import million
+
+    row = million(tmp_path, personas=40)
+    assert row["million_answers"] == 40 * 25
+    assert row["store_insert_ratio"] == pytest.approx(row["store_insert_answers_per_s"]
+                                                      / row["bare_insert_answers_per_s"])
+    codes = [v for k, v in row.items() if k.endswith("_exit_code")]
+    assert codes == [0] * 5                                   # four exports and the comparison, all finished
+    assert row["million_peak_rss_mb_max"] == max(v for k, v in row.items() if k.endswith("_peak_rss_mb"))
