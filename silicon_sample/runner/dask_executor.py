@@ -135,16 +135,18 @@ def start_client(scheduler: str | None):
 
 def answer_on_cluster(store: RunStore, study: Study, session: int, client, *, fresh: bool = False,
                       factory: Callable[[ModelSpec], Backend] | None = None,
-                      personas_per_shard: int = PERSONAS_PER_SHARD, on_answers=None) -> int:
+                      personas_per_shard: int = PERSONAS_PER_SHARD, on_answers=None) -> tuple[int, float]:
     """Send every pending cell of the run to the cluster of ``client`` in shards, storing each shard's answers
     as it arrives (``on_answers(model_id, answers)`` after each); at most two shards per worker thread are in
-    flight, so the driver's memory does not grow with the run. Returns the answers stored."""
+    flight, so the driver's memory does not grow with the run. Returns the answers stored and the seconds
+    from the first shard sent to the last answer stored."""
     from distributed import as_completed
 
     scattered = client.scatter(study, broadcast=True)
     threads = sum(client.nthreads().values()) or 1
     window = 2 * threads
     stored_count = 0
+    started = time.perf_counter()
     for model in study.models:
         futures = as_completed()
         in_flight = 0
@@ -170,7 +172,7 @@ def answer_on_cluster(store: RunStore, study: Study, session: int, client, *, fr
         except BaseException:
             client.cancel(list(futures.futures))
             raise
-    return stored_count
+    return stored_count, time.perf_counter() - started
 
 
 __all__ = ["PERSONAS_PER_SHARD", "answer_on_cluster", "answer_shard", "shards", "start_client", "worker_threads"]

@@ -321,13 +321,16 @@ def _execute_on_cluster(store: RunStore, study: Study, command: str, progress: P
                     if progress:
                         progress(Progress(model_id, done[model_id], totals[model_id], time.perf_counter() - started,
                                           answer.status, answer.prompt_tokens, answer.completion_tokens))
+            timing = {}
             try:
-                answer_on_cluster(store, study, session, client, fresh=fresh, factory=backend_factory,
-                                  personas_per_shard=where.personas_per_shard or PERSONAS_PER_SHARD,
-                                  on_answers=on_answers)
+                stored, seconds = answer_on_cluster(store, study, session, client, fresh=fresh,
+                                                    factory=backend_factory,
+                                                    personas_per_shard=where.personas_per_shard or PERSONAS_PER_SHARD,
+                                                    on_answers=on_answers)
+                timing = {"answers_stored_by_workers": stored, "answering_seconds": round(seconds, 3)}
                 outcome = "completed"
             finally:
-                store.end_session(session, outcome)
+                store.end_session(session, outcome, **timing)
         finally:
             client.close()
             if cluster is not None:

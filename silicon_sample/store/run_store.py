@@ -285,7 +285,8 @@ class RunStore:
         self.update_manifest(sessions=sessions)
         return session
 
-    def end_session(self, session: int, outcome: str) -> None:
+    def end_session(self, session: int, outcome: str, **facts) -> None:
+        """Close a session with its outcome; ``facts`` (plain values) join its entry in the manifest."""
         finished = now()
         with self.db:
             self.db.execute("UPDATE sessions SET finished_at = ?, outcome = ? WHERE session = ?",
@@ -294,7 +295,7 @@ class RunStore:
         for entry in manifest.get("sessions", []):
             if entry["session"] == session:
                 entry.update(finished_at=finished, outcome=outcome,
-                             duplicates_refused=self.duplicates_refused.get(session, 0))
+                             duplicates_refused=self.duplicates_refused.get(session, 0), **facts)
         stored = self.db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
         self.update_manifest(sessions=manifest.get("sessions", []), answers_stored=stored)
 

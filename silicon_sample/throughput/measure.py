@@ -26,10 +26,10 @@ process each (:func:`design_memory`): seconds and peak memory; cells are streame
 should cost far less than ten times the memory (``design_peak_rss_ratio`` beside ``design_cells_ratio``).
 
 Dask: with ``dask``, the same bfi25 study answered on a ``LocalCluster`` of one single-threaded worker per
-core (:mod:`silicon_sample.runner.dask_executor`), counted from the first answer stored to the last (starting
-the cluster and loading the model on each worker are not counted), beside its ceiling: as many times the
+core (:mod:`silicon_sample.runner.dask_executor`), beside its ceiling: as many times the
 single-thread rate of the embedded model in this process as there are workers (``dask_ratio``), and the
-rate per worker a cluster recipe can plan with (``dask_answers_per_s_per_worker``).
+rate per worker a cluster recipe can plan with (``dask_answers_per_s_per_worker``). A first run loads the
+model on every worker; the second is timed from its first shard sent to its last answer stored.
 
 Memory: the peak resident set size (``peak_rss_mb``, from ``resource.getrusage``; Linux reports
 kilobytes), and with ``memory_calls`` the resident memory at 10 % and at 100 % of a run of that many
@@ -288,6 +288,8 @@ def load_test(calls: int, folder: Path) -> dict:
 
 def dask_rate(personas: int, folder: Path) -> dict:
     """Answers per second of the embedded model on a LocalCluster, and its ceiling (see the module docstring)."""
+    from distributed import LocalCluster
+
     from ..backends.embedded import EmbeddedBackend
     from ..runner.dask_executor import worker_threads
 
@@ -301,13 +303,18 @@ def dask_rate(personas: int, folder: Path) -> dict:
         one_thread = len(requests) / (time.perf_counter() - started)
     finally:
         single.close()
-    stamps: list[float] = []
-    start_run(_study(folder / "dask", personas, [model]), folder / "dask" / "run", executor="dask",
-              progress=lambda p: stamps.append(time.perf_counter()))
-    workers = worker_threads()
-    # a shard's answers are stored together: count those stored after the first shard, over the time since it
-    first = sum(1 for t in stamps if t - stamps[0] < 0.05)
-    rate = (len(stamps) - first) / (stamps[-1] - stamps[0]) if stamps[-1] > stamps[0] else float("nan")
+    cores = worker_threads()
+    with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        # a first run loads the model on every worker; the second is timed from its first shard sent to its
+        # last answer stored (the session's answering_seconds)
+        start_run(_study(folder / "dask-warm", cores, [model]), folder / "dask-warm" / "run", executor="dask",
+                  scheduler=cluster.scheduler_address)
+        store = start_run(_study(folder / "dask", personas, [model]), folder / "dask" / "run", executor="dask",
+                          scheduler=cluster.scheduler_address)
+    session = store.manifest()["sessions"][-1]
+    workers = session["dask_threads"]
+    rate = session["answers_stored_by_workers"] / session["answering_seconds"]
     return {"dask_workers": workers, "dask_answers_per_s": rate, "dask_answers_per_s_per_worker": rate / workers,
             "single_thread_items_per_s": one_thread, "dask_ceiling_answers_per_s": workers * one_thread,
             "dask_ratio": rate / (workers * one_thread)}
