@@ -11,6 +11,23 @@ from .item_fidelity import cohens_d, d_standard_error, mean_interval, weighted_m
 from .structure import scale_estimators
 
 
+def mean_comparison(human, silicon, human_weights, silicon_weights) -> dict:
+    """One outcome of two sources: n (Kish), weighted means with their 95 % t intervals, SDs (N − 1), the mean
+    difference and d (silicon − human, pooled SD) with its Hedges–Olkin interval."""
+    import numpy as np
+
+    xh, xs = np.asarray(human, dtype=float), np.asarray(silicon, dtype=float)
+    mh, sh, nh = weighted_moments(xh, human_weights)
+    ms, ss, ns = weighted_moments(xs, silicon_weights)
+    d = cohens_d(xs, xh, silicon_weights, human_weights)
+    half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
+    mh_low, mh_high = mean_interval(mh, sh, nh)
+    ms_low, ms_high = mean_interval(ms, ss, ns)
+    return {"n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms, "mean_human_low": mh_low,
+            "mean_human_high": mh_high, "mean_silicon_low": ms_low, "mean_silicon_high": ms_high, "sd_human": sh,
+            "sd_silicon": ss, "mean_diff": ms - mh, "d": d, "d_low": d - half, "d_high": d + half}
+
+
 def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
                    item_ranges: dict[str, tuple[int, int]], scale_range: tuple[int, int], method: str = "mean",
                    human_weights=None, silicon_weights=None, estimator: str | None = None,
@@ -38,17 +55,7 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
     read = {scale: "ordinal_alpha" if estimators[scale] == "WLSMV" else "alpha" for scale in keys}
     rows = []
     for scale in keys:
-        mh, sh, nh = weighted_moments(scores_h[scale].to_numpy(dtype=float), wh)
-        ms, ss, ns = weighted_moments(scores_s[scale].to_numpy(dtype=float), ws)
-        d = cohens_d(scores_s[scale], scores_h[scale], ws, wh)
-        half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
-        mh_low, mh_high = mean_interval(mh, sh, nh)
-        ms_low, ms_high = mean_interval(ms, ss, ns)
-        rows.append({"scale": scale, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms,
-                     "mean_human_low": mh_low, "mean_human_high": mh_high, "mean_silicon_low": ms_low,
-                     "mean_silicon_high": ms_high, "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d,
-                     "d_low": d - half,
-                     "d_high": d + half,
+        rows.append({"scale": scale, **mean_comparison(scores_h[scale], scores_s[scale], wh, ws),
                      "alpha_human": rel_h.loc[scale, "alpha"], "alpha_silicon": rel_s.loc[scale, "alpha"],
                      "alpha_gap": rel_s.loc[scale, read[scale]] - rel_h.loc[scale, read[scale]],
                      "omega_human": rel_h.loc[scale, "omega_total"], "omega_silicon": rel_s.loc[scale, "omega_total"],

@@ -22,8 +22,8 @@ import pandas as pd
 from ..psychometrics import reliability
 from ..specs.instruments import Instrument
 from ..tidy.results import PAIR_COLUMNS, with_source_columns
-from .item_fidelity import cohens_d, d_standard_error, mean_interval, weighted_moments
 from .response_styles import variance_table
+from .scale_fidelity import mean_comparison
 from .subgroups import pattern_correspondence, subgroup_metrics
 
 NOT_AT_SCALE_LEVEL = ("the baseline holds scale scores, not item answers: item distributions, structure, "
@@ -40,17 +40,9 @@ def _scale_rows(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Instrume
         if any(len(k) >= 2 for k in keys.values()) else pd.DataFrame()
     rows = []
     for scale in keys:
-        mh, sh, nh = weighted_moments(human[scale].to_numpy(dtype=float), wh)
-        ms, ss, ns = weighted_moments(silicon[scale].to_numpy(dtype=float), ws)
-        d = cohens_d(silicon[scale], human[scale], ws, wh)
-        half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
-        mh_low, mh_high = mean_interval(mh, sh, nh)
-        ms_low, ms_high = mean_interval(ms, ss, ns)
         alpha = alphas.loc[scale, "alpha"] if scale in alphas.index else np.nan
-        rows.append({"scale": scale, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_human_low": mh_low,
-                     "mean_human_high": mh_high, "mean_silicon": ms, "mean_silicon_low": ms_low,
-                     "mean_silicon_high": ms_high, "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d,
-                     "d_low": d - half, "d_high": d + half, "alpha_human": np.nan, "alpha_silicon": alpha,
+        rows.append({"scale": scale, **mean_comparison(human[scale], silicon[scale], wh, ws),
+                     "alpha_human": np.nan, "alpha_silicon": alpha,
                      "note": "human alpha: not computable from scale scores",
                      "convention": "weighted means (persona and survey weights), SD with N - 1, 95% t interval on "
                                    "Kish's effective n; d with pooled SD, Hedges-Olkin interval; alpha: raw "
