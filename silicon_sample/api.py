@@ -28,7 +28,7 @@ from .answers import PENDING
 from .design.study import Study
 from .design.study import load_study as _load_study
 from .errors import SiliconSampleError, SpecError
-from .files import write_atomic
+from .files import folder_swapped, write_atomic
 from .population import baselines as _baselines
 from .population import populations as _populations
 from .population.baselines import Baseline
@@ -46,6 +46,7 @@ from .runner.repair import RepairReport, repair_run
 from .specs import instruments as _instruments
 from .specs.instruments import Instrument
 from .specs.yaml_files import read_yaml
+from .store.output_guard import guard_output
 from .store.run_store import RunStore
 from .tidy.completeness import mark_pending, pending_by_pair, require_complete
 from .tidy.results import (
@@ -159,41 +160,59 @@ def results(run_dir: str | Path, *, wide: bool = False, allow_incomplete: bool =
 
 
 def codebook(run_dir: str | Path, *, wide: bool = False, format: str = "csv", with_personas: bool = False,
-             allow_incomplete: bool = False, output: str | Path | None = None) -> pd.DataFrame:
+             allow_incomplete: bool = False, output: str | Path | None = None, force: bool = False,
+             formula_guard: bool = True) -> pd.DataFrame:
     """The codebook of an export of this run in ``format``: one row per column with its name in the file,
     full label, kind, value labels, scale and keying (see :mod:`silicon_sample.report.exports`); written
-    as CSV to ``output`` when given."""
+    as CSV to ``output`` when given (checked first: see :func:`export` for ``force`` and ``formula_guard``)."""
+    if output is not None:
+        guard_output(output, "csv", force=force)
     frame = results(run_dir, wide=wide, allow_incomplete=allow_incomplete, with_personas=with_personas)
     book = _exports.codebook_for_format(frame, _exports.codebook(frame, run_instruments(run_dir),
                                                                  run_attributes(run_dir)), format)
+    book = _exports.note_formula_guard(book, frame, format, formula_guard)
     if output is not None:
-        _write_table(book, output)
+        _write_table(book, output, formula_guard=formula_guard)
     return book
 
 
 def export(run_dir: str | Path, output: str | Path, *, wide: bool = False, format: str | None = None,
            allow_incomplete: bool = False, with_personas: bool = False,
-           codebook_path: str | Path | None = None) -> dict:
+           codebook_path: str | Path | None = None, force: bool = False, formula_guard: bool = True) -> dict:
     """Write a run's tidy results to ``output`` whole (never half): CSV, Parquet, SPSS ``.sav`` or Stata
     ``.dta`` (``format``, or inferred from the extension), the SPSS and Stata files with variable and value
     labels (:mod:`silicon_sample.report.exports`); ``codebook_path`` also writes the codebook as CSV.
-    Returns ``rows``, ``format`` and ``inferred`` (whether the format came from the extension)."""
+    Returns ``rows``, ``format`` and ``inferred`` (whether the format came from the extension).
+
+    ``output`` is checked before anything is read (:func:`~silicon_sample.store.output_guard.guard_output`):
+    never a run's own file or an input; inside a run folder, or over an existing file of another kind, only
+    with ``force``. ``formula_guard`` (CSV and the codebook): a text cell beginning with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return is prefixed with ``'`` so that a spreadsheet shows it instead of running
+    it (OWASP's CSV-injection guidance); the codebook notes it on every text column. Turn it off for analysis
+    pipelines that read the CSV with code."""
     fmt, inferred = _exports.infer_format(output, format)
+    guard_output(output, fmt, force=force)
+    if codebook_path is not None:
+        guard_output(codebook_path, "csv", inputs=[output], force=force)
     instruments, attributes = run_instruments(run_dir), run_attributes(run_dir)
+    guard = formula_guard and fmt == "csv"
     if fmt in ("csv", "parquet"):        # a chunk of personas at a time: flat memory for a million answers
         pending = require_complete(run_dir, allow_incomplete)
         chunks = (iter_wide_results if wide else iter_long_results)(run_dir, with_personas=with_personas)
         rows, book = _exports.write_export_chunks((mark_pending(c, pending) for c in chunks), output, fmt,
                                                   run_manifest(run_dir),
-                                                  lambda first: _exports.codebook(first, instruments, attributes))
+                                                  lambda first: _exports.note_formula_guard(
+                                                      _exports.codebook(first, instruments, attributes), first, fmt,
+                                                      guard),
+                                                  formula_guard=guard)
         if codebook_path is not None:
-            _write_table(book, codebook_path)
+            _write_table(book, codebook_path, formula_guard=formula_guard)
         return {"rows": rows, "format": fmt, "inferred": inferred}
     frame = results(run_dir, wide=wide, allow_incomplete=allow_incomplete, with_personas=with_personas)
     book = _exports.codebook(frame, instruments, attributes)
     _exports.write_export(frame, output, fmt, book, run_manifest(run_dir))
     if codebook_path is not None:
-        _write_table(_exports.codebook_for_format(frame, book, fmt), codebook_path)
+        _write_table(_exports.codebook_for_format(frame, book, fmt), codebook_path, formula_guard=formula_guard)
     return {"rows": len(frame), "format": fmt, "inferred": inferred}
 
 
@@ -251,7 +270,7 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
             invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
             repetitions: int = 10, seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
             output: str | Path | None = None, allow_incomplete: bool = False,
-            items_only: bool = False) -> dict[str, pd.DataFrame]:
+            items_only: bool = False, force: bool = False) -> dict[str, pd.DataFrame]:
     """Every comparison table of a run against a human baseline (anchors, items, scales, structure,
     invariance, subgroups, patterns, nonresponse; see :mod:`silicon_sample.comparison.tables`).
     ``items_only``: the ``items`` table alone, computed from the run read in chunks (flat memory for a run of
@@ -264,7 +283,9 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     With ``output`` (a folder, created if needed) every table is written there as ``<name>.csv`` (full
     precision), ``<name>.tex`` and ``<name>.html`` (great_tables, rounded, with the estimator, n and interval
     conventions as table notes; :mod:`silicon_sample.report.paper_tables`), with a ``manifest.json`` saying
-    what the comparison was made from.
+    what the comparison was made from. The folder is written beside the target and swapped in whole, so it
+    never mixes two comparisons; it may be new, empty or an earlier ``compare`` output, and lies inside a run
+    folder only with ``force`` (:func:`~silicon_sample.store.output_guard.guard_output`).
 
     ``estimator`` (``"ML"``, ``"MLR"``, ``"WLSMV"``; None or ``"auto"`` chooses per pair, see
     :func:`silicon_sample.psychometrics.choose_estimator`) fits the scales' ordinal coefficients, the
@@ -277,6 +298,8 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
 
     estimator = _estimator_option(estimator)
     base = load_baseline(baseline)
+    if output is not None:
+        guard_output(output, "folder", analysis="compare", inputs=[base.path], force=force)
     if items_only:
         tables = compare_items_in_chunks(run_dir, base, allow_incomplete=allow_incomplete)
     else:
@@ -284,21 +307,21 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
                              anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
                              estimator=estimator, collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
     if output is not None:
-        folder = _output_folder(output)
-        for name, table in tables.items():
-            _write_table(table.reset_index(), folder / f"{name}.csv")
         from .report.paper_tables import write_paper_tables
 
-        write_paper_tables(tables, folder, [f"baseline: {base.id}; run: {Path(run_dir).name}"])
-        _write_manifest(folder / "manifest.json", "compare", [run_dir], base,
-                        {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance,
-                         "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
-                         **_estimator_settings(estimator, collapse_empty), **_pending_settings([run_dir])})
+        with folder_swapped(Path(output)) as folder:
+            for name, table in tables.items():
+                _write_table(table.reset_index(), folder / f"{name}.csv")
+            write_paper_tables(tables, folder, [f"baseline: {base.id}; run: {Path(run_dir).name}"])
+            _write_manifest(folder / "manifest.json", "compare", [run_dir], base,
+                            {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance,
+                             "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
+                             **_estimator_settings(estimator, collapse_empty), **_pending_settings([run_dir])})
     return tables
 
 
-def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = None, allow_incomplete: bool = False
-          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = None, allow_incomplete: bool = False,
+          force: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two runs of the same study (another model version, another date) compared item by item and scale by
     scale, paired by respondent; a difference is flagged when it exceeds the test–retest noise (see
     :mod:`silicon_sample.comparison.drift`). Returns (the drift table, the model versions of each run).
@@ -307,20 +330,22 @@ def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = N
     """
     from .comparison.runs import drift_between_runs
 
+    if output is not None:
+        guard_output(output, "folder", analysis="drift", force=force)
     table, versions = drift_between_runs(run_a, run_b, allow_incomplete=allow_incomplete)
     if output is not None:
-        folder = _output_folder(output)
-        _write_table(table.reset_index(), folder / "drift.csv")
-        _write_table(versions.reset_index(), folder / "versions.csv")
-        record = analysis_manifest("drift", [run_a, run_b], None, _pending_settings([run_a, run_b]))
-        write_atomic(folder / "manifest.json", json.dumps(record, indent=2, default=str))
+        with folder_swapped(Path(output)) as folder:
+            _write_table(table.reset_index(), folder / "drift.csv")
+            _write_table(versions.reset_index(), folder / "versions.csv")
+            record = analysis_manifest("drift", [run_a, run_b], None, _pending_settings([run_a, run_b]))
+            write_atomic(folder / "manifest.json", json.dumps(record, indent=2, default=str))
     return table, versions
 
 
 def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
          invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
          seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
-         output: str | Path | None = None, allow_incomplete: bool = False) -> pd.DataFrame:
+         output: str | Path | None = None, allow_incomplete: bool = False, force: bool = False) -> pd.DataFrame:
     """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
     humans on normalized scores with intervals, ordered for ``purpose`` (levels, structure, subgroups or
     all), ties marked, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
@@ -334,6 +359,9 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
     base = load_baseline(baseline)
     if purpose not in ("levels", "structure", "subgroups", "all"):
         raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix="use levels, structure, subgroups or all")
+    if output is not None:
+        guard_output(output, "csv", inputs=[base.path], force=force)
+        guard_output(ranking_manifest_path(output), "json", inputs=[base.path, output], force=force)
     table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, purpose=purpose,
                       bootstrap=bootstrap, repetitions=repetitions, seed=seed, estimator=estimator,
                       collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
@@ -349,7 +377,7 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
 
 def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, baseline: BaselineLike | None = None,
            bayes: str | Path | None = None, invariance: bool = True, bootstrap: int = 200, repetitions: int = 10,
-           seed: int = 0, estimator: str | None = None, allow_incomplete: bool = False) -> Path:
+           seed: int = 0, estimator: str | None = None, allow_incomplete: bool = False, force: bool = False) -> Path:
     """Write one self-contained HTML report of one or more runs to ``output`` (figures and styles embedded;
     it opens offline): design and an example prompt, sample composition, answers by status, distributions,
     and — with a ``baseline`` — reliability, invariance, fidelity between floors and ceiling, subgroup
@@ -364,6 +392,7 @@ def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, basel
     if not runs:
         raise SpecError("no run given", where="RUN_DIR", fix="name one or more run directories")
     base = load_baseline(baseline) if baseline is not None else None
+    guard_output(output, "html", inputs=[base.path if base else None], force=force)
     estimator = _estimator_option(estimator)
     views, combined = [], {}
     for run_dir in runs:
@@ -396,8 +425,6 @@ def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, basel
                 "estimator": estimator or "auto"} if base is not None else {"baseline": "none"}
     page = html_report.render(html_report.ReportInputs(views, base, ranking, effects, bayes_settings, settings))
     output = Path(output)
-    if not output.parent.exists():
-        raise SpecError("output folder does not exist", where=str(output.parent), fix="create it first")
     write_atomic(output, page)
     return output
 
@@ -416,7 +443,7 @@ def ranking_manifest_path(output: str | Path) -> Path:
 def bayes(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: str, *, draws: int = 1000,
           tune: int = 1000, chains: int = 4, seed: int = 0, max_respondents: int | None = None,
           output: str | Path | None = None, allow_incomplete: bool = False,
-          progress: bool = False) -> OrdinalComparison:
+          progress: bool = False, force: bool = False) -> OrdinalComparison:
     """Bayesian ordinal model: the effect of ``attribute`` on ``outcome`` (a scale or an item) in humans and
     in each silicon source, and their posterior differences (see
     :mod:`silicon_sample.comparison.ordinal_model`); ``progress`` shows PyMC's sampling progress.
@@ -428,17 +455,19 @@ def bayes(run_dir: str | Path, baseline: BaselineLike, outcome: str, attribute: 
     from .comparison.runs import ordinal_model_of_run
 
     base = load_baseline(baseline)
+    if output is not None:
+        guard_output(output, "folder", analysis="bayes", inputs=[base.path], force=force)
     result = ordinal_model_of_run(run_dir, base, outcome, attribute, draws=draws, tune=tune, chains=chains,
                                   seed=seed, max_respondents=max_respondents, allow_incomplete=allow_incomplete,
                                   progress=progress)
     if output is not None:
-        folder = _output_folder(output)
-        _exports.write_posterior(result.posterior, folder)
-        _write_table(result.effects.reset_index(), folder / "effects.csv")
-        _write_table(result.diagnostics.reset_index(), folder / "diagnostics.csv")
-        _write_manifest(folder / "manifest.json", "bayes", [run_dir], base,
-                        {"outcome": outcome, "attribute": attribute, **result.settings, "warnings": result.warnings,
-                         **_pending_settings([run_dir])})
+        with folder_swapped(Path(output)) as folder:
+            _exports.write_posterior(result.posterior, folder)
+            _write_table(result.effects.reset_index(), folder / "effects.csv")
+            _write_table(result.diagnostics.reset_index(), folder / "diagnostics.csv")
+            _write_manifest(folder / "manifest.json", "bayes", [run_dir], base,
+                            {"outcome": outcome, "attribute": attribute, **result.settings,
+                             "warnings": result.warnings, **_pending_settings([run_dir])})
     return result
 
 
@@ -457,8 +486,7 @@ def import_qsf(survey: str | Path, output: str | Path, *, instrument_id: str | N
     output = Path(output)
     if output.exists() and not overwrite:
         raise SpecError("the output file exists", where=str(output), fix="choose another -o, or give --force")
-    if not output.parent.exists():
-        raise SpecError("output folder does not exist", where=str(output.parent), fix="create it first")
+    guard_output(output, "yaml", inputs=[survey], force=overwrite)
     spec, skipped, notes = _import_qsf(survey, instrument_id)
     text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=110)
     with tempfile.TemporaryDirectory() as tmp:
@@ -502,20 +530,13 @@ def populations() -> list[Population]:
 
 
 # -- writing ------------------------------------------------------------------------------------------
-def _output_folder(output: str | Path) -> Path:
-    folder = Path(output)
-    if folder.exists() and not folder.is_dir():
-        raise SpecError("not a folder", where=str(folder), fix="give a folder for the tables")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _write_table(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a CSV file atomically (never half-written)."""
+def _write_table(frame: pd.DataFrame, path: str | Path, *, formula_guard: bool = True) -> None:
+    """Write a CSV file atomically (never half-written), text cells a spreadsheet would run as formulas
+    prefixed with ``'`` unless ``formula_guard`` is off (:func:`~silicon_sample.text_safety.formula_safe`)."""
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise SpecError("output folder does not exist", where=str(path.parent), fix="create it first")
-    write_atomic(path, frame.to_csv(index=False))
+    write_atomic(path, (_exports.formula_safe_frame(frame) if formula_guard else frame).to_csv(index=False))
 
 
 def bench(*, quick: bool = False, memory_calls: int = 0, load_calls: int = 0, design: bool = False,

@@ -15,8 +15,17 @@ from pathlib import Path
 import click
 
 from . import api
-from .errors import SiliconSampleError
+from .errors import SiliconSampleError, shorten
+from .report.exports import formula_safe_frame
 from .report.terminal import INTERVAL_NOTES, batch_view, bench_view, comparison_view, prompt_view, ranking_view
+from .text_safety import visible
+
+
+def echo(message="", err: bool = False) -> None:
+    """Every line the CLI prints, with control characters made visible: model text, persona values and file
+    names from other people's files never reach the terminal as escape sequences."""
+    click.echo(visible(str(message)), err=err)
+
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -47,10 +56,18 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _finished_message(store) -> None:
     counts = store.status_counts()
-    click.echo(counts.to_string())
-    click.echo(f"\nresults: {store.dir / 'results.csv'}")
-    click.echo(f"summary: {store.dir / 'summary.md'}")
-    click.echo(f"run:     {store.dir}")
+    echo(counts.to_string())
+    echo(f"\nresults: {store.dir / 'results.csv'}")
+    echo(f"summary: {store.dir / 'summary.md'}")
+    echo(f"run:     {store.dir}")
+
+
+def force_option(command):
+    """``--force``: write an output inside a run folder (never over the run's own files) or over a file of
+    another kind."""
+    return click.option("--force", is_flag=True,
+                        help="Write -o inside a run folder (never over the run's own files) or over an existing "
+                             "file of another kind.")(command)
 
 
 def incomplete_option(command):
@@ -62,14 +79,14 @@ def incomplete_option(command):
 
 def _pending_note(frame) -> None:
     if "cells_pending" in frame.columns:
-        click.echo("note: the run is not finished; the cells_pending column gives each model–persona pair's "
+        echo("note: the run is not finished; the cells_pending column gives each model–persona pair's "
                    "pending cells", err=True)
 
 
 def _pending_note_of_run(run_dir: Path) -> None:
     pending = api.status(run_dir)["pending"]
     if pending:
-        click.echo(f"note: the run is not finished: {pending} cells pending (the cells_pending column gives each "
+        echo(f"note: the run is not finished: {pending} cells pending (the cells_pending column gives each "
                    "model–persona pair's)", err=True)
 
 
@@ -93,20 +110,20 @@ def run(study: Path, out: Path | None, n: int | None, fresh: bool, dry_run: bool
     """Run STUDY (a study YAML file) into a new run directory."""
     if dry_run:
         table = api.dry_run(study, n=n, prices=prices)
-        click.echo(table.to_string())
-        click.echo("tokens: prompt characters / 4 + completion budget; cost NaN: no price for that model "
+        echo(table.to_string())
+        echo("tokens: prompt characters / 4 + completion budget; cost NaN: no price for that model "
                    "(give --prices FILE); price_basis: the rate used (openai_batch: the batch rate)")
         examples = api.example_prompts(study, n=n)
-        click.echo(f"\none example prompt per persona style × cue type ({len(examples)}), as the run would send it:")
+        echo(f"\none example prompt per persona style × cue type ({len(examples)}), as the run would send it:")
         for example in examples:
-            click.echo("\n" + prompt_view(example))
+            echo("\n" + prompt_view(example))
         return
     if out is None:
         raise click.UsageError("--out is required (unless --dry-run)")
     store = api.run(study, out, n=n, progress=not quiet, fresh=fresh, prices=prices, executor=executor,
                     scheduler=scheduler)
     for warning in store.manifest()["design"].get("sampling_warnings") or []:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     _finished_message(store)
 
 
@@ -140,11 +157,11 @@ def show(run_dir: Path, cell: str | None, persona: str | None, item: str | None,
     entries = api.show(run_dir, cell=cell, persona=persona, item=item, model=model, style=style, cue=cue,
                        replicate=replicate)
     if as_json:
-        click.echo(json.dumps(entries, indent=2))
+        echo(json.dumps(entries, indent=2))
         return
-    click.echo("\n\n".join(prompt_view(e) for e in entries))
+    echo("\n\n".join(prompt_view(e) for e in entries))
     if entries[-1]["more"]:
-        click.echo(f"(the first {len(entries)} matching cells; narrow with --model, --style, --cue, --replicate)")
+        echo(f"(the first {len(entries)} matching cells; narrow with --model, --style, --cue, --replicate)")
 
 
 @cli.command()
@@ -154,16 +171,16 @@ def repair(run_dir: Path, dry_run: bool) -> None:
     """Repair a damaged run: keep what its files still hold, rebuild the rest from the run's inputs."""
     report = api.repair(run_dir, dry_run=dry_run)
     if not report.findings:
-        click.echo(f"run {run_dir}: nothing to repair")
+        echo(f"run {run_dir}: nothing to repair")
         return
     for finding in report.findings:
-        click.echo(f"found: {finding}")
+        echo(f"found: {finding}")
     for action in report.actions:
-        click.echo(f"{'would do' if dry_run else 'done'}: {action}")
+        echo(f"{'would do' if dry_run else 'done'}: {action}")
     for name in report.kept_as:
-        click.echo(f"kept: the damaged file as {name}")
+        echo(f"kept: the damaged file as {name}")
     if report.cells_pending and not dry_run:
-        click.echo(f"next: `silicon-sample resume {run_dir}` answers the {report.cells_pending} pending cells")
+        echo(f"next: `silicon-sample resume {run_dir}` answers the {report.cells_pending} pending cells")
 
 
 @cli.command()
@@ -174,7 +191,7 @@ def status(run_dir: Path, as_json: bool) -> None:
     info = api.status(run_dir)
     state = "in progress" if info["in_use"] else "incomplete" if info["pending"] else "complete"
     if as_json:
-        click.echo(json.dumps({
+        echo(json.dumps({
             "run": str(run_dir), "study": info["study"], "n_personas": info["n_personas"],
             "n_cells": info["n_cells"], "state": state, "pending": info["pending"],
             "counts": {model: {k: int(v) for k, v in row.items()} for model, row in
@@ -182,21 +199,21 @@ def status(run_dir: Path, as_json: bool) -> None:
             "sessions": info["sessions"], "batches": info["batches"].to_dict(orient="records")},
             indent=2, default=str))
         return
-    click.echo(f"run {run_dir}: study {info['study']}, {info['n_personas']} personas, {info['n_cells']} cells")
-    click.echo(info["counts"].to_string())
+    echo(f"run {run_dir}: study {info['study']}, {info['n_personas']} personas, {info['n_cells']} cells")
+    echo(info["counts"].to_string())
     for session in info["sessions"]:
-        click.echo(f"session {session['session']}: {session['command']} started {session['started_at']}, "
+        echo(f"session {session['session']}: {session['command']} started {session['started_at']}, "
                    f"{session['outcome'] or 'running or killed'}"
                    + (f" at {session['finished_at']}" if session["finished_at"] else ""))
     if not info["batches"].empty:
-        click.echo(batch_view(info["batches"]))
+        echo(batch_view(info["batches"]))
     if info["in_use"]:
-        click.echo("state: in progress (another process is working on it)")
+        echo("state: in progress (another process is working on it)")
     elif info["pending"]:
-        click.echo(f"state: incomplete, {info['pending']} cells pending — finish with "
+        echo(f"state: incomplete, {info['pending']} cells pending — finish with "
                    f"`silicon-sample resume {run_dir}`")
     else:
-        click.echo("state: complete")
+        echo("state: complete")
 
 
 @cli.command()
@@ -209,31 +226,37 @@ def status(run_dir: Path, as_json: bool) -> None:
 @click.option("--with-personas", is_flag=True, help="Add persona_text (what the model was given) and source_row.")
 @click.option("--codebook", "codebook_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also (or, without -o, only) write the codebook as CSV: names, labels, value labels.")
+@click.option("--no-formula-guard", is_flag=True,
+              help="CSV: write text cells beginning with = + - @ as they are (for pipelines that read the file with "
+                   "code; by default they are prefixed with ' so a spreadsheet does not run them).")
+@force_option
 @incomplete_option
 def export(run_dir: Path, fmt: str | None, output: Path | None, wide: bool, with_personas: bool,
-           codebook_path: Path | None, allow_incomplete: bool) -> None:
+           codebook_path: Path | None, no_formula_guard: bool, force: bool, allow_incomplete: bool) -> None:
     """Export a run's results: CSV, Parquet, or labelled SPSS / Stata files, and a codebook."""
     if output is None and codebook_path is None:
         raise click.UsageError("give -o FILE (the results) or --codebook FILE.csv (the codebook alone)")
     if output is None:
         book = api.codebook(run_dir, wide=wide, format=fmt or "csv", with_personas=with_personas,
-                            allow_incomplete=allow_incomplete, output=codebook_path)
-        click.echo(f"wrote the codebook ({len(book)} columns) to {codebook_path}", err=True)
+                            allow_incomplete=allow_incomplete, output=codebook_path, force=force,
+                            formula_guard=not no_formula_guard)
+        echo(f"wrote the codebook ({len(book)} columns) to {codebook_path}", err=True)
         return
     if str(output) == "-":
         if fmt not in (None, "csv"):
             raise click.UsageError(f"-o - writes CSV; give a file name for {fmt}")
         frame = api.results(run_dir, wide=wide, allow_incomplete=allow_incomplete, with_personas=with_personas)
         _pending_note(frame)
-        frame.to_csv(sys.stdout, index=False)
+        (frame if no_formula_guard else formula_safe_frame(frame)).to_csv(sys.stdout, index=False)
         return
     written = api.export(run_dir, output, wide=wide, format=fmt, allow_incomplete=allow_incomplete,
-                         with_personas=with_personas, codebook_path=codebook_path)
+                         with_personas=with_personas, codebook_path=codebook_path, force=force,
+                         formula_guard=not no_formula_guard)
     _pending_note_of_run(run_dir)
     how = " (format from the file's extension)" if written["inferred"] else ""
-    click.echo(f"wrote {written['rows']} rows to {output} as {written['format']}{how}", err=True)
+    echo(f"wrote {written['rows']} rows to {output} as {written['format']}{how}", err=True)
     if codebook_path is not None:
-        click.echo(f"wrote the codebook to {codebook_path}", err=True)
+        echo(f"wrote the codebook to {codebook_path}", err=True)
 
 
 def estimator_options(command):
@@ -270,38 +293,39 @@ def estimator_options(command):
 @click.option("--items-only", is_flag=True,
               help="Only the items table, read from the run in chunks (flat memory: runs of a million answers).")
 @estimator_options
+@force_option
 @incomplete_option
 def compare_command(run_dir: Path, baseline: str | None, against: Path | None, output: Path | None,
                     subgroups: tuple[str, ...], no_invariance: bool, tolerance: float, no_anchors: bool,
                     bootstrap: int, repetitions: int, seed: int, items_only: bool, estimator: str,
-                    collapse_empty: bool, allow_incomplete: bool) -> None:
+                    collapse_empty: bool, force: bool, allow_incomplete: bool) -> None:
     """Compare a run's answers with a human baseline (anchors, items, scales, structure, invariance,
     subgroups, response styles), or with another run of the same study (--against: drift)."""
     if (baseline is None) == (against is None):
         raise click.UsageError("give --baseline NAME (silicon vs human) or --against RUN (drift), one of them")
     if against is not None:
-        table, versions = api.drift(run_dir, against, output=output, allow_incomplete=allow_incomplete)
-        click.echo("model versions:")
-        click.echo(versions.to_string())
-        click.echo("\ndrift (b − a, paired by respondent; drifted: the 95% interval excludes 0):")
-        click.echo(comparison_view("drift", table).to_string())
+        table, versions = api.drift(run_dir, against, output=output, allow_incomplete=allow_incomplete, force=force)
+        echo("model versions:")
+        echo(versions.to_string())
+        echo("\ndrift (b − a, paired by respondent; drifted: the 95% interval excludes 0):")
+        echo(comparison_view("drift", table).to_string())
         drifted = int(table["drifted"].sum()) if len(table) else 0
-        click.echo(f"\n{drifted} of {len(table)} items and scales drifted beyond test–retest noise")
+        echo(f"\n{drifted} of {len(table)} items and scales drifted beyond test–retest noise")
         if output is not None:
-            click.echo(f"drift.csv, versions.csv and manifest.json written to {output}", err=True)
+            echo(f"drift.csv, versions.csv and manifest.json written to {output}", err=True)
         return
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
                          tolerance=tolerance, anchors=not no_anchors, bootstrap=bootstrap, repetitions=repetitions,
                          seed=seed, estimator=estimator, collapse_empty=collapse_empty, output=output,
-                         allow_incomplete=allow_incomplete, items_only=items_only)
+                         allow_incomplete=allow_incomplete, items_only=items_only, force=force)
     _pending_note_of_run(run_dir)
     for name, table in tables.items():
-        click.echo(f"\n{name}:")
-        click.echo(comparison_view(name, table).to_string())
+        echo(f"\n{name}:")
+        echo(comparison_view(name, table).to_string())
         if name in INTERVAL_NOTES:
-            click.echo(INTERVAL_NOTES[name])
+            echo(INTERVAL_NOTES[name])
     if output is not None:
-        click.echo(f"\ntables and manifest.json written to {output}", err=True)
+        echo(f"\ntables and manifest.json written to {output}", err=True)
 
 
 @cli.command(name="bayes")
@@ -318,22 +342,23 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for effects.csv, diagnostics.csv, the posterior (posterior.nc) and its trace plot.")
 @click.option("--quiet", is_flag=True, help="No sampling progress.")
+@force_option
 @incomplete_option
 def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, draws: int, tune: int, chains: int,
-                  seed: int, max_respondents: int | None, output: Path | None, quiet: bool,
+                  seed: int, max_respondents: int | None, output: Path | None, quiet: bool, force: bool,
                   allow_incomplete: bool) -> None:
     """Bayesian ordinal model: the attribute's effect in humans and in each silicon source, and the difference."""
     result = api.bayes(run_dir, baseline, outcome, attribute, draws=draws, tune=tune, chains=chains, seed=seed,
                        max_respondents=max_respondents, output=output, allow_incomplete=allow_incomplete,
-                       progress=not quiet)
+                       progress=not quiet, force=force)
     counts = ", ".join(f"{source}: {n}" for source, n in result.settings["respondents"].items())
-    click.echo(f"effect of {attribute} on {outcome} (log-odds, against {result.settings['reference_category']}; "
+    echo(f"effect of {attribute} on {outcome} (log-odds, against {result.settings['reference_category']}; "
                f"respondents — {counts}):")
-    click.echo(result.effects.round(3).to_string())
+    echo(result.effects.round(3).to_string())
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     if output is not None:
-        click.echo(f"tables, manifest.json, posterior.nc and trace.png written to {output}", err=True)
+        echo(f"tables, manifest.json, posterior.nc and trace.png written to {output}", err=True)
 
 
 @cli.command(name="report")
@@ -347,13 +372,16 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
 @click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10))
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
 @click.option("--seed", default=0, show_default=True, type=int)
+@force_option
 @incomplete_option
 def report_command(run_dirs: tuple[Path, ...], output: Path, baseline: str | None, bayes_dir: Path | None,
-                   no_invariance: bool, bootstrap: int, repetitions: int, seed: int, allow_incomplete: bool) -> None:
+                   no_invariance: bool, bootstrap: int, repetitions: int, seed: int, force: bool,
+                   allow_incomplete: bool) -> None:
     """Write one self-contained HTML report of one or more runs: figures, tables, the ranking."""
     written = api.report(list(run_dirs), output, baseline=baseline, bayes=bayes_dir, invariance=not no_invariance,
-                         bootstrap=bootstrap, repetitions=repetitions, seed=seed, allow_incomplete=allow_incomplete)
-    click.echo(f"wrote the report to {written}", err=True)
+                         bootstrap=bootstrap, repetitions=repetitions, seed=seed, allow_incomplete=allow_incomplete,
+                         force=force)
+    echo(f"wrote the report to {written}", err=True)
 
 
 @cli.command(name="import-qsf")
@@ -365,11 +393,11 @@ def report_command(run_dirs: tuple[Path, ...], output: Path, baseline: str | Non
 def import_qsf_command(survey: Path, output: Path, instrument_id: str | None, force: bool) -> None:
     """Convert a Qualtrics survey (.qsf) into an instrument: Likert matrices and single-choice questions."""
     result = api.import_qsf(survey, output, instrument_id=instrument_id, overwrite=force)
-    click.echo(f"wrote {result['items']} items to {result['path']}")
+    echo(f"wrote {result['items']} items to {result['path']}")
     for line in result["skipped"]:
-        click.echo(f"skipped: {line}")
+        echo(f"skipped: {line}")
     for line in result["notes"]:
-        click.echo(f"note: {line}")
+        echo(f"note: {line}")
 
 
 @cli.command(name="bench")
@@ -392,9 +420,9 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int
     figures = api.bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls, design=design, dask=dask,
                         million=million)
     if as_json:
-        click.echo(json.dumps(figures, indent=2))
+        echo(json.dumps(figures, indent=2))
         return
-    click.echo(bench_view(figures))
+    echo(bench_view(figures))
 
 
 @cli.command(name="rank")
@@ -411,38 +439,39 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
 @click.option("--seed", default=0, show_default=True, type=int)
 @estimator_options
+@force_option
 @incomplete_option
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, purpose: str,
                  no_invariance: bool, bootstrap: int, repetitions: int, seed: int, estimator: str,
-                 collapse_empty: bool, allow_incomplete: bool) -> None:
+                 collapse_empty: bool, force: bool, allow_incomplete: bool) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
     table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, purpose=purpose, bootstrap=bootstrap,
                      repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty,
-                     output=output, allow_incomplete=allow_incomplete)
+                     output=output, allow_incomplete=allow_incomplete, force=force)
     _pending_note(table)
-    click.echo(ranking_view(table).to_string())
-    click.echo("score: normalized (0 = the best floor, 1 = another human sample of this size) with its 95% interval; "
+    echo(ranking_view(table).to_string())
+    echo("score: normalized (0 = the best floor, 1 = another human sample of this size) with its 95% interval; "
                "rows sharing a tie_group cannot be told apart; every raw figure's interval is in `compare`'s anchors")
-    click.echo("")
+    echo("")
     for key, line in table["reading"].items():
-        click.echo(f"{' / '.join(map(str, key))}: {line}")
+        echo(f"{' / '.join(map(str, key))}: {line}")
     if output is not None:
-        click.echo(f"ranking written to {output} (manifest: {api.ranking_manifest_path(output)})", err=True)
+        echo(f"ranking written to {output} (manifest: {api.ranking_manifest_path(output)})", err=True)
 
 
 @cli.command(name="populations")
 def populations_command() -> None:
     """List the shipped populations with their attributes and source."""
     for population in api.populations():
-        click.echo(population.describe())
-        click.echo("")
+        echo(population.describe())
+        echo("")
 
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def validate(file: Path) -> None:
     """Validate an instrument, population or study file."""
-    click.echo(api.validate(file))
+    echo(api.validate(file))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -455,16 +484,16 @@ def main(argv: list[str] | None = None) -> None:
     except SiliconSampleError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc.message}", err=True)
+        echo(f"error: {visible(exc.message, keep_lines=False)}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except (click.exceptions.Abort, KeyboardInterrupt):
         terminated = signal.SIGTERM in _signals
-        click.echo(f"{'terminated (SIGTERM)' if terminated else 'interrupted'}: every answer stored so far is kept "
+        echo(f"{'terminated (SIGTERM)' if terminated else 'interrupted'}: every answer stored so far is kept "
                    "(and every batch submitted); finish with `silicon-sample resume RUN_DIR`", err=True)
         sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
     except click.UsageError as exc:     # one line, like every other error: what, and where to read more
         command = exc.ctx.command_path if exc.ctx is not None else "silicon-sample"
-        click.echo(f"error: {exc.format_message().rstrip('.')} — see `{command} --help`", err=True)
+        echo(f"error: {exc.format_message().rstrip('.')} — see `{command} --help`", err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
@@ -472,8 +501,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"error: unexpected {type(exc).__name__}: {exc} — please report it; rerun with --debug "
-                   "for the traceback", err=True)
+        detail = visible(shorten(str(exc)), keep_lines=False)
+        echo(f"error: unexpected {type(exc).__name__}: {detail} — please report it; rerun with --debug "
+             "for the traceback", err=True)
         sys.exit(1)
 
 

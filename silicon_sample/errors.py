@@ -25,14 +25,26 @@ they carry the outcome of one model call to the place that records it as a
 
 from __future__ import annotations
 
+MAX_MESSAGE_PART = 400
+"""The most characters of each part of a message (what, where, fix): a value quoted from a hostile or broken
+file (a million-column header, a 10 MB line) is shortened, never printed whole."""
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE_PART) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
 
 class SiliconSampleError(Exception):
-    """A failure the user can act on."""
+    """A failure the user can act on (each part shortened to :data:`MAX_MESSAGE_PART` characters)."""
 
     def __init__(self, what: str, where: str | None = None, fix: str | None = None):
-        self.what = what
-        self.where = where
-        self.fix = fix
+        self.what = shorten(what)
+        self.where = shorten(where) if where is not None else None
+        self.fix = shorten(fix) if fix is not None else None
         super().__init__(self.message)
 
     @property

@@ -7,24 +7,118 @@ never half. Hashes are SHA-256, hex.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import json
 import os
+import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 from .errors import SpecError
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:tmp|partial|old)-(?P<pid>\d+)(?:\.[^.]*)?$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(folder: Path, name: str) -> None:
+    """Remove the temporaries of ``name`` in ``folder`` (``.NAME.tmp-PID``, ``.NAME.partial-PID``,
+    ``.NAME.old-PID``) whose process is gone: what a SIGKILL left behind, which no ``finally`` could remove."""
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match and match["name"] == name and int(match["pid"]) != os.getpid() and not _alive(int(match["pid"])):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def write_failure(path: Path, exc: BaseException, what: str = "the file") -> SpecError:
+    """One line for a write that failed (disk full, no permission, a library's own write error)."""
+    reason = getattr(exc, "strerror", None) or next(iter(str(exc).splitlines()), "") or type(exc).__name__
+    full = getattr(exc, "errno", None) == errno.ENOSPC or "No space" in str(exc) or "disk is full" in str(exc)
+    return SpecError(f"cannot write {what}: {reason}; nothing was written there" if not full else
+                     f"cannot write {what}: the disk is full; nothing was written there", where=str(path),
+                     fix="free space on that disk, or choose a path on another" if full else
+                         "choose a path in a folder you can write to, with space left")
+
+
+@contextlib.contextmanager
+def writing(path: Path, suffix: str = ""):
+    """Yield a temporary path beside ``path``; when the block ends normally it is renamed onto ``path``
+    (readers see the old content or the new, never half), on every other exit path it is removed. Write
+    errors (disk full, permissions, a library's own error while writing) become one :class:`SpecError`."""
+    path = Path(path)
+    sweep_stale(path.parent, path.name)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except SpecError:
+        raise
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise write_failure(path, exc) from None
+    except Exception as exc:      # e.g. pyreadstat's ReadstatError on a full disk
+        if type(exc).__module__.split(".")[0] in ("pyreadstat", "pyarrow", "netCDF4", "h5netcdf", "xarray"):
+            raise write_failure(path, exc) from None
+        raise
+    finally:
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never half."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with writing(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def folder_swapped(target: Path):
+    """Yield an empty staging folder beside ``target``; when the block ends normally the staging folder
+    replaces ``target`` whole (an earlier folder there is removed only after the new one is in place), on
+    every other exit path it is removed and ``target`` is untouched. A folder of analysis tables is thus
+    never a mix of two analyses, even after a SIGKILL (the leftovers are hidden and swept by the next write)."""
+    target = Path(target)
+    sweep_stale(target.parent, target.name)
+    staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir()
+        yield staging
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        if target.exists():
+            os.rename(target, old)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if old.exists():
+                os.rename(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    except SpecError:
+        raise
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise SpecError(f"cannot write the file: {exc.strerror or exc}", where=str(path),
-                        fix="choose a path in a folder you can write to, with space left") from None
+        raise write_failure(target, exc, "the folder") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -39,3 +133,27 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
 def text_sha256(text: str) -> str:
     """SHA-256 of a text's UTF-8 bytes, hex."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+MAX_JSON_DEPTH = 200
+"""The deepest nesting of a JSON file the package reads (a QSF survey goes about 10 deep, a manifest 6)."""
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+class TooDeep(ValueError):
+    """A JSON text nests deeper than allowed (checked before parsing, so the parser never recurses that far)."""
+
+
+def loads_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` after checking, without recursion, that the text nests at most ``max_depth`` deep
+    (:class:`TooDeep`, a ``ValueError``, otherwise: Python's parser would fail with a RecursionError)."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise TooDeep(f"it nests more than {max_depth} deep")
+        elif char in "]}":
+            depth -= 1
+    return json.loads(text)

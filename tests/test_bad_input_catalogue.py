@@ -79,6 +79,39 @@ def _file(name, text, key, value=None):
 
 
 LAYOUT = (ROOT / "templates" / "prompts" / "questionnaire.yaml").read_text()
+SENTINEL = "/tmp/silicon-sample-template-sentinel"
+"""What a payload that ran would create (tests/test_templating.py shows that each does under plain Jinja)."""
+TEMPLATE_PAYLOADS = [    # (what it tries, the template, the message fragment)
+    ("runs a command through cycler", "{{ cycler.__init__.__globals__.os.popen('touch " + SENTINEL + "').read() }}",
+     "reaches for the attribute '__globals__'"),
+    ("runs a command through joiner", "{{ joiner.__init__.__globals__.os.popen('touch " + SENTINEL + "') }}",
+     "reaches for the attribute '__globals__'"),
+    ("runs a command through namespace", "{{ namespace.__init__.__globals__.os.system('touch " + SENTINEL + "') }}",
+     "reaches for the attribute '__globals__'"),
+    ("runs a command through lipsum", "{{ lipsum.__globals__['os'].popen('touch " + SENTINEL + "') }}",
+     "reaches for the attribute '__globals__'"),
+    ("reaches the context through self", "{{ self._TemplateReference__context.cycler }}",
+     "reaches for the attribute '_TemplateReference__context'"),
+    ("uses the attr filter", "{{ cycler|attr('__init__')|attr('__globals__') }}", "uses the `attr` filter"),
+    ("walks the class hierarchy", "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+     "reaches for the attribute '__subclasses__'"),
+    ("subscripts a dunder", "{{ name['__class__'] }}", "names '__class__'"),
+    ("names lipsum", "{{ lipsum(1) }}", "uses 'lipsum'"),
+    ("names self", "{{ self }}", "uses 'self'"),
+    ("builds a dunder at run time", "{% set d = '_' ~ '_class__' %}{{ cue_type[d] }}",
+     "tried something the sandbox refuses"),
+    ("mutates the attributes", "{{ attributes.pop() }}", "tried something the sandbox refuses"),
+    ("calls a builtin through a method", "{{ cue_type.format.__self__ }}", "reaches for the attribute '__self__'"),
+]
+ALIAS_BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(8)]) + "\nid: *i\n"
+
+
+def _linked(name, target, key):
+    def make(tmp):
+        (tmp / name).symlink_to(target)
+        return {**copy.deepcopy(BASE), key: [str(tmp / name)] if key == "persona_styles" else str(tmp / name)}
+    return make
 
 
 def _set(path: list, value):
@@ -184,11 +217,43 @@ STUDIES = {
         _file("layout.yaml", LAYOUT.replace("{{ item }}", "{{ item }} {{ question_number }}"), "prompt_layout"),
         "user: unknown template variable(s) question_number"),
     "name cues missing": (lambda tmp: {**BASE, "cue_types": ["name"], "name_cues": str(tmp / "none.yaml")},
-                          "cannot read file (No such file or directory)"),
+                          "name-cue file not found"),
     "name cues without lists": (lambda tmp: {**_file("names.yaml", "names: [Ann, Bob]\n", "name_cues")(tmp),
                                              "cue_types": ["name"]}, "a name-cue file needs `lists`"),
     "name cues without the name cue type": (_file("names.yaml", "lists: []\n", "name_cues"),
                                             "name_cues is given but cue_types has no `name`"),
+    # hostile study files (issue 25): templates that try to run code or read files, YAML that tries to exhaust
+    # the machine. The sentinel a payload would create lies in the test's folder, so "nothing written" also
+    # proves that nothing ran.
+    **{f"persona style that {what}": (_file("style.j2", payload, "persona_styles", lambda p: [str(p)]), fragment)
+       for what, payload, fragment in TEMPLATE_PAYLOADS},
+    **{f"prompt layout that {what}": (_file("layout.yaml", LAYOUT.replace("{{ item }}", "{{ item }}" + payload.replace(
+        '"', "'").replace("\n", " ")), "prompt_layout"), fragment) for what, payload, fragment in TEMPLATE_PAYLOADS[:6]},
+    "persona style /proc/self/environ": (_with(persona_styles=["/proc/self/environ"]),
+                                         "must be a shipped one or a file in the study's folder"),
+    "persona style /etc/passwd": (_with(persona_styles=["/etc/passwd"]),
+                                  "must be a shipped one or a file in the study's folder"),
+    "persona style ~/.bashrc": (_with(persona_styles=["~/.bashrc"]),
+                                "must be a shipped one or a file in the study's folder"),
+    "persona style through ../": (_with(persona_styles=["../outside.j2"]),
+                                  "must be a shipped one or a file in the study's folder"),
+    "persona style linked outside the study's folder": (_linked("style.j2", "/etc/passwd", "persona_styles"),
+                                                        "must be a shipped one or a file in the study's folder"),
+    "prompt layout /proc/self/environ": (_with(prompt_layout="/proc/self/environ"),
+                                         "must be a shipped one or a file in the study's folder"),
+    "name cues /proc/self/environ": (_with(cue_types=["name"], name_cues="/proc/self/environ"),
+                                     "must be a shipped one or a file in the study's folder"),
+    "instrument /proc/self/environ": (_with(instruments=["/proc/self/environ"]), "files are never read from /proc"),
+    "population from /dev/zero": (_population(name="/dev/zero.yaml"), "files are never read from /dev"),
+    "persona style of 100 KB": (_file("style.j2", "x" * 100_000, "persona_styles", lambda p: [str(p)]),
+                                "more than the 65,536 a template may have"),
+    "a YAML alias bomb": (lambda tmp: ALIAS_BOMB, "its aliases expand to more than 1,000,000 values"),
+    "a YAML alias that contains itself": (lambda tmp: "id: &a [*a]\n", "refers to a node that contains it"),
+    "YAML nested 10,000 deep": (lambda tmp: "id: " + "[" * 10_000 + "]" * 10_000 + "\n",
+                                "nests lists and mappings more than 64 deep"),
+    "YAML mappings nested 200 deep": (lambda tmp: "".join(f"{'  ' * i}k{i}:\n" for i in range(200)),
+                                        "nests lists and mappings more than 64 deep"),
+    "a study file of 20 MB": (lambda tmp: "# " + "x" * 20_000_000 + "\n", "more than the 8,388,608 a file may have"),
     # the instrument
     "duplicate item id": (_instrument(lambda s: s["items"].append(dict(s["items"][0]))),
                           "items[5].id: duplicate item id 'A2'"),
@@ -226,6 +291,7 @@ def test_a_bad_study_gets_one_line_from_validate_dry_run_and_run_and_nothing_is_
         assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("error: "), stderr
         assert "Traceback" not in stderr and "error: unexpected" not in stderr
     assert files(tmp_path) == before and not (tmp_path / "run").exists()
+    assert not Path(SENTINEL).exists()
 
 
 def _population_file(tmp, text):
@@ -244,7 +310,7 @@ COMMANDS = {
                                         2, "kind: 'census' is not one of ['marginals', 'microdata']"),
     "a file of no known kind": (lambda tmp: _population_file(tmp, "hello: world\n"), 2,
                                 "cannot tell what kind of file this is"),
-    "validate a missing file": (lambda tmp: ("validate", tmp / "nope.yaml"), 2, "cannot read file"),
+    "validate a missing file": (lambda tmp: ("validate", tmp / "nope.yaml"), 2, "file not found"),
     "validate a folder": (lambda tmp: ("validate", tmp), 2, "is a directory"),
     "status of a folder that is not a run": (lambda tmp: ("status", tmp), 2, "not a silicon-sample run"),
     "status of a missing folder": (lambda tmp: ("status", tmp / "nothing"), 2, "run directory not found"),
@@ -264,7 +330,7 @@ COMMANDS = {
     "run --n -1": (lambda tmp: ("run", tmp / "study.yaml", "--n", "-1", "--dry-run"), 2,
                    "--n must be a positive whole number, got -1"),
     "a price table that is missing": (lambda tmp: ("run", tmp / "study.yaml", "--dry-run", "--prices",
-                                                   tmp / "nope.yaml"), 2, "cannot read file"),
+                                                   tmp / "nope.yaml"), 2, "file not found"),
     "compare with an unknown baseline": (lambda tmp: ("compare", tmp, "--baseline", "psych_bfx"), 2,
                                          "no shipped human_baselines named 'psych_bfx'"),
     "rank with no runs": (lambda tmp: ("rank", "--baseline", "psych_bfi"), 2, "Missing argument 'RUN_DIRS...'"),

@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import templating
 from ..answers import Answer, AnswerRequest, answers_from_output, failed_all, request_schema
 from ..errors import BackendError
 from ..files import file_sha256
@@ -103,7 +104,6 @@ class EmbeddedBackend(Backend):
 
     def __init__(self, model: str | None = None, *, n_ctx: int = 2048, n_threads: int | None = None,
                  n_batch: int = 512):
-        import jinja2.sandbox
         import llama_cpp
 
         self._llama_cpp = llama_cpp
@@ -122,9 +122,10 @@ class EmbeddedBackend(Backend):
         if not template:
             raise BackendError("the GGUF file has no chat template (tokenizer.chat_template)", where=str(self.path),
                                fix="use an instruction-tuned GGUF that stores its chat template")
-        env = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=False, lstrip_blocks=False)
+        templating.check_template(template, f"{self.path}: tokenizer.chat_template",
+                                  environment=templating.CHAT_SANDBOX, forbidden=templating.CHAT_FORBIDDEN_NAMES)
         self.chat_template_source = template
-        self._template = env.from_string(template)
+        self._template = templating.CHAT_SANDBOX.from_string(template)
         self._n_vocab = self.llm.n_vocab()
         self._add_bos = self.llm._model.add_bos_token()
         self._option_tokens: dict[tuple, np.ndarray] = {}
@@ -138,6 +139,7 @@ class EmbeddedBackend(Backend):
         bos = self.llm.detokenize([self.llm.token_bos()]).decode("utf-8", "replace")
         eos = self.llm.detokenize([self.llm.token_eos()]).decode("utf-8", "replace")
 
+        @templating.template_callable
         def raise_exception(message):
             raise BackendError(f"chat template error: {message}", where=str(self.path))
 

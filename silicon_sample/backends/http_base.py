@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import os
 import queue
 import threading
 import time
@@ -145,6 +146,9 @@ class HTTPBackend(Backend):
         try:
             return await call(i)
         except Exception as exc:
+            status = getattr(exc, "status_code", None) or getattr(exc.__cause__, "status_code", None)
+            if status in (401, 403):
+                raise self.credentials_refused(status, self.pool.urls[i]) from None
             try:
                 transient = (classify or self.classify)(exc).retryable
             except Exception:  # the classifier itself says "not transport" by raising (invalid output)
@@ -152,6 +156,19 @@ class HTTPBackend(Backend):
             raise
         finally:
             self.pool.end(i, transient)
+
+    def credentials_refused(self, status: int, url: str) -> BackendError:
+        """The error that stops a run when a server answers 401 or 403: every further call would be refused
+        the same way, so no cell is recorded as failed for it (they stay pending for ``resume``)."""
+        variable = getattr(self, "api_key_env", None)
+        key = (f"the key in ${variable}" if variable and os.environ.get(variable)
+               else f"no key (${variable} is not set)" if variable else "the credentials")
+        meaning = "unauthorized" if status == 401 else "forbidden"
+        return BackendError(f"the server refused {key} (HTTP {status} {meaning}); the run stopped at once, every "
+                            "answer stored so far is kept",
+                            where=f"{url} (model {getattr(self, 'model', self.name)})",
+                            fix=f"set {'$' + variable if variable else 'the credentials'} to a key this server accepts "
+                                "(and that may use this model), then `silicon-sample resume RUN_DIR`")
 
     # -- the event loop ------------------------------------------------------------------------------
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:

@@ -39,7 +39,7 @@ from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import refused_or_invalid, settle
 from .resilience import Failure, with_retries
-from .tool_calls import logprob_body, read_reply, reask_messages, tool_body
+from .tool_calls import logprob_body, read_reply, reask_messages, reply_text, tool_body
 
 # instructor logs every failed attempt at ERROR; the outcome of each call is recorded in the run instead.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -262,7 +262,10 @@ def answers_from_reply(request: AnswerRequest, reply: ChatReply, ask: int = 1) -
     if not request.battery:
         return [answer_from_reply(request, reply, ask)]
     fields = {"model_version": reply.model, **reply.tokens()}
-    raw = reply.text()
+    raw, wrong_tool = reply_text(request, reply)
+    if wrong_tool:
+        return [Answer(request_id=rid, status="invalid", raw_output=raw, reason=wrong_tool, **fields)
+                for rid in request.answer_ids]
     return settle(answers_from_output(request, raw, **fields), raw,
                   f" (output did not match the answer schema after {ask} ask(s))")
 

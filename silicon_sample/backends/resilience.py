@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..errors import GaveUp
+from ..errors import GaveUp, SiliconSampleError
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ async def with_retries(call: Callable[[], Awaitable], classify: Callable[[BaseEx
             return await asyncio.wait_for(call(), timeout=policy.timeout), attempt + 1
         except TimeoutError:
             failure = Failure(True, f"no response within {policy.timeout:g} s")
+        except SiliconSampleError:    # a setup error (the credentials refused): the run stops, no cell is failed
+            raise
         except Exception as exc:  # classified below: transient or final
             failure = classify(exc)
         if not failure.retryable or attempt + 1 == policy.max_attempts:

@@ -53,10 +53,28 @@ def logprob_body(request: AnswerRequest, model: str, top_logprobs: int) -> dict:
             "top_logprobs": top_logprobs}
 
 
+def reply_text(request: AnswerRequest, reply: ChatReply) -> tuple[str, str | None]:
+    """What the model answered and, when it called tools but none of them is the answer tool, why that is no
+    answer: a tool call is read only when it names the answer tool (a server or model that calls another
+    function has not answered, whatever its arguments hold)."""
+    calls = reply.message.tool_calls or []
+    if not calls:
+        return reply.text(), None
+    expected = answer_tool(request)["function"]["name"]
+    for call in calls:
+        if call.function.name == expected:
+            return call.function.arguments or "", None
+    named = ", ".join(repr(c.function.name) for c in calls)
+    return calls[0].function.arguments or "", f"the model called {named}, not the answer tool {expected!r}"
+
+
 def read_reply(request: AnswerRequest, reply: ChatReply) -> tuple[str, int | None, str | None, str]:
     """``(status, value, reason, raw)`` of one reply, validated by the answer's model; for a battery, the
-    first field that did not validate (or the first field's)."""
-    raw = reply.text()
+    first field that did not validate (or the first field's). A call of another tool than the answer tool is
+    ``invalid``."""
+    raw, wrong_tool = reply_text(request, reply)
+    if wrong_tool:
+        return "invalid", None, wrong_tool, raw
     parsed = parse_output(raw, request)
     _, status, value, reason = next((p for p in parsed if p[1] != "answered"), parsed[0])
     return status, value, reason, raw

@@ -148,7 +148,7 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
         raise SpecError("name_cues is given but cue_types has no `name`, so no name would be used",
                         where=str(path), fix="add `name` to cue_types, or remove name_cues")
     if "name" in cue_types:
-        names = load_names(base_dir / data["name_cues"] if "name_cues" in data else None)
+        names = load_names(data.get("name_cues"), relative_to=base_dir)
         names.check_population(population.attributes)
     layout = load_layout(data.get("prompt_layout", "questionnaire"), relative_to=base_dir)
     weighting = None

@@ -15,6 +15,7 @@ nothing is dropped silently.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,12 +61,42 @@ class Baseline:
         return self.population.attribute_names
 
 
+MAX_DATA_COLUMNS = 20_000
+"""The most columns a data file may have (the widest public survey files, ANES and GSS cumulative files,
+have under 10,000); checked from the header before the file is loaded."""
+MAX_HEADER_BYTES = 4 * 1024 * 1024
+
+
+def count_columns(path: Path) -> int:
+    """The number of columns of a data file, from its header alone (a CSV's first line, read at most
+    :data:`MAX_HEADER_BYTES`; an SPSS or Stata file's metadata)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with open(path, "rb") as handle:
+            head = handle.read(MAX_HEADER_BYTES)
+        line = head.split(b"\n", 1)[0]
+        if len(line) == len(head) == MAX_HEADER_BYTES:
+            raise SpecError(f"the data file's header line is longer than {MAX_HEADER_BYTES:,} bytes", where=str(path),
+                            fix="a CSV file has one header row of column names; check the file")
+        return len(next(csv.reader([line.decode("utf-8", "replace")]), []))
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+    _, meta = reader(str(path), metadataonly=True)
+    return int(meta.number_columns or len(meta.column_names))
+
+
 def read_file(path: Path) -> pd.DataFrame:
-    """A CSV, SPSS .sav or Stata .dta file as a DataFrame (numeric codes kept as codes)."""
+    """A CSV, SPSS .sav or Stata .dta file as a DataFrame (numeric codes kept as codes); a file with more
+    than :data:`MAX_DATA_COLUMNS` columns is refused from its header."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".sav", ".dta"):
         raise SpecError(f"unsupported data file type {suffix!r}", where=str(path), fix="use .csv, .sav or .dta")
     try:
+        columns = count_columns(path)
+        if columns > MAX_DATA_COLUMNS:
+            raise SpecError(f"the data file has {columns:,} columns, more than the {MAX_DATA_COLUMNS:,} a data file "
+                            "may have", where=str(path), fix="keep the respondents' item and attribute columns")
         if suffix == ".csv":
             frame = pd.read_csv(path)
         else:
@@ -80,6 +111,8 @@ def read_file(path: Path) -> pd.DataFrame:
         raise SpecError(f"the data file cannot be read as {suffix[1:].upper()}: {str(exc).splitlines()[0]}",
                         where=str(path), fix="check the file (a CSV has a header row and comma-separated values)"
                         ) from None
+    except SpecError:
+        raise
     except Exception as exc:  # pyreadstat's ReadstatError and kin: the file is not what its name says
         raise SpecError(f"the data file cannot be read as {suffix[1:].upper()}: {exc}", where=str(path),
                         fix=f"check that it is a {suffix} file written by SPSS or Stata") from None
@@ -101,8 +134,9 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
     data_sha256 = None
     if "file" in data_spec:
         file = (path.parent / data_spec["file"]).resolve()
-        if not file.is_file():
+        if not file.exists():
             raise SpecError("data file not found", where=str(file), fix="check data.file in " + str(path))
+        file = resources.check_readable(file, what="data")
         raw = read_file(file)
         data_sha256 = file_sha256(file)
     elif {"package", "dataset"} <= set(data_spec):

@@ -29,7 +29,6 @@ have is an error, not an empty string.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,21 +36,15 @@ from pathlib import Path
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field
 
+from .. import templating
 from ..errors import SpecError
 from ..files import file_sha256, text_sha256
 from ..seeds import rng_for
 from ..specs import resources
 from ..specs.yaml_files import read_yaml
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 CUE_TYPES = ("explicit", "name")
 CONTROL_STYLES = ("none", "assistant_control")
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled(text: str) -> jinja2.Template:
-    """A template compiled once per text (compiling is a millisecond; a study renders every persona)."""
-    return _ENV.from_string(text)
 
 
 class PersonaTemplate(BaseModel):
@@ -74,7 +67,7 @@ class PersonaTemplate(BaseModel):
         context = {**{a.name: persona[a.name] for a in explicit}, "attributes": listed, "name": name,
                    "cue_type": cue_type, "variant": variant}
         try:
-            return _compiled(self.text).render(**context).strip()
+            return templating.render(self.text, str(self.path or self.name), **context).strip()
         except jinja2.UndefinedError as exc:
             raise SpecError(f"template uses an undefined variable: {exc.message}",
                             where=str(self.path or self.name),
@@ -89,7 +82,8 @@ def load_template(name_or_path: str | Path, *, relative_to: Path | None = None) 
     """Load a persona template by shipped name (``profile_list``) or path."""
     text = str(name_or_path)
     if resources.looks_like_path(text):
-        path = resources.resolve("templates", text, relative_to=relative_to, suffixes=(".j2",))
+        path = resources.resolve("templates", text, relative_to=relative_to, suffixes=(".j2",),
+                                 confined=relative_to is not None)
     else:
         folder = resources.data_dir("templates") / "personas"
         path = folder / f"{text}.j2"
@@ -97,15 +91,8 @@ def load_template(name_or_path: str | Path, *, relative_to: Path | None = None) 
             names = sorted(p.stem for p in folder.glob("*.j2"))
             raise SpecError(f"no shipped persona template named {text!r}", where="persona_styles",
                             fix=f"use one of: {', '.join(names)}, or a path to a .j2 file")
-    try:
-        source = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"the template is not UTF-8 text (byte {exc.start}: {exc.reason})", where=str(path),
-                        fix="save it as UTF-8 text") from None
-    try:
-        _ENV.parse(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise SpecError(f"line {exc.lineno}: template syntax error: {exc.message}", where=str(path)) from None
+    source = resources.read_text(path, limit=templating.MAX_TEMPLATE_BYTES, what="template")
+    templating.check_template(source, str(path))
     return PersonaTemplate(name=path.stem, text=source, path=path)
 
 
@@ -149,8 +136,13 @@ class NameCues:
         return str(names[int(rng.integers(len(names)))]), cued
 
 
-def load_names(path: str | Path | None = None) -> NameCues:
-    path = Path(path) if path else resources.data_dir("templates") / "names" / "first_names.yaml"
+def load_names(path: str | Path | None = None, *, relative_to: Path | None = None) -> NameCues:
+    """First-name lists: the shipped ones, or a file (named in a study: inside the study's folder)."""
+    if path is None:
+        path = resources.data_dir("templates") / "names" / "first_names.yaml"
+    else:
+        path = resources.resolve("templates", str(path), relative_to=relative_to, confined=relative_to is not None,
+                                 what="name-cue")
     data = read_yaml(path)
     lists = data.get("lists") if isinstance(data, dict) else None
     if not isinstance(lists, list) or not lists or not all(

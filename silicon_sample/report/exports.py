@@ -25,7 +25,6 @@ value labels, ``code = label; …``), ``scale`` and ``reverse`` for items, ``not
 from __future__ import annotations
 
 import json
-import os
 import re
 import textwrap
 from collections.abc import Callable, Iterator
@@ -34,7 +33,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import SpecError
-from ..files import write_atomic
+from ..files import write_atomic, writing
+from ..text_safety import FORMULA_LEADS, formula_safe
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".sav": "sav", ".dta": "dta"}
 LABEL_LIMIT = {"dta": 80, "sav": 256}
@@ -84,6 +84,37 @@ def infer_format(output: str | Path, format: str | None) -> tuple[str, bool]:
         raise SpecError(f"cannot tell the export format from the extension {suffix or '(none)'!r}",
                         where=str(output), fix="name the file *.csv, *.parquet, *.sav or *.dta, or give --format")
     return from_suffix, True
+
+
+FORMULA_GUARD_NOTE = ("text cells beginning with = + - @, a tab or a carriage return are prefixed with ' so that a "
+                      "spreadsheet does not run them as formulas (CSV-injection guard; export --no-formula-guard "
+                      "writes them as they are)")
+
+
+def formula_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell a spreadsheet would run as a formula prefixed with ``'`` (only text
+    columns are touched; numbers, including negative ones, are never changed)."""
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    risky = [c for c in text if frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_LEADS)).any()]
+    if not risky:
+        return frame
+    frame = frame.copy()
+    for column in risky:
+        frame[column] = frame[column].map(formula_safe).astype(object)
+    return frame
+
+
+def note_formula_guard(book: pd.DataFrame, frame: pd.DataFrame, fmt: str, guard: bool) -> pd.DataFrame:
+    """The codebook of a CSV export says, on every text column, whether formula-leading cells were prefixed."""
+    if fmt != "csv" or "note" not in book.columns:
+        return book
+    text = {c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)}
+    note = FORMULA_GUARD_NOTE if guard else "written as they are (--no-formula-guard): a spreadsheet may run a " \
+                                            "text cell beginning with = + - @ as a formula"
+    book = book.copy()
+    rows = book["column"].isin(text)
+    book.loc[rows, "note"] = [f"{n}; {note}" if isinstance(n, str) and n else note for n in book.loc[rows, "note"]]
+    return book
 
 
 def _legal_names(columns: list[str], limit: int) -> dict[str, str]:
@@ -218,8 +249,7 @@ def write_export(frame: pd.DataFrame, output: str | Path, fmt: str, book: pd.Dat
     if fmt == "csv":
         write_atomic(output, frame.to_csv(index=False))
         return
-    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
-    try:
+    with writing(output) as tmp:
         if fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -249,59 +279,52 @@ def write_export(frame: pd.DataFrame, output: str | Path, fmt: str, book: pd.Dat
                 pyreadstat.write_dta(data, tmp, file_label=label[:80], column_labels=labels,
                                      variable_value_labels={k: {int(c): v for c, v in d.items()}
                                                             for k, d in value_labels.items()})
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise SpecError(f"cannot write the file: {exc.strerror or exc}", where=str(output),
-                        fix="choose a path in a folder you can write to, with space left") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_export_chunks(chunks: Iterator[pd.DataFrame], output: str | Path, fmt: str, manifest: dict,
-                        book_of: Callable[[pd.DataFrame], pd.DataFrame]) -> tuple[int, pd.DataFrame | None]:
+                        book_of: Callable[[pd.DataFrame], pd.DataFrame], *, formula_guard: bool = False
+                        ) -> tuple[int, pd.DataFrame | None]:
     """Write CSV or Parquet a chunk at a time (a temporary file renamed into place when every chunk is
     written), so an export of a million answers holds one chunk in memory. Parquet's schema is the first
     chunk's, a column that chunk has only empty values of typed as text, and it carries the codebook
-    (``book_of(first chunk)``) in its metadata. Returns (rows written, the codebook)."""
+    (``book_of(first chunk)``) in its metadata. ``formula_guard`` (CSV): :func:`formula_safe_frame` on every
+    chunk. Returns (rows written, the codebook)."""
     output = Path(output)
     if not output.parent.exists():
         raise SpecError("output folder does not exist", where=str(output.parent), fix="create it first")
     if output.is_dir():
         raise SpecError("the output is a directory", where=str(output), fix="give a file name")
-    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
     rows, book, writer = 0, None, None
-    try:
-        for chunk in chunks:
-            if book is None:
-                book = book_of(chunk)
-            if fmt == "csv":
-                chunk.to_csv(tmp, index=False, header=rows == 0, mode="w" if rows == 0 else "a")
-            else:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
+    with writing(output) as tmp:
+        try:
+            for chunk in chunks:
+                if book is None:
+                    book = book_of(chunk)
+                if fmt == "csv":
+                    (formula_safe_frame(chunk) if formula_guard else chunk).to_csv(
+                        tmp, index=False, header=rows == 0, mode="w" if rows == 0 else "a")
+                else:
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
 
-                if writer is None:
-                    schema = pa.Schema.from_pandas(chunk, preserve_index=False)
-                    schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema],
-                                       metadata={**(schema.metadata or {}),
-                                                 b"silicon_sample.codebook": book.to_json(orient="records").encode(),
-                                                 b"silicon_sample.run": file_label(manifest).encode()})
-                    writer = pq.ParquetWriter(tmp, schema)
-                writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
-            rows += len(chunk)
-        if writer is not None:
-            writer.close()
-            writer = None
-        if rows == 0:
-            raise SpecError("the run has no cells to export", where=str(output))
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise SpecError(f"cannot write the file: {exc.strerror or exc}", where=str(output),
-                        fix="choose a path in a folder you can write to, with space left") from None
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
+                    if writer is None:
+                        schema = pa.Schema.from_pandas(chunk, preserve_index=False)
+                        fields = [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema]
+                        schema = pa.schema(fields, metadata={
+                            **(schema.metadata or {}),
+                            b"silicon_sample.codebook": book.to_json(orient="records").encode(),
+                            b"silicon_sample.run": file_label(manifest).encode()})
+                        writer = pq.ParquetWriter(tmp, schema)
+                    writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+                rows += len(chunk)
+            if writer is not None:
+                writer.close()
+                writer = None
+            if rows == 0:
+                raise SpecError("the run has no cells to export", where=str(output))
+        finally:
+            if writer is not None:
+                writer.close()
     return rows, book
 
 
@@ -318,21 +341,12 @@ def write_posterior(posterior, folder: Path, variables: tuple[str, ...] = ("effe
     trace plot of its main parameters (``trace.png``), each written whole."""
     import arviz as az
 
-    target = folder / "posterior.nc"
-    tmp = folder / f".posterior.nc.tmp-{os.getpid()}"
-    try:
+    with writing(folder / "posterior.nc") as tmp:
         posterior.to_netcdf(tmp)
-        os.replace(tmp, target)
-        present = [v for v in variables if v in posterior.posterior]
-        plot = az.plot_trace(posterior, var_names=present)
-        png = folder / f".trace.png.tmp-{os.getpid()}.png"
+    present = [v for v in variables if v in posterior.posterior]
+    plot = az.plot_trace(posterior, var_names=present)
+    with writing(folder / "trace.png", suffix=".png") as png:
         plot.savefig(png)
-        os.replace(png, folder / "trace.png")
-    except OSError as exc:
-        raise SpecError(f"cannot write the posterior: {exc.strerror or exc}", where=str(folder),
-                        fix="choose a folder you can write to, with space left") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def parquet_codebook(path: str | Path) -> pd.DataFrame:

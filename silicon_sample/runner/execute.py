@@ -10,6 +10,8 @@ cell has its own derived seed, the result equals that of an uninterrupted run.
 from __future__ import annotations
 
 import queue
+import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from ..backends.base import Backend, check_reachable
 from ..backends.response_cache import CachedBackend, ResponseCache
 from ..design.cells import count_cells, draw_personas, empty_groups, iter_cells, iter_variants, shown_instrument
 from ..design.study import ModelSpec, Study, load_study, read_study_text
-from ..errors import BackendError, RunStoreError, SpecError
+from ..errors import BackendError, RunStoreError, SiliconSampleError, SpecError
 from ..specs.yaml_files import load_spec
 from ..store.run_store import RESOLVED_STUDY, RunStore
 from .batch_journal import StoreBatchJournal
@@ -293,7 +295,7 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
             outcome = "completed"
         finally:
             stop.set()
-            store.end_session(session, outcome)
+            _end_session(store, session, outcome)
             for journal in journals:
                 journal.close()
     _write_outputs(store)
@@ -330,12 +332,23 @@ def _execute_on_cluster(store: RunStore, study: Study, command: str, progress: P
                 timing = {"answers_stored_by_workers": stored, "answering_seconds": round(seconds, 3)}
                 outcome = "completed"
             finally:
-                store.end_session(session, outcome, **timing)
+                _end_session(store, session, outcome, **timing)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
     _write_outputs(store)
+
+
+def _end_session(store: RunStore, session: int, outcome: str, **facts) -> None:
+    """End the session; when the run is already failing (a full disk), a second failure to record the end is
+    not allowed to hide the first (the next session closes this one as killed)."""
+    failing = sys.exc_info()[1] is not None
+    try:
+        store.end_session(session, outcome, **facts)
+    except (SiliconSampleError, sqlite3.Error):
+        if not failing:
+            raise
 
 
 def _store_answers(store: RunStore, session: int, answers: queue.Queue, running: int, totals: dict[str, int],

@@ -23,6 +23,14 @@ check before it fails:
 
 Each repair is recorded in the manifest (``repairs``) and as a session of the run (command ``repair``).
 ``dry_run`` reports what would be done and changes nothing.
+
+**A repair that is itself killed loses nothing.** The new database is built as a hidden scratch file; once
+complete and checked it is renamed ``responses.sqlite.rebuilt-TIME`` (a name ``repair``, ``status`` and every
+command recognise), then the damaged file's ``-wal`` and ``-shm`` and the file itself are renamed to
+``responses.sqlite.damaged-TIME*``, and last the rebuilt file is renamed to ``responses.sqlite``. At every
+instant a complete store sits under a recognised name: the damaged original (whose answers the scratch file
+is rebuilt from again) until the rebuilt one exists, the rebuilt one after. A ``repair`` that finds a
+``responses.sqlite.rebuilt-TIME`` finishes those renames first (:func:`finish_interrupted_repair`).
 """
 
 from __future__ import annotations
@@ -38,11 +46,12 @@ from pathlib import Path
 
 from ..design.cells import CELL_COLUMNS, count_cells, draw_personas, empty_groups, iter_cells, iter_variants
 from ..errors import RunStoreError, SiliconSampleError
-from ..files import file_sha256
+from ..files import file_sha256, write_atomic
 from ..store.run_store import (
     DB_NAME,
     INSERT_CELLS,
     MANIFEST,
+    REBUILT_PREFIX,
     RESOLVED_STUDY,
     SCHEMA,
     TABLES,
@@ -100,6 +109,8 @@ def repair_run(run_dir: str | Path, *, dry_run: bool = False) -> RepairReport:
     store = RunStore(run_dir)
     with store.lock():
         from .execute import load_run_study  # the runner's loader, imported late: it imports the backends
+
+        finish_interrupted_repair(run_dir, report)
 
         try:
             study = load_run_study(store)
@@ -241,14 +252,52 @@ def _rebuild_database(store: RunStore, study, report: RepairReport, stamp: str) 
         target.unlink()
         return
     store.close()
-    for suffix in ("", "-wal", "-shm"):
-        damaged = store.dir / f"{DB_NAME}{suffix}"
+    _durable(target)
+    rebuilt = store.dir / f"{REBUILT_PREFIX}{stamp}"
+    os.rename(target, rebuilt)             # from here on the complete rebuilt store has a recognised name
+    _durable(store.dir)
+    _swap_in(store.dir, rebuilt, report)
+
+
+def _durable(path: Path) -> None:
+    """fsync a file or folder, so that a rename after it never reaches the disk before the data does."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _swap_in(run_dir: Path, rebuilt: Path, report: RepairReport) -> None:
+    """Keep the damaged database (WAL and shared memory first: a WAL left under the live name would be
+    replayed into the new file) as ``responses.sqlite.damaged-TIME*``, then put the rebuilt one in place."""
+    stamp = rebuilt.name[len(REBUILT_PREFIX):]
+    for suffix in ("-wal", "-shm", "-journal", ""):
+        damaged = run_dir / f"{DB_NAME}{suffix}"
         if damaged.exists():
-            kept_as = store.dir / f"{DB_NAME}.damaged-{stamp}{suffix}"
+            kept_as = run_dir / f"{DB_NAME}.damaged-{stamp}{suffix}"
             os.rename(damaged, kept_as)
             if not suffix:
                 report.kept_as.append(kept_as.name)
-    os.rename(target, path)
+    os.rename(rebuilt, run_dir / DB_NAME)
+    _durable(run_dir)
+
+
+def finish_interrupted_repair(run_dir: Path, report: RepairReport) -> None:
+    """A repair killed after its rebuilt database was complete left ``responses.sqlite.rebuilt-TIME``: finish
+    its renames (the damaged file kept, the rebuilt one put in place); a dry run only says so."""
+    for rebuilt in sorted(Path(run_dir).glob(f"{REBUILT_PREFIX}*")):
+        report.findings.append(f"an earlier repair was interrupted after it had rebuilt the database ({rebuilt.name})")
+        report.actions.append(f"finished it: {rebuilt.name} is {DB_NAME} again, the damaged file kept beside it")
+        if not report.dry_run:
+            try:
+                check_database(rebuilt)
+            except RunStoreError:
+                raise RunStoreError(f"{rebuilt.name}, left by an interrupted repair, is not a complete database",
+                                    where=str(rebuilt), fix=f"move it aside and run `silicon-sample repair "
+                                                            f"{run_dir}` again") from None
+            _swap_in(Path(run_dir), rebuilt, report)
 
 
 def _check_same(stored: list[tuple], rebuilt: list[tuple], what: str, compare, where: str) -> None:
@@ -303,9 +352,9 @@ def _rebuild_manifest(store: RunStore, study, stamp: str, report: RepairReport) 
     manifest["rebuilt_by_repair"] = now()
     if path.exists():
         kept_as = store.dir / f"{MANIFEST}.damaged-{stamp}"
-        os.rename(path, kept_as)
+        os.link(path, kept_as)             # the damaged file keeps its name until the new one replaces it
         report.kept_as.append(kept_as.name)
-    path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    write_atomic(path, json.dumps(manifest, indent=2))
 
 
 def _sync_sessions(store: RunStore) -> None:
@@ -324,7 +373,7 @@ def _outputs(store: RunStore, report: RepairReport, pending: int | None, stamp: 
     outputs = [store.dir / name for name in ("results.csv", "summary.md")]
     if pending:
         stale = [p for p in outputs if p.exists()]
-        if stale and any("rebuilt" in a for a in report.actions):
+        if stale:           # written when the run was complete: stale now that cells are pending again
             report.actions.append(f"set aside {', '.join(p.name for p in stale)} (written when the run was complete) "
                                   "as *.before-repair")
             if not report.dry_run:

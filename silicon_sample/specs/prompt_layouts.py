@@ -10,22 +10,19 @@ run's manifest.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import jinja2
 import jinja2.meta
 from pydantic import BaseModel, ConfigDict, Field
 
+from .. import templating
 from ..answers import ChatMessage
 from ..errors import SpecError
 from ..files import file_sha256
 from . import resources
 from .instruments import Instrument, Item
 from .yaml_files import load_spec
-
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-
 
 DEFAULT_BATTERY = (
     "{% for item in items %}{{ item.number }}. {{ item.text }}{% if item.scale %} ({{ item.scale }}){% endif %}\n"
@@ -67,14 +64,9 @@ class PromptLayout(BaseModel):
         return ChatMessage(role="user", content=content)
 
 
-@functools.lru_cache(maxsize=64)
-def _compiled(template: str) -> jinja2.Template:
-    return _ENV.from_string(template)     # compiling costs a millisecond; a run renders every cell
-
-
 def _render(template: str, layout: PromptLayout, **context) -> str:
     try:
-        return _compiled(template).render(**context).strip()
+        return templating.render(template, str(layout.path or layout.id), **context).strip()
     except jinja2.TemplateError as exc:
         raise SpecError(f"prompt layout template error: {exc}", where=str(layout.path or layout.id)) from None
 
@@ -83,7 +75,7 @@ def load_layout(name_or_path: str | Path = "questionnaire", *, relative_to: Path
     """Load a prompt layout by shipped name (``questionnaire``) or path."""
     text = str(name_or_path)
     if resources.looks_like_path(text):
-        path = resources.resolve("templates", text, relative_to=relative_to)
+        path = resources.resolve("templates", text, relative_to=relative_to, confined=relative_to is not None)
     else:
         path = resources.data_dir("templates") / "prompts" / f"{text}.yaml"
         if not path.is_file():
@@ -93,11 +85,9 @@ def load_layout(name_or_path: str | Path = "questionnaire", *, relative_to: Path
     for part, needed in (("system", "persona"), ("user", "item"), ("battery", "items")):
         if part not in data:
             continue
-        try:
-            variables = jinja2.meta.find_undeclared_variables(_ENV.parse(data[part]))
-        except jinja2.TemplateSyntaxError as exc:
-            raise SpecError(f"{part}: line {exc.lineno}: template syntax error: {exc.message}", where=str(path),
-                            fix="fix the Jinja2 template") from None
+        if not isinstance(data[part], str):
+            continue            # the schema has refused it already
+        variables = jinja2.meta.find_undeclared_variables(templating.check_template(data[part], f"{path}: {part}"))
         if needed not in variables:
             raise SpecError(f"{part}: the template never shows {{{{ {needed} }}}}, so no model would see the "
                             f"{'persona' if needed == 'persona' else 'item'}{'s' if needed == 'items' else ''}",

@@ -32,6 +32,11 @@ from collections import Counter
 from pathlib import Path
 
 from ..errors import SpecError
+from ..files import TooDeep, loads_json
+from . import resources
+
+MAX_QSF_BYTES = 64 * 1024 * 1024
+"""The largest survey file read (Qualtrics exports of long surveys run to a few megabytes)."""
 
 SINGLE_CHOICE = ("SAVR", "SAHR", "SACOL", "DL")
 
@@ -129,9 +134,16 @@ def import_qsf(path: str | Path, instrument_id: str | None = None) -> tuple[dict
     """The instrument spec of a QSF file, the questions skipped (each with its reason) and notes."""
     path = Path(path)
     try:
-        survey = json.loads(path.read_text(encoding="utf-8-sig"))
+        resources.check_readable(path, what="survey")
+        if path.stat().st_size > MAX_QSF_BYTES:
+            raise SpecError(f"the survey file has {path.stat().st_size:,} bytes, more than the {MAX_QSF_BYTES:,} a "
+                            "QSF export may have here", where=str(path), fix="check that this is the right file")
+        survey = loads_json(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise SpecError(f"cannot read file ({exc.strerror})", where=str(path), fix="check the path") from None
+    except TooDeep as exc:
+        raise SpecError(f"not a QSF file: {exc}", where=str(path),
+                        fix="export the survey from Qualtrics as a .qsf file") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise SpecError(f"not a QSF file: it is not JSON ({exc})", where=str(path),
                         fix="export the survey from Qualtrics as a .qsf file") from None

@@ -37,9 +37,11 @@ import yaml
 
 from ..answers import PENDING, STATUSES, Answer
 from ..errors import RunStoreError
-from ..files import write_atomic
+from ..files import loads_json, write_atomic
 
 DB_NAME = "responses.sqlite"
+REBUILT_PREFIX = f"{DB_NAME}.rebuilt-"
+"""A database a repair has rebuilt and not yet put in place (see :mod:`silicon_sample.runner.repair`)."""
 MANIFEST = "manifest.json"
 RESOLVED_STUDY = "inputs/study.resolved.yaml"
 
@@ -121,7 +123,7 @@ def _manifest_fix(path: Path) -> str:
 def check_manifest(path: Path) -> None:
     """A run's manifest is a JSON object with the run's sections, or a clear error naming what is wrong."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = loads_json(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise RunStoreError(f"{path.name} is not valid JSON: {exc}", where=str(path), fix=_manifest_fix(path)) from None
     missing = [k for k in ("study", "design", "models") if not isinstance(manifest, dict) or k not in manifest]
@@ -160,7 +162,8 @@ class RunStore:
     # -- creating and opening --------------------------------------------
     @staticmethod
     def refuse_existing(out: Path) -> None:
-        """A run is never written into a folder that holds something already."""
+        """A run is never written into a folder that holds something already (a symbolic link is followed)."""
+        out = Path(out).resolve() if Path(out).is_symlink() else Path(out)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise RunStoreError("output directory already exists and is not empty", where=str(out),
                                 fix=f"choose another --out, or finish that run with `silicon-sample resume {out}`")
@@ -173,6 +176,8 @@ class RunStore:
         :func:`~silicon_sample.design.cells.iter_cells`), written as they come."""
         out = Path(out)
         cls.refuse_existing(out)
+        if out.is_symlink():     # the run is made where the link points (an empty folder, or nothing yet)
+            out = out.resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = out.parent / f".{out.name}.partial-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
@@ -205,9 +210,18 @@ class RunStore:
                 if out.exists():
                     out.rmdir()
                 os.rename(staging, out)
-            except OSError:     # another process made a run in this folder meanwhile: theirs is kept
-                raise RunStoreError("another run was created in this output directory at the same time",
-                                    where=str(out), fix="choose another --out (the other run is kept)") from None
+            except OSError as exc:
+                if out.is_dir() and any(out.iterdir()):     # another process made a run here meanwhile: theirs is kept
+                    raise RunStoreError("another run was created in this output directory at the same time",
+                                        where=str(out), fix="choose another --out (the other run is kept)") from None
+                raise RunStoreError(f"cannot put the run in place: {exc.strerror or exc}", where=str(out),
+                                    fix="choose an --out in a folder you can write to") from None
+        except (OSError, sqlite3.OperationalError) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            full = "full" in str(exc) or getattr(exc, "errno", None) == 28
+            raise RunStoreError(f"cannot create the run: {'the disk is full' if full else exc}; nothing was written "
+                                "(no call was made)", where=str(out.parent),
+                                fix="free space on that disk, or choose an --out on another") from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -218,6 +232,11 @@ class RunStore:
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
             raise RunStoreError("run directory not found", where=str(run_dir), fix="check the path")
+        rebuilt = sorted(run_dir.glob(f"{REBUILT_PREFIX}*"))
+        if rebuilt:
+            raise RunStoreError(f"a repair of this run was interrupted after it had rebuilt the database "
+                                f"({rebuilt[0].name}, every answer kept)", where=str(run_dir),
+                                fix=f"run `silicon-sample repair {run_dir}` to finish it")
         if not (run_dir / DB_NAME).is_file() or not (run_dir / MANIFEST).is_file():
             missing = DB_NAME if not (run_dir / DB_NAME).is_file() else MANIFEST
             if (run_dir / RESOLVED_STUDY).is_file():
@@ -256,6 +275,20 @@ class RunStore:
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
+
+    def storage_error(self, exc: BaseException, lost: str) -> RunStoreError:
+        """One line for a write to the run that failed (a full disk, an I/O error): the path, what is kept and
+        how to go on."""
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{self.dir / DB_NAME}?mode=ro", uri=True)) as db:
+                kept = f"{db.execute('SELECT COUNT(*) FROM responses').fetchone()[0]} answers stored before are kept"
+        except sqlite3.Error:
+            kept = "every answer committed before is kept"
+        full = "full" in str(exc) or getattr(exc, "errno", None) == 28
+        return RunStoreError(f"cannot write to the run: {'the disk is full' if full else exc}; {kept}, {lost}",
+                             where=str(self.dir / DB_NAME),
+                             fix=f"{'free space on that disk' if full else 'fix the disk'}, then run "
+                                 f"`silicon-sample resume {self.dir}` to answer the rest")
 
     # -- manifest -----------------------------------------------------------
     def manifest(self) -> dict:
@@ -388,8 +421,12 @@ class RunStore:
                  answer.option_mass, answer.raw_output, answer.reason, answer.latency_s, answer.prompt_tokens,
                  answer.completion_tokens, answer.model_version, session, recorded_at) for answer in answers]
         before = self.db.total_changes
-        with self.db:
-            self.db.executemany("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                    rows)
+        except sqlite3.OperationalError as exc:
+            raise self.storage_error(exc, f"{len(rows)} answers that had just arrived were not stored") from None
         refused = len(rows) - (self.db.total_changes - before)
         if refused:
             self.duplicates_refused[session] = self.duplicates_refused.get(session, 0) + refused

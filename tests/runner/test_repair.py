@@ -216,3 +216,39 @@ def test_a_repair_keeps_the_batch_api_journal_so_no_cell_is_batched_twice(comple
     reopened.close()
     assert (record.input_file_id, record.batch_id, record.status) == ("file-1", "batch-1", "in_progress")
     assert record.request_ids == [cell]
+
+
+def _repair_renames(run) -> int:
+    """How many rename(2) calls an uninterrupted repair of ``run`` makes (strace counts them)."""
+    traced = subprocess.run(["strace", "-f", "-qq", "-e", "trace=rename", "-o", str(run.parent / "renames.log"),
+                             sys.executable, "-m", "silicon_sample", "repair", str(run)],
+                            capture_output=True, text=True, timeout=300)
+    assert traced.returncode == 0, traced.stderr
+    return sum(" rename(" in line or line.startswith("rename(") for line in
+               (run.parent / "renames.log").read_text().splitlines())
+
+
+def test_a_repair_killed_at_any_rename_loses_no_answer_and_a_second_repair_finishes_it(complete_run, tmp_path):
+    """SIGKILL injected by strace at the entry of each rename(2) the repair makes in turn (so before that rename
+    and after every earlier one): at every instant a complete store has a name repair and status recognise, and
+    a second repair keeps every answer the uninterrupted repair keeps."""
+    reference = damaged_copy(complete_run, tmp_path / "reference", truncate)
+    renames = _repair_renames(reference)
+    expected = stored(reference)
+    assert renames >= 4 and len(expected) > 100
+    for when in range(1, renames + 1):
+        run = damaged_copy(complete_run, tmp_path / f"kill-{when}", truncate)
+        killed = subprocess.run(["strace", "-f", "-qq", "-e", "trace=none", "-e",
+                                 f"inject=rename:signal=KILL:when={when}",
+                                 sys.executable, "-m", "silicon_sample", "repair", str(run)],
+                                capture_output=True, text=True, timeout=300)
+        assert killed.returncode != 0, (when, killed.stderr)
+        status = cli("status", run)          # recognised: a readable run, or one line saying to run repair
+        assert status.returncode in (0, 2) and "Traceback" not in status.stderr, (when, status.stderr)
+        if status.returncode == 2:
+            assert f"silicon-sample repair {run}" in status.stderr, (when, status.stderr)
+        again = cli("repair", run)
+        assert again.returncode == 0, (when, again.stderr)
+        assert stored(run) == expected, when
+        assert cli("status", run).returncode == 0
+        assert not list(run.glob("responses.sqlite.rebuilt-*")) and not list(run.glob(".responses.sqlite.*")), when

@@ -41,7 +41,15 @@ KINDS = {
     "positive log-probability": lambda r: _with_logprobs(r, [0.5, -1.0]),
     "oversize": lambda r: {"model": "hostile", "choices": [{"message": {"content": "x" * 1_000_000}}]},
     "not json": None,
+    "terminal escapes": lambda r: {"model": "hostile", "choices": [{"message": {"content": ESCAPES}}]},
+    "formula": lambda r: {"model": "hostile", "choices": [{"message": {"content": FORMULA}}]},
+    "wrong tool": lambda r: {"model": "hostile", "choices": [{"message": {"tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "run_shell", "arguments": json.dumps({"answer": 3})}}]}}]},
 }
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b]8;;http://127.0.0.1/x\x1b\\click\x1b]8;;\x1b\\ \u202egnp.exe"
+"""Clear the screen, set the window title, a hyperlink, a right-to-left override."""
+FORMULA = "=cmd|' /C calc'!A0"
+"""The classic CSV-injection payload (OWASP)."""
 
 
 def echo(request: dict, authorization: str) -> dict:
@@ -61,7 +69,9 @@ def echo(request: dict, authorization: str) -> dict:
 
 
 class HostileServer:
-    def __init__(self, kinds: list[str] | None = None, echo_key: bool = False):
+    def __init__(self, kinds: list[str] | None = None, echo_key: bool = False, status: int = 200):
+        """``status`` other than 200: every call is answered with that HTTP status and an error body (401:
+        the key refused)."""
         self.kinds = kinds or list(KINDS)
         self.served: Counter = Counter()
         server = self
@@ -75,7 +85,19 @@ class HostileServer:
             def do_POST(self):
                 request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 kind = "echo" if echo_key else self._kind(request)
+                if status != 200:
+                    kind = f"HTTP {status}"
                 server.served[kind] += 1
+                if status != 200:
+                    data, kind_of = json.dumps({"error": {"message": "Incorrect API key provided",
+                                                          "type": "invalid_request_error"}}).encode(), \
+                        "application/json"
+                    self.send_response(status)
+                    self.send_header("Content-Type", kind_of)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if echo_key:
                     data, kind_of = json.dumps(echo(request, self.headers.get("Authorization", ""))).encode(), \
                         "application/json"
