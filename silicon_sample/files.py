@@ -8,6 +8,7 @@ never half. Hashes are SHA-256, hex.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import hashlib
 import json
@@ -51,7 +52,12 @@ def sweep_stale(folder: Path, name: str) -> None:
 def write_failure(path: Path, exc: BaseException, what: str = "the file") -> SpecError:
     """One line for a write that failed (disk full, no permission, a library's own write error)."""
     reason = getattr(exc, "strerror", None) or next(iter(str(exc).splitlines()), "") or type(exc).__name__
-    full = getattr(exc, "errno", None) == errno.ENOSPC or "No space" in str(exc) or "disk is full" in str(exc)
+    try:
+        nearly_full = shutil.disk_usage(Path(path).parent).free < 64 * 1024
+    except OSError:
+        nearly_full = False
+    full = (getattr(exc, "errno", None) == errno.ENOSPC or "No space" in str(exc) or "disk is full" in str(exc)
+            or nearly_full)        # a library's own error (pyreadstat's) does not say why a write failed
     return SpecError(f"cannot write {what}: {reason}; nothing was written there" if not full else
                      f"cannot write {what}: the disk is full; nothing was written there", where=str(path),
                      fix="free space on that disk, or choose a path on another" if full else
@@ -90,29 +96,66 @@ def write_atomic(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+RENAME_EXCHANGE = 2
+"""``renameat2`` flag: swap two paths atomically (Linux 3.15+)."""
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (``renameat2(RENAME_EXCHANGE)``); False where the system or
+    the file system cannot, and nothing was changed."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE)
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _restore_swapped_out(target: Path) -> None:
+    """A swap that could not be atomic and was killed between its two renames left the earlier folder as
+    ``.NAME.old-PID`` and no ``NAME``: put it back before anything else."""
+    if target.exists():
+        return
+    for entry in sorted(target.parent.glob(f".{target.name}.old-*")):
+        match = _TEMPORARY.match(entry.name)
+        if match and not _alive(int(match["pid"])):
+            os.rename(entry, target)
+            return
+
+
 @contextlib.contextmanager
 def folder_swapped(target: Path):
     """Yield an empty staging folder beside ``target``; when the block ends normally the staging folder
-    replaces ``target`` whole (an earlier folder there is removed only after the new one is in place), on
-    every other exit path it is removed and ``target`` is untouched. A folder of analysis tables is thus
-    never a mix of two analyses, even after a SIGKILL (the leftovers are hidden and swept by the next write)."""
+    replaces ``target`` whole, in one atomic exchange where the system has one (an earlier folder there is
+    removed only after the new one is in place), on every other exit path it is removed and ``target`` is
+    untouched. A folder of analysis tables is thus never a mix of two analyses, even after a SIGKILL (the
+    leftovers are hidden and swept, or put back, by the next write)."""
     target = Path(target)
+    _restore_swapped_out(target)
     sweep_stale(target.parent, target.name)
     staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.mkdir()
         yield staging
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        if target.exists():
-            os.rename(target, old)
-        try:
+        if not target.exists():
             os.rename(staging, target)
-        except OSError:
-            if old.exists():
+        elif not exchange(staging, target):         # no atomic swap here: two renames, undone if the second fails
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.rename(target, old)
+            try:
+                os.rename(staging, target)
+            except OSError:
                 os.rename(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
     except SpecError:
         raise
     except OSError as exc:

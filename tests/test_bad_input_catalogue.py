@@ -227,8 +227,9 @@ STUDIES = {
     # proves that nothing ran.
     **{f"persona style that {what}": (_file("style.j2", payload, "persona_styles", lambda p: [str(p)]), fragment)
        for what, payload, fragment in TEMPLATE_PAYLOADS},
-    **{f"prompt layout that {what}": (_file("layout.yaml", LAYOUT.replace("{{ item }}", "{{ item }}" + payload.replace(
-        '"', "'").replace("\n", " ")), "prompt_layout"), fragment) for what, payload, fragment in TEMPLATE_PAYLOADS[:6]},
+    **{f"prompt layout that {what}": (_file("layout.yaml", LAYOUT.replace("{{ item }}", "{{ item }}" + payload),
+                                            "prompt_layout"), fragment)
+       for what, payload, fragment in TEMPLATE_PAYLOADS[:6]},
     "persona style /proc/self/environ": (_with(persona_styles=["/proc/self/environ"]),
                                          "must be a shipped one or a file in the study's folder"),
     "persona style /etc/passwd": (_with(persona_styles=["/etc/passwd"]),

@@ -84,9 +84,10 @@ def guard_output(target: str | Path, kind: str, *, inputs: Iterable[str | Path |
     target = Path(target)
     resolved = target.resolve()
     for source in inputs:
-        if source is not None and Path(source).exists() and resolved == Path(source).resolve():
-            raise SpecError(f"the output is an input of this command ({Path(source).name}); writing it would "
-                            "destroy what is being read", where=str(target), fix="choose another output path")
+        if source is not None and resolved == Path(source).resolve():
+            raise SpecError(f"the output is an input of this command, or another of its outputs "
+                            f"({Path(source).name}); writing it would destroy what is read or written",
+                            where=str(target), fix="choose another output path")
     run = run_folder_around(resolved)
     if run is not None:
         if is_run_file(resolved, run):
@@ -98,7 +99,7 @@ def guard_output(target: str | Path, kind: str, *, inputs: Iterable[str | Path |
             raise SpecError(f"the output is inside the run folder {run}", where=str(target),
                             fix="write outside the run folder, or give --force to keep it beside the run's files")
     if kind == "folder":
-        _guard_folder(target, resolved, analysis, force)
+        _guard_folder(target, resolved, analysis)
         return target
     if resolved.is_dir():
         raise SpecError("the output is a folder", where=str(target), fix="give a file name")
@@ -110,7 +111,7 @@ def guard_output(target: str | Path, kind: str, *, inputs: Iterable[str | Path |
     return target
 
 
-def _guard_folder(target: Path, resolved: Path, analysis: str | None, force: bool) -> None:
+def _guard_folder(target: Path, resolved: Path, analysis: str | None) -> None:
     """A folder of tables is replaced whole, so only an empty one or an earlier output of the same analysis."""
     if resolved.exists() and not resolved.is_dir():
         raise SpecError("not a folder", where=str(target), fix="give a folder for the tables")

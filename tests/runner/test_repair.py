@@ -220,7 +220,7 @@ def test_a_repair_keeps_the_batch_api_journal_so_no_cell_is_batched_twice(comple
 
 def _repair_renames(run) -> int:
     """How many rename(2) calls an uninterrupted repair of ``run`` makes (strace counts them)."""
-    traced = subprocess.run(["strace", "-f", "-qq", "-e", "trace=rename", "-o", str(run.parent / "renames.log"),
+    traced = subprocess.run(["strace", "-qq", "-e", "trace=rename", "-o", str(run.parent / "renames.log"),
                              sys.executable, "-m", "silicon_sample", "repair", str(run)],
                             capture_output=True, text=True, timeout=300)
     assert traced.returncode == 0, traced.stderr
@@ -238,7 +238,7 @@ def test_a_repair_killed_at_any_rename_loses_no_answer_and_a_second_repair_finis
     assert renames >= 4 and len(expected) > 100
     for when in range(1, renames + 1):
         run = damaged_copy(complete_run, tmp_path / f"kill-{when}", truncate)
-        killed = subprocess.run(["strace", "-f", "-qq", "-e", "trace=none", "-e",
+        killed = subprocess.run(["strace", "-qq", "-o", "/dev/null", "-e", "trace=rename,renameat2", "-e",
                                  f"inject=rename:signal=KILL:when={when}",
                                  sys.executable, "-m", "silicon_sample", "repair", str(run)],
                                 capture_output=True, text=True, timeout=300)
