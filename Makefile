@@ -12,12 +12,12 @@ demo: install
 	$(VENV)/bin/silicon-sample run studies/pilot_bfi.yaml --out $(DEMO_OUT)
 
 test: lint
-	@sh tools/ensure_chromium.sh
+	@sh tools/ensure_test_tools.sh
 	$(VENV)/bin/python -m pytest -q -ra
 
 # Everything but the tests marked `slow` (whole studies on the embedded model): a few minutes.
 test-fast: lint
-	@sh tools/ensure_chromium.sh
+	@sh tools/ensure_test_tools.sh
 	$(VENV)/bin/python -m pytest -q -ra -m "not slow"
 
 # Style and import rules (pyproject.toml: [tool.ruff], [tool.importlinter]; ARCHITECTURE.md says them in words).

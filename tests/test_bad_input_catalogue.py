@@ -107,6 +107,21 @@ ALIAS_BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(8)]) + "\nid: *i\n"
 
 
+BASELINE = (ROOT / "human_baselines" / "psych_bfi.yaml").read_text()
+
+
+def _text(tmp, name, text):
+    (tmp / name).write_text(text)
+    return tmp / name
+
+
+def _fake_run(tmp):
+    """A folder that looks like a run (its copy of the study is there): outputs are checked before it is read."""
+    (tmp / "inputs").mkdir(exist_ok=True)
+    (tmp / "inputs" / "study.resolved.yaml").write_text("id: x\n")
+    return tmp
+
+
 def _linked(name, target, key):
     def make(tmp):
         (tmp / name).symlink_to(target)
@@ -336,6 +351,35 @@ COMMANDS = {
                                          "no shipped human_baselines named 'psych_bfx'"),
     "rank with no runs": (lambda tmp: ("rank", "--baseline", "psych_bfi"), 2, "Missing argument 'RUN_DIRS...'"),
     "an unknown command": (lambda tmp: ("frobnicate",), 2, "No such command 'frobnicate'"),
+    # hostile files and outputs (issue 25)
+    "a QSF survey nested 100,000 deep": (lambda tmp: ("import-qsf", _text(tmp, "deep.qsf", "[" * 10**5 + "]" * 10**5),
+                                                      "-o", tmp / "out.yaml"), 2, "not a QSF file: it nests more than"),
+    "a QSF survey from /proc": (lambda tmp: ("import-qsf", "/proc/self/environ", "-o", tmp / "out.yaml"), 2,
+                                "survey files are never read from /proc"),
+    "import-qsf over its own survey": (lambda tmp: ("import-qsf", _text(tmp, "s.qsf", "{}"), "-o", tmp / "s.qsf",
+                                                    "--force"), 2, "the output is an input of this command"),
+    "validate an alias bomb": (lambda tmp: ("validate", _text(tmp, "bomb.yaml", ALIAS_BOMB)), 2,
+                               "its aliases expand to more than 1,000,000 values"),
+    "validate a file nested 1,000 deep": (lambda tmp: ("validate", _text(tmp, "deep.yaml", "a: " + "[" * 1000)), 2,
+                                          "nests lists and mappings more than 64 deep"),
+    "report onto a run's database": (lambda tmp: ("report", _fake_run(tmp), "-o", tmp / "responses.sqlite"), 2,
+                                     "would overwrite the run's own files"),
+    "export onto a run's manifest": (lambda tmp: ("export", _fake_run(tmp), "--format", "csv", "-o",
+                                                  tmp / "manifest.json"), 2, "would overwrite the run's own files"),
+    "export into a run's inputs": (lambda tmp: ("export", _fake_run(tmp), "-o", tmp / "inputs" / "x.csv"), 2,
+                                   "would overwrite the run's own files"),
+    "codebook onto a run's study": (lambda tmp: ("export", _fake_run(tmp), "--codebook", tmp / "study.yaml"), 2,
+                                    "would overwrite the run's own files"),
+    "report beside a run without --force": (lambda tmp: ("report", _fake_run(tmp), "-o", tmp / "r.html"), 2,
+                                            "inside the run folder"),
+    "compare into the run folder": (lambda tmp: ("compare", _fake_run(tmp), "--baseline", "psych_bfi", "-o", tmp), 2,
+                                    "would overwrite the run's own folder"),
+    "rank onto its own baseline": (lambda tmp: ("rank", tmp, "--baseline", _text(tmp, "b.yaml", BASELINE), "-o",
+                                                tmp / "b.yaml"), 2, "the output is an input of this command"),
+    "report over a file of another kind": (lambda tmp: ("report", tmp, "-o", _text(tmp, "data.sav", "$FL2 spss")), 2,
+                                           "exists and is not a html file (it holds sav)"),
+    "report into a missing folder": (lambda tmp: ("report", tmp, "-o", tmp / "no" / "r.html"), 2,
+                                     "output folder does not exist"),
     "an unknown option": (lambda tmp: ("status", tmp, "--verbose"), 2, "No such option '--verbose'"),
 }
 

@@ -192,6 +192,10 @@ HEADER = "age,gender,education,A2,C4,E4,N1,O1\n"
     (HEADER, "data.csv", "the data file has no respondents (no rows)"),
     (b"\x00\x01garbage", "data.sav", "the data file cannot be read as SAV"),
     ('age,gender\n"unclosed,1\n', "data.csv", "the data file cannot be read as CSV"),
+    # hostile data files (issue 25): refused from the header, before anything is loaded
+    (",".join(f"c{i}" for i in range(30_000)) + "\n1\n", "data.csv",
+     "the data file has 30,000 columns, more than the 20,000"),
+    ("x" * (5 * 1024 * 1024), "data.csv", "the data file's header line is longer than 4,194,304 bytes"),
 ])
 def test_a_baseline_file_that_cannot_be_read_is_one_line(tmp_path, data, name, message):
     baseline = _baseline(tmp_path, data, name)
@@ -200,6 +204,16 @@ def test_a_baseline_file_that_cannot_be_read_is_one_line(tmp_path, data, name, m
         assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr)
         if args[0] == "validate":
             assert message in result.stderr, result.stderr
+
+
+def test_a_baseline_cannot_read_the_machines_state(tmp_path):
+    for name in ("/proc/self/environ", "../../../../../../../proc/self/environ"):
+        spec = {"id": "mine", "name": "x", "source": "x", "instrument": MINI5, "population": "psych_bfi",
+                "data": {"file": name}}
+        (tmp_path / "mine.yaml").write_text(yaml.safe_dump(spec))
+        result = cli("validate", tmp_path / "mine.yaml")
+        assert result.returncode == 2 and "data files are never read from /proc" in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1
 
 
 def test_text_in_a_baseline_numeric_column_is_named_not_silently_missing(tmp_path):
