@@ -269,6 +269,7 @@ STUDIES = {
                                 "nests lists and mappings more than 64 deep"),
     "YAML mappings nested 200 deep": (lambda tmp: "".join(f"{'  ' * i}k{i}:\n" for i in range(200)),
                                         "nests lists and mappings more than 64 deep"),
+    "a seed of a million characters": (_with(seed="x" * 1_000_000), "more characters)"),
     "a study file of 20 MB": (lambda tmp: "# " + "x" * 20_000_000 + "\n", "more than the 8,388,608 a file may have"),
     # the instrument
     "duplicate item id": (_instrument(lambda s: s["items"].append(dict(s["items"][0]))),
@@ -305,6 +306,7 @@ def test_a_bad_study_gets_one_line_from_validate_dry_run_and_run_and_nothing_is_
         assert code == 2, (args, stderr)
         assert fragment in stderr, (args, stderr)
         assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("error: "), stderr
+        assert len(stderr) < 2_000, f"{len(stderr):,} characters"
         assert "Traceback" not in stderr and "error: unexpected" not in stderr
     assert files(tmp_path) == before and not (tmp_path / "run").exists()
     assert not Path(SENTINEL).exists()
