@@ -42,11 +42,15 @@ def conditioning_table(human: pd.DataFrame, silicon: pd.DataFrame, categories: d
     """Per model × real style × cue type × control style × attribute × category: the distance to the human
     subgroup with the persona and under the control, the improvement and whether the persona is closer.
 
-    ``silicon`` has ``model``, ``persona_style``, ``cue_type``, the attributes and the outcomes; empty when
-    no control style is crossed with a real one.
+    ``silicon`` has ``model``, ``persona_style``, ``cue_type``, the attributes and the outcomes (and
+    ``perturbation`` when the study crosses them: a persona and its control are compared under the same
+    perturbation, never pooled across them); empty when no control style is crossed with a real one.
     """
     rows = []
-    for (model, cue), block in silicon.groupby(["model", "cue_type"], sort=False):
+    by = ["model", "cue_type", *(["perturbation"] if "perturbation" in silicon.columns else [])]
+    for key, block in silicon.groupby(by, sort=False):
+        model, cue, *shown = key
+        perturbation = {"perturbation": shown[0]} if shown else {}
         styles = list(dict.fromkeys(block["persona_style"]))
         controls = [s for s in styles if s in CONTROL_STYLES]
         for style in (s for s in styles if s not in CONTROL_STYLES):
@@ -58,7 +62,8 @@ def conditioning_table(human: pd.DataFrame, silicon: pd.DataFrame, categories: d
                         h = human[human[attribute] == category]
                         p = with_persona[with_persona[attribute] == category]
                         c = without[without[attribute] == category]
-                        row = {"model": model, "persona_style": style, "cue_type": cue, "control": control,
+                        row = {"model": model, "persona_style": style, "cue_type": cue, **perturbation,
+                               "control": control,
                                "attribute": attribute, "category": category, "n_human": len(h),
                                "n_silicon": len(p), "distance_persona": np.nan, "distance_control": np.nan,
                                "improvement": np.nan, "closer": pd.NA}
@@ -73,7 +78,8 @@ def conditioning_table(human: pd.DataFrame, silicon: pd.DataFrame, categories: d
         return pd.DataFrame()
     table = pd.DataFrame(rows)
     table["closer"] = table["closer"].astype("boolean")
-    return table.set_index(["model", "persona_style", "cue_type", "control", "attribute", "category"])
+    pair = ["model", "persona_style", "cue_type", *(["perturbation"] if "perturbation" in table.columns else [])]
+    return table.set_index([*pair, "control", "attribute", "category"])
 
 
 def conditioning_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +87,8 @@ def conditioning_summary(table: pd.DataFrame) -> pd.DataFrame:
     whether the personas move answers toward their subgroups."""
     if table.empty:
         return pd.DataFrame()
-    grouped = table.dropna(subset=["improvement"]).groupby(level=["model", "persona_style", "cue_type"], sort=False)
+    pair = [n for n in ("run", "model", "persona_style", "cue_type", "perturbation") if n in table.index.names]
+    grouped = table.dropna(subset=["improvement"]).groupby(level=pair, sort=False)
     summary = grouped.agg(subgroups=("improvement", "size"), share_closer=("closer", "mean"),
                           mean_improvement=("improvement", "mean"))
     summary["moves_toward_subgroups"] = (summary["share_closer"] > 0.5) & (summary["mean_improvement"] > 0)

@@ -165,13 +165,6 @@ def _anchor_scores(anchors: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _per_run_conditioning(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    parts = {run: conditioning_summary(t.droplevel("run")) for run, t in table.groupby(level="run", sort=False)}
-    summary = pd.concat(parts, names=["run"])
-    return summary.rename(columns={"mean_improvement": "conditioning_improvement"})[
-        ["share_closer", "conditioning_improvement", "moves_toward_subgroups"]].reorder_levels(keys)
-
-
 def tie_groups(low: pd.Series, high: pd.Series) -> list[int]:
     """Consecutive rows (already sorted) share a group while their intervals overlap the group's first."""
     groups, group, first = [], 0, None
@@ -257,11 +250,11 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
         out["style_flags"] = flagged
     if "retest" in tables:
         out["icc"] = tables["retest"].groupby(level=keys, sort=False)["icc"].median()
-    if "conditioning" in tables:
-        summary = conditioning_summary(tables["conditioning"])
-        out = out.join(summary.rename(columns={"mean_improvement": "conditioning_improvement"})[
-            ["share_closer", "conditioning_improvement", "moves_toward_subgroups"]], how="left") \
-            if "run" not in keys else out.join(_per_run_conditioning(tables["conditioning"], keys))
+    if "conditioning" in tables:      # per pair (and run): read under one perturbation, the others left empty
+        summary = conditioning_summary(tables["conditioning"]).rename(
+            columns={"mean_improvement": "conditioning_improvement"})
+        summary = summary[["share_closer", "conditioning_improvement", "moves_toward_subgroups"]]
+        out = out.join(summary.reorder_levels([k for k in keys if k in summary.index.names]), how="left")
     for column, empty in (("variance_ratio", np.nan), ("compressed_share", np.nan), ("style_flags", ""),
                           ("icc", np.nan), ("share_closer", np.nan), ("conditioning_improvement", np.nan),
                           ("moves_toward_subgroups", pd.NA)):

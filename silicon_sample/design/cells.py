@@ -197,12 +197,15 @@ def build_request(study: Study, model: ModelSpec, cell: dict, persona_text: str,
     instrument = shown_instrument(study, cell["instrument_id"], cell.get("perturbation", ORIGINAL))
     item = instrument.item(cell["item_id"])
     layout = study.prompt_layout
-    messages = [layout.system_message(persona_text, instrument)]
-    for earlier, turn in history:
-        if turn is not None:
-            messages += [layout.user_message(instrument, instrument.item(earlier["item_id"])),
-                         ChatMessage(role="assistant", content=turn)]
-    messages.append(layout.user_message(instrument, item))
+    if study.presentation(instrument.id).mode != "conversation":
+        messages = list(layout.messages(persona_text, instrument, item))     # the item's own instructions and scale
+    else:               # one system turn for the whole chat: an item on another scale says so in its turn
+        messages = [layout.system_message(persona_text, instrument)]
+        for earlier, turn in history:
+            if turn is not None:
+                messages += [layout.user_message(instrument, instrument.item(earlier["item_id"])),
+                             ChatMessage(role="assistant", content=turn)]
+        messages.append(layout.user_message(instrument, item))
     options, labels = _options(instrument, item)
     return AnswerRequest(
         request_id=cell["cell_id"],

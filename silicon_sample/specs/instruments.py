@@ -91,6 +91,7 @@ class Item(BaseModel):
     scale: str | None = None
     reverse: bool = False
     response_scale: ResponseScale | None = None
+    instructions: str | None = None
 
 
 class ScaleInfo(BaseModel):
@@ -144,6 +145,15 @@ class Instrument(BaseModel):
         """The response scale an item is answered on."""
         item = self.item(item) if isinstance(item, str) else item
         return item.response_scale or self.response_scale
+
+    def instructions_for(self, item: Item) -> str:
+        """The instructions an item is put with: its own, else the instrument's."""
+        return (item.instructions if item.instructions is not None else self.instructions).strip()
+
+    @property
+    def mixed_scales(self) -> bool:
+        """Whether some item is answered on a scale of its own."""
+        return any(item.response_scale is not None for item in self.items)
 
     def keys(self) -> dict[str, list[str]]:
         """Scoring keys in psych's convention: ``{scale: ["-A1", "A2", ...]}``."""

@@ -10,6 +10,7 @@ run's manifest.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -41,32 +42,57 @@ class PromptLayout(BaseModel):
     path: Path | None = Field(default=None, exclude=True)
     sha256: str | None = None
 
-    def system_message(self, persona_text: str, instrument: Instrument) -> ChatMessage:
-        content = _render(self.system, self, persona=persona_text, instructions=instrument.instructions.strip(),
-                          scale=instrument.response_scale.describe(), reply=instrument.response_scale.reply())
+    def system_message(self, persona_text: str, instrument: Instrument, item: Item | None = None) -> ChatMessage:
+        """The system turn. With ``item`` (an item asked on its own) it states that item's instructions and the
+        scale it is answered on, and no other; without (one system turn shared by several items: a
+        conversation or a battery) the instrument's, and an item with a scale of its own states it in its
+        turn (:meth:`user_message`)."""
+        if item is not None:
+            scale = instrument.scale_of(item)
+            instructions = instrument.instructions_for(item)
+        else:
+            scale, instructions = instrument.response_scale, instrument.instructions.strip()
+        content = _render(self.system, self, persona=persona_text, instructions=instructions,
+                          scale=scale.describe(), reply=scale.reply())
         return ChatMessage(role="system", content=content)
 
-    def user_message(self, instrument: Instrument, item: Item) -> ChatMessage:
-        item_scale = item.response_scale.describe() if item.response_scale else ""
+    def user_message(self, instrument: Instrument, item: Item, *, shared_system: bool = True) -> ChatMessage:
+        """The item's turn; ``item_scale`` is its own scale when the system turn is shared by items on other
+        scales (``shared_system``), and empty when the system turn already states it."""
+        item_scale = (_own_scale(instrument, item) if shared_system and item.response_scale else "")
         content = _render(self.user, self, item=instrument.render_item(item), item_scale=item_scale)
         return ChatMessage(role="user", content=content)
 
     def messages(self, persona_text: str, instrument: Instrument, item: Item) -> tuple[ChatMessage, ...]:
-        return (self.system_message(persona_text, instrument), self.user_message(instrument, item))
+        """An item asked on its own: the system turn states its instructions and scale."""
+        return (self.system_message(persona_text, instrument, item),
+                self.user_message(instrument, item, shared_system=False))
 
     def battery_message(self, instrument: Instrument, items: list[Item], keys: list[str]) -> ChatMessage:
         """The user turn of a battery: the items numbered in the order shown, and the fields to answer in."""
         shown = [{"number": n, "key": key, "text": instrument.render_item(item),
-                  "scale": item.response_scale.describe() if item.response_scale else ""}
+                  "scale": _own_scale(instrument, item, inline=True) if item.response_scale else ""}
                  for n, (item, key) in enumerate(zip(items, keys), start=1)]
         content = _render(self.battery, self, items=shown, keys=", ".join(keys),
                           reply=instrument.response_scale.reply())
         return ChatMessage(role="user", content=content)
 
 
+def _own_scale(instrument: Instrument, item: Item, inline: bool = False) -> str:
+    """An item's own scale in a turn shared with items on the instrument's scale: said to be this question's
+    (with the item's own instructions first, when it has them), so the turn does not read as a second scale
+    for the same answer."""
+    scale = item.response_scale
+    options = scale.describe().replace("\n", "; ") if inline else scale.describe()
+    own = f"{item.instructions.strip()} " if item.instructions else ""
+    return f"{own}For this question only, answer on this scale instead: {options}".strip() if inline else \
+        f"{own}For this question only, answer on this scale instead:\n{options}".strip()
+
+
 def _render(template: str, layout: PromptLayout, **context) -> str:
     try:
-        return templating.render(template, str(layout.path or layout.id), **context).strip()
+        text = templating.render(template, str(layout.path or layout.id), **context).strip()
+        return re.sub(r"\n{3,}", "\n\n", text)     # an empty part (an item with no instructions) leaves no gap
     except jinja2.TemplateError as exc:
         raise SpecError(f"prompt layout template error: {exc}", where=str(layout.path or layout.id)) from None
 

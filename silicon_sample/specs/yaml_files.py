@@ -139,14 +139,14 @@ def validate(data: Any, schema_name: str, path: Path | str) -> None:
     error = jsonschema.exceptions.best_match(errors)
     where = field_path(error.absolute_path)
     message = error.message
+    fix = (f"see the {schema_name} format in the README "
+           f"(schema: silicon_sample/specs/schemas/{schema_name}.schema.json)")
     if error.validator == "additionalProperties":
         message = message.replace("Additional properties are not allowed", "unknown field(s)")
-    raise SpecError(
-        f"{where}: {message}",
-        where=str(path),
-        fix=f"see the {schema_name} format in the README "
-            f"(schema: silicon_sample/specs/schemas/{schema_name}.schema.json)",
-    )
+        allowed = sorted(error.schema.get("properties", {}))
+        if allowed:
+            fix = f"the fields allowed here are {', '.join(allowed)}"
+    raise SpecError(f"{where}: {message}", where=str(path), fix=fix)
 
 
 def load_spec(path: Path, schema_name: str) -> dict[str, Any]:

@@ -51,3 +51,20 @@ def test_overlapping_intervals_share_a_tie_group():
     low = pd.Series([0.8, 0.75, 0.2, 0.1, np.nan])
     high = pd.Series([1.0, 0.9, 0.5, 0.25, np.nan])
     assert tie_groups(low, high) == [1, 1, 2, 2, 3]
+
+
+@pytest.mark.slow
+def test_the_controls_replica_ranks_with_the_personas_conditioning_read_per_pair(tmp_path):
+    """The README's controls workflow (studies/replica_bfi_controls.yaml, then rank) on the embedded model: the
+    conditioning summary joins the ranking on every pair column, the perturbation included (it crashed with
+    KeyError 'Level perturbation not found')."""
+    import silicon_sample as ss
+    from silicon_sample.specs.resources import data_dir
+
+    run = ss.run(data_dir("studies") / "replica_bfi_controls.yaml", tmp_path / "run", n=8, progress=False)
+    table = ss.rank([run.dir], "psych_bfi", invariance=False, bootstrap=10, repetitions=2)
+    assert "perturbation" in table.index.names and len(table) == 3
+    real = table.xs("profile_list", level="persona_style")
+    assert real["share_closer"].notna().all() and real["conditioning_improvement"].notna().all()
+    controls = table[table.index.get_level_values("persona_style") != "profile_list"]
+    assert controls["share_closer"].isna().all()

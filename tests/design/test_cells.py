@@ -90,3 +90,49 @@ def test_writing_the_design_of_ten_times_the_personas_takes_far_less_than_ten_ti
     figures = design_memory(tmp_path, (1000, 10000))
     assert figures["design_cells_ratio"] == 10 and [r["cells"] for r in figures["design"]] == [25000, 250000]
     assert figures["design_peak_rss_ratio"] < 1.5, figures      # a whole cells table of 250,000 rows adds ~100 MB
+
+
+def _anes_request(tmp_path, item_id: str, mode: str = "independent", history=()):
+    from silicon_sample.design.cells import build_request
+    from silicon_sample.specs.resources import data_dir
+
+    spec = yaml.safe_load((data_dir("studies") / "replica_anes1996.yaml").read_text())
+    spec["baseline"] = str(data_dir("human_baselines") / f"{spec['baseline']}.yaml")
+    if mode != "independent":
+        spec["presentation"] = {"anes_ideology": mode}
+    path = tmp_path / "anes.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    study = load_study(path, n=2)
+    cell = {"instrument_id": "anes_ideology", "item_id": item_id, "cell_id": "c", "seed": 1,
+            "perturbation": "original", "presentation": mode}
+    return build_request(study, study.models[0], cell, "PERSONA", history=history)
+
+
+def test_an_item_with_its_own_scale_states_that_scale_and_no_other(tmp_path):
+    """ANES 1996: party identification has its own 7 categories under an instrument whose instructions and
+    scale are the liberal-conservative ones (issue 26, part 6)."""
+    pid = "\n".join(m.content for m in _anes_request(tmp_path, "PID").messages)
+    assert "Strong Democrat" in pid and "Extremely liberal" not in pid and "liberals and conservatives" not in pid
+    assert pid.count("Strong Democrat") == 1 and "\n\n\n" not in pid
+    ideology = "\n".join(m.content for m in _anes_request(tmp_path, "selfLR").messages)
+    assert "Extremely liberal" in ideology and "Strong Democrat" not in ideology
+    chat = _anes_request(tmp_path, "PID", mode="conversation").messages      # one system turn for every item
+    assert "Extremely liberal" in chat[0].content
+    assert "For this question only, answer on this scale instead:\n1 = Strong Democrat" in chat[-1].content
+
+
+def test_an_unknown_field_in_an_instrument_lists_the_fields_allowed_there(tmp_path):
+    from silicon_sample.errors import SpecError
+    from silicon_sample.specs import instruments
+
+    spec = yaml.safe_load(open(MINI5))
+    spec["items"][0]["wording"] = "x"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    try:
+        instruments.load(path)
+    except SpecError as exc:
+        assert "items[0]: unknown field(s) ('wording' was unexpected)" in exc.what
+        assert exc.fix == "the fields allowed here are id, instructions, response_scale, reverse, scale, text"
+    else:
+        raise AssertionError("an unknown item field was accepted")
