@@ -10,6 +10,7 @@ import json
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import click
@@ -17,7 +18,19 @@ import click
 from . import api
 from .errors import SiliconSampleError, shorten
 from .report.exports import formula_safe_frame
-from .report.terminal import INTERVAL_NOTES, batch_view, bench_view, comparison_view, prompt_view, ranking_view
+from .report.terminal import (
+    INTERVAL_NOTES,
+    SHOWN_BY_DEFAULT,
+    batch_view,
+    bench_view,
+    compact_view,
+    comparison_view,
+    nonresponse_line,
+    note_lines,
+    prompt_view,
+    ranking_view,
+    verdict_lines,
+)
 from .text_safety import visible
 
 
@@ -292,12 +305,14 @@ def estimator_options(command):
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the resamples and floors.")
 @click.option("--items-only", is_flag=True,
               help="Only the items table, read from the run in chunks (flat memory: runs of a million answers).")
+@click.option("--all", "show_all", is_flag=True,
+              help="Print every table (by default: the verdict and the scales, or the items; -o writes them all).")
 @estimator_options
 @force_option
 @incomplete_option
 def compare_command(run_dir: Path, baseline: str | None, against: Path | None, output: Path | None,
                     subgroups: tuple[str, ...], no_invariance: bool, tolerance: float, no_anchors: bool,
-                    bootstrap: int, repetitions: int, seed: int, items_only: bool, estimator: str,
+                    bootstrap: int, repetitions: int, seed: int, items_only: bool, show_all: bool, estimator: str,
                     collapse_empty: bool, force: bool, allow_incomplete: bool) -> None:
     """Compare a run's answers with a human baseline (anchors, items, scales, structure, invariance,
     subgroups, response styles), or with another run of the same study (--against: drift)."""
@@ -319,11 +334,29 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
                          seed=seed, estimator=estimator, collapse_empty=collapse_empty, output=output,
                          allow_incomplete=allow_incomplete, items_only=items_only, force=force)
     _pending_note_of_run(run_dir)
-    for name, table in tables.items():
+    base = api.load_baseline(baseline)
+    verdict = verdict_lines(tables, f"{base.id} ({len(base.data):,} respondents)")
+    for line in verdict:
+        echo(line)
+    shown = list(tables) if show_all or not verdict else [
+        next((n for n in SHOWN_BY_DEFAULT if n in tables), "items")]
+    for name in shown:
+        if name not in tables:
+            continue
+        if name == "nonresponse" and (line := nonresponse_line(tables[name])):
+            echo(f"\n{line}")
+            continue
         echo(f"\n{name}:")
-        echo(comparison_view(name, table).to_string())
+        compact = not show_all and name in ("scales", "items") and "mean_silicon_low" in tables[name].columns
+        echo((compact_view if compact else comparison_view)(name, tables[name]).to_string())
+        for line in note_lines(tables[name]) if compact else []:
+            echo(line)
         if name in INTERVAL_NOTES:
             echo(INTERVAL_NOTES[name])
+    rest = [n for n in tables if n not in shown]
+    if rest:
+        echo(f"\nnot shown here: {', '.join(rest)} — `--all` prints them"
+             + ("" if output is not None else "; `-o DIR` writes every table (CSV, LaTeX, HTML) with a manifest"))
     if output is not None:
         echo(f"\ntables and manifest.json written to {output}", err=True)
 
@@ -479,6 +512,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
+    if not debug:       # pandas' PerformanceWarnings, numpy's "invalid value": the tables say what matters
+        warnings.simplefilter("ignore")
     try:
         cli.main(args=args, prog_name="silicon-sample", standalone_mode=False)
     except SiliconSampleError as exc:

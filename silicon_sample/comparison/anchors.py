@@ -169,8 +169,9 @@ def human_loadings(setting: Setting, human: pd.DataFrame, estimators: dict[str, 
 
 def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, families=FAMILIES,
             congruence: bool = True, loadings: dict | None = None, detail: dict | None = None,
-            estimators: dict[str, str] | None = None) -> dict[str, float]:
-    """Every figure of the table in the module docstring (but the invariance level) for one silicon sample.
+            estimators: dict[str, str] | None = None, why: dict[str, str] | None = None) -> dict[str, float]:
+    """Every figure of the table in the module docstring (but the invariance level) for one silicon sample;
+    ``why``, when given, receives the reason of each figure that could not be computed.
 
     ``human`` and ``silicon`` carry item columns, scale scores (when the instrument has scales), attribute
     columns and ``weight``. ``detail``, when given, receives the per-row figures of :data:`ROW_FIGURES`
@@ -223,6 +224,11 @@ def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, famili
                 detail.setdefault("delta_d", []).append((patterns["d_silicon"] - patterns["d_human"]).abs())
         summary = pattern_summary(patterns)
         out["sign_agreement"], out["d_correlation"] = summary["sign_agreement"], summary["d_correlation"]
+        if why is not None and summary["reason"]:
+            why.update(sign_agreement=summary["reason"], d_correlation=summary["reason"])
+    if why is not None and "congruence" in out and not np.isfinite(out["congruence"]):
+        why["congruence"] = ("no scale's factor model could be fitted to both sources (too few respondents, or an "
+                             "item without variance)")
     return out
 
 
@@ -319,7 +325,9 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
     loadings = human_loadings(setting, human, estimators) if setting.keys else {}
     detail: dict[str, dict] = {"raw": {}, "bootstrap": {}, "uniform": {}, "marginal": {}, "shuffled": {},
                                "ceiling": {}}
-    raw = figures(human, silicon, setting, loadings=loadings, detail=detail["raw"], estimators=estimators)
+    why_missing: dict[str, str] = {}
+    raw = figures(human, silicon, setting, loadings=loadings, detail=detail["raw"], estimators=estimators,
+                  why=why_missing)
     replicates = [figures(human, bootstrap_sample(silicon, rng), setting, congruence=b < structure_bootstrap,
                           loadings=loadings, detail=detail["bootstrap"], estimators=estimators)
                   for b in range(bootstrap)]
@@ -344,10 +352,13 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
         boot = boot[np.isfinite(boot)]
         row = {"figure": name, "family": family, "better": "higher" if higher else "lower", "n_silicon": n,
                "n_human": len(human), "value": value, "note": ""}
-        if len(boot) >= 10:
+        if not np.isfinite(value):
+            row["note"] = f"not computed: {why_missing.get(name, 'the figure could not be computed on these answers')}"
+        elif len(boot) >= 10:
             row["ci_low"], row["ci_high"] = np.clip(interval(value, boot), *BOUNDS[name])
-        else:
+        if not np.isfinite(value) or len(boot) < 10:
             row["ci_low"] = row["ci_high"] = np.nan
+        if np.isfinite(value) and len(boot) < 10:
             row["note"] = "no interval: too few resamples could be fitted"
         spread = {}
         for anchor, runs in anchors.items():
@@ -452,7 +463,8 @@ def family_rows(rows: list[dict], scaled: dict[str, np.ndarray | None], n: int, 
                **{c: np.nan for c in ANCHOR_COLUMNS if c not in ("family", "better", "n_silicon", "n_human")}}
         row.update(best_floor_is="", note="")
         if not members:
-            row["note"] = f"no {family} figure could be normalized"
+            why = list(dict.fromkeys(r["note"] for r in rows if r["family"] == family and r["note"]))
+            row["note"] = f"no {family} figure could be normalized" + (f": {'; '.join(why)}" if why else "")
             out.append(row)
             continue
         value = float(np.mean([np.clip(r["normalized"], *FAMILY_CLIP) for r in members]))

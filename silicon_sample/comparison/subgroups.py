@@ -180,12 +180,21 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
 def pattern_summary(table: pd.DataFrame) -> dict:
     """Share of counted human differences reproduced in sign and size; r between human and silicon d."""
     if table.empty:
-        return {"human_differences": 0, "sign_agreement": np.nan, "size_agreement": np.nan, "d_correlation": np.nan}
+        return {"human_differences": 0, "sign_agreement": np.nan, "size_agreement": np.nan, "d_correlation": np.nan,
+                "reason": "no subgroup contrast: no attribute has two categories with respondents in both sources"}
     counted = table[table["human_difference"] & table["sign_reproduced"].notna()]
     both = table[["d_human", "d_silicon"]].dropna()
     r = (float(np.corrcoef(both["d_human"], both["d_silicon"])[0, 1])
          if len(both) > 2 and both["d_silicon"].std() > 0 and both["d_human"].std() > 0 else np.nan)
-    return {"human_differences": int(table["human_difference"].sum()),
+    differences = int(table["human_difference"].sum())
+    reason = ""
+    if not len(counted):
+        reason = ("the humans show no subgroup difference to reproduce" if not differences else
+                  f"none of the {differences} human subgroup differences could be compared: the silicon subgroups "
+                  f"behind them are too small (a d needs at least 5 personas on each side)")
+    elif not np.isfinite(r):
+        reason = f"r(d) needs at least 3 contrasts with a silicon d and some spread ({len(both)} had a d)"
+    return {"human_differences": differences,
             "sign_agreement": float(counted["sign_reproduced"].mean()) if len(counted) else np.nan,
             "size_agreement": float(counted["size_reproduced"].mean()) if len(counted) else np.nan,
-            "d_correlation": r}
+            "d_correlation": r, "reason": reason}

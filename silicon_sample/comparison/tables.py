@@ -38,6 +38,7 @@ from ..specs.instruments import Instrument
 from ..tidy.results import PAIR_COLUMNS, with_source_columns
 from .anchors import anchored_figures, setting_for, with_scale_scores
 from .conditioning import conditioning_table, cue_consistency
+from .impossible import flag_impossible
 from .item_fidelity import compare_items
 from .response_styles import response_style_table, retest_table, variance_table
 from .scale_fidelity import compare_scales
@@ -163,7 +164,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
             for name, rows_anchored in anchored.rows.items():
                 if len(rows_anchored) and tables.get(name):
                     tables[name][-1] = tables[name][-1].join(rows_anchored, on=list(rows_anchored.index.names))
-    out = {name: pair_first(name, parts) for name, parts in tables.items() if parts}
+    out = {name: flag_impossible(pair_first(name, parts)) for name, parts in tables.items() if parts}
     if attributes:
         # persona conditioning is read under one presentation: the original one when perturbations are crossed
         shown = silicon["perturbation"].iloc[0] if "original" not in set(silicon["perturbation"]) else "original"

@@ -5,6 +5,9 @@ The CSV files written with ``-o`` have every column; these views only choose and
 
 from __future__ import annotations
 
+import textwrap
+
+import numpy as np
 import pandas as pd
 
 from ..comparison.subgroups import pattern_summary
@@ -19,7 +22,7 @@ COMPARISON_COLUMNS = {
               "d_high", "representativeness",
               "representativeness_ci_low", "representativeness_ci_high", "representativeness_normalized"],
     "scales": ["n_silicon", "mean_human", "mean_human_low", "mean_human_high", "mean_silicon", "mean_silicon_low",
-               "mean_silicon_high", "d", "d_low", "d_high", "alpha_human", "alpha_silicon", "estimator"],
+               "mean_silicon_high", "d", "d_low", "d_high", "alpha_human", "alpha_silicon", "estimator", "note"],
     "structure": ["correlation_srmr", "congruence", "reading", "estimator"],
     "invariance": ["estimator", "chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
     "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "dont_know_rate", "p_value"],
@@ -57,6 +60,95 @@ INTERVAL_NOTES = {
 RANKING_SHOWN = ["n_silicon", "score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
                  "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "variance_ratio",
                  "icc", "refusal_rate", "score_spread", "cells_pending"]
+
+
+SHOWN_BY_DEFAULT = ("scales",)
+"""The tables ``compare`` prints after its verdict (``items`` when the instrument scores no scale); ``--all``
+prints every table, ``-o`` writes every one."""
+FAMILY_WORDS = {"levels": "levels (item and scale means, answer distributions)",
+                "structure": "structure (correlations, factor loadings)",
+                "subgroups": "subgroups (differences between groups of respondents)"}
+
+
+def _interval(low: float, high: float) -> str:
+    return f"[{low:.2f}, {high:.2f}]" if np.isfinite(low) and np.isfinite(high) else "(no interval)"
+
+
+def verdict_lines(tables: dict[str, pd.DataFrame], baseline_label: str) -> list[str]:
+    """The verdict ``compare`` prints first: per model–persona pair, each family's normalized score with its
+    interval and the floor it is measured against (or why there is none), then the pair's one-line reading
+    (:func:`silicon_sample.comparison.ranking.reading`)."""
+    from ..comparison.ranking import rank_pairs
+
+    anchors = tables.get("anchors")
+    if anchors is None or anchors.empty:
+        return []
+    readings = rank_pairs(tables)["reading"] if "items" in tables else pd.Series(dtype=object)
+    lines = [f"verdict against {baseline_label} (normalized: 0 = the best floor — uniform or marginal answers, "
+             "whichever comes closer to the humans — and 1 = another human sample of this size; 95% intervals):"]
+    pair = [n for n in anchors.index.names if n != "figure"]
+    for key, block in anchors.groupby(level=pair, sort=False):
+        block = block.droplevel(pair)
+        n = int(block["n_silicon"].max())
+        lines.append(f"  {' / '.join(map(str, key if isinstance(key, tuple) else (key,)))} ({n} personas):")
+        for family in FAMILY_WORDS:
+            if family not in block.index:
+                continue
+            row = block.loc[family]
+            if np.isfinite(row["normalized"]):
+                members = block[(block["family"] == family) & (block.index != family)]
+                floors = ", ".join(dict.fromkeys(f for f in members["best_floor_is"] if isinstance(f, str) and f))
+                lines.append(f"    {FAMILY_WORDS[family]}: {row['normalized']:.2f} "
+                             f"{_interval(row['normalized_low'], row['normalized_high'])}"
+                             + (f", against the {floors} floor" if floors else ""))
+            else:
+                why = row["note"] if isinstance(row["note"], str) and row["note"] else "no figure could be computed"
+                lines.append(f"    {FAMILY_WORDS[family]}: not scored — {why}")
+        if key in readings.index:
+            lines.append(f"    reading: {readings.loc[key]}")
+    return [part for line in lines for part in _wrapped(line)]
+
+
+def _wrapped(line: str, width: int = 118) -> list[str]:
+    indent = " " * (len(line) - len(line.lstrip()) + 2)
+    return textwrap.wrap(line, width=width, subsequent_indent=indent, break_on_hyphens=False) or [line]
+
+
+def compact_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """The default view of the scales (or items) table: each mean and d with its 95% interval in one cell,
+    the alphas to read and the notes."""
+    view = comparison_view(name, table)
+    out = pd.DataFrame(index=view.index)
+    out["n"] = view["n_silicon"]
+    out["human"] = view["mean_human"].map(lambda v: f"{v:.2f}")
+    out["silicon [95% CI]"] = [f"{m:.2f} {_interval(lo, hi)}" for m, lo, hi in
+                               zip(view["mean_silicon"], view["mean_silicon_low"], view["mean_silicon_high"])]
+    out["d [95% CI]"] = [f"{d:.2f} {_interval(lo, hi)}" if np.isfinite(d) else "—" for d, lo, hi in
+                         zip(view["d"], view["d_low"], view["d_high"])]
+    for column in ("alpha_human", "alpha_silicon", "estimator"):
+        if column in view.columns:
+            out[column] = view[column]
+    return out
+
+
+def note_lines(table: pd.DataFrame) -> list[str]:
+    """A table's notes (why a figure is missing, negative or impossible) as lines under it, one per row."""
+    if "note" not in table.columns:
+        return []
+    lines = []
+    for key, note in table["note"].items():
+        if isinstance(note, str) and note:
+            lines += _wrapped(f"  {key[-1] if isinstance(key, tuple) else key}: {note}")
+    return (["notes:"] + lines) if lines else []
+
+
+def nonresponse_line(table: pd.DataFrame) -> str | None:
+    """One line when no group had a refusal, invalid answer, failure or "don't know" (the table is all zeros)."""
+    rates = [c for c in ("refused_rate", "invalid_rate", "failed_rate", "dont_know_rate") if c in table.columns]
+    if rates and (table[rates].fillna(0) == 0).all().all():
+        return (f"nonresponse: no refusal, invalid answer, failure or \"don't know\" in any of the "
+                f"{len(table)} groups (the table is in nonresponse.csv with -o)")
+    return None
 
 
 def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
