@@ -69,20 +69,38 @@ def draw_personas(study: Study) -> tuple[pd.DataFrame, dict | None]:
     return personas, summary
 
 
+def sampled_on(study: Study) -> list[str]:
+    """The attributes the sample was asked to cover: the strata of stratified sampling, every attribute of a
+    quota sample (its quotas are the joint cells), none of a random microdata draw."""
+    if study.sampling_method == "stratified":
+        return list(study.strata or study.population.stratify_by or study.population.attribute_names[:1])
+    if study.sampling_method == "quota":
+        return list(study.population.attribute_names)
+    return []
+
+
 def empty_groups(study: Study, personas: pd.DataFrame) -> list[str]:
-    """Attribute categories the population has (share > 0) but no persona drawn: a sample smaller than the
-    number of strata leaves whole groups out, and every analysis by that attribute then lacks them."""
-    warnings = []
+    """At most one line: the categories of the attributes the sample was asked to cover (:func:`sampled_on`)
+    that the population has (share > 0) but no persona drawn, and whether ``n`` could cover them at all. A
+    sample smaller than the number of strata leaves whole groups out, and every analysis by that attribute
+    then lacks them."""
+    gaps = []
+    most = 0
     for attribute, shares in study.population.marginals().items():
-        if attribute not in personas.columns:
+        if attribute not in sampled_on(study) or attribute not in personas.columns:
             continue
+        present = [c for c, share in shares.items() if share > 0]
+        most = max(most, len(present))
         drawn = set(personas[attribute].astype(str))
-        missing = [(c, share) for c, share in shares.items() if share > 0 and str(c) not in drawn]
+        missing = [(c, shares[c]) for c in present if str(c) not in drawn]
         if missing:
-            listed = ", ".join(f"{c} ({share:.0%} of the population)" for c, share in missing)
-            warnings.append(f"no persona drawn for {attribute} = {listed}: {len(personas)} personas over "
-                            f"{len(shares)} categories; raise n to include every group")
-    return warnings
+            gaps.append(f"{attribute} = " + ", ".join(f"{c} ({share:.0%})" for c, share in missing))
+    if not gaps:
+        return []
+    why = (f"{len(personas)} personas cannot cover the {most} categories of one attribute" if len(personas) < most
+           else f"{len(personas)} personas did not reach every category")
+    return [f"no persona drawn for {'; '.join(gaps)} (share of the population in brackets): {why}; raise n to "
+            "include every group"]
 
 
 CHUNK = 1000

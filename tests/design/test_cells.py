@@ -40,7 +40,8 @@ def test_a_sample_too_small_for_every_group_warns_in_the_run_its_summary_and_man
     assert result.returncode == 0, result.stderr
     manifest = __import__("json").loads((tmp_path / "run" / "manifest.json").read_text())
     warnings = manifest["design"]["sampling_warnings"]
-    assert any(w.startswith("no persona drawn for education = ") and "of the population" in w for w in warnings)
+    assert len(warnings) == 1 and "education = " in warnings[0] and "(share of the population in brackets)" in \
+        warnings[0] and "2 personas cannot cover the" in warnings[0]
     assert all(f"warning: {w}" in result.stderr for w in warnings)
     summary = (tmp_path / "run" / "summary.md").read_text()
     assert all(f"**warning**: {w}" in summary for w in warnings)

@@ -45,7 +45,9 @@ def test_run_writes_study_copy_manifest_and_every_response(pilot_run):
                                   "cue_types": ["explicit"], "perturbations": {"original": "the instrument as written"},
                                   "presentation": {"bfi25": {"mode": "independent", "block_order": "random",
                                                              "blocks": None}}}
-    assert [w.split(" = ")[0] for w in warnings] == ["no persona drawn for age_band", "no persona drawn for education"]
+    assert len(warnings) == 1 and warnings[0].startswith("no persona drawn for age_band = ")      # one line
+    assert "; education = " in warnings[0]
+    assert "3 personas cannot cover the 7 categories of one attribute" in warnings[0]
     assert all(f"warning: {w}" in result.stderr for w in warnings)      # 3 personas cannot cover 7 age bands
     assert manifest["population"]["report"]["left_out_missing_by_attribute"] == {"education": 223}
     layout_text = (ROOT / "templates" / "prompts" / "questionnaire.yaml").read_text()
