@@ -8,8 +8,10 @@ DEMO_OUT ?= runs/pilot_bfi-$(shell date +%Y%m%d-%H%M%S)
 install:
 	@sh tools/ensure_venv.sh
 
+# The pilot on the embedded model, then its report against the humans it was drawn from, ending in a verdict.
 demo: install
 	$(VENV)/bin/silicon-sample run studies/pilot_bfi.yaml --out $(DEMO_OUT)
+	$(VENV)/bin/silicon-sample report $(DEMO_OUT) --baseline psych_bfi -o $(DEMO_OUT).html
 
 test: lint
 	@sh tools/ensure_test_tools.sh

@@ -36,6 +36,7 @@ from .population.populations import Population
 from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
 from .report import exports as _exports
 from .report.progress import RunProgress
+from .report.terminal import verdict_lines
 from .runner.batch_journal import batch_table
 from .runner.dry_run import estimate, load_prices
 from .runner.execute import BackendFactory, ProgressCallback, preflight, resume_run, start_run
@@ -377,7 +378,8 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
 
 def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, baseline: BaselineLike | None = None,
            bayes: str | Path | None = None, invariance: bool = True, bootstrap: int = 200, repetitions: int = 10,
-           seed: int = 0, estimator: str | None = None, allow_incomplete: bool = False, force: bool = False) -> Path:
+           seed: int = 0, estimator: str | None = None, allow_incomplete: bool = False, force: bool = False
+           ) -> ReportFile:
     """Write one self-contained HTML report of one or more runs to ``output`` (figures and styles embedded;
     it opens offline): design and an example prompt, sample composition, answers by status, distributions,
     and — with a ``baseline`` — reliability, invariance, fidelity between floors and ceiling, subgroup
@@ -424,9 +426,19 @@ def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, basel
     settings = {"invariance": invariance, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
                 "estimator": estimator or "auto"} if base is not None else {"baseline": "none"}
     page = html_report.render(html_report.ReportInputs(views, base, ranking, effects, bayes_settings, settings))
-    output = Path(output)
-    write_atomic(output, page)
-    return output
+    written = ReportFile(output)
+    write_atomic(written, page)
+    if combined:
+        written.verdict = verdict_lines({k: pd.concat(v) for k, v in combined.items()},
+                                        f"{base.id} ({len(base.data):,} respondents)")
+    return written
+
+
+class ReportFile(Path):
+    """The path of a written report, with ``verdict``: the lines ``compare`` prints first (each family's
+    normalized score and floor, the reading), empty without a baseline."""
+
+    verdict: list[str] = []
 
 
 def _pending_settings(run_dirs) -> dict:

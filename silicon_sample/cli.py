@@ -414,7 +414,9 @@ def report_command(run_dirs: tuple[Path, ...], output: Path, baseline: str | Non
     written = api.report(list(run_dirs), output, baseline=baseline, bayes=bayes_dir, invariance=not no_invariance,
                          bootstrap=bootstrap, repetitions=repetitions, seed=seed, allow_incomplete=allow_incomplete,
                          force=force)
-    echo(f"wrote the report to {written}", err=True)
+    for line in written.verdict:
+        echo(line)
+    echo(f"\nreport: {written} (one HTML file: open it in a browser; it needs no network)")
 
 
 @cli.command(name="import-qsf")

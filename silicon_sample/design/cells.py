@@ -94,7 +94,8 @@ def empty_groups(study: Study, personas: pd.DataFrame) -> list[str]:
         drawn = set(personas[attribute].astype(str))
         missing = [(c, shares[c]) for c in present if str(c) not in drawn]
         if missing:
-            gaps.append(f"{attribute} = " + ", ".join(f"{c} ({share:.0%})" for c, share in missing))
+            gaps.append(f"{attribute} = " + ", ".join(f"{c} ({share:.0%})" if share >= 0.005 else f"{c} (<1%)"
+                                                      for c, share in missing))
     if not gaps:
         return []
     why = (f"{len(personas)} personas cannot cover the {most} categories of one attribute" if len(personas) < most
