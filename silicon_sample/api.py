@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -511,6 +512,54 @@ def import_qsf(survey: str | Path, output: str | Path, *, instrument_id: str | N
 
 
 # -- loading and listing spec files ------------------------------------------------------------------
+def baseline_init(data_file: str | Path, instrument: str | Path, output: str | Path, *, force: bool = False
+                  ) -> dict:
+    """Draft a human baseline from the user's own data file (CSV, SPSS ``.sav``, Stata ``.dta`` or Parquet):
+    ``output`` (the baseline, e.g. ``mine.yaml``) and its population beside it (``mine.population.yaml``),
+    from the file's variable and value labels (:mod:`silicon_sample.population.baseline_init`). Both are
+    loaded before they are written, so ``compare`` and ``report`` accept them at once; returns ``baseline``,
+    ``population`` (the paths), ``respondents``, ``items`` (item → column), ``attributes`` and ``notes`` (what
+    the user should review)."""
+    import os
+
+    import yaml
+
+    from .population.baseline_init import draft_baseline
+    from .specs import resources
+
+    data_file, output = Path(data_file), Path(output)
+    if not data_file.exists():
+        raise SpecError("data file not found", where=str(data_file), fix="check the path")
+    data_file = resources.check_readable(data_file, what="data")
+    population_path = output.with_name(f"{output.stem}.population.yaml")
+    for target in (output, population_path):
+        if target.exists() and not force:
+            raise SpecError("the output file exists", where=str(target), fix="choose another -o, or give --force")
+        guard_output(target, "yaml", inputs=[data_file], force=force)
+    inst = load_instrument(instrument)
+    name = re.sub(r"[^A-Za-z0-9_]", "_", output.stem)
+    name = name if re.match(r"[A-Za-z]", name) else f"b_{name}"
+    relative = os.path.relpath(data_file, output.parent.resolve())
+    population, baseline, notes = draft_baseline(data_file, inst, name, population_path.name, relative)
+    if resources.looks_like_path(str(instrument)):
+        baseline["instrument"] = os.path.relpath(inst.path, output.parent.resolve())
+    header = "# Drafted by silicon-sample baseline init from {}: review it (notes at the end).\n"
+    before = {path: path.read_bytes() if path.exists() else None for path in (population_path, output)}
+    for path, spec in ((population_path, population), (output, baseline)):
+        write_atomic(path, header.format(data_file.name) + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True,
+                                                                          width=110)
+                     + "".join(f"# note: {n}\n" for n in (notes if path == output else [])))
+    try:                   # loaded where they are, relative paths and all: what does not load is not left behind
+        loaded = _baselines.load(output)
+    except BaseException:
+        for path, old in before.items():
+            path.unlink(missing_ok=True) if old is None else path.write_bytes(old)
+        raise
+    return {"baseline": output, "population": population_path, "respondents": len(loaded.data),
+            "items": {item.id: baseline.get("items", {}).get(item.id, item.id) for item in inst.items},
+            "attributes": list(population["attributes"]), "notes": notes}
+
+
 def load_study(path: str | Path, *, n: int | None = None) -> Study:
     """A study file with every file it names resolved and validated; ``n`` overrides its sample size."""
     return _load_study(path, n=n)

@@ -435,6 +435,29 @@ def import_qsf_command(survey: Path, output: Path, instrument_id: str | None, fo
         echo(f"note: {line}")
 
 
+@cli.group(name="baseline")
+def baseline_group() -> None:
+    """Human baselines of your own."""
+
+
+@baseline_group.command(name="init")
+@click.argument("data_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--instrument", required=True, help="The instrument the data answer (a shipped name or a path).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The baseline file to write, e.g. mine.yaml (its population is written beside it).")
+@click.option("--force", is_flag=True, help="Overwrite the output files.")
+def baseline_init_command(data_file: Path, instrument: str, output: Path, force: bool) -> None:
+    """Draft a baseline (and its population) from a CSV, SPSS, Stata or Parquet file's variable and value
+    labels, for you to review; compare and report accept it at once."""
+    result = api.baseline_init(data_file, instrument, output, force=force)
+    matched = sum(1 for item, column in result["items"].items())
+    echo(f"wrote {result['baseline']} (baseline: {result['respondents']} respondents, {matched} items) and "
+         f"{result['population']} (population: {', '.join(result['attributes'])})")
+    for note in result["notes"]:
+        echo(f"review: {note}")
+    echo(f"next: silicon-sample compare RUN --baseline {result['baseline']}")
+
+
 @cli.command(name="bench")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the figures and the ceilings).")
 @click.option("--quick", is_flag=True, help="Seconds instead of minutes: smaller runs, noisier figures.")

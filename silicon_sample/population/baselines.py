@@ -15,7 +15,6 @@ nothing is dropped silently.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from ..specs import resources
 from ..specs.instruments import Instrument
 from ..specs.yaml_files import load_spec
 from . import populations as populations_module
-from .microdata import code_key, derive_attribute, load_dataset
+from .microdata import code_key, derive_attribute, load_dataset, read_data_file
 from .populations import Population
 
 
@@ -61,67 +60,6 @@ class Baseline:
         return self.population.attribute_names
 
 
-MAX_DATA_COLUMNS = 20_000
-"""The most columns a data file may have (the widest public survey files, ANES and GSS cumulative files,
-have under 10,000); checked from the header before the file is loaded."""
-MAX_HEADER_BYTES = 4 * 1024 * 1024
-
-
-def count_columns(path: Path) -> int:
-    """The number of columns of a data file, from its header alone (a CSV's first line, read at most
-    :data:`MAX_HEADER_BYTES`; an SPSS or Stata file's metadata)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with open(path, "rb") as handle:
-            head = handle.read(MAX_HEADER_BYTES)
-        line = head.split(b"\n", 1)[0]
-        if len(line) == len(head) == MAX_HEADER_BYTES:
-            raise SpecError(f"the data file's header line is longer than {MAX_HEADER_BYTES:,} bytes", where=str(path),
-                            fix="a CSV file has one header row of column names; check the file")
-        return len(next(csv.reader([line.decode("utf-8", "replace")]), []))
-    import pyreadstat
-
-    reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
-    _, meta = reader(str(path), metadataonly=True)
-    return int(meta.number_columns or len(meta.column_names))
-
-
-def read_file(path: Path) -> pd.DataFrame:
-    """A CSV, SPSS .sav or Stata .dta file as a DataFrame (numeric codes kept as codes); a file with more
-    than :data:`MAX_DATA_COLUMNS` columns is refused from its header."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".sav", ".dta"):
-        raise SpecError(f"unsupported data file type {suffix!r}", where=str(path), fix="use .csv, .sav or .dta")
-    try:
-        columns = count_columns(path)
-        if columns > MAX_DATA_COLUMNS:
-            raise SpecError(f"the data file has {columns:,} columns, more than the {MAX_DATA_COLUMNS:,} a data file "
-                            "may have", where=str(path), fix="keep the respondents' item and attribute columns")
-        if suffix == ".csv":
-            frame = pd.read_csv(path)
-        else:
-            import pyreadstat
-
-            reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
-            frame, _ = reader(str(path), apply_value_formats=False)
-    except pd.errors.EmptyDataError:
-        raise SpecError("the data file is empty", where=str(path), fix="give a file with a header and one row "
-                        "per respondent") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        raise SpecError(f"the data file cannot be read as {suffix[1:].upper()}: {str(exc).splitlines()[0]}",
-                        where=str(path), fix="check the file (a CSV has a header row and comma-separated values)"
-                        ) from None
-    except SpecError:
-        raise
-    except Exception as exc:  # pyreadstat's ReadstatError and kin: the file is not what its name says
-        raise SpecError(f"the data file cannot be read as {suffix[1:].upper()}: {exc}", where=str(path),
-                        fix=f"check that it is a {suffix} file written by SPSS or Stata") from None
-    if frame.empty:
-        raise SpecError("the data file has no respondents (no rows)", where=str(path),
-                        fix="give a file with one row per respondent")
-    return frame
-
-
 def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None) -> Baseline:
     """Load a human baseline by shipped name or path (a loaded :class:`Baseline` is returned as it is)."""
     if isinstance(name_or_path, Baseline):
@@ -137,7 +75,7 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
         if not file.exists():
             raise SpecError("data file not found", where=str(file), fix="check data.file in " + str(path))
         file = resources.check_readable(file, what="data")
-        raw = read_file(file)
+        raw = read_data_file(file, columns=_named_columns(spec, instrument, population), where=str(path))
         data_sha256 = file_sha256(file)
     elif {"package", "dataset"} <= set(data_spec):
         raw = load_dataset(data_spec["package"], data_spec["dataset"], str(path))
@@ -200,6 +138,19 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
     return Baseline(id=spec["id"], name=spec["name"], source=spec["source"], instrument=instrument,
                     population=population, data=frame, report=report, path=path, sha256=file_sha256(path),
                     data_sha256=data_sha256)
+
+
+def _named_columns(spec: dict, instrument: Instrument, population: Population) -> list[str]:
+    """The columns a baseline reads from its data file: its items (or scale scores), its weight and the columns
+    its population derives the attributes from; the file's other columns are never loaded."""
+    columns = [spec.get("items", {}).get(item.id, item.id) for item in instrument.items] \
+        if "scales" not in spec else [spec["scales"].get(s, s) if isinstance(spec["scales"], dict) else s
+                                      for s in instrument.scoring.scales]
+    population_spec = load_spec(population.path, "population")
+    columns += [a.get("column", name) for name, a in population_spec["attributes"].items()]
+    if "weight" in spec:
+        columns.append(spec["weight"])
+    return list(dict.fromkeys(columns))
 
 
 def _scale_scores(spec: dict, raw: pd.DataFrame, instrument: Instrument, frame: pd.DataFrame, path: Path
