@@ -95,7 +95,7 @@ def scale_distributions(frame: pd.DataFrame, title: str):
     """Scale scores, silicon beside human, as densities per scale: columns scale, score, source."""
     return (ggplot(frame, aes("score", fill="source")) + geom_density(alpha=0.45, colour=None)
             + facet_wrap("~scale", scales="free", ncol=3) + scale_fill_manual(values=SOURCE_COLOURS)
-            + labs(x="scale score", y="density", fill="", title=title) + theme_bw()
+            + labs(x="scale score", y="density", fill="", title=literal(title)) + theme_bw()
             + theme(figure_size=(10, 2.4 * ((frame["scale"].nunique() + 2) // 3) + 1)))
 
 

@@ -236,8 +236,7 @@ def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
     if not run.wide_scales:
         return ""
     wide, scales = run.wide_scales
-    frames = [wide[scales].melt(var_name="scale", value_name="score").assign(source="silicon")]
-    title = f"Scale scores: silicon (n = {len(wide)} respondents)"
+    human_frame, human_title = None, ""
     if inputs.baseline is not None:
         instrument = inputs.baseline.instrument
         keys = {s: k for s, k in instrument.keys().items() if s in scales}
@@ -249,10 +248,20 @@ def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
                                  ranges, instrument.scoring.method)
         shared = [s for s in scales if s in human.columns]
         if shared:
-            frames.append(human[shared].melt(var_name="scale", value_name="score").assign(source="human"))
-            title += f" beside human (n = {len(human)}, {inputs.baseline.id}), scored alike"
-    frame = pd.concat(frames, ignore_index=True).dropna()
-    return _figure(figures.scale_distributions(frame, title), "scale score distributions")
+            human_frame = human[shared].melt(var_name="scale", value_name="score").assign(source="human")
+            human_title = f" beside human (n = {len(human)}, {inputs.baseline.id}), scored alike"
+    pair = [c for c in PAIR_COLUMNS if c in wide.columns]
+    out = []
+    for key, group in (wide.groupby(pair, sort=False) if pair else [((), wide)]):   # never pooled across pairs
+        key = key if isinstance(key, tuple) else (key,)
+        label = " / ".join(map(str, key))
+        frames = [group[scales].melt(var_name="scale", value_name="score").assign(source="silicon")]
+        if human_frame is not None:
+            frames.append(human_frame)
+        title = (f"{label}\n" if label else "") + f"Scale scores: silicon (n = {len(group)} respondents)" + human_title
+        frame = pd.concat(frames, ignore_index=True).dropna()
+        out.append(_figure(figures.scale_distributions(frame, title), f"scale score distributions {label}"))
+    return "".join(out)
 
 
 def _per_run(inputs: ReportInputs, name: str, render) -> str:

@@ -72,3 +72,14 @@ def test_an_item_distribution_figure_has_its_title_inside_and_a_scale_per_panel(
     assert texts_outside(figure) == []
     ticks = {ax.get_title() or i: [t.get_text() for t in ax.get_xticklabels()] for i, ax in enumerate(figure.axes)}
     assert any(len(t) == 4 for t in ticks.values()) and any(len(t) == 11 for t in ticks.values())
+
+
+def test_a_scale_score_figure_has_its_title_inside():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"scale": np.repeat(["agreeableness", "neuroticism", "openness"], 40),
+                          "score": rng.uniform(1, 6, 120), "source": np.tile(["human", "silicon"], 60)})
+    title = ("smollm2-135m / assistant_control / explicit / instructions_paraphrase_2\nScale scores: silicon "
+             "(n = 100 respondents) beside human (n = 2800, psych_bfi), scored alike")
+    assert texts_outside(drawn(figures.scale_distributions(frame, title))) == []
