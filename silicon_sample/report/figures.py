@@ -106,7 +106,7 @@ def fidelity(frame: pd.DataFrame):
             + geom_hline(yintercept=0, linetype="dashed", colour="#888888")
             + geom_hline(yintercept=1, linetype="dashed", colour="#1b6ca8")
             + geom_pointrange(colour="#d1495b") + coord_flip()
-            + labs(x="", y="normalized score: 0 = best floor, 1 = human ceiling (bootstrap interval)",
+            + labs(x="", y="normalized score (bootstrap 95% interval)\n0 = the best floor, 1 = the human ceiling",
                    title="Fidelity between its floor and the human ceiling")
             + theme_bw() + theme(figure_size=(9, 1.5 + 0.35 * len(frame))))
 

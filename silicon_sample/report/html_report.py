@@ -318,7 +318,10 @@ def _fidelity_section(table: pd.DataFrame) -> str:
 def _patterns_section(table: pd.DataFrame) -> str:
     frame = table.reset_index().dropna(subset=["d_human", "d_silicon"])
     if frame.empty:
-        return _missing("no contrast could be computed")
+        return _missing("no contrast could be computed: a silicon d needs at least 5 personas on each side of a "
+                        "contrast, and no subgroup of this sample has that many (draw more personas)"
+                        if len(table) else "no contrast could be computed: no attribute has two categories with "
+                                           "respondents in both sources")
     counted = frame[frame["human_difference"].astype(bool)] if "human_difference" in frame else frame
     agree = counted["sign_reproduced"].dropna().astype(float)
     said = (f"of the {len(agree)} contrasts where the humans differ, the silicon sample reproduces the sign in "
@@ -380,11 +383,15 @@ def _ranking(inputs: ReportInputs) -> str:
         if inputs.baseline is not None and inputs.baseline.scale_level:
             return _missing(f"no ranking: {NOT_AT_SCALE_LEVEL}")
         return _missing("no human baseline given: the ranking needs one")
-    columns = [c for c in ("n_silicon", "score", "score_low", "score_high", "tie_group", "reading")
-               if c in inputs.ranking.columns]
-    return _table(inputs.ranking[columns], "Ranking of model–persona pairs",
-                  ["score: the mean normalized score over the purposes (0 = best floor, 1 = human ceiling) with its "
-                   "interval; pairs in one tie group are not told apart by their intervals"])
+    columns = [c for c in ("n_silicon", "score", "score_low", "score_high", "tie_group") if c in inputs.ranking.columns]
+    table = _table(inputs.ranking[columns], "Ranking of model–persona pairs",
+                   ["score: the mean normalized score over the purposes (0 = best floor, 1 = human ceiling) with its "
+                    "interval; pairs in one tie group are not told apart by their intervals; each pair's reading "
+                    "follows the table"])
+    readings = "".join(f"<li><b>{html.escape(' / '.join(map(str, key if isinstance(key, tuple) else (key,))))}"
+                       f"</b>: {html.escape(str(reading))}</li>"
+                       for key, reading in inputs.ranking["reading"].items()) if "reading" in inputs.ranking else ""
+    return table + (f"<p>What each pair is fit for:</p><ul>{readings}</ul>" if readings else "")
 
 
 STYLE = """

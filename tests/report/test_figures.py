@@ -83,3 +83,11 @@ def test_a_scale_score_figure_has_its_title_inside():
     title = ("smollm2-135m / assistant_control / explicit / instructions_paraphrase_2\nScale scores: silicon "
              "(n = 100 respondents) beside human (n = 2800, psych_bfi), scored alike")
     assert texts_outside(drawn(figures.scale_distributions(frame, title))) == []
+
+
+def test_the_fidelity_figure_keeps_its_axis_title_inside():
+    labels = [f"{figure} — smollm2-135m / assistant_control / explicit" for figure in
+              ("levels", "structure", "item_representativeness", "correlation_srmr")]
+    frame = pd.DataFrame({"label": labels, "normalized": [0.1, -0.4, 0.3, 0.9], "normalized_low": [0.0, -0.6, 0.1, 0.5],
+                          "normalized_high": [0.2, -0.1, 0.5, 1.2]})
+    assert texts_outside(drawn(figures.fidelity(frame))) == []
