@@ -90,3 +90,13 @@ def test_without_a_baseline_the_report_says_what_it_cannot_show(report, tmp_path
     text = (tmp_path / "plain.html").read_text()
     assert all(f'<section id="{s}">' in text for s in SECTIONS)
     assert text.count("no human baseline given") >= 5 and "One prompt as sent" in text
+
+
+def test_no_sentence_of_the_report_is_missing_its_number_and_long_tables_are_collapsed(report):
+    """Issue 26, part 3: what a co-author reads has no gap where a number belongs, no nan, and the long count
+    tables behind a one-line summary."""
+    text = re.sub(r"<[^>]+>", " ", report.read_text())
+    text = re.sub(r"data:image/png;base64,\S+", "", text)
+    assert not re.search(r"\bin of\b|\bnan%|\bof  ?them\b", text)
+    assert re.search(r"every cell answered in every group \(\d+ groups\)|\d+ cells not answered across", text)
+    assert "<details><summary>" in report.read_text()
