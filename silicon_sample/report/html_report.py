@@ -203,31 +203,51 @@ def _distributions(inputs: ReportInputs) -> str:
     out = []
     for run in inputs.runs:
         answered = run.long[run.long["status"] == "answered"]
-        pair = [c for c in PAIR_COLUMNS if c in answered.columns]
+        instruments = run_instruments(run.dir)
+        pair = [c for c in [*PAIR_COLUMNS, "instrument"] if c in answered.columns]
         groups = list(answered.groupby(pair, sort=False)) if pair else [((), answered)]
-        for key, group in groups:        # persona styles, perturbations and models are never pooled
+        for key, group in groups:        # persona styles, perturbations, models and instruments never pooled
             key = key if isinstance(key, tuple) else (key,)
+            instrument = instruments.get(str(key[-1])) if "instrument" in pair else None
             silicon = (group.groupby(["item_id", "answer"]).size() / group.groupby("item_id").size()
                        ).rename("share").reset_index().rename(columns={"item_id": "item", "answer": "option"})
             silicon["source"] = "silicon"
-            frames = [silicon]
+            frames = [_every_option(silicon, instrument)]
             label = " / ".join(map(str, key))
             title = (f"{label}\n" if label else "Answers per item: ") + \
                 f"silicon (n = {group['persona_id'].nunique()} personas)"
             if inputs.baseline is not None and not inputs.baseline.scale_level:
                 data = inputs.baseline.data
                 items = [i for i in silicon["item"].unique() if i in data.columns]
-                human = data[items].melt(var_name="item", value_name="option").dropna()
-                human = (human.groupby(["item", "option"]).size() / human.groupby("item").size()).rename(
-                    "share").reset_index().assign(source="human")
-                frames.append(human)
-                title += f" beside human (n = {len(data)} respondents, {inputs.baseline.id})"
+                if items:
+                    human = data[items].melt(var_name="item", value_name="option").dropna()
+                    human = (human.groupby(["item", "option"]).size() / human.groupby("item").size()).rename(
+                        "share").reset_index().assign(source="human")
+                    frames.append(_every_option(human, instrument))
+                    title += f" beside human (n = {len(data)} respondents, {inputs.baseline.id})"
             frame = pd.concat(frames, ignore_index=True)
             frame["option"] = frame["option"].astype(int)
+            frame["item"] = pd.Categorical(frame["item"], categories=list(dict.fromkeys(frame["item"])))  # as asked
             out.append(_figure(figures.distributions(frame, title), f"answer distributions of {run.dir.name} "
                                                                     f"{label}"))
         out.append(_scale_distributions(inputs, run))
     return "".join(out)
+
+
+def _every_option(shares: pd.DataFrame, instrument) -> pd.DataFrame:
+    """Item shares with every option of each item's scale, 0 where nobody chose it (so each panel's axis is
+    the item's whole scale, not the options that happened to be used)."""
+    if instrument is None:
+        return shares
+    source = shares["source"].iloc[0] if len(shares) else "silicon"
+    full = pd.DataFrame([{"item": item.id, "option": value} for item in instrument.items
+                         if item.id in set(shares["item"]) for value in instrument.scale_of(item).values])
+    if full.empty:
+        return shares
+    shares = shares.assign(option=shares["option"].astype(float))
+    merged = full.assign(option=full["option"].astype(float)).merge(shares[["item", "option", "share"]],
+                                                                     on=["item", "option"], how="left")
+    return merged.fillna({"share": 0.0}).assign(source=source)
 
 
 def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
