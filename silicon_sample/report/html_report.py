@@ -74,8 +74,23 @@ COLLAPSE_ROWS = 8
 
 
 def _table(frame: pd.DataFrame, title: str, notes: list[str], decimals: int = 2, summary: str | None = None) -> str:
-    """A great_tables table; a long one collapsed behind ``summary`` (or its title and row count)."""
-    table = gt_table(frame, title, notes, decimals).as_raw_html()
+    """A great_tables table; a long one collapsed behind ``summary`` (or its title and row count). A ``note``
+    column with long text leaves the table (it would make its rows tall and the table wider than the page) and
+    follows it as a list, each note under its row's name."""
+    below = ""
+    if isinstance(frame.index, pd.MultiIndex) and len(frame) > 1:     # what every row shares goes to the title
+        shared = [n for n in frame.index.names if frame.index.get_level_values(n).nunique() == 1]
+        shared = shared[:frame.index.nlevels - 1]
+        if shared:
+            title += " — " + ", ".join(f"{n.replace('_', ' ')} {frame.index.get_level_values(n)[0]}" for n in shared)
+            frame = frame.droplevel(shared)
+    if "note" in frame.columns and frame["note"].fillna("").astype(str).str.len().max() > 40:
+        said = frame["note"].fillna("").astype(str)
+        items = "".join(f"<li><b>{html.escape(' / '.join(map(str, key if isinstance(key, tuple) else (key,))))}"
+                        f"</b>: {html.escape(note)}</li>" for key, note in said.items() if note)
+        below = f'<div class="notes"><p>Notes to the table above:</p><ul>{items}</ul></div>' if items else ""
+        frame = frame.drop(columns="note")
+    table = gt_table(frame, title, notes, decimals).as_raw_html() + below
     if len(frame) <= COLLAPSE_ROWS:
         return table
     said = summary or f"{title}: {len(frame)} rows"
@@ -306,8 +321,11 @@ def _reliability_table(table: pd.DataFrame) -> str:
             if pd.notna(alpha) and alpha < 0:
                 flags.append(f"{key[-1]}, {side}: alpha {alpha:.2f} is negative — the items do not hang "
                              "together; check the keys or the model")
+    shown = shown.rename(columns={"alpha_human": "α human", "alpha_silicon": "α silicon", "omega_human": "ω human",
+                                  "omega_silicon": "ω silicon", "ordinal_alpha_human": "ordinal α human",
+                                  "ordinal_alpha_silicon": "ordinal α silicon"})
     return _table(shown, "Reliability", [
-        "alpha: Cronbach's alpha (pingouin; n − 1 covariances); omega: omega total of a one-factor model; "
+        "α: Cronbach's alpha (pingouin; n − 1 covariances); ω: omega total of a one-factor model; "
         "ordinal: on polychoric correlations", *flags])
 
 
