@@ -97,10 +97,11 @@ def verdict_lines(tables: dict[str, pd.DataFrame], baseline_label: str) -> list[
             row = block.loc[family]
             if np.isfinite(row["normalized"]):
                 members = block[(block["family"] == family) & (block.index != family)]
-                floors = ", ".join(dict.fromkeys(f for f in members["best_floor_is"] if isinstance(f, str) and f))
+                floors = " and ".join(dict.fromkeys(f for f in members["best_floor_is"]
+                                                    if f in ("uniform", "marginal", "shuffled")))
                 lines.append(f"    {FAMILY_WORDS[family]}: {row['normalized']:.2f} "
                              f"{_interval(row['normalized_low'], row['normalized_high'])}"
-                             + (f", against the {floors} floor" if floors else ""))
+                             + (f", against the {floors} floor{'s' if ' and ' in floors else ''}" if floors else ""))
             else:
                 why = row["note"] if isinstance(row["note"], str) and row["note"] else "no figure could be computed"
                 lines.append(f"    {FAMILY_WORDS[family]}: not scored — {why}")
