@@ -21,6 +21,9 @@ Comparing with humans (a baseline is a shipped name, a path, or a loaded :class:
 - :func:`bayes` — the Bayesian ordinal model of a subgroup effect in humans and silicon;
 - :func:`drift` — two runs of the same study (another model version, another date) compared.
 
+Bringing one's own material in: :func:`import_qsf` — a Qualtrics survey as an instrument;
+:func:`baseline_init` — a human baseline drafted from a data file's labels.
+
 Loading spec files: :func:`load_study`, :func:`load_instrument`, :func:`load_population`,
 :func:`load_baseline`; listing the shipped ones: :func:`instruments`, :func:`populations`.
 
@@ -34,6 +37,7 @@ Errors: every failure a user can act on is a :class:`SiliconSampleError` (what, 
 
 from .api import BaselineLike as BaselineLike
 from .api import (
+                  baseline_init,
                   bayes,
                   bench,
                   codebook,
@@ -80,8 +84,8 @@ __all__ = [
     "compare", "rank", "ranking_manifest_path", "bayes", "drift", "report",
     # throughput on this machine beside its ceilings
     "bench",
-    # bringing surveys in
-    "import_qsf",
+    # bringing surveys and human data in
+    "import_qsf", "baseline_init",
     # loading and listing spec files
     "load_study", "load_instrument", "load_population", "load_baseline", "instruments", "populations",
     # a backend of one's own (see silicon_sample.backends.base)

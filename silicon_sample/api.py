@@ -640,6 +640,6 @@ def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline, s
     write_atomic(path, json.dumps(record, indent=2, default=str))
 
 
-__all__ = ["BaselineLike", "bayes", "bench", "compare", "dry_run", "export", "instruments", "load_baseline",
-           "load_instrument", "load_population", "load_study", "populations", "rank", "ranking_manifest_path",
+__all__ = ["BaselineLike", "baseline_init", "bayes", "bench", "compare", "dry_run", "export", "instruments",
+           "load_baseline", "load_instrument", "load_population", "load_study", "populations", "rank", "ranking_manifest_path",
            "results", "resume", "run", "status", "validate"]

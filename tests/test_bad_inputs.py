@@ -191,7 +191,8 @@ HEADER = "age,gender,education,A2,C4,E4,N1,O1\n"
     ("", "data.csv", "the data file is empty"),
     (HEADER, "data.csv", "the data file has no respondents (no rows)"),
     (b"\x00\x01garbage", "data.sav", "the data file cannot be read as SAV"),
-    ('age,gender\n"unclosed,1\n', "data.csv", "the data file cannot be read as CSV"),
+    (HEADER + '20,1,"unclosed,1,2,3,4,5\n', "data.csv", "the data file cannot be read as CSV"),
+    ("age,gender\n30,1\n", "data.csv", "the data file has no column 'A2', 'C4', 'E4', 'N1', 'O1', 'education'"),
     # hostile data files (issue 25): refused from the header, before anything is loaded
     (",".join(f"c{i}" for i in range(30_000)) + "\n1\n", "data.csv",
      "the data file has 30,000 columns, more than the 20,000"),

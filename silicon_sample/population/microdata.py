@@ -136,6 +136,9 @@ def read_data_file(path: Path, columns: list[str] | None = None, where: str | No
     if suffix not in DATA_SUFFIXES:
         raise SpecError(f"unsupported data file type {suffix!r}", where=str(path),
                         fix="use .csv, .sav (SPSS), .dta (Stata) or .parquet")
+    if path.stat().st_size == 0:
+        raise SpecError("the data file is empty", where=str(path),
+                        fix="give a file with a header and one row per respondent")
     try:
         count = count_columns(path)
         if count > MAX_DATA_COLUMNS:

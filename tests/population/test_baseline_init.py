@@ -45,7 +45,7 @@ def test_a_csv_without_labels_takes_attributes_from_its_few_valued_columns(tmp_p
     frame = bfi[BFI_ITEMS].assign(gender=bfi["gender"].map({1: "male", 2: "female"}), age=bfi["age"],
                                   free_text=[f"comment {i}" for i in range(200)])
     frame.to_csv(tmp_path / "pilot.csv", index=False)
-    result = ss.api.baseline_init(tmp_path / "pilot.csv", "bfi25", tmp_path / "csv.yaml")
+    result = ss.baseline_init(tmp_path / "pilot.csv", "bfi25", tmp_path / "csv.yaml")
     assert result["respondents"] == 200 and set(result["attributes"]) == {"gender", "age_band"}
     assert ss.load_baseline(tmp_path / "csv.yaml").data["gender"].value_counts().sum() == 200
 
