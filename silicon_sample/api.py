@@ -641,5 +641,5 @@ def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline, s
 
 
 __all__ = ["BaselineLike", "baseline_init", "bayes", "bench", "compare", "dry_run", "export", "instruments",
-           "load_baseline", "load_instrument", "load_population", "load_study", "populations", "rank", "ranking_manifest_path",
-           "results", "resume", "run", "status", "validate"]
+           "load_baseline", "load_instrument", "load_population", "load_study", "populations", "rank",
+           "ranking_manifest_path", "results", "resume", "run", "status", "validate"]
