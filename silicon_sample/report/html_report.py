@@ -321,6 +321,10 @@ def _reliability_table(table: pd.DataFrame) -> str:
             if pd.notna(alpha) and alpha < 0:
                 flags.append(f"{key[-1]}, {side}: alpha {alpha:.2f} is negative — the items do not hang "
                              "together; check the keys or the model")
+            if f"omega_{side}" in row and pd.isna(row[f"omega_{side}"]):
+                flags.append(f"{key[-1]}, {side}: ω not computed (—) — the one-factor model could not be fitted to "
+                             "these answers (too few respondents, or items without variance), or its value was "
+                             "impossible (above 1)")
     shown = shown.rename(columns={"alpha_human": "α human", "alpha_silicon": "α silicon", "omega_human": "ω human",
                                   "omega_silicon": "ω silicon", "ordinal_alpha_human": "ordinal α human",
                                   "ordinal_alpha_silicon": "ordinal α silicon"})
