@@ -450,8 +450,8 @@ def baseline_init_command(data_file: Path, instrument: str, output: Path, force:
     """Draft a baseline (and its population) from a CSV, SPSS, Stata or Parquet file's variable and value
     labels, for you to review; compare and report accept it at once."""
     result = api.baseline_init(data_file, instrument, output, force=force)
-    matched = sum(1 for item, column in result["items"].items())
-    echo(f"wrote {result['baseline']} (baseline: {result['respondents']} respondents, {matched} items) and "
+    echo(f"wrote {result['baseline']} (baseline: {result['respondents']} respondents, "
+         f"{len(result['items'])} items) and "
          f"{result['population']} (population: {', '.join(result['attributes'])})")
     for note in result["notes"]:
         echo(f"review: {note}")
