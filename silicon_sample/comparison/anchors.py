@@ -77,8 +77,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SiliconSampleError
-from ..psychometrics.reliability import keyed_items
-from ..tidy.scoring import scale_scores
+from ..psychometrics.scoring import keyed_items, scale_scores
 from .item_fidelity import cohens_d, compare_items
 from .source_invariance import INVARIANCE_ORDER, invariance_between_sources
 from .structure import correlation_srmr, standardized_loadings, tucker_congruence
@@ -114,7 +113,6 @@ class Setting:
     ranges: dict[str, tuple[int, int]]
     keys: dict[str, list[str]]
     method: str
-    scale_range: tuple[int, int]
     categories: dict[str, list]
     # one-factor loadings of ``human`` by (scale, ordinal), cached across pairs
     human_loadings: dict[tuple[str, bool], np.ndarray | None] = field(default_factory=dict)
@@ -159,7 +157,7 @@ def human_loadings(setting: Setting, human: pd.DataFrame, estimators: dict[str, 
             loadings[scale] = setting.human_loadings[key]
             continue
         try:
-            loadings[scale] = standardized_loadings(keyed_items(human, keyed, setting.scale_range), key[1])
+            loadings[scale] = standardized_loadings(keyed_items(human, keyed, setting.ranges), key[1])
         except (SiliconSampleError, np.linalg.LinAlgError):
             loadings[scale] = None
         if human is setting.human:
@@ -203,7 +201,7 @@ def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, famili
                 if loadings.get(scale) is None or len(keyed_scale) < 2:
                     continue
                 try:
-                    b = standardized_loadings(keyed_items(silicon, keyed_scale, setting.scale_range),
+                    b = standardized_loadings(keyed_items(silicon, keyed_scale, setting.ranges),
                                               _ordinal(estimators, scale))
                     phis[scale] = tucker_congruence(loadings[scale], b)
                 except (SiliconSampleError, np.linalg.LinAlgError):
@@ -518,11 +516,9 @@ def interval(value: float, boot: np.ndarray) -> tuple[float, float]:
 def setting_for(human: pd.DataFrame, instrument, categories: dict[str, list] | None = None) -> Setting:
     """The :class:`Setting` of an instrument and its human baseline (scale scores added to the humans)."""
     options = {item.id: instrument.scale_of(item).values for item in instrument.items}
-    ranges = {item.id: (instrument.scale_of(item).minimum, instrument.scale_of(item).maximum)
-              for item in instrument.items}
     keys = {s: k for s, k in instrument.keys().items() if len(k) >= 2}
-    setting = Setting(human=human, options=options, ranges=ranges, keys=keys, method=instrument.scoring.method,
-                      scale_range=(instrument.response_scale.minimum, instrument.response_scale.maximum),
+    setting = Setting(human=human, options=options, ranges=instrument.item_ranges(), keys=keys,
+                      method=instrument.scoring.method,
                       categories=dict(categories or {}))
     setting.human = with_scale_scores(human, setting)
     return setting

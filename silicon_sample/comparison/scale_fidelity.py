@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..psychometrics import reliability
 from ..psychometrics.reliability import READING
-from ..tidy.scoring import scale_scores
+from ..psychometrics.scoring import scale_scores
 from .item_fidelity import cohens_d, d_standard_error, mean_interval, weighted_moments
 from .structure import scale_estimators
 
@@ -29,7 +29,7 @@ def mean_comparison(human, silicon, human_weights, silicon_weights) -> dict:
 
 
 def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
-                   item_ranges: dict[str, tuple[int, int]], scale_range: tuple[int, int], method: str = "mean",
+                   item_ranges: dict[str, tuple[int, int]], method: str = "mean",
                    human_weights=None, silicon_weights=None, estimator: str | None = None,
                    n_options: dict[str, int] | None = None) -> pd.DataFrame:
     """Per scale: mean and SD (weighted, N − 1) of the scale scores in each source, d (silicon − human) with
@@ -50,7 +50,7 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
     scores_s = scale_scores(silicon, keys, item_ranges, method)
     estimators = scale_estimators(human, silicon, keys, estimator, n_options)
     needed = ["alpha", "omega_total", "ordinal_alpha", "ordinal_omega"]   # absent when no scale could be computed
-    rel_h, rel_s = (reliability(frame, keys, scale_range=scale_range)[0].reindex(columns=needed)
+    rel_h, rel_s = (reliability(frame, keys, scale_range=item_ranges)[0].reindex(columns=needed)
                     for frame in (human, silicon))
     read = {scale: "ordinal_alpha" if estimators[scale] == "WLSMV" else "alpha" for scale in keys}
     rows = []

@@ -1,7 +1,7 @@
 """Comparison with a baseline that holds scale scores only (no item answers), such as heplots::TIPI.
 
 Per model × persona style × cue type × perturbation, the silicon scale scores (scored from the items by the
-instrument's keys and method, :func:`silicon_sample.tidy.scoring.scale_scores`) against the humans' scores:
+instrument's keys and method, :func:`silicon_sample.psychometrics.scoring.scale_scores`) against the humans' scores:
 
 - ``scales`` — n, weighted mean with its 95 % t interval (Kish effective n), SD with N − 1, d (silicon −
   human, pooled SD) with its Hedges–Olkin interval; the silicon alpha (the human one cannot be computed from
@@ -34,9 +34,8 @@ def _scale_rows(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Instrume
     keys = {s: k for s, k in instrument.keys().items() if s in human.columns}
     wh = human["weight"].to_numpy(dtype=float)
     ws = silicon["weight"].to_numpy(dtype=float)
-    low = min(instrument.scale_of(i).minimum for i in instrument.items)
-    high = max(instrument.scale_of(i).maximum for i in instrument.items)
-    alphas = reliability(silicon, {s: k for s, k in keys.items() if len(k) >= 2}, scale_range=(low, high))[0] \
+    alphas = reliability(silicon, {s: k for s, k in keys.items() if len(k) >= 2},
+                         scale_range=instrument.item_ranges())[0] \
         if any(len(k) >= 2 for k in keys.values()) else pd.DataFrame()
     rows = []
     for scale in keys:

@@ -26,7 +26,7 @@ from ..psychometrics.lavaan_syntax import MeasurementModel
 from ..psychometrics.moments import GroupMoments, group_moments
 from ..psychometrics.multigroup_ml import MultiGroupModel, ParameterTable
 from ..psychometrics.ordinal_statistics import pairwise_polychoric
-from ..psychometrics.reliability import keyed_items
+from ..psychometrics.scoring import Ranges, keyed_items
 
 LOADINGS_FROM = {
     "WLSMV": "WLSMV (ordinal): one-factor ML loadings on polychoric correlations",
@@ -93,7 +93,7 @@ def congruence_reading(phi: float) -> str:
 
 
 def compare_structure(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
-                      scale_range: tuple[int, int], estimators: dict[str, str] | None = None
+                      ranges: Ranges, estimators: dict[str, str] | None = None
                       ) -> tuple[float, pd.DataFrame]:
     """(SRMR over all keyed items, per-scale congruence table with loadings, notes and the estimator).
 
@@ -106,8 +106,8 @@ def compare_structure(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str
         ordinal = estimators[scale] == "WLSMV"
         row = {"scale": scale, "congruence": np.nan, "note": "", "estimator": LOADINGS_FROM[estimators[scale]]}
         try:
-            a = standardized_loadings(keyed_items(human, keyed, scale_range), ordinal)
-            b = standardized_loadings(keyed_items(silicon, keyed, scale_range), ordinal)
+            a = standardized_loadings(keyed_items(human, keyed, ranges), ordinal)
+            b = standardized_loadings(keyed_items(silicon, keyed, ranges), ordinal)
             phi = tucker_congruence(a, b)
             if np.isfinite(phi):
                 row["congruence"] = phi

@@ -116,7 +116,6 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     silicon = with_source_columns(silicon)
     setting = setting_for(human, instrument, categories)
     human, options, ranges, keys = setting.human, setting.options, setting.ranges, setting.keys
-    scale_range = setting.scale_range
     if keys and not set(keys) <= set(silicon.columns):
         silicon = with_scale_scores(silicon, setting)
     outcomes = setting.outcomes
@@ -130,11 +129,11 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         highest, estimators, invariance_estimator = None, None, None
         tables["items"].append(tag_pair(compare_items(human, rows, options, wh, w), pair))
         if keys:
-            scale_table = compare_scales(human, rows, keys, ranges, scale_range, instrument.scoring.method, wh, w,
+            scale_table = compare_scales(human, rows, keys, ranges, instrument.scoring.method, wh, w,
                                          estimator=estimator, n_options=n_options)
             tables["scales"].append(tag_pair(scale_table, pair))
             estimators = scale_estimators(human, rows, keys, estimator, n_options)
-            srmr, congruence = compare_structure(human, rows, keys, scale_range, estimators)
+            srmr, congruence = compare_structure(human, rows, keys, ranges, estimators)
             congruence = congruence[["congruence", "reading", "note", "estimator"]].assign(correlation_srmr=srmr)
             tables["structure"].append(tag_pair(congruence, pair))
             if invariance:

@@ -12,30 +12,13 @@ from .lavaan_syntax import MeasurementModel
 from .moments import group_moments
 from .multigroup_ml import MultiGroupModel, ParameterTable
 from .ordinal_statistics import pairwise_polychoric
+from .scoring import Ranges, keyed_items
 
 READING = {
     "WLSMV": "WLSMV: ordinal items, read ordinal_alpha and ordinal_omega",
     "MLR": "MLR: items treated as continuous, read alpha and omega_total",
     "ML": "ML: items treated as continuous, read alpha and omega_total",
 }
-
-
-def keyed_items(data: pd.DataFrame, keys: list[str], scale_range: tuple[float, float] | None = None) -> pd.DataFrame:
-    """Item columns with reverse-keyed items (leading ``-``, psych's convention) mirrored.
-
-    Reverse keying uses (min + max) − x with min and max of the response scale,
-    given by ``scale_range`` or, if omitted, the observed range of all the items.
-    """
-    names = [k.lstrip("-") for k in keys]
-    missing = [n for n in names if n not in data.columns]
-    if missing:
-        raise SpecError(f"item(s) {', '.join(missing)} not in the data", where="keys")
-    items = data[names].apply(pd.to_numeric, errors="coerce").astype(float)
-    low, high = scale_range if scale_range else (np.nanmin(items.to_numpy()), np.nanmax(items.to_numpy()))
-    for key, name in zip(keys, names):
-        if key.startswith("-"):
-            items[name] = (low + high) - items[name]
-    return items
 
 
 def omega_total(items: pd.DataFrame) -> float:
@@ -73,7 +56,7 @@ def ordinal_coefficients(items: pd.DataFrame) -> tuple[float, float]:
     return float(alpha), float((R.sum() - (1 - loadings**2).sum()) / R.sum())
 
 
-def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tuple[float, float] | None = None,
+def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: Ranges = None,
                 ci: float = 0.95, estimator: str | None = None, n_options=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reliability of each scale: alpha (with Feldt CI), omega total, mean inter-item correlation.
 
@@ -83,8 +66,10 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: tup
         One row per respondent, one numeric column per item.
     keys : dict
         ``{scale: ["-A1", "A2", ...]}``; a leading ``-`` marks a reverse-keyed item.
-    scale_range : (min, max), optional
-        Response scale bounds for reverse keying; default the observed range.
+    scale_range : (min, max) or dict, optional
+        Response scale bounds for reverse keying: one ``(min, max)`` for items all on one scale, or
+        ``{item: (min, max)}`` (``Instrument.item_ranges()``) when items carry scales of their own;
+        default each item's observed range. Mirroring is :func:`~.scoring.keyed_items`.
     ci : float
         Confidence level of the Feldt interval for alpha.
     estimator : {"ML", "MLR", "WLSMV"}, optional

@@ -25,8 +25,8 @@ import pandas as pd
 
 from ..answers import PENDING, STATUSES
 from ..comparison.scale_level import NOT_AT_SCALE_LEVEL
+from ..psychometrics.scoring import scale_scores
 from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, run_manifest, wide_results
-from ..tidy.scoring import scale_scores
 from ..version import __version__
 from . import figures
 from .paper_tables import gt_table
@@ -267,7 +267,7 @@ def _every_option(shares: pd.DataFrame, instrument) -> pd.DataFrame:
 
 def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
     """Scale scores of the run's respondents (persona × style × cue type × model × replicate), silicon beside
-    the baseline's humans scored the same way (:func:`~silicon_sample.tidy.scoring.scale_scores`)."""
+    the baseline's humans scored the same way (:func:`~silicon_sample.psychometrics.scoring.scale_scores`)."""
     if not run.wide_scales:
         return ""
     wide, scales = run.wide_scales
@@ -275,12 +275,11 @@ def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
     if inputs.baseline is not None:
         instrument = inputs.baseline.instrument
         keys = {s: k for s, k in instrument.keys().items() if s in scales}
-        ranges = {it.id: (instrument.scale_of(it).minimum, instrument.scale_of(it).maximum) for it in instrument.items}
         if inputs.baseline.scale_level:        # the humans' own scale scores: their data hold no item answers
             human = inputs.baseline.data[[s for s in keys if s in inputs.baseline.data.columns]]
         else:
             human = scale_scores(inputs.baseline.data[[it.id for it in instrument.items]].astype(float), keys,
-                                 ranges, instrument.scoring.method)
+                                 instrument.item_ranges(), instrument.scoring.method)
         shared = [s for s in scales if s in human.columns]
         if shared:
             human_frame = human[shared].melt(var_name="scale", value_name="score").assign(source="human")

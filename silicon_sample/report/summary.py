@@ -22,6 +22,53 @@ def _block(frame: pd.DataFrame) -> str:
     return "```\n" + readable_table(frame).to_string() + "\n```\n"
 
 
+def scale_score_table(wide: pd.DataFrame, instruments: dict) -> pd.DataFrame:
+    """Per model–persona pair and scale: n, mean with its 95 % t interval, SD (N − 1) of the scale scores."""
+    scale_columns = [s for i in instruments.values() for s in i.scoring.scales if s in wide.columns]
+    rows = []
+    for key, group in wide.groupby(list(PAIR_COLUMNS), sort=False):
+        for scale in scale_columns:
+            n, mean, low, high, sd = mean_interval(group[scale])
+            rows.append({**dict(zip(PAIR_COLUMNS, key)), "scale": scale, "n": n, "mean": mean,
+                         "mean_ci_low": low, "mean_ci_high": high, "sd": sd})
+    return pd.DataFrame(rows).set_index([*PAIR_COLUMNS, "scale"])
+
+
+def reliability_table(wide: pd.DataFrame, instruments: dict) -> pd.DataFrame | None:
+    """:func:`~silicon_sample.psychometrics.reliability` per model–persona pair and instrument, each item
+    reverse-keyed on its own scale (``Instrument.item_ranges()``); None when no scale has two items."""
+    tables = []
+    for pair, rows in wide.groupby(list(PAIR_COLUMNS)):
+        for instrument in instruments.values():
+            # Internal consistency needs two or more items per scale.
+            keys = {s: k for s, k in instrument.keys().items() if s in rows.columns and len(k) >= 2}
+            if not keys:
+                continue
+            scales, _ = reliability(rows, keys, scale_range=instrument.item_ranges(),
+                                    n_options=instrument.n_options())
+            tables.append(scales.assign(**dict(zip(PAIR_COLUMNS, pair)), instrument=instrument.id)
+                          .set_index([*PAIR_COLUMNS, "instrument"], append=True))
+    return pd.concat(tables) if tables else None
+
+
+def item_table(long: pd.DataFrame, instruments: dict) -> pd.DataFrame:
+    """Per pair, instrument and item: the answered cells' mean with its 95 % t interval, SD (N − 1), and
+    the mean expected answer Σ value·p (distribution mode)."""
+    answered = long[long["status"] == "answered"]
+    p_columns = [c for c in long.columns if c.startswith("p_")]
+    values = np.array([int(c[2:]) for c in p_columns], dtype=float)
+    frame = answered.assign(expected=(answered[p_columns].to_numpy() * values).sum(axis=1)
+                            if p_columns else np.nan)
+    frame.loc[frame[p_columns].isna().all(axis=1) if p_columns else frame.index, "expected"] = np.nan
+    order = {(i.id, it.id): k for i in instruments.values() for k, it in enumerate(i.items)}
+    frame = frame.assign(_order=[order.get(key, 0) for key in zip(frame["instrument"], frame["item_id"])])
+    frame = frame.sort_values([*PAIR_COLUMNS, "instrument", "_order"])
+    by = [*PAIR_COLUMNS, "instrument", "item_id"]
+    items = describe_means(frame, by, "answer")[["n", "mean", "mean_ci_low", "mean_ci_high", "sd"]]
+    items["expected"] = frame.groupby(by, sort=False)["expected"].mean()
+    return items
+
+
 def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.DataFrame | None = None) -> str:
     """A short Markdown report of a run: coverage, answer quality, scale and item descriptives."""
     long = long_results(store) if long is None else long
@@ -83,13 +130,7 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                             for i in instruments.values() if i.scoring.scales)
         out.write(f"\n## Scale scores\n\nScores — {methods}; reverse-keyed items as (min + max) − answer. "
                   "Mean with its 95 % t interval; SD with N − 1; n: respondents with a score.\n\n")
-        rows = []
-        for key, group in wide.groupby(list(PAIR_COLUMNS), sort=False):
-            for scale in scale_columns:
-                n, mean, low, high, sd = mean_interval(group[scale])
-                rows.append({**dict(zip(PAIR_COLUMNS, key)), "scale": scale, "n": n, "mean": mean,
-                             "mean_ci_low": low, "mean_ci_high": high, "sd": sd})
-        out.write(_block(pd.DataFrame(rows).set_index([*PAIR_COLUMNS, "scale"])))
+        out.write(_block(scale_score_table(wide, instruments)))
     if scale_columns:
         out.write("\n## Reliability\n\nCronbach's alpha (pairwise covariances, N − 1) with Feldt 95% CI, "
                   "McDonald's omega total from a one-factor ML model (items as continuous), mean inter-item "
@@ -97,20 +138,8 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                   "`estimator` says which pair to read: WLSMV (ordinal) where an item has at most 4 options or "
                   "its answers fall on at most 4 values, MLR otherwise (Rhemtulla et al. 2012). Per model and "
                   "instrument.\n\n")
-        tables = []
-        for pair, rows in wide.groupby(list(PAIR_COLUMNS)):
-            for instrument in instruments.values():
-                # Internal consistency needs two or more items per scale.
-                keys = {s: k for s, k in instrument.keys().items() if s in rows.columns and len(k) >= 2}
-                if not keys:
-                    continue
-                scale_range = (instrument.response_scale.minimum, instrument.response_scale.maximum)
-                n_options = {item.id: len(instrument.scale_of(item.id).values) for item in instrument.items}
-                scales, _ = reliability(rows, keys, scale_range=scale_range, n_options=n_options)
-                tables.append(scales.assign(**dict(zip(PAIR_COLUMNS, pair)), instrument=instrument.id)
-                              .set_index([*PAIR_COLUMNS, "instrument"], append=True))
-        if tables:
-            table = pd.concat(tables)
+        table = reliability_table(wide, instruments)
+        if table is not None:
             columns = ["n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "average_r",
                        "ordinal_alpha", "ordinal_omega"]
             estimator = table["estimator"].map(estimator_name)
@@ -123,18 +152,7 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                     out.write(f"\n- {' / '.join(map(str, source))} / {scale}: {note}\n")
     out.write("\n## Items\n\nAnswered cells: mean answer with its 95 % t interval, SD with N − 1; `expected` is "
               "the mean of Σ value·p over cells (distribution mode).\n\n")
-    p_columns = [c for c in long.columns if c.startswith("p_")]
-    values = np.array([int(c[2:]) for c in p_columns], dtype=float)
-    frame = answered.assign(expected=(answered[p_columns].to_numpy() * values).sum(axis=1)
-                            if p_columns else np.nan)
-    frame.loc[frame[p_columns].isna().all(axis=1) if p_columns else frame.index, "expected"] = np.nan
-    order = {(i.id, it.id): k for i in instruments.values() for k, it in enumerate(i.items)}
-    frame = frame.assign(_order=[order.get(key, 0) for key in zip(frame["instrument"], frame["item_id"])])
-    frame = frame.sort_values([*PAIR_COLUMNS, "instrument", "_order"])
-    by = [*PAIR_COLUMNS, "instrument", "item_id"]
-    items = describe_means(frame, by, "answer")[["n", "mean", "mean_ci_low", "mean_ci_high", "sd"]]
-    items["expected"] = frame.groupby(by, sort=False)["expected"].mean()
-    out.write(_block(items))
+    out.write(_block(item_table(long, instruments)))
     out.write("\nFiles: results.csv (long format, one row per cell), responses.sqlite, manifest.json. "
               "Wide format: `silicon-sample export RUN --format csv --wide -o FILE`.\n")
     return out.getvalue()

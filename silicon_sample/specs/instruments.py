@@ -146,6 +146,15 @@ class Instrument(BaseModel):
         item = self.item(item) if isinstance(item, str) else item
         return item.response_scale or self.response_scale
 
+    def item_ranges(self) -> dict[str, tuple[int, int]]:
+        """``{item: (lowest, highest option)}`` of each item's own response scale: what reverse keying
+        mirrors on (:func:`silicon_sample.psychometrics.scoring.keyed_items`) everywhere."""
+        return {item.id: (self.scale_of(item).minimum, self.scale_of(item).maximum) for item in self.items}
+
+    def n_options(self) -> dict[str, int]:
+        """``{item: number of options}`` of each item's own response scale."""
+        return {item.id: len(self.scale_of(item).values) for item in self.items}
+
     def instructions_for(self, item: Item) -> str:
         """The instructions an item is put with: its own, else the instrument's."""
         return (item.instructions if item.instructions is not None else self.instructions).strip()

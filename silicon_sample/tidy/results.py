@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from ..answers import PENDING
+from ..psychometrics.scoring import scale_scores
 from ..specs import instruments as instruments_module
 from ..specs.instruments import dont_know_code
 from ..store.run_store import RunStore
-from .scoring import scale_scores
 
 PAIR_COLUMNS: tuple[str, ...] = ("model", "persona_style", "cue_type", "perturbation")
 """The columns that name one model–persona pair (a silicon source): tables of every stage group by them. A
@@ -182,8 +182,7 @@ def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None,
         columns = {it.id: item_column(instrument.id, it.id) for it in instrument.items}
         keys = {scale: [("-" if k.startswith("-") else "") + columns[k.lstrip("-")] for k in keyed]
                 for scale, keyed in instrument.keys().items()}
-        ranges = {columns[it.id]: (instrument.scale_of(it).minimum, instrument.scale_of(it).maximum)
-                  for it in instrument.items}
+        ranges = {columns[item]: bounds for item, bounds in instrument.item_ranges().items()}
         scores = scale_scores(answers.astype("Float64").astype(float), keys, ranges, instrument.scoring.method)
         if prefix_scales:
             scores = scores.add_prefix(f"{instrument.id}.")
