@@ -21,16 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..population.weighting import kish_from_totals
 from ..tidy.results import PAIR_COLUMNS, with_source_columns
-from .item_fidelity import (
-    d_from_moments,
-    d_standard_error,
-    js_distance,
-    mean_interval,
-    option_distribution,
-    representativeness,
-    weighted_moments,
-)
+from .item_fidelity import comparison_row, distribution_row, option_distribution, weighted_moments
 
 KEYS = [*PAIR_COLUMNS, "item_id", "answer"]
 
@@ -56,7 +49,7 @@ def _moments(values: np.ndarray, w: np.ndarray, w2: np.ndarray) -> tuple[float, 
         return np.nan, np.nan, 0.0
     mean = float((values * w).sum() / total)
     sd = float(np.sqrt((w * (values - mean) ** 2).sum() / (total - 1))) if total > 1 else np.nan
-    return mean, sd, float(total ** 2 / w2.sum())
+    return mean, sd, kish_from_totals(total, w2.sum())
 
 
 def items_from_counts(human: pd.DataFrame, counts: pd.DataFrame, options: dict[str, list[int]],
@@ -70,26 +63,15 @@ def items_from_counts(human: pd.DataFrame, counts: pd.DataFrame, options: dict[s
         block = counts.xs(pair if isinstance(pair, tuple) else (pair,), level=list(PAIR_COLUMNS))
         for item, values in options.items():
             xh = pd.to_numeric(human[item], errors="coerce").to_numpy(dtype=float)
-            mh, sh, nh = weighted_moments(xh, wh)
             ph = option_distribution(xh, values, wh)
             mine = block.xs(item, level="item_id") if item in block.index.get_level_values("item_id") else \
                 pd.DataFrame({"w": [], "w2": []})
             mine = mine.reindex(values, fill_value=0.0)
             w, w2 = mine["w"].to_numpy(dtype=float), mine["w2"].to_numpy(dtype=float)
-            ms, ss, ns = _moments(np.asarray(values, dtype=float), w, w2)
             ps = w / w.sum() if w.sum() > 0 else np.full(len(values), np.nan)
-            d = d_from_moments(ms, ss, ns, mh, sh, nh)
-            half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
-            mh_low, mh_high = mean_interval(mh, sh, nh)
-            ms_low, ms_high = mean_interval(ms, ss, ns)
-            row = {**dict(zip(PAIR_COLUMNS, pair)), "item": item, "n_human": nh, "n_silicon": ns, "mean_human": mh,
-                   "mean_silicon": ms, "mean_human_low": mh_low, "mean_human_high": mh_high,
-                   "mean_silicon_low": ms_low, "mean_silicon_high": ms_high, "sd_human": sh, "sd_silicon": ss,
-                   "mean_diff": ms - mh, "d": d, "d_low": d - half, "d_high": d + half,
-                   "representativeness": representativeness(ph, ps), "js_distance": js_distance(ph, ps)}
-            row.update({f"p_human_{v}": p for v, p in zip(values, ph)})
-            row.update({f"p_silicon_{v}": p for v, p in zip(values, ps)})
-            rows.append(row)
+            silicon = _moments(np.asarray(values, dtype=float), w, w2)
+            rows.append({**dict(zip(PAIR_COLUMNS, pair)), "item": item,
+                         **comparison_row(weighted_moments(xh, wh), silicon), **distribution_row(values, ph, ps)})
     return pd.DataFrame(rows).set_index([*PAIR_COLUMNS, "item"])
 
 

@@ -108,8 +108,48 @@ def d_from_moments(ms: float, ss: float, ns: float, mh: float, sh: float, nh: fl
 
 def d_standard_error(d: float, n1: float, n2: float) -> float:
     """Large-sample SE of a standardized mean difference (Hedges & Olkin, 1985):
-    √((n₁ + n₂)/(n₁n₂) + d²/(2(n₁ + n₂))); the 95 % interval is d ± 1.96 SE."""
+    √((n₁ + n₂)/(n₁n₂) + d²/(2(n₁ + n₂))); the 95 % interval is :func:`d_interval`."""
     return float(np.sqrt((n1 + n2) / (n1 * n2) + d ** 2 / (2 * (n1 + n2))))
+
+
+Z_95 = 1.96   # the normal quantile every 95 % interval of d uses (written 1.96 in the tables' conventions)
+
+
+def d_interval(d: float, n1: float, n2: float) -> tuple[float, float]:
+    """d ± 1.96 SE (:func:`d_standard_error`); NaN when d is not finite or a group has fewer than two.
+
+    >>> [round(x, 3) for x in d_interval(0.5, 50, 50)]
+    [0.102, 0.898]
+    """
+    if not (np.isfinite(d) and min(n1, n2) > 1):
+        return np.nan, np.nan
+    half = Z_95 * d_standard_error(d, n1, n2)
+    return d - half, d + half
+
+
+def comparison_row(human: tuple[float, float, float], silicon: tuple[float, float, float]) -> dict:
+    """The fields every human-versus-silicon row has, from each source's (mean, SD, n)
+    (:func:`weighted_moments`): ``n_human``, ``n_silicon`` (Kish), the means with their 95 % t intervals
+    (:func:`mean_interval`), SDs (N − 1), ``mean_diff`` (silicon − human) and d with the pooled SD
+    (:func:`d_from_moments`) and its Hedges–Olkin interval (:func:`d_interval`)."""
+    mh, sh, nh = human
+    ms, ss, ns = silicon
+    d = d_from_moments(ms, ss, ns, mh, sh, nh)
+    mh_low, mh_high = mean_interval(mh, sh, nh)
+    ms_low, ms_high = mean_interval(ms, ss, ns)
+    d_low, d_high = d_interval(d, ns, nh)
+    return {"n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms, "mean_human_low": mh_low,
+            "mean_human_high": mh_high, "mean_silicon_low": ms_low, "mean_silicon_high": ms_high, "sd_human": sh,
+            "sd_silicon": ss, "mean_diff": ms - mh, "d": d, "d_low": d_low, "d_high": d_high}
+
+
+def distribution_row(values: list, human: np.ndarray, silicon: np.ndarray) -> dict:
+    """Representativeness, the Jensen–Shannon distance and both option distributions (``p_human_{v}``,
+    ``p_silicon_{v}``) of one item."""
+    row = {"representativeness": representativeness(human, silicon), "js_distance": js_distance(human, silicon)}
+    row.update({f"p_human_{v}": p for v, p in zip(values, human)})
+    row.update({f"p_silicon_{v}": p for v, p in zip(values, silicon)})
+    return row
 
 
 def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str, list[int]],
@@ -139,18 +179,6 @@ def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str,
         xh = pd.to_numeric(human[item], errors="coerce").to_numpy(dtype=float)
         xs = pd.to_numeric(silicon[item], errors="coerce").to_numpy(dtype=float)
         ph, ps = option_distribution(xh, values, wh), option_distribution(xs, values, ws)
-        mh, sh, nh = weighted_moments(xh, wh)
-        ms, ss, ns = weighted_moments(xs, ws)
-        d = cohens_d(xs, xh, ws, wh)
-        half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
-        mh_low, mh_high = mean_interval(mh, sh, nh)
-        ms_low, ms_high = mean_interval(ms, ss, ns)
-        row = {"item": item, "n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms,
-               "mean_human_low": mh_low, "mean_human_high": mh_high, "mean_silicon_low": ms_low,
-               "mean_silicon_high": ms_high, "sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d,
-               "d_low": d - half, "d_high": d + half,
-               "representativeness": representativeness(ph, ps), "js_distance": js_distance(ph, ps)}
-        row.update({f"p_human_{v}": p for v, p in zip(values, ph)})
-        row.update({f"p_silicon_{v}": p for v, p in zip(values, ps)})
-        rows.append(row)
+        rows.append({"item": item, **comparison_row(weighted_moments(xh, wh), weighted_moments(xs, ws)),
+                     **distribution_row(values, ph, ps)})
     return pd.DataFrame(rows).set_index("item")

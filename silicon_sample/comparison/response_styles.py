@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .item_fidelity import cohens_d, d_standard_error, weighted_moments
+from .item_fidelity import cohens_d, d_interval, weighted_moments
 
 STYLE_INDICES = ("acquiescence", "contradictions", "extreme", "midpoint", "longest_run", "within_sd")
 ICC_FORM = ("ICC(A,1) = Shrout & Fleiss ICC(2,1): two-way random effects, absolute agreement, single "
@@ -109,8 +109,8 @@ def response_style_table(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[
             row["silicon"], _, ns = weighted_moments(xs, ws)
             d = cohens_d(xs, xh, ws, wh)
             if np.isfinite(d):
-                se = d_standard_error(d, nh, ns)
-                row.update(d=d, d_low=d - 1.96 * se, d_high=d + 1.96 * se, flag=bool(abs(d) >= 0.5))
+                low, high = d_interval(d, nh, ns)
+                row.update(d=d, d_low=low, d_high=high, flag=bool(abs(d) >= 0.5))
         rows.append(row)
     return pd.DataFrame(rows).set_index("index")
 

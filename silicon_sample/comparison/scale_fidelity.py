@@ -7,7 +7,7 @@ import pandas as pd
 from ..psychometrics import reliability
 from ..psychometrics.reliability import READING
 from ..psychometrics.scoring import scale_scores
-from .item_fidelity import cohens_d, d_standard_error, mean_interval, weighted_moments
+from .item_fidelity import comparison_row, weighted_moments
 from .structure import scale_estimators
 
 
@@ -17,15 +17,7 @@ def mean_comparison(human, silicon, human_weights, silicon_weights) -> dict:
     import numpy as np
 
     xh, xs = np.asarray(human, dtype=float), np.asarray(silicon, dtype=float)
-    mh, sh, nh = weighted_moments(xh, human_weights)
-    ms, ss, ns = weighted_moments(xs, silicon_weights)
-    d = cohens_d(xs, xh, silicon_weights, human_weights)
-    half = 1.96 * d_standard_error(d, ns, nh) if np.isfinite(d) and min(ns, nh) > 1 else np.nan
-    mh_low, mh_high = mean_interval(mh, sh, nh)
-    ms_low, ms_high = mean_interval(ms, ss, ns)
-    return {"n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms, "mean_human_low": mh_low,
-            "mean_human_high": mh_high, "mean_silicon_low": ms_low, "mean_silicon_high": ms_high, "sd_human": sh,
-            "sd_silicon": ss, "mean_diff": ms - mh, "d": d, "d_low": d - half, "d_high": d + half}
+    return comparison_row(weighted_moments(xh, human_weights), weighted_moments(xs, silicon_weights))
 
 
 def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],

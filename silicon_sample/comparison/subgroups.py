@@ -33,7 +33,9 @@ import numpy as np
 import pandas as pd
 
 from .item_fidelity import (
+    Z_95,
     cohens_d,
+    d_interval,
     d_standard_error,
     js_distance,
     option_distribution,
@@ -92,9 +94,7 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
                     row["mean_silicon"] = weighted_moments(xs, ws[in_s])[0]
                     if row["n_human"] > 1 and row["n_silicon"] > 1:
                         row["d"] = cohens_d(xs, xh, ws[in_s], wh[in_h])
-                        if np.isfinite(row["d"]):
-                            half = 1.96 * d_standard_error(row["d"], row["n_silicon"], row["n_human"])
-                            row["d_low"], row["d_high"] = row["d"] - half, row["d"] + half
+                        row["d_low"], row["d_high"] = d_interval(row["d"], row["n_silicon"], row["n_human"])
                     if outcome in options:
                         ph = option_distribution(xh, options[outcome], wh[in_h])
                         ps = option_distribution(xs, options[outcome], ws[in_s])
@@ -155,8 +155,8 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
                 for source, (w, one, zero) in sides.items():
                     x = numeric[source][outcome]
                     d, se, _, note = _contrast(x[one], w[one], x[zero], w[zero], min_n)
-                    row.update({f"d_{source}": d, f"ci_low_{source}": d - 1.96 * se,
-                                f"ci_high_{source}": d + 1.96 * se})
+                    row.update({f"d_{source}": d, f"ci_low_{source}": d - Z_95 * se,
+                                f"ci_high_{source}": d + Z_95 * se})
                     if note:
                         notes.append(f"{source}: {note}")
                 counted = bool(row["ci_low_human"] > 0 or row["ci_high_human"] < 0)

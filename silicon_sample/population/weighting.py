@@ -89,7 +89,12 @@ def kish_effective_n(weights) -> float:
     """
     w = np.asarray(weights, dtype=float)
     w = w[~np.isnan(w)]
-    return float(w.sum() ** 2 / np.sum(w ** 2))
+    return kish_from_totals(w.sum(), np.sum(w ** 2))
+
+
+def kish_from_totals(total: float, total_squared: float) -> float:
+    """Kish's effective n from Σw and Σw² (for weights summed in chunks): (Σw)² / Σw²."""
+    return float(total ** 2 / total_squared)
 
 
 def weight_summary(weights) -> dict:

@@ -6,11 +6,10 @@ files keep full precision.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from ..comparison.item_fidelity import mean_interval
 
 COUNT_NAMES = ("n", "count", "cells", "respondents", "kept", "df", "effects")
 
@@ -36,26 +35,25 @@ def readable_table(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return frame
 
 
-def mean_interval(values: pd.Series, level: float = 0.95) -> tuple[int, float, float, float, float]:
-    """(n, mean, low, high, sd) of the non-missing values: the t interval of the mean, SD with N − 1; the
-    interval is NaN below two values."""
+def mean_with_interval(values: pd.Series, level: float = 0.95) -> tuple[int, float, float, float, float]:
+    """(n, mean, low, high, sd) of the non-missing values, unweighted: the t interval of
+    :func:`silicon_sample.comparison.item_fidelity.mean_interval`, SD with N − 1; the interval is NaN below
+    two values."""
     x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
     n = len(x)
     if n == 0:
         return 0, np.nan, np.nan, np.nan, np.nan
     mean = float(x.mean())
-    if n < 2:
-        return n, mean, np.nan, np.nan, np.nan
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return n, mean, mean - half, mean + half, sd
+    sd = float(x.std(ddof=1)) if n > 1 else np.nan
+    low, high = mean_interval(mean, sd, n, level)
+    return n, mean, low, high, sd
 
 
 def describe_means(frame: pd.DataFrame, by: list[str], column: str) -> pd.DataFrame:
     """Per group: n, mean with its 95 % t interval (mean_ci_low, mean_ci_high), sd (N − 1), median, max."""
     rows = {}
     for key, group in frame.groupby(by, sort=False):
-        n, mean, low, high, sd = mean_interval(group[column])
+        n, mean, low, high, sd = mean_with_interval(group[column])
         values = pd.to_numeric(group[column], errors="coerce")
         rows[key] = {"n": n, "mean": mean, "mean_ci_low": low, "mean_ci_high": high, "sd": sd,
                      "median": float(values.median()), "max": float(values.max())}

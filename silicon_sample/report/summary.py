@@ -12,7 +12,7 @@ from ..files import write_atomic
 from ..psychometrics import estimator_name, reliability
 from ..store.run_store import RunStore
 from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, wide_results
-from .readable import describe_means, mean_interval, plausibility_notes, readable_table
+from .readable import describe_means, mean_with_interval, plausibility_notes, readable_table
 
 RESULTS_FILE = "results.csv"
 SUMMARY_FILE = "summary.md"
@@ -28,7 +28,7 @@ def scale_score_table(wide: pd.DataFrame, instruments: dict) -> pd.DataFrame:
     rows = []
     for key, group in wide.groupby(list(PAIR_COLUMNS), sort=False):
         for scale in scale_columns:
-            n, mean, low, high, sd = mean_interval(group[scale])
+            n, mean, low, high, sd = mean_with_interval(group[scale])
             rows.append({**dict(zip(PAIR_COLUMNS, key)), "scale": scale, "n": n, "mean": mean,
                          "mean_ci_low": low, "mean_ci_high": high, "sd": sd})
     return pd.DataFrame(rows).set_index([*PAIR_COLUMNS, "scale"])

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import yaml
 
-from silicon_sample.report.readable import mean_interval, plausibility_notes, readable_table
+from silicon_sample.report.readable import mean_with_interval, plausibility_notes, readable_table
 
 from support.studies import MINI5, cli, write_study
 
@@ -31,11 +31,11 @@ def test_a_run_summary_reads_with_integers_intervals_and_the_score_named(tmp_pat
     assert not re.search(r"\d\.\d{5,}", summary)                     # nothing printed to 5+ decimals
 
 
-def test_mean_interval_is_the_t_interval_with_n_minus_1():
-    n, mean, low, high, sd = mean_interval(pd.Series([1, 2, 3, 4, 5.0]))
+def test_mean_with_interval_is_the_t_interval_with_n_minus_1():
+    n, mean, low, high, sd = mean_with_interval(pd.Series([1, 2, 3, 4, 5.0]))
     assert (n, mean, sd) == (5, 3.0, pd.Series([1, 2, 3, 4, 5.0]).std())
     assert round(high - mean, 4) == round(2.776445 * sd / 5 ** 0.5, 4)      # t(0.975, 4) = 2.776445
-    assert mean_interval(pd.Series([2.0]))[2] != mean_interval(pd.Series([2.0]))[2]   # NaN below two values
+    assert mean_with_interval(pd.Series([2.0]))[2] != mean_with_interval(pd.Series([2.0]))[2]   # NaN below two values
 
 
 def test_implausible_reliability_is_said_in_words_and_counts_print_as_integers():
