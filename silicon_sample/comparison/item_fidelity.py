@@ -152,6 +152,52 @@ def distribution_row(values: list, human: np.ndarray, silicon: np.ndarray) -> di
     return row
 
 
+def source_items(answers: pd.DataFrame, options: dict[str, list[int]], source: str = "silicon") -> pd.DataFrame:
+    """Per item, one source alone: n (Kish), the weighted mean with its 95 % t interval, the SD (N − 1) and
+    the option distribution ``p_{source}_{v}``, computed as :func:`compare_items` computes each side.
+
+    Parameters
+    ----------
+    answers : DataFrame
+        Long answers: ``item_id``, ``answer`` (NaN = no answer) and ``weight`` (optional).
+    options : dict
+        ``{item: [option values in scale order]}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> long = pd.DataFrame({"item_id": ["q", "q", "q"], "answer": [1, 2, 2], "weight": [2.0, 1.0, 1.0]})
+    >>> source_items(long, {"q": [1, 2, 3]}).loc["q", ["p_silicon_1", "p_silicon_2", "p_silicon_3"]].tolist()
+    [0.5, 0.5, 0.0]
+    """
+    rows = []
+    for item, values in options.items():
+        mine = answers[answers["item_id"] == item]
+        x = pd.to_numeric(mine["answer"], errors="coerce").to_numpy(dtype=float)
+        w = mine["weight"].to_numpy(dtype=float) if "weight" in mine else np.ones(len(x))
+        mean, sd, n = weighted_moments(x, w)
+        low, high = mean_interval(mean, sd, n)
+        row = {"item": item, f"n_{source}": n, f"mean_{source}": mean, f"mean_{source}_low": low,
+               f"mean_{source}_high": high, f"sd_{source}": sd}
+        row.update({f"p_{source}_{v}": p for v, p in zip(values, option_distribution(x, values, w))})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("item")
+
+
+def option_shares(table: pd.DataFrame, options: dict[str, list[int]]) -> pd.DataFrame:
+    """The option distributions an items table holds (``p_human_{v}``, ``p_silicon_{v}``) as long rows:
+    ``item``, ``option``, ``share``, ``source`` (every option of each item, 0 where nobody chose it), for
+    figures drawn from the table they illustrate."""
+    rows = []
+    for item, row in table.iterrows():
+        for source in ("silicon", "human"):
+            for value in options.get(item, []):
+                column = f"p_{source}_{value}"
+                if column in row.index and pd.notna(row[column]):
+                    rows.append({"item": item, "option": value, "share": float(row[column]), "source": source})
+    return pd.DataFrame(rows, columns=["item", "option", "share", "source"])
+
+
 def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str, list[int]],
                   human_weights=None, silicon_weights=None) -> pd.DataFrame:
     """Per item: n, means, SDs, mean difference, d, representativeness, JS distance and both distributions.

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..answers import PENDING, STATUSES
+from ..comparison.item_fidelity import option_shares, source_items
 from ..comparison.scale_level import NOT_AT_SCALE_LEVEL
 from ..psychometrics.scoring import scale_scores
 from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, run_manifest, wide_results
@@ -214,55 +215,61 @@ def _status(inputs: ReportInputs) -> str:
     return "".join(out)
 
 
+ITEM_COLUMNS = ("n_silicon", "mean_silicon", "mean_silicon_low", "mean_silicon_high", "sd_silicon", "n_human",
+                "mean_human", "mean_human_low", "mean_human_high", "sd_human", "d", "d_low", "d_high",
+                "representativeness")
+
+
+def _item_options(instrument, answered: pd.DataFrame) -> dict[str, list]:
+    """Every option of each item asked: its scale's, or (an instrument no longer known) the codes answered."""
+    if instrument is not None:
+        return {it.id: list(instrument.scale_of(it).values) for it in instrument.items
+                if it.id in set(answered["item_id"])}
+    return {i: sorted(int(v) for v in answered.loc[answered["item_id"] == i, "answer"].dropna().unique())
+            for i in answered["item_id"].unique()}
+
+
+def _item_table(run: RunView, inputs: ReportInputs, pair: tuple, instrument, answered: pd.DataFrame,
+                options: dict[str, list]) -> pd.DataFrame:
+    """The items table of one pair and instrument: the comparison's own (weighted, silicon beside human) when
+    the run was compared with a baseline of this instrument, else the silicon side computed the same way."""
+    items = (run.tables or {}).get("items")
+    baseline = inputs.baseline
+    if items is not None and not items.empty and baseline is not None and instrument is not None \
+            and baseline.instrument.id == instrument.id:
+        try:
+            return items.xs(pair, level=list(PAIR_COLUMNS))
+        except KeyError:
+            pass
+    return source_items(answered, options)
+
+
 def _distributions(inputs: ReportInputs) -> str:
+    """Per run, pair and instrument: the items table and the answer distributions drawn from it
+    (:func:`~silicon_sample.comparison.item_fidelity.option_shares`), so the two never disagree."""
     out = []
     for run in inputs.runs:
         answered = run.long[run.long["status"] == "answered"]
         instruments = run_instruments(run.dir)
-        pair = [c for c in [*PAIR_COLUMNS, "instrument"] if c in answered.columns]
-        groups = list(answered.groupby(pair, sort=False)) if pair else [((), answered)]
-        for key, group in groups:        # persona styles, perturbations, models and instruments never pooled
-            key = key if isinstance(key, tuple) else (key,)
-            instrument = instruments.get(str(key[-1])) if "instrument" in pair else None
-            silicon = (group.groupby(["item_id", "answer"]).size() / group.groupby("item_id").size()
-                       ).rename("share").reset_index().rename(columns={"item_id": "item", "answer": "option"})
-            silicon["source"] = "silicon"
-            frames = [_every_option(silicon, instrument)]
+        for key, group in answered.groupby([*PAIR_COLUMNS, "instrument"], sort=False):   # never pooled
+            instrument = instruments.get(str(key[-1]))
+            options = _item_options(instrument, group)
+            table = _item_table(run, inputs, key[:-1], instrument, group, options)
+            frame = option_shares(table, options)
             label = " / ".join(map(str, key))
-            title = (f"{label}\n" if label else "Answers per item: ") + \
-                f"silicon (n = {group['persona_id'].nunique()} personas)"
-            if inputs.baseline is not None and not inputs.baseline.scale_level:
-                data = inputs.baseline.data
-                items = [i for i in silicon["item"].unique() if i in data.columns]
-                if items:
-                    human = data[items].melt(var_name="item", value_name="option").dropna()
-                    human = (human.groupby(["item", "option"]).size() / human.groupby("item").size()).rename(
-                        "share").reset_index().assign(source="human")
-                    frames.append(_every_option(human, instrument))
-                    title += f" beside human (n = {len(data)} respondents, {inputs.baseline.id})"
-            frame = pd.concat(frames, ignore_index=True)
-            frame["option"] = frame["option"].astype(int)
-            frame["item"] = pd.Categorical(frame["item"], categories=list(dict.fromkeys(frame["item"])))  # as asked
+            title = f"{label}\nsilicon (n = {group['persona_id'].nunique()} personas, weighted)"
+            if "n_human" in table.columns:
+                title += f" beside human (n = {len(inputs.baseline.data)} respondents, {inputs.baseline.id})"
+            frame["item"] = pd.Categorical(frame["item"], categories=list(table.index))      # as asked
             out.append(_figure(figures.distributions(frame, title), f"answer distributions of {run.dir.name} "
                                                                     f"{label}"))
+            shown = table[[c for c in ITEM_COLUMNS if c in table.columns]]
+            out.append(_table(shown, f"Answers per item — {label}", [
+                "n: Kish's effective n of the persona (and survey) weights; means weighted, with their 95 % t "
+                "interval; SD with N − 1; d: silicon − human, pooled SD, Hedges–Olkin 95 % interval; "
+                "representativeness: 1 − W₁ / (k − 1). The figure above draws this table's option shares."]))
         out.append(_scale_distributions(inputs, run))
     return "".join(out)
-
-
-def _every_option(shares: pd.DataFrame, instrument) -> pd.DataFrame:
-    """Item shares with every option of each item's scale, 0 where nobody chose it (so each panel's axis is
-    the item's whole scale, not the options that happened to be used)."""
-    if instrument is None:
-        return shares
-    source = shares["source"].iloc[0] if len(shares) else "silicon"
-    full = pd.DataFrame([{"item": item.id, "option": value} for item in instrument.items
-                         if item.id in set(shares["item"]) for value in instrument.scale_of(item).values])
-    if full.empty:
-        return shares
-    shares = shares.assign(option=shares["option"].astype(float))
-    merged = full.assign(option=full["option"].astype(float)).merge(shares[["item", "option", "share"]],
-                                                                     on=["item", "option"], how="left")
-    return merged.fillna({"share": 0.0}).assign(source=source)
 
 
 def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:

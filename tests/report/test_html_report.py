@@ -100,3 +100,46 @@ def test_no_sentence_of_the_report_is_missing_its_number_and_long_tables_are_col
     assert not re.search(r"\bin of\b|\bnan%|\bof  ?them\b", text)
     assert re.search(r"every cell answered in every group \(\d+ groups\)|\d+ cells not answered across", text)
     assert "<details><summary>" in report.read_text()
+
+
+def test_the_answer_distributions_are_drawn_from_the_items_table_beside_them(report, monkeypatch):
+    """Each distribution figure takes its shares from its pair's items table: the comparison's own (weighted,
+    per model–persona pair) with a baseline, the silicon side computed alike without one; never pooled over
+    models, never unweighted."""
+    import numpy as np
+    import pandas as pd
+
+    from silicon_sample.comparison.item_fidelity import option_distribution
+    from silicon_sample.report import figures, html_report
+
+    run_dir = report.parent / "run"
+    drawn = []
+    monkeypatch.setattr(figures, "distributions", lambda frame, title: drawn.append(frame) or figures.statuses(
+        pd.DataFrame({"model": ["m"], "cells": [1], "status": ["answered"]})))
+    base = ss.load_baseline("psych_bfi")
+    tables = ss.compare(run_dir, base, invariance=False, anchors=False)
+    view = html_report.run_view(run_dir, pd.DataFrame(), {}, tables)
+    html_report._distributions(html_report.ReportInputs([view], base))
+    items = tables["items"].droplevel(list(html_report.PAIR_COLUMNS))
+    shares = drawn[0].set_index(["item", "source", "option"])["share"]
+    for item, row in items.iterrows():
+        for value in range(1, 7):
+            assert shares[(item, "silicon", value)] == pytest.approx(row[f"p_silicon_{value}"])
+            assert shares[(item, "human", value)] == pytest.approx(row[f"p_human_{value}"])
+
+    # Without a baseline: a second model answering otherwise, and unequal weights, stay apart and weighted.
+    rng = np.random.default_rng(3)
+    long = view.long.copy()
+    weights = dict(zip(long["persona_id"].unique(), rng.uniform(0.2, 3.0, long["persona_id"].nunique())))
+    long["weight"] = long["persona_id"].map(weights)
+    other = long.assign(model="other", answer=lambda f: 7 - f["answer"])
+    view.long = pd.concat([long, other], ignore_index=True)
+    drawn.clear()
+    html_report._distributions(html_report.ReportInputs([view], None))
+    assert len(drawn) == 2
+    for frame, model in zip(drawn, ("lb", "other")):
+        mine = view.long[(view.long["model"] == model) & (view.long["item_id"] == "A1")
+                         & (view.long["status"] == "answered")]
+        expected = option_distribution(mine["answer"], list(range(1, 7)), mine["weight"])
+        got = frame[frame["item"] == "A1"].set_index("option")["share"].reindex(range(1, 7)).to_numpy()
+        assert got == pytest.approx(expected)
