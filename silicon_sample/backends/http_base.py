@@ -117,7 +117,7 @@ class HTTPBackend(Backend):
         """Is this exception transient (retry) or final, and why."""
 
     def describe_common(self) -> dict:
-        return {"concurrency": self.concurrency, "retry_policy": self.policy.__dict__, "rate_limits": self.limits}
+        return {"concurrency": self.concurrency, "retry_policy": self.policy.describe(), "rate_limits": self.limits}
 
     def set_servers(self, urls: str | list[str]) -> None:
         """One server (a URL) or a pool (a list of URLs, :class:`ServerPool`)."""

@@ -2,9 +2,9 @@
 
 ``sample`` mode sends the answer's JSON Schema as ``format`` (Ollama applies
 it as a grammar) and validates the reply with the answer's pydantic model; an
-invalid reply is asked again (up to ``max_reasks`` times, with the seed moved
-on by one each time), then recorded as ``invalid`` — or ``refused`` when it
-reads as a refusal. ``distribution`` mode asks for one token with
+invalid reply is asked again with the validation error (:mod:`.resilience`'s one
+re-ask policy, up to ``max_reasks`` times), then recorded as ``invalid`` — or
+``refused`` when it reads as a refusal. ``distribution`` mode asks for one token with
 ``logprobs``/``top_logprobs`` and reads option probabilities as
 :mod:`.option_logprobs` describes. ``options`` carries temperature, seed,
 num_ctx and num_predict. The model's version is the digest ``/api/tags``
@@ -24,7 +24,7 @@ from ..errors import BackendError
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import settle
-from .resilience import Failure, with_retries
+from .resilience import REASK, Failure, reasks, with_retries
 
 # The ollama client's ResponseError carries no headers; an httpx response hook keeps Retry-After for the
 # task that made the request.
@@ -57,8 +57,9 @@ class OllamaBackend(HTTPBackend):
                          tokens_per_minute=tokens_per_minute)
         self.model = model
         if host is not None and not host:
-            raise BackendError("base_url is empty", where="models[].options.base_url",
-                               fix="give the server's URL, e.g. http://127.0.0.1:8000/v1, or leave base_url out")
+            raise BackendError("host is empty", where="models[].options.host",
+                               fix="give the Ollama server's URL, e.g. http://127.0.0.1:11434, or leave host out "
+                                   "(then OLLAMA_HOST, else http://127.0.0.1:11434)")
         self.host = host or os.environ.get("OLLAMA_HOST") or "http://127.0.0.1:11434"
         self.set_servers(self.host)
         self.top_logprobs, self.num_ctx = top_logprobs, num_ctx
@@ -90,7 +91,8 @@ class OllamaBackend(HTTPBackend):
             return Failure(True, f"malformed response: {type(exc).__name__}")
         return Failure(False, f"{type(exc).__name__}: {exc}")
 
-    async def _chat(self, request: AnswerRequest, seed: int, **extra):
+    async def _chat(self, request: AnswerRequest, seed: int, turns: list[dict] = (), **extra):
+        """One chat call: the request's messages and any re-ask ``turns`` after them."""
         options = {"temperature": request.temperature, "seed": seed}
         if self.num_ctx:
             options["num_ctx"] = self.num_ctx
@@ -99,7 +101,7 @@ class OllamaBackend(HTTPBackend):
         async def call():
             await self._limiter.acquire(estimate_tokens(request, options.get("num_predict", request.max_tokens)))
             _retry_after.set(None)
-            messages = [m.model_dump() for m in request.messages]
+            messages = [*(m.model_dump() for m in request.messages), *turns]
             return await self.on_server(lambda i: self._clients[i].chat(
                 model=self.model, messages=messages, stream=False, options=options, **extra))
 
@@ -137,12 +139,17 @@ class OllamaBackend(HTTPBackend):
                                         top_logprobs=self.top_logprobs, options={"num_predict": 1})
             return answer_from_chat(request, response, version, ask=1)
         schema = request_schema(request)
-        for ask in range(1 + self.policy.max_reasks):
-            response = await self._chat(request, request.seed + ask, format=schema,
+        turns: list[dict] = []
+        for ask in reasks(self.policy):
+            response = await self._chat(request, request.seed, format=schema, turns=turns,
                                         options={"num_predict": request.max_tokens})
             answers = answers_from_chat(request, response, version, ask=ask + 1)
             if all(a.status == "answered" for a in answers):
                 break
+            why = next(a.reason for a in answers if a.status != "answered")
+            text = response.message.content if response.message is not None else ""
+            turns += [{"role": "assistant", "content": text or ""},
+                      {"role": "user", "content": REASK.format(error=why)}]
         return answers
 
     def describe(self) -> dict:

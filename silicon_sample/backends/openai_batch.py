@@ -38,16 +38,18 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..answers import Answer, AnswerRequest
-from ..errors import BackendError
+from ..errors import BackendError, GaveUp
 from .base import Backend, check_reachable, check_url, scrub, scrubbed
 from .chat_reply import MalformedReply, parse_reply
-from .openai_compatible import answer_from_reply
+from .openai_compatible import answer_from_reply, classify_openai_error
+from .resilience import RetryPolicy, call_with_retries
 from .tool_calls import logprob_body, tool_body
 
 ENDPOINT = "/v1/chat/completions"
@@ -178,6 +180,9 @@ class OpenAIBatchBackend(Backend):
         self.completion_window, self.poll_interval = completion_window, float(poll_interval)
         self.batch_size, self.max_attempts = batch_size, max_attempts
         self.top_logprobs, self.timeout = top_logprobs, timeout
+        # the Batch API's own calls (upload, create, read): 5 tries; a batch holds no conversation, so no re-ask
+        self.policy = RetryPolicy(max_attempts=5, max_reasks=0, timeout=timeout)
+        self._rng = random.Random(0)
         self.journal: BatchJournal = MemoryJournal()
         self._openai, self._instructor = openai, instructor
         self._client = None
@@ -207,7 +212,8 @@ class OpenAIBatchBackend(Backend):
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.model, "base_url": self.base_url, "model_version": None,
                 "completion_window": self.completion_window, "batch_size": self.batch_size,
-                "max_attempts": self.max_attempts, "top_logprobs": self.top_logprobs,
+                "max_attempts": self.max_attempts, "retry_policy": self.policy.describe(),
+                "top_logprobs": self.top_logprobs,
                 "poll_interval": self.poll_interval, "openai": self._openai.__version__,
                 "instructor": self._instructor.__version__}
 
@@ -224,7 +230,7 @@ class OpenAIBatchBackend(Backend):
     def client(self):
         if self._client is None:
             self._client = self._openai.OpenAI(base_url=self.base_url, api_key=self._api_key or "not-needed",
-                                               timeout=self.timeout, max_retries=4)
+                                               timeout=self.timeout, max_retries=0)
         return self._client
 
     # -- the requests ---------------------------------------------------------------------------
@@ -249,13 +255,16 @@ class OpenAIBatchBackend(Backend):
             yield ids, b"".join(lines)
 
     def _api(self, what: str, call):
-        """One call of the Batch API (the client retries transient failures itself); a failure that
-        remains stops the run with what was journaled kept."""
+        """One call of the Batch API, transient failures retried by the one policy (:mod:`.resilience`:
+        ``self.policy``, the client itself never retries); a failure that remains stops the run with what
+        was journaled kept."""
         try:
-            return call()
-        except self._openai.APIError as exc:
-            message = scrub(str(exc), self._api_key)
-            raise BackendError(f"the Batch API at {self.base_url} failed to {what}: {message}",
+            return call_with_retries(call, lambda exc: classify_openai_error(exc, self._openai, self._api_key),
+                                     self.policy, self._rng)
+        except GaveUp as exc:
+            message = scrub(exc.failure.reason, self._api_key)
+            raise BackendError(f"the Batch API at {self.base_url} failed to {what} after {exc.attempts} "
+                               f"attempt(s): {message}",
                                where=f"model {self.model}",
                                fix="check the server and the key; batches already submitted are kept in the run "
                                    "and `silicon-sample resume` picks them up") from None

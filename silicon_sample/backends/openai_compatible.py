@@ -38,7 +38,7 @@ from .chat_reply import ChatReply, MalformedReply, parse_reply
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import refused_or_invalid, settle
-from .resilience import Failure, with_retries
+from .resilience import Failure, reasks, with_retries
 from .tool_calls import logprob_body, read_reply, reask_messages, reply_text, tool_body
 
 # instructor logs every failed attempt at ERROR; the outcome of each call is recorded in the run instead.
@@ -50,6 +50,24 @@ every connection of its pool each time a request is queued or a connection freed
 connections spends a third of the event loop's time scanning (measured by ``silicon-sample bench``)."""
 
 INSTRUCTOR_MODES = {"tools": "TOOLS", "json": "JSON", "json_schema": "JSON_SCHEMA", "md_json": "MD_JSON"}
+
+
+def classify_openai_error(exc: BaseException, o, api_key: str | None) -> Failure:
+    """How a call through the openai client (module ``o``) failed: transient or final, and why (the key
+    scrubbed)."""
+    if isinstance(exc, o.RateLimitError):
+        return Failure(True, "HTTP 429 rate limited", _retry_after(exc))
+    if isinstance(exc, o.InternalServerError):
+        return Failure(True, f"HTTP {exc.status_code} server error", _retry_after(exc))
+    if isinstance(exc, (o.APITimeoutError, o.APIConnectionError)):
+        return Failure(True, f"{type(exc).__name__}: connection failed or timed out")
+    if isinstance(exc, o.APIStatusError):
+        return Failure(False, scrub(f"HTTP {exc.status_code}: {exc.message}", api_key))
+    if isinstance(exc, MalformedReply):
+        return Failure(True, f"malformed response: {exc}")
+    if isinstance(exc, (ValueError, o.APIResponseValidationError)):  # malformed JSON from the server
+        return Failure(True, f"malformed response: {type(exc).__name__}")
+    return Failure(False, scrub(f"{type(exc).__name__}: {exc}", api_key))
 
 
 class OpenAICompatibleBackend(HTTPBackend):
@@ -120,20 +138,7 @@ class OpenAICompatibleBackend(HTTPBackend):
 
     # -- classification of failures ----------------------------------------------------
     def classify(self, exc: BaseException) -> Failure:
-        o = self._openai
-        if isinstance(exc, o.RateLimitError):
-            return Failure(True, "HTTP 429 rate limited", _retry_after(exc))
-        if isinstance(exc, o.InternalServerError):
-            return Failure(True, f"HTTP {exc.status_code} server error", _retry_after(exc))
-        if isinstance(exc, (o.APITimeoutError, o.APIConnectionError)):
-            return Failure(True, f"{type(exc).__name__}: connection failed or timed out")
-        if isinstance(exc, o.APIStatusError):
-            return Failure(False, scrub(f"HTTP {exc.status_code}: {exc.message}", self._api_key))
-        if isinstance(exc, MalformedReply):
-            return Failure(True, f"malformed response: {exc}")
-        if isinstance(exc, (ValueError, o.APIResponseValidationError)):  # malformed JSON from the server
-            return Failure(True, f"malformed response: {type(exc).__name__}")
-        return Failure(False, scrub(f"{type(exc).__name__}: {exc}", self._api_key))
+        return classify_openai_error(exc, self._openai, self._api_key)
 
     # -- one request ---------------------------------------------------------------------
     async def _post(self, body: dict) -> ChatReply:
@@ -161,7 +166,7 @@ class OpenAICompatibleBackend(HTTPBackend):
         body = tool_body(request, self.model)
         rng = random.Random(request.seed)
         prompt_tokens = completion_tokens = 0
-        for ask in range(1 + self.policy.max_reasks):
+        for ask in reasks(self.policy):
             async def call(body=body):
                 await self._limiter.acquire(estimate_tokens(request, request.max_tokens))
                 return await self._post(body)

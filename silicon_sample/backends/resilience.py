@@ -1,11 +1,22 @@
-"""Run mechanics shared by the HTTP backends: retries with backoff, and concurrency.
+"""The one retry and re-ask policy of every backend that calls a server, and the rate limits.
 
-Transient failures (HTTP 5xx, 429, timeouts, dropped connections) are retried
-with exponential backoff and full jitter, delay_k = U(0, min(max_delay,
-base_delay · 2^k)); a 429 (or 503) with ``Retry-After`` waits at least that
-long. Other errors (400, 401, 404, …) are not retried. After the last attempt
-the failure is returned with its reason, never dropped. How many calls are in
-flight is :mod:`.http_base`'s business.
+Two things are retried, and :class:`RetryPolicy` (named in every run's manifest) holds both:
+
+- **Transport** (``max_attempts``): transient failures (HTTP 5xx, 429, timeouts, dropped connections)
+  are retried with exponential backoff and full jitter, delay_k = U(0, min(max_delay,
+  base_delay · 2^k)); a 429 (or 503) with ``Retry-After`` waits at least that long. Other errors
+  (400, 401, 404, …) are not retried. After the last attempt the failure is recorded with its reason,
+  never dropped. :func:`with_retries` (the HTTP backends) and :func:`call_with_retries` (the Batch
+  API's own calls) are the two loops, the second synchronous; no client library retries by itself.
+- **Re-ask** (``max_reasks``): a reply that fails the answer's validation is asked again *with the
+  validation error* — the invalid reply and the error (:data:`REASK`) as the next turns, as instructor
+  re-asks — up to ``max_reasks`` more times, then recorded ``invalid`` (or ``refused``). Function
+  calling and Ollama run this loop here (:func:`reasks`); instructor's JSON modes run instructor's own,
+  given ``max_retries = max_reasks``, which does the same. A batch of the Batch API cannot hold a
+  conversation, so it never re-asks (its policy says ``max_reasks = 0``). Re-asking never means the same
+  prompt again with a new seed.
+
+How many calls are in flight is :mod:`.http_base`'s business.
 """
 
 from __future__ import annotations
@@ -19,14 +30,34 @@ from dataclasses import dataclass
 
 from ..errors import GaveUp, SiliconSampleError
 
+REASK = "Validation Error found:\n{error}\nRecall the function correctly, fix the errors"
+"""The turn that asks again after an invalid reply: instructor's re-ask text (``reask_tools``)."""
+
+TRANSPORT_RULE = ("transient failures (HTTP 5xx, 429, timeouts, dropped connections) retried with exponential "
+                  "backoff and full jitter, Retry-After honoured; other errors not retried")
+REASK_RULE = ("a reply that fails validation is asked again with the invalid reply and the validation error as "
+              "the next turns, up to max_reasks more times, then recorded invalid or refused")
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a backend retries: the one policy (module docstring), named in the manifest by :meth:`describe`."""
+
     max_attempts: int = 4          # transient failures: tries in all
     base_delay: float = 0.5        # seconds
     max_delay: float = 30.0
-    max_reasks: int = 2            # invalid structured output: extra asks (instructor's max_retries)
+    max_reasks: int = 2            # invalid structured output: extra asks with the validation error
     timeout: float = 60.0          # seconds per call
+
+    def describe(self) -> dict:
+        """The policy as the manifest records it: its numbers and the two rules in words."""
+        return {**self.__dict__, "transport": TRANSPORT_RULE,
+                "reask": REASK_RULE if self.max_reasks else "never: an invalid reply is recorded invalid"}
+
+
+def reasks(policy: RetryPolicy) -> range:
+    """The asks of one request: ``ask`` 0 is the first, then up to ``max_reasks`` re-asks."""
+    return range(1 + policy.max_reasks)
 
 
 @dataclass(frozen=True)
@@ -59,6 +90,22 @@ async def with_retries(call: Callable[[], Awaitable], classify: Callable[[BaseEx
         if not failure.retryable or attempt + 1 == policy.max_attempts:
             raise GaveUp(failure, attempt + 1)
         await sleep(backoff_delay(attempt, policy, failure.retry_after, rng))
+    raise AssertionError("unreachable")
+
+
+def call_with_retries(call: Callable[[], object], classify: Callable[[BaseException], Failure],
+                      policy: RetryPolicy, rng: random.Random, sleep: Callable[[float], None] = time.sleep):
+    """:func:`with_retries` for a synchronous call (the Batch API's uploads, creates and reads)."""
+    for attempt in range(policy.max_attempts):
+        try:
+            return call()
+        except SiliconSampleError:
+            raise
+        except Exception as exc:  # classified below: transient or final
+            failure = classify(exc)
+        if not failure.retryable or attempt + 1 == policy.max_attempts:
+            raise GaveUp(failure, attempt + 1)
+        sleep(backoff_delay(attempt, policy, failure.retry_after, rng))
     raise AssertionError("unreachable")
 
 

@@ -21,9 +21,7 @@ import functools
 
 from ..answers import AnswerRequest, parse_output, request_model
 from .chat_reply import ChatReply
-
-REASK = "Validation Error found:\n{error}\nRecall the function correctly, fix the errors"
-"""instructor's re-ask text (``reask_tools``)."""
+from .resilience import REASK
 
 
 @functools.lru_cache(maxsize=256)
@@ -96,4 +94,4 @@ def reask_messages(reply: ChatReply, error: str) -> list[dict]:
                      "content": REASK.format(error=error)} for call in calls)]
 
 
-__all__ = ["REASK", "answer_tool", "logprob_body", "read_reply", "reask_messages", "tool_body"]
+__all__ = ["answer_tool", "logprob_body", "read_reply", "reask_messages", "tool_body"]

@@ -88,3 +88,15 @@ def test_faults_in_front_of_the_ollama_server(tmp_path, ollama_server):
     assert [c["fault"] for c in chats[:9]] == script[1:]               # bounded: 3 tries, 3 asks
     assert chats[2]["time"] - chats[1]["time"] >= 1.0                  # Retry-After honoured
     assert len(chats) == 9 + 2 and long["cell_id"].is_unique
+    # the one re-ask policy: the refused cell's second and third asks carry the reply and the validation error
+    # as the next turns, with the same seed (never the same prompt again with a new seed)
+    import json
+
+    first, *again = (json.loads(c["body"]) for c in chats[6:9])
+    for number, body in enumerate(again, start=1):
+        added = body["messages"][len(first["messages"]):]
+        assert [m["role"] for m in added] == ["assistant", "user"] * number
+        assert added[0]["content"].startswith("I'm sorry") and "Validation Error found" in added[1]["content"]
+        assert body["options"]["seed"] == first["options"]["seed"]
+    policy = store.manifest()["models"]["ollama-sample"]["retry_policy"]
+    assert policy["max_reasks"] == 2 and "validation error" in policy["reask"]

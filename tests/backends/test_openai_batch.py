@@ -152,6 +152,20 @@ def test_a_batch_that_expires_half_done_returns_the_rest_to_pending_for_a_new_ba
     assert table[["answered", "returned", "waiting"]].values.tolist() == [[50, 50, 0], [50, 0, 0]]
 
 
+def test_the_batch_apis_own_calls_are_retried_by_the_one_policy_and_its_last_failure_stops_the_run(
+        tmp_path, batch_server):
+    batch_server.control(fail_calls=2)           # the upload fails twice, then passes: retried, not by the client
+    store = ss.run(write_study(tmp_path, n=1, models=[batch_model(batch_server)]), tmp_path / "run")
+    assert (stored(store.dir)["status"] == "answered").all() and batch_server.control()["failed_calls"] == 2
+    policy = store.manifest()["models"]["b"]["retry_policy"]
+    assert policy["max_attempts"] == 5 and policy["max_reasks"] == 0 and policy["reask"].startswith("never")
+    batch_server.control(fail_calls=5)           # five in a row: the run stops, saying what failed and how often
+    result = cli("run", write_study(tmp_path / "b", n=1, seed=8, models=[batch_model(batch_server)]), "--out",
+                 tmp_path / "run2")
+    assert result.returncode != 0 and "after 5 attempt(s): HTTP 500" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and batch_server.control()["failed_calls"] == 7
+
+
 def test_failed_lines_go_back_to_pending_and_a_request_the_server_rejects_is_recorded_failed(tmp_path, batch_server):
     batch_server.control(fail_lines=3, bad_lines=2)
     store = ss.run(write_study(tmp_path / "a", n=2, models=[batch_model(batch_server, max_attempts=2)]),

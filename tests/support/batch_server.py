@@ -13,7 +13,8 @@ What the tests steer, by ``POST /control`` with JSON (``GET /control`` reads the
 ``hold`` (bool: batches wait in ``in_progress`` until released), ``expire_after`` (the next batch
 expires after answering this many lines; the rest go to its error file as ``batch_expired``, as
 OpenAI does), ``fail_lines`` (the next batch: this many lines fail with HTTP 500), ``bad_lines``
-(... with HTTP 400). ``lines_seen`` counts how often each ``custom_id`` was submitted, across batches.
+(... with HTTP 400), ``fail_calls`` (the next this many calls of /v1/..., any endpoint, answer HTTP 500;
+``failed_calls`` counts them). ``lines_seen`` counts how often each ``custom_id`` was submitted, across batches.
 Only 127.0.0.1; the server is the standard library's.
 """
 
@@ -39,7 +40,8 @@ class BatchService:
         self.batches: dict[str, dict] = {}
         self.order: list[str] = []
         self.lines_seen: dict[str, int] = {}
-        self.control = {"hold": False, "expire_after": None, "fail_lines": 0, "bad_lines": 0}
+        self.control = {"hold": False, "expire_after": None, "fail_lines": 0, "bad_lines": 0, "fail_calls": 0}
+        self.failed_calls = 0
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
         self.wake = threading.Event()
@@ -138,7 +140,8 @@ class BatchService:
 
     def stats(self) -> dict:
         with self.lock:
-            return {"files": len(self.files), "lines_seen": dict(self.lines_seen), "control": dict(self.control),
+            return {"files": len(self.files), "failed_calls": self.failed_calls,
+                    "lines_seen": dict(self.lines_seen), "control": dict(self.control),
                     "batches": [{"id": i, "status": self.batches[i]["object"]["status"],
                                  "custom_ids": [line["custom_id"] for line in self.batches[i]["lines"]]}
                                 for i in self.order]}
@@ -162,9 +165,22 @@ class Handler(BaseHTTPRequestHandler):
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
+    def _failed(self) -> bool:
+        """Answer HTTP 500 while ``fail_calls`` lasts (the request's body read first)."""
+        s = self.service
+        with s.lock:
+            if not self.path.startswith("/v1/") or s.control["fail_calls"] <= 0:
+                return False
+            s.control["fail_calls"] -= 1
+            s.failed_calls += 1
+        self._send(500, {"error": {"message": "scripted server error", "type": "server_error"}})
+        return True
+
     def do_GET(self) -> None:
         path = self.path.split("?")[0].rstrip("/")
         s = self.service
+        if self._failed():
+            return
         if path == "/control":
             return self._send(200, s.stats())
         if path.startswith("/v1/files/") and path.endswith("/content"):
@@ -190,6 +206,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0].rstrip("/")
         s = self.service
         body = self._body()
+        if self._failed():
+            return
         if path == "/control":
             with s.lock:
                 s.control.update(json.loads(body or b"{}"))
