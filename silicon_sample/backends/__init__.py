@@ -1,6 +1,7 @@
 """Answer backends: where a prompt becomes an answer.
 
-:func:`create` makes a backend from the plain fields of a study's model entry.
+:func:`create` makes a backend from the plain fields of a study's model entry, by its name in the one
+registry (:mod:`.registry`).
 """
 
 from __future__ import annotations
@@ -9,39 +10,12 @@ from typing import Any
 
 from ..errors import BackendError
 from .base import Backend
-
-_SERVER_OPTIONS = {"concurrency", "top_logprobs", "max_attempts", "max_reasks", "timeout", "base_delay",
-                   "requests_per_minute", "tokens_per_minute"}
-OPTIONS = {
-    "embedded": {"n_ctx", "n_threads", "n_batch"},
-    "openai": _SERVER_OPTIONS | {"base_url", "api_key_env", "instructor_mode"},
-    "ollama": _SERVER_OPTIONS | {"host", "num_ctx"},
-    "openai_batch": {"base_url", "api_key_env", "completion_window", "poll_interval", "batch_size", "max_attempts",
-                     "top_logprobs", "timeout"},
-}
-BACKENDS = tuple(OPTIONS)
+from .registry import REGISTRY, BackendEntry, entry, names, register
 
 
 def backend_class(backend: str) -> type[Backend]:
-    """The class of a backend by name (imported on first use: each pulls in its client library)."""
-    if backend not in OPTIONS:
-        raise BackendError(f"unknown backend {backend!r}", where="models[].backend",
-                           fix=f"use one of: {', '.join(BACKENDS)}")
-    if backend == "embedded":
-        from .embedded import EmbeddedBackend
-
-        return EmbeddedBackend
-    if backend == "openai":
-        from .openai_compatible import OpenAICompatibleBackend
-
-        return OpenAICompatibleBackend
-    if backend == "openai_batch":
-        from .openai_batch import OpenAIBatchBackend
-
-        return OpenAIBatchBackend
-    from .ollama_native import OllamaBackend
-
-    return OllamaBackend
+    """The class of a backend by name (:mod:`.registry`; imported on first use)."""
+    return entry(backend).load()
 
 
 _WHOLE = (int,)
@@ -63,12 +37,12 @@ RANGES: dict[str, tuple[tuple, float | None, float | None, bool]] = {
 def check_options(backend: str, options: dict[str, Any] | None, where: str = "models[].options") -> None:
     """Refuse unknown options and numbers out of range, with the allowed range (called by ``validate``,
     ``--dry-run`` and before a run creates its folder)."""
-    backend_class(backend)
+    allowed = entry(backend).options
     options = dict(options or {})
-    unknown = sorted(set(options) - OPTIONS[backend])
+    unknown = sorted(set(options) - allowed)
     if unknown:
         raise BackendError(f"unknown option(s) {', '.join(unknown)} for the {backend} backend",
-                           where=where, fix=f"allowed: {', '.join(sorted(OPTIONS[backend]))}")
+                           where=where, fix=f"allowed: {', '.join(sorted(allowed))}")
     for name, value in options.items():
         if name not in RANGES or (value is None and name in ("requests_per_minute", "tokens_per_minute")):
             continue
@@ -90,10 +64,12 @@ _EXAMPLES = {"concurrency": 8, "max_attempts": 4, "max_reasks": 2, "timeout": 60
 
 
 def create(backend: str, model: str | None = None, options: dict[str, Any] | None = None) -> Backend:
-    """Create a backend by name (``embedded``, ``openai``, ``ollama``, ``openai_batch``) with its model and
-    options (checked by :func:`check_options` first)."""
+    """Create a backend by its registered name (:mod:`.registry`: ``embedded``, ``openai``, ``ollama``,
+    ``openai_batch``, and any added with :func:`register`) with its model and options (checked by
+    :func:`check_options` first)."""
     check_options(backend, options)
     return backend_class(backend)(model, **dict(options or {}))
 
 
-__all__ = ["BACKENDS", "Backend", "OPTIONS", "RANGES", "backend_class", "check_options", "create"]
+__all__ = ["REGISTRY", "RANGES", "Backend", "BackendEntry", "backend_class", "check_options", "create", "entry",
+           "names", "register"]

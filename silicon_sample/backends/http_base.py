@@ -9,7 +9,7 @@ caller that stops yielding requests (Ctrl-C) stops the sending, and the calls al
 come back. A call that raises a setup error (a server without log-probabilities) stops the stream: the
 other calls are cancelled and the error reaches the caller.
 
-Subclasses give :meth:`~HTTPBackend.open_client` (run once, inside the loop), ``async _one(request)``
+Subclasses give :meth:`~HTTPBackend.open_client` (run once, inside the loop), ``async answer_one(request)``
 (one answer, using :func:`.resilience.with_retries` with :meth:`~HTTPBackend.classify`) and
 :meth:`~HTTPBackend.classify`. Retry policy, rate limiter, concurrency, the pool of servers
 (:class:`ServerPool`: a model may name several URLs; each attempt of a call goes to the server with the
@@ -108,7 +108,7 @@ class HTTPBackend(Backend):
         """Close the client(s), inside the event loop."""
 
     @abc.abstractmethod
-    async def _one(self, request: AnswerRequest) -> Answer | list[Answer]:
+    async def answer_one(self, request: AnswerRequest) -> Answer | list[Answer]:
         """The answer (a battery: one per field); raise :class:`GaveUp` when retries are exhausted, a setup error
         to stop the run."""
 
@@ -190,7 +190,7 @@ class HTTPBackend(Backend):
     async def _timed(self, request: AnswerRequest) -> list[Answer]:
         started = time.perf_counter()
         try:
-            answers = await self._one(request)
+            answers = await self.answer_one(request)
         except GaveUp as gave_up:
             answers = failed_all(request, str(gave_up))
         answers = [scrubbed(a, self.secret) for a in (answers if isinstance(answers, list) else [answers])]

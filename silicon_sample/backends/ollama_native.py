@@ -132,7 +132,7 @@ class OllamaBackend(HTTPBackend):
                 return None     # the run's own calls will report what is wrong with the server
         return self._version
 
-    async def _one(self, request: AnswerRequest) -> Answer | list[Answer]:
+    async def answer_one(self, request: AnswerRequest) -> Answer | list[Answer]:
         version = await self._version_of()
         if request.mode == "distribution":
             response = await self._chat(request, request.seed, logprobs=True,

@@ -226,7 +226,7 @@ class OpenAICompatibleBackend(HTTPBackend):
                            f"output did not match the answer schema after {exc.n_attempts} ask(s)")
         return self.classify(exc)
 
-    async def _one(self, request: AnswerRequest) -> Answer:
+    async def answer_one(self, request: AnswerRequest) -> Answer:
         if request.mode == "distribution":
             return await self._distribution(request)
         return await (self._sample_tools(request) if self.instructor_mode == "tools" else self._sample(request))

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..answers import AnswerMode
+from ..backends import registry
 from ..errors import SpecError
 from ..population import baselines
 from ..population import populations as populations_module
@@ -109,6 +110,10 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
     if n is not None and n < 1:
         raise SpecError(f"--n must be a positive whole number, got {n}", where="--n")
     base_dir = base_dir or Path.cwd()
+    for index, model in enumerate(data["models"]):      # the one registry of backend names
+        if model["backend"] not in registry.REGISTRY:
+            raise SpecError(f"models[{index}].backend: {model['backend']!r} is not a registered backend",
+                            where=str(path), fix=f"use one of: {', '.join(registry.names())}")
     ids = [m["id"] for m in data["models"]]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

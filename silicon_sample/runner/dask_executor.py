@@ -69,8 +69,9 @@ def _worker_backend(model: ModelSpec, factory: Callable[[ModelSpec], Backend] | 
                 from .. import backends
 
                 options = dict(model.options)
-                if model.backend == "embedded" and "n_threads" not in options:
-                    options["n_threads"] = worker_threads()
+                threads = backends.entry(model.backend).threads_option
+                if threads and threads not in options:
+                    options[threads] = worker_threads()
                 backend = backends.create(model.backend, model.model, options)
             else:
                 backend = factory(model)

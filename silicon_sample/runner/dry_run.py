@@ -131,10 +131,10 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
     rows = []
     for model in study.models:
         n_cells = n_variants * items_per_variant * model.replicates
-        calls_server = backends.backend_class(model.backend).cacheable
-        batched = model.backend == "openai_batch"
-        asks = (1 + int(model.options.get("max_reasks", 2)) if calls_server and model.answer_mode == "sample"
-                and not batched else 1)
+        entry = backends.entry(model.backend)
+        calls_server = entry.load().cacheable
+        batched = entry.batch_priced
+        asks = 1 + int(model.options.get("max_reasks", 2)) if entry.reasks and model.answer_mode == "sample" else 1
         completion_budget = 1 if model.answer_mode == "distribution" else model.max_tokens
         prompt_tokens = tokens_per_replicate * model.replicates
         completion_tokens = n_cells * (completion_budget if model.answer_mode == "sample" else 1)
