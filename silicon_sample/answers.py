@@ -13,13 +13,75 @@ import json
 from functools import lru_cache
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+
+from .errors import ValueKindError
 
 Status = Literal["answered", "refused", "invalid", "failed", "dont_know"]
 STATUSES: tuple[str, ...] = get_args(Status)
 NOT_ANSWERED: tuple[str, ...] = tuple(s for s in STATUSES if s != "answered")
 PENDING = "pending"  # the status shown for a cell with no response yet (tidy results, status counts)
 AnswerMode = Literal["distribution", "sample"]
+
+AnswerKind = Literal["code", "number", "text", "selection", "ranking"]
+ANSWER_KINDS: tuple[str, ...] = get_args(AnswerKind)
+"""What an answer's ``value`` is: ``code`` one option code (int; the single-choice item), ``number`` a
+number (float: a thermometer, a count), ``text`` free text (str), ``selection`` the option codes chosen
+(check-all-that-apply: a tuple of distinct codes in ascending order, possibly empty), ``ranking`` option
+codes in rank order (a tuple of distinct codes, first = ranked highest)."""
+
+TypedValue = int | float | str | tuple[int, ...]
+
+
+def typed_value(kind: str, value) -> TypedValue | None:
+    """``value`` checked and normalised as an answer of ``kind`` (see :data:`ANSWER_KINDS`); ``None`` stays
+    ``None``. Raises :class:`~silicon_sample.errors.ValueKindError` (a ``ValueError``) naming what is wrong."""
+    if value is None:
+        return None
+    if kind == "code":        # as pydantic's lax int: 3, 3.0 and "3" are the code 3
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueKindError(f"a code answer is a whole number, got {value!r}")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ValueKindError(f"a number answer is a finite number, got {value!r}")
+        return float(value)
+    if kind == "text":
+        if not isinstance(value, str):
+            raise ValueKindError(f"a text answer is a string, got {value!r}")
+        return value
+    if kind in ("selection", "ranking"):
+        codes = tuple(value) if isinstance(value, (list, tuple)) else None
+        if codes is None or any(isinstance(c, bool) or not isinstance(c, int) for c in codes):
+            raise ValueKindError(f"a {kind} answer is a list of option codes, got {value!r}")
+        if len(set(codes)) != len(codes):
+            raise ValueKindError(f"a {kind} answer names each option once, got {list(codes)}")
+        return tuple(sorted(codes)) if kind == "selection" else codes
+    raise ValueKindError(f"unknown answer kind {kind!r} (one of {', '.join(ANSWER_KINDS)})")
+
+
+def stored_value(kind: str, value: TypedValue | None) -> tuple[int | None, str | None, str | None]:
+    """How an answer's value is stored (the run store's ``value``, ``value_kind``, ``value_data`` columns): a
+    code in ``value`` (INTEGER) with the other two NULL, as every run before typed answers stored it; any
+    other kind as its name and its value in JSON, ``value`` NULL."""
+    if kind == "code" or value is None:
+        return (value if kind == "code" else None), (None if kind == "code" else kind), None
+    return None, kind, json.dumps(list(value) if isinstance(value, tuple) else value)
+
+
+def read_stored_value(value, kind: str | None, data: str | None) -> TypedValue | None:
+    """The typed value of a stored response (the inverse of :func:`stored_value`; a run made before typed
+    answers has no ``value_kind``: its values are codes)."""
+    if not kind or kind == "code":
+        return None if value is None else int(value)
+    if data is None:
+        return None
+    loaded = json.loads(data)
+    return typed_value(kind, loaded)
 
 
 class ChatMessage(BaseModel):
@@ -85,7 +147,9 @@ class Answer(BaseModel):
 
     request_id: str
     status: Status
-    value: int | None = None
+    kind: AnswerKind = "code"
+    value: TypedValue | None = Field(default=None,
+                                     description="The answer, of ``kind`` (:data:`ANSWER_KINDS`).")
     probabilities: dict[int, float] | None = Field(
         default=None, description="Distribution mode: P(option), renormalised over the options.")
     option_mass: float | None = Field(
@@ -96,6 +160,13 @@ class Answer(BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     model_version: str | None = None
+
+    @model_validator(mode="after")
+    def _value_of_its_kind(self) -> Answer:
+        checked = typed_value(self.kind, self.value)
+        if checked is not self.value:
+            object.__setattr__(self, "value", checked)
+        return self
 
     @field_validator("raw_output")
     @classmethod

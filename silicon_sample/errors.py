@@ -17,10 +17,19 @@ they carry the outcome of one model call to the place that records it as a
     │   ├── BackendError          a backend cannot be set up, or its server cannot serve the study
     │   ├── DataError             data a psychometric model cannot be fitted to (zero variance, too few
     │   │                         cases, a singular covariance matrix), naming the item and the group
-    │   └── ConvergenceError      an estimator did not reach the maximum of the likelihood
+    │   ├── ConvergenceError      an estimator did not reach the maximum of the likelihood
+    │   ├── TooDeep               (also a ValueError) a JSON text nests deeper than allowed; readers of
+    │   │                         files turn it into a SpecError or RunStoreError naming the file
+    │   └── ValueKindError        (also a ValueError) an answer's value is not of its kind (a code that
+    │                             is not a whole number); pydantic reports it as the answer's validation error
     └── CallError                 (internal) one model call ended without an answer
         ├── GaveUp                a call failed for good after its retries → a ``failed`` cell
-        └── InvalidOutput         structured output never validated → an ``invalid`` or ``refused`` cell
+        ├── InvalidOutput         structured output never validated → an ``invalid`` or ``refused`` cell
+        └── MalformedReply        (also a ValueError) a server's body is not of its protocol's shape →
+                                  retried as malformed, then a ``failed`` cell
+
+No module raises a bare ``ValueError``, ``KeyError`` or ``RuntimeError`` for a user's input: an unknown
+option, kind or name is a :class:`SpecError` saying which are known.
 """
 
 from __future__ import annotations
@@ -79,6 +88,14 @@ class ConvergenceError(SiliconSampleError):
     """The optimiser did not reach the maximum of the likelihood."""
 
 
+class TooDeep(SiliconSampleError, ValueError):
+    """A JSON text nests deeper than allowed (checked before parsing, so the parser never recurses that far)."""
+
+
+class ValueKindError(SiliconSampleError, ValueError):
+    """An answer's value is not of its kind (:data:`silicon_sample.answers.ANSWER_KINDS`)."""
+
+
 class CallError(Exception):
     """One model call ended without an answer; caught where the call's cell is recorded."""
 
@@ -92,6 +109,10 @@ class GaveUp(CallError):
     def __init__(self, failure, attempts: int):
         self.failure, self.attempts = failure, attempts
         super().__init__(f"{failure.reason} (after {attempts} attempt{'s' if attempts != 1 else ''})")
+
+
+class MalformedReply(CallError, ValueError):
+    """A server's body that is not of its protocol's shape (not a chat completion the engine can read)."""
 
 
 class InvalidOutput(CallError):

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
+from .errors import SpecError, TooDeep
 
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:tmp|partial|old)-(?P<pid>\d+)(?:\.[^.]*)?$")
 
@@ -181,10 +181,6 @@ def text_sha256(text: str) -> str:
 MAX_JSON_DEPTH = 200
 """The deepest nesting of a JSON file the package reads (a QSF survey goes about 10 deep, a manifest 6)."""
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-class TooDeep(ValueError):
-    """A JSON text nests deeper than allowed (checked before parsing, so the parser never recurses that far)."""
 
 
 def loads_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:

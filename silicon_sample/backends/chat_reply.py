@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import MalformedReply
+
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -87,10 +89,6 @@ class ChatReply(_Lenient):
         return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
 
 
-class MalformedReply(ValueError):
-    """A body that is not a chat completion the engine can read."""
-
-
 def parse_reply(data) -> ChatReply:
     """Validate a reply body (a dict parsed from JSON) against :class:`ChatReply`.
 
@@ -112,4 +110,4 @@ def parse_reply(data) -> ChatReply:
         raise MalformedReply(f"not a chat completion: {where}: {first['msg']}") from None
 
 
-__all__ = ["ChatReply", "MalformedReply", "parse_reply"]
+__all__ = ["ChatReply", "parse_reply"]

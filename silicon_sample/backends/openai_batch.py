@@ -45,9 +45,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..answers import Answer, AnswerRequest
-from ..errors import BackendError, GaveUp
+from ..errors import BackendError, GaveUp, MalformedReply
 from .base import Backend, check_reachable, check_url, scrub, scrubbed
-from .chat_reply import MalformedReply, parse_reply
+from .chat_reply import parse_reply
 from .openai_compatible import answer_from_reply, classify_openai_error
 from .resilience import RetryPolicy, call_with_retries
 from .tool_calls import logprob_body, tool_body

@@ -32,9 +32,9 @@ import os
 import random
 
 from ..answers import Answer, AnswerRequest, answer_model, answers_from_output, estimate_tokens
-from ..errors import BackendError, InvalidOutput
+from ..errors import BackendError, InvalidOutput, MalformedReply
 from .base import scrub
-from .chat_reply import ChatReply, MalformedReply, parse_reply
+from .chat_reply import ChatReply, parse_reply
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import refused_or_invalid, settle

@@ -71,14 +71,15 @@ coefficients); Efron & Tibshirani (1993), An Introduction to the Bootstrap (perc
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import SiliconSampleError
-from ..psychometrics.scoring import keyed_items, scale_scores
+from ..psychometrics.scoring import keyed_items
 from .item_fidelity import cohens_d, compare_items
+from .setting import Setting, with_scale_scores
 from .source_invariance import INVARIANCE_ORDER, invariance_between_sources
 from .structure import correlation_srmr, standardized_loadings, tucker_congruence
 from .subgroups import pattern_correspondence, pattern_summary, subgroup_metrics
@@ -104,42 +105,8 @@ ANCHOR_COLUMNS = ["family", "better", "n_silicon", "n_human", "value", "ci_low",
                   "normalized", "normalized_low", "normalized_high", "note"]
 
 
-@dataclass
-class Setting:
-    """What the figures of one instrument need, computed once: items, options, keys, the human side."""
-
-    human: pd.DataFrame
-    options: dict[str, list[int]]
-    ranges: dict[str, tuple[int, int]]
-    keys: dict[str, list[str]]
-    method: str
-    categories: dict[str, list]
-    # one-factor loadings of ``human`` by (scale, ordinal), cached across pairs
-    human_loadings: dict[tuple[str, bool], np.ndarray | None] = field(default_factory=dict)
-
-    @property
-    def items(self) -> list[str]:
-        return list(self.options)
-
-    @property
-    def attributes(self) -> list[str]:
-        return list(self.categories)
-
-    @property
-    def outcomes(self) -> list[str]:
-        return list(self.keys) if self.keys else self.items
-
-
 def _weights(frame: pd.DataFrame) -> np.ndarray:
     return frame["weight"].to_numpy(dtype=float) if "weight" in frame else np.ones(len(frame))
-
-
-def with_scale_scores(frame: pd.DataFrame, setting: Setting) -> pd.DataFrame:
-    """``frame`` with its scale scores computed from its item answers."""
-    if not setting.keys:
-        return frame
-    scores = scale_scores(frame, setting.keys, setting.ranges, setting.method)[list(setting.keys)]
-    return pd.concat([frame.drop(columns=[k for k in setting.keys if k in frame.columns]), scores], axis=1)
 
 
 def _ordinal(estimators: dict[str, str] | None, scale: str) -> bool:
@@ -513,12 +480,3 @@ def interval(value: float, boot: np.ndarray) -> tuple[float, float]:
     return float(value - (median - low)), float(value + (high - median))
 
 
-def setting_for(human: pd.DataFrame, instrument, categories: dict[str, list] | None = None) -> Setting:
-    """The :class:`Setting` of an instrument and its human baseline (scale scores added to the humans)."""
-    options = {item.id: instrument.scale_of(item).values for item in instrument.items}
-    keys = {s: k for s, k in instrument.keys().items() if len(k) >= 2}
-    setting = Setting(human=human, options=options, ranges=instrument.item_ranges(), keys=keys,
-                      method=instrument.scoring.method,
-                      categories=dict(categories or {}))
-    setting.human = with_scale_scores(human, setting)
-    return setting

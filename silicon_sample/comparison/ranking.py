@@ -55,6 +55,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import SpecError
 from ..psychometrics import estimator_name
 from ..tidy.results import PAIR_COLUMNS
 from .anchors import FAMILIES
@@ -186,7 +187,7 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
     >>> rank_pairs(tables, purpose="structure")[["structure", "tie_group", "reading"]]   # doctest: +SKIP
     """
     if purpose not in PURPOSES:
-        raise ValueError(f"purpose must be one of {PURPOSES}")
+        raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix=f"one of {', '.join(PURPOSES)}")
     items = tables["items"]
     keys = _keys(items)
     out = items.groupby(level=keys, sort=False).agg(n_silicon=("n_silicon", "max"),

@@ -36,12 +36,13 @@ import pandas as pd
 from ..psychometrics import estimator_name
 from ..specs.instruments import Instrument
 from ..tidy.results import PAIR_COLUMNS, with_source_columns
-from .anchors import anchored_figures, setting_for, with_scale_scores
+from .anchors import anchored_figures
 from .conditioning import conditioning_table, cue_consistency
 from .impossible import flag_impossible
 from .item_fidelity import compare_items
 from .response_styles import response_style_table, retest_table, variance_table
 from .scale_fidelity import compare_scales
+from .setting import setting_for, with_scale_scores
 from .source_invariance import invariance_between_sources
 from .structure import compare_structure, scale_estimators
 from .subgroups import pattern_correspondence, subgroup_metrics

@@ -28,7 +28,7 @@ from ..seeds import derive_seed
 from ..specs.instruments import Instrument
 from .perturbations import ORIGINAL, dont_know_code, perturbed
 from .presentation import shown_order
-from .study import ModelSpec, Study
+from .study import ModelSpec, Study, cells_in_design
 
 CELL_COLUMNS = ["cell_id", "seq", "persona_id", "persona_style", "cue_type", "model_id", "instrument_id", "item_id",
                 "replicate", "position", "seed", "perturbation", "presentation", "block", "block_position"]
@@ -129,8 +129,8 @@ def render_personas(study: Study, personas: pd.DataFrame) -> pd.DataFrame:
 
 def count_cells(study: Study, n_personas: int) -> int:
     """The number of cells of a study with ``n_personas`` personas, without building them."""
-    return (n_personas * len(study.persona_templates) * len(study.cue_types) * len(study.perturbations)
-            * sum(len(i.items) for i in study.instruments) * sum(m.replicates for m in study.models))
+    return cells_in_design(n_personas, study.persona_templates, study.cue_types, study.perturbations,
+                           study.instruments, study.models)
 
 
 def unit_cells(study: Study, model_id: str, persona_id: str, style: str, cue_type: str, perturbation: str,

@@ -94,6 +94,13 @@ class Study(BaseModel):
         return files
 
 
+def cells_in_design(n_personas: int, templates, cue_types, perturbations, instruments, models) -> int:
+    """The number of cells of a design: persona × style × cue type × perturbation × item × model replicate
+    (the one formula; :func:`silicon_sample.design.cells.count_cells` applies it to a loaded study)."""
+    return (n_personas * len(templates) * len(cue_types) * len(perturbations)
+            * sum(len(i.items) for i in instruments) * sum(m.replicates for m in models))
+
+
 def load_study(path: str | Path, *, n: int | None = None, data: dict | None = None,
                base_dir: Path | None = None) -> Study:
     """Load a study file. ``n`` overrides the study's sample size.
@@ -188,8 +195,7 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
     perturbations = tuple(data.get("perturbations", [ORIGINAL]))
     check_perturbations(perturbations, instruments, models, presentations, path)
     size = n if n is not None else pop_spec["n"]
-    n_cells = (size * len(templates) * len(cue_types) * len(perturbations) * sum(len(i.items) for i in instruments)
-               * sum(m.replicates for m in models))
+    n_cells = cells_in_design(size, templates, cue_types, perturbations, instruments, models)
     limit = max_cells()
     if n_cells > limit:
         raise SpecError(f"the study has {n_cells:,} cells ({size:,} personas), more than the limit of {limit:,}",

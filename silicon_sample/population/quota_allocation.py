@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SpecError
+
 
 def largest_remainder(shares, n: int, rng: np.random.Generator) -> np.ndarray:
     """Allocate ``n`` units over strata in proportion to ``shares``.
@@ -31,9 +33,10 @@ def largest_remainder(shares, n: int, rng: np.random.Generator) -> np.ndarray:
     """
     shares = np.asarray(shares, dtype=float)
     if n < 0:
-        raise ValueError("n must be non-negative")
+        raise SpecError(f"n must be non-negative, got {n}", where="n")
     if shares.ndim != 1 or shares.size == 0 or (shares < 0).any() or shares.sum() <= 0:
-        raise ValueError("shares must be a non-empty vector of non-negative numbers with a positive sum")
+        raise SpecError("shares must be a non-empty vector of non-negative numbers with a positive sum",
+                        where="shares")
     exact = n * shares / shares.sum()
     counts = np.floor(exact).astype(int)
     remainders = exact - counts

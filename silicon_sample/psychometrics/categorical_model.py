@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import SpecError
 from .lavaan_syntax import MeasurementModel
 from .ordinal_statistics import lower_pairs
 
@@ -60,7 +61,8 @@ class CategoricalTable:
 
     def __post_init__(self):
         if self.parameterization not in ("delta", "theta"):
-            raise ValueError(f"parameterization must be delta or theta, got {self.parameterization!r}")
+            raise SpecError(f"parameterization must be delta or theta, got {self.parameterization!r}",
+                            where="parameterization", fix="use parameterization='delta' (lavaan's default)")
         index_of: dict[tuple, int] = {}
         items = self.model.observed
         factors = list(self.model.factors)

@@ -33,7 +33,7 @@ data. Multivariate Behavioral Research, 56(3), 390–407.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from scipy.linalg import block_diag
@@ -41,8 +41,20 @@ from scipy.linalg import block_diag
 from . import fit_indices
 from .ordinal_statistics import lower_pairs
 
-if TYPE_CHECKING:
-    from .dwls import DWLSFit
+
+class DWLSFit(Protocol):
+    """What these functions read of a fitted WLSMV model (:class:`~.dwls.DWLSFit` has it; declared here so
+    that this step does not import the estimation step that calls it)."""
+
+    moments: list
+    table: object
+    model: object
+    theta: np.ndarray
+    fractions: list
+    deltas: list
+    weights: list
+    df: int
+    n: int
 
 NAN_INDICES = {"cfi_robust": np.nan, "tli_robust": np.nan, "rmsea_robust": np.nan}
 

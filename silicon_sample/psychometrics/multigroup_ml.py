@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConvergenceError
+from ..errors import ConvergenceError, SpecError
 from .lavaan_syntax import MeasurementModel
 from .moments import GroupMoments
 
@@ -72,7 +72,8 @@ class ParameterTable:
     def __post_init__(self):
         unknown = set(self.equal) - set(EQUALITY_CLASSES)
         if unknown:
-            raise ValueError(f"unknown equality class(es) {sorted(unknown)}")
+            raise SpecError(f"unknown equality class(es) {sorted(unknown)}", where="group_equal",
+                            fix="use loadings, intercepts, thresholds and residuals")
         items = self.model.observed
         factors = list(self.model.factors)
         pos = {item: i for i, item in enumerate(items)}

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..answers import STATUSES
+from ..errors import SpecError
 
 WINDOW_S = 30.0
 MIN_FOR_ETA = 5
@@ -101,7 +102,8 @@ class RunProgress:
     def __init__(self, display: str = "auto", *, interval: float = 15.0, prices: dict | None = None,
                  model_names: dict | None = None, stream=None):
         if display not in ("auto", "rich", "plain", "quiet"):
-            raise ValueError(f"unknown progress display {display!r}")
+            raise SpecError(f"unknown progress display {display!r}", where="progress",
+                            fix="use True, False, 'rich' or 'plain'")
         self.stream = stream or sys.stderr
         if display == "auto":
             display = "rich" if (getattr(self.stream, "isatty", lambda: False)() or _in_notebook()) else "plain"

@@ -53,6 +53,7 @@ from ..store.run_store import (
     MANIFEST,
     REBUILT_PREFIX,
     RESOLVED_STUDY,
+    RESPONSE_COLUMNS,
     SCHEMA,
     TABLES,
     RunStore,
@@ -216,8 +217,10 @@ def _rebuild_database(store: RunStore, study, report: RepairReport, stamp: str) 
                 raise _Unsafe(f"{len(stored_cells) - matched} stored cells are not in the design rebuilt from the "
                               "run's inputs", str(path))
             db.execute("CREATE TEMP TABLE salvaged AS SELECT * FROM responses WHERE 0")
-            db.executemany("INSERT INTO salvaged VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           [r for r in rows.get("responses", []) if len(r) == 13])
+            width = len(RESPONSE_COLUMNS)      # a format-1 row has the first 13 columns: the value a code
+            db.executemany(f"INSERT INTO salvaged VALUES ({', '.join('?' * width)})",
+                           [(*r, *(None,) * (width - len(r))) for r in rows.get("responses", [])
+                            if len(r) in (13, width)])
             db.execute("INSERT OR IGNORE INTO responses SELECT s.* FROM salvaged s JOIN cells USING (cell_id)")
             kept = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
             db.executemany("INSERT OR IGNORE INTO sessions VALUES (?, ?, ?, ?, ?)",

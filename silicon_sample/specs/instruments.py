@@ -139,7 +139,9 @@ class Instrument(BaseModel):
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise KeyError(item_id)
+        raise SpecError(f"no item {item_id!r} in instrument {self.id}", where=str(self.path or self.id),
+                        fix=f"items: {', '.join(i.id for i in self.items[:10])}"
+                            + (" …" if len(self.items) > 10 else ""))
 
     def scale_of(self, item: Item | str) -> ResponseScale:
         """The response scale an item is answered on."""

@@ -31,8 +31,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from ..errors import SpecError
-from ..files import TooDeep, loads_json
+from ..errors import SpecError, TooDeep
+from ..files import loads_json
 from . import resources
 
 MAX_QSF_BYTES = 64 * 1024 * 1024

@@ -22,7 +22,7 @@ KINDS = ("instruments", "populations", "human_baselines", "templates", "studies"
 def data_dir(kind: str) -> Path:
     """Return the folder holding the shipped files of one kind."""
     if kind not in KINDS:
-        raise ValueError(f"unknown data kind {kind!r}; expected one of {KINDS}")
+        raise SpecError(f"unknown data kind {kind!r}", where="kind", fix=f"one of {', '.join(KINDS)}")
     packaged = Path(str(resources.files("silicon_sample"))) / "_data" / kind
     if packaged.is_dir():
         return packaged

@@ -9,6 +9,13 @@ Layout of a run directory::
     responses.sqlite      personas, cells (the design) and responses
     results.csv, summary.md   written when the run completes
 
+A response's value is typed (:data:`silicon_sample.answers.ANSWER_KINDS`): a code sits in ``value``
+(INTEGER) as in every run before typed answers; another kind sits in ``value_kind`` and ``value_data``
+(JSON) with ``value`` NULL (:func:`~silicon_sample.answers.stored_value`). A database of format 1 (before
+typed answers: no ``value_kind``/``value_data`` columns, ``PRAGMA user_version`` 0) is read as it is —
+every value a code — and migrated to format 2 by adding the two columns (nothing rewritten) the first time
+a response is written to it (``resume``).
+
 The SQLite database is committed as answers arrive — one commit for the answers
 that arrived while the previous commit was written; the runner counts a call as in
 flight until its answer is committed, so a crash loses at most the calls in flight
@@ -35,7 +42,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..answers import PENDING, STATUSES, Answer
+from ..answers import PENDING, STATUSES, Answer, read_stored_value, stored_value
 from ..errors import RunStoreError
 from ..files import loads_json, write_atomic
 
@@ -61,11 +68,57 @@ CREATE TABLE responses (cell_id TEXT PRIMARY KEY REFERENCES cells, status TEXT N
                         CHECK (status IN ({statuses})),
                         value INTEGER, probabilities TEXT, option_mass REAL, raw_output TEXT, reason TEXT,
                         latency_s REAL, prompt_tokens INTEGER, completion_tokens INTEGER,
-                        model_version TEXT, session INTEGER NOT NULL, recorded_at TEXT NOT NULL);
+                        model_version TEXT, session INTEGER NOT NULL, recorded_at TEXT NOT NULL,
+                        value_kind TEXT, value_data TEXT);
 CREATE TABLE sessions (session INTEGER PRIMARY KEY, command TEXT NOT NULL, started_at TEXT NOT NULL,
                        finished_at TEXT, outcome TEXT);
 CREATE INDEX cells_by_seq ON cells(seq);
+PRAGMA user_version = 2;
 """.format(statuses=", ".join(f"'{s}'" for s in STATUSES))
+
+STORE_FORMAT = 2
+"""The run store's format: 1 before typed answers, 2 with ``value_kind`` and ``value_data``."""
+RESPONSE_COLUMNS = ("cell_id", "status", "value", "probabilities", "option_mass", "raw_output", "reason",
+                    "latency_s", "prompt_tokens", "completion_tokens", "model_version", "session", "recorded_at",
+                    "value_kind", "value_data")
+"""The columns of ``responses``, in order (format 1 had the first 13)."""
+INSERT_RESPONSE = (f"INSERT OR IGNORE INTO responses ({', '.join(RESPONSE_COLUMNS)}) "
+                   f"VALUES ({', '.join('?' * len(RESPONSE_COLUMNS))})")
+RESPONSE_FIELDS = ("r.status, r.value, r.probabilities, r.option_mass, r.raw_output, r.reason, r.latency_s, "
+                   "r.prompt_tokens, r.completion_tokens, r.model_version, r.session, r.recorded_at")
+
+
+def response_row(answer: Answer, session: int, recorded_at: str) -> tuple:
+    """One row of ``responses`` (:data:`RESPONSE_COLUMNS`) for an answer."""
+    value, kind, data = stored_value(answer.kind, answer.value)
+    return (answer.request_id, answer.status, value,
+            (json.dumps({str(k): v for k, v in answer.probabilities.items()})
+             if answer.probabilities is not None else None),
+            answer.option_mass, answer.raw_output, answer.reason, answer.latency_s, answer.prompt_tokens,
+            answer.completion_tokens, answer.model_version, session, recorded_at, kind, data)
+
+
+def _stored(row: tuple) -> dict:
+    """(cell_id, status, value, raw_output, value_kind, value_data) as the runner reads a stored response."""
+    return {"status": row[1], "kind": row[4] or "code", "value": read_stored_value(row[2], row[4], row[5]),
+            "raw_output": row[3]}
+
+
+def store_format(db: sqlite3.Connection) -> int:
+    """1 (before typed answers) or 2, from the responses table's columns."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(responses)")}
+    return 2 if {"value_kind", "value_data"} <= columns else 1
+
+
+def migrate(db: sqlite3.Connection) -> bool:
+    """Bring a format-1 database to format 2 (two columns added, every row kept as it is); True if it did."""
+    if store_format(db) == 2:
+        return False
+    with db:
+        db.execute("ALTER TABLE responses ADD COLUMN value_kind TEXT")
+        db.execute("ALTER TABLE responses ADD COLUMN value_data TEXT")
+        db.execute(f"PRAGMA user_version = {STORE_FORMAT}")
+    return True
 
 
 INSERT_CELLS = "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -158,6 +211,7 @@ class RunStore:
         self._db: sqlite3.Connection | None = None
         self._lock_handle = None
         self.duplicates_refused: dict[int, int] = {}     # per session: second answers to a cell, not stored
+        self._migrated = False
 
     # -- creating and opening --------------------------------------------
     @staticmethod
@@ -254,6 +308,11 @@ class RunStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
         return self._db
+
+    def typed_fields(self, db: sqlite3.Connection | None = None) -> str:
+        """The SELECT fields of a response's type: its columns, or NULLs on a format-1 database."""
+        return ("r.value_kind, r.value_data" if store_format(db or self.db) == 2
+                else "NULL AS value_kind, NULL AS value_data")
 
     def close(self) -> None:
         if self._db is not None:
@@ -390,9 +449,10 @@ class RunStore:
             found = {}
             for start in range(0, len(cell_ids), 500):
                 chunk = cell_ids[start:start + 500]
-                rows = db.execute(f"SELECT cell_id, status, value, raw_output FROM responses WHERE cell_id IN "
-                                  f"({', '.join('?' * len(chunk))})", chunk).fetchall()
-                found.update({r[0]: {"status": r[1], "value": r[2], "raw_output": r[3]} for r in rows})
+                rows = db.execute(f"SELECT r.cell_id, r.status, r.value, r.raw_output, {self.typed_fields(db)} "
+                                  f"FROM responses r WHERE r.cell_id IN ({', '.join('?' * len(chunk))})",
+                                  chunk).fetchall()
+                found.update({r[0]: _stored(r) for r in rows})
         return found
 
     def answered_cells(self, model_id: str, persona_ids: list[str]) -> dict[str, dict]:
@@ -400,10 +460,10 @@ class RunStore:
         if not persona_ids:
             return {}
         rows = self.db.execute(
-            "SELECT c.cell_id, r.status, r.value, r.raw_output FROM cells c JOIN responses r USING (cell_id) "
-            f"WHERE c.model_id = ? AND c.persona_id IN ({', '.join('?' * len(persona_ids))})",
-            (model_id, *persona_ids)).fetchall()
-        return {r[0]: {"status": r[1], "value": r[2], "raw_output": r[3]} for r in rows}
+            f"SELECT c.cell_id, r.status, r.value, r.raw_output, {self.typed_fields()} FROM cells c "
+            f"JOIN responses r USING (cell_id) WHERE c.model_id = ? AND c.persona_id IN "
+            f"({', '.join('?' * len(persona_ids))})", (model_id, *persona_ids)).fetchall()
+        return {r[0]: _stored(r) for r in rows}
 
     def record(self, answer: Answer, session: int) -> None:
         """Store one response and commit it."""
@@ -415,16 +475,14 @@ class RunStore:
         keeps it: the second answer is refused (a shard of a Dask worker that died after answering is answered
         again) and counted in the session's ``duplicates_refused`` (manifest). Returns how many were refused."""
         recorded_at = now()
-        rows = [(answer.request_id, answer.status, answer.value,
-                 (json.dumps({str(k): v for k, v in answer.probabilities.items()})
-                  if answer.probabilities is not None else None),
-                 answer.option_mass, answer.raw_output, answer.reason, answer.latency_s, answer.prompt_tokens,
-                 answer.completion_tokens, answer.model_version, session, recorded_at) for answer in answers]
+        rows = [response_row(answer, session, recorded_at) for answer in answers]
         before = self.db.total_changes
         try:
+            if not self._migrated:
+                migrate(self.db)
+                self._migrated = True
             with self.db:
-                self.db.executemany("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                    rows)
+                self.db.executemany(INSERT_RESPONSE, rows)
         except sqlite3.OperationalError as exc:
             raise self.storage_error(exc, f"{len(rows)} answers that had just arrived were not stored") from None
         refused = len(rows) - (self.db.total_changes - before)
@@ -435,8 +493,7 @@ class RunStore:
     def responses(self) -> pd.DataFrame:
         """Every cell with its response (NULL status when not yet answered)."""
         return pd.read_sql_query(
-            "SELECT c.*, r.status, r.value, r.probabilities, r.option_mass, r.raw_output, r.reason, "
-            "r.latency_s, r.prompt_tokens, r.completion_tokens, r.model_version, r.session, r.recorded_at "
+            f"SELECT c.*, {RESPONSE_FIELDS}, {self.typed_fields()} "
             "FROM cells c LEFT JOIN responses r USING (cell_id) ORDER BY c.seq", self.db)
 
     def iter_responses(self, personas_per_chunk: int | None = None) -> Iterator[pd.DataFrame]:
@@ -450,8 +507,7 @@ class RunStore:
         bounds = starts[::personas_per_chunk] + [None]
         for low, high in zip(bounds[:-1], bounds[1:]):
             yield pd.read_sql_query(
-                "SELECT c.*, r.status, r.value, r.probabilities, r.option_mass, r.raw_output, r.reason, "
-                "r.latency_s, r.prompt_tokens, r.completion_tokens, r.model_version, r.session, r.recorded_at "
+                f"SELECT c.*, {RESPONSE_FIELDS}, {self.typed_fields()} "
                 "FROM cells c LEFT JOIN responses r USING (cell_id) WHERE c.seq >= ?"
                 + (" AND c.seq < ?" if high is not None else "") + " ORDER BY c.seq", self.db,
                 params=(low, high) if high is not None else (low,))

@@ -25,6 +25,8 @@ import threading
 import time
 import urllib.request
 
+from ..errors import BackendError
+
 MODEL = "loopback"
 
 
@@ -75,7 +77,8 @@ class LoopbackServer:
         self._thread = threading.Thread(target=serve, name="loopback-server", daemon=True)
         self._thread.start()
         if not ready.wait(10):
-            raise RuntimeError("the loopback server did not start within 10 s")
+            raise BackendError("the loopback server did not start within 10 s", where="bench",
+                               fix="check that 127.0.0.1 accepts connections")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -221,7 +224,8 @@ class LoopbackProcess:
         line = self._process.stdout.readline().strip()          # "http://127.0.0.1:PORT/v1" once listening
         if not line.startswith("http://127.0.0.1:"):
             self._process.kill()
-            raise RuntimeError(f"the loopback server did not start (it said {line!r})")
+            raise BackendError(f"the loopback server did not start (it said {line!r})", where="bench",
+                               fix="run with --debug to see its output")
         self.url = line
         return self
 

@@ -49,8 +49,6 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
 from ..backends import create
 from ..design.cells import (
     build_cells,
@@ -64,6 +62,7 @@ from ..design.cells import (
 from ..design.study import load_study
 from ..runner.execute import start_run
 from ..store.run_store import RunStore
+from .bench_study import bench_study
 from .loopback import MODEL, LoopbackProcess
 
 
@@ -80,15 +79,6 @@ def rss_mb() -> float:
     except OSError:
         pass
     return peak_rss_mb()
-
-
-def _study(folder: Path, n: int, models: list[dict]) -> Path:
-    spec = {"id": "bench", "seed": 20261124, "population": {"name": "psych_bfi", "n": n},
-            "instruments": ["bfi25"], "item_order": "random", "models": models}
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "study.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
 
 
 # -- hosted ------------------------------------------------------------------------------------------
@@ -118,7 +108,7 @@ def bare_loop_rate(url: str, messages: list[list[dict]], concurrency: int) -> fl
 
 def study_requests(folder: Path, personas: int, model: dict) -> list:
     """The request of every cell of a bfi25 study of ``personas`` with this one model (what a run sends)."""
-    study = load_study(_study(folder, personas, [model]))
+    study = load_study(bench_study(folder, personas, [model]))
     people, _ = draw_personas(study)
     texts = {(v["persona_id"], v["persona_style"], v["cue_type"]): v["persona_text"]
              for v in render_personas(study, people).to_dict(orient="records")}
@@ -135,7 +125,7 @@ def study_messages(personas: int, folder: Path) -> list[list[dict]]:
 
 def run_rate(url: str, personas: int, concurrency: int, mode: str, folder: Path) -> dict:
     """Answers stored per second by a run of ``personas`` × bfi25 against ``url``."""
-    study = _study(folder, personas, [{"id": "loopback", "backend": "openai", "model": MODEL, "answer_mode": mode,
+    study = bench_study(folder, personas, [{"id": "loopback", "backend": "openai", "model": MODEL, "answer_mode": mode,
                                        "temperature": 0.7, "options": {"base_url": url, "concurrency": concurrency}}])
     stamps: list[float] = []
     rss: list[float] = []
@@ -249,7 +239,7 @@ def load_test(calls: int, folder: Path) -> dict:
     against a loopback server with :data:`LOAD_FAULTS`: every cell's status, the faults served, what the run
     printed on stderr (tracebacks, lines other than progress), its resident memory at 10 % and 100 %."""
     with LoopbackProcess(0.02, LOAD_FAULTS) as server:
-        study = _study(folder, max(1, calls // 25), [{
+        study = bench_study(folder, max(1, calls // 25), [{
             "id": "loopback", "backend": "openai", "model": MODEL, "answer_mode": "distribution", "temperature": 0.7,
             "options": {"base_url": server.url, "concurrency": 256, "timeout": 1.0, "base_delay": 0.02,
                         "max_attempts": 6}}])
@@ -308,9 +298,9 @@ def dask_rate(personas: int, folder: Path) -> dict:
                       silence_logs=40) as cluster:
         # a first run loads the model on every worker; the second is timed from its first shard sent to its
         # last answer stored (the session's answering_seconds)
-        start_run(_study(folder / "dask-warm", cores, [model]), folder / "dask-warm" / "run", executor="dask",
+        start_run(bench_study(folder / "dask-warm", cores, [model]), folder / "dask-warm" / "run", executor="dask",
                   scheduler=cluster.scheduler_address)
-        store = start_run(_study(folder / "dask", personas, [model]), folder / "dask" / "run", executor="dask",
+        store = start_run(bench_study(folder / "dask", personas, [model]), folder / "dask" / "run", executor="dask",
                           scheduler=cluster.scheduler_address)
     session = store.manifest()["sessions"][-1]
     workers = session["dask_threads"]
@@ -336,7 +326,7 @@ def store_design(personas: int, folder: Path) -> dict:
     """Draw a bfi25 study of ``personas`` and write its run store (personas, variants, cells), streaming: the
     seconds it took and the peak resident memory before and after writing the design (this process)."""
     started = time.perf_counter()
-    study = load_study(_study(folder, personas, [{"id": "m", "backend": "embedded",
+    study = load_study(bench_study(folder, personas, [{"id": "m", "backend": "embedded",
                                                   "answer_mode": "distribution"}]))
     people, _ = draw_personas(study)
     before = peak_rss_mb()

@@ -30,7 +30,8 @@ from ..design.cells import count_cells, draw_personas, iter_cells, iter_variants
 from ..design.study import load_study, read_study_text
 from ..runner.execute import resolved_spec
 from ..runner.manifest import build_manifest
-from ..store.run_store import SCHEMA, RunStore
+from ..store.run_store import RESPONSE_COLUMNS, SCHEMA, RunStore
+from .bench_study import bench_study
 
 COMMIT = 10_000
 
@@ -68,7 +69,7 @@ def synthetic_run(study_path: Path, out: Path, seed: int = 0) -> dict:
             if len(rows) < COMMIT * 10:       # the ceiling's rows: the same answers, as tuples
                 rows.append((cell["cell_id"], "answered", batch[-1].value, json.dumps(
                     {str(k): v for k, v in batch[-1].probabilities.items()}), 0.9, "synthetic", None, 0.0, 120, 0,
-                    "synthetic answers (bench)", session, "2026-11-24T00:00:00+00:00"))
+                    "synthetic answers (bench)", session, "2026-11-24T00:00:00+00:00", None, None))
             if len(batch) >= COMMIT:
                 flush()
     if batch:
@@ -90,7 +91,7 @@ def bare_insert_rate(rows: list[tuple], path: Path) -> float:
     started = time.perf_counter()
     for start in range(0, len(rows), COMMIT):
         with db:
-            db.executemany("INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.executemany(f"INSERT INTO responses VALUES ({', '.join('?' * len(RESPONSE_COLUMNS))})",
                            rows[start:start + COMMIT])
     rate = len(rows) / (time.perf_counter() - started)
     db.close()
@@ -109,10 +110,8 @@ def timed_command(*args: str) -> tuple[float, float, int]:
 
 def million(folder: Path, personas: int = 40_000) -> dict:
     """Every figure of the module docstring for a bfi25 study of ``personas`` (40,000: a million answers)."""
-    from .measure import _study
-
     run = folder / "million" / "run"
-    out = synthetic_run(_study(folder / "million", personas, [{"id": "smollm2", "backend": "embedded",
+    out = synthetic_run(bench_study(folder / "million", personas, [{"id": "smollm2", "backend": "embedded",
                                                                "answer_mode": "distribution"}]), run)
     for shape in ("long", "wide"):
         for fmt in ("csv", "parquet"):

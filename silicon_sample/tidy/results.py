@@ -3,7 +3,8 @@
 Long format columns: persona_id, the persona attributes, weight, persona_style,
 cue_type, name (first-name cue), cued_attributes, perturbation, model, backend,
 model_version, instrument, presentation, block, block_position, item_id,
-position (overall, as shown), replicate, answer,
+position (overall, as shown), replicate, answer (the option code), answer_value (only in a run holding
+answers that are not one code: every cell's typed value — a number, a text, a tuple of codes),
 status (answered / refused / invalid / failed / dont_know / pending), reason, p_<value>
 for each response option (distribution mode), option_mass, raw_output,
 latency_s, prompt_tokens, completion_tokens, seed, cell_id.
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..answers import PENDING
+from ..answers import PENDING, read_stored_value
 from ..psychometrics.scoring import scale_scores
 from ..specs import instruments as instruments_module
 from ..specs.instruments import dont_know_code
@@ -126,6 +127,11 @@ def _long_frame(cells: pd.DataFrame, personas: pd.DataFrame, variants: pd.DataFr
     frame["backend"] = frame["model_id"].map(lambda m: models.get(m, {}).get("backend"))
     frame["instrument"] = frame["instrument_id"]
     frame["answer"] = frame["value"].astype("Int64")
+    typed = frame["value_kind"].notna() & frame["value_kind"].ne("code") if "value_kind" in frame else None
+    if typed is not None and typed.any():      # answers that are not one code: their typed value beside
+        frame["answer_value"] = [read_stored_value(v, k, d) if t else (None if pd.isna(v) else int(v))
+                                 for v, k, d, t in zip(frame["value"], frame["value_kind"], frame["value_data"],
+                                                       typed)]
     frame["status"] = frame["status"].fillna(PENDING)
     parsed = frame["probabilities"].map(lambda p: json.loads(p) if isinstance(p, str) else {})
     for value in option_values:
@@ -133,7 +139,8 @@ def _long_frame(cells: pd.DataFrame, personas: pd.DataFrame, variants: pd.DataFr
     attribute_columns = [c for c in personas.columns if c not in ("persona_id", "weight")]
     columns = (["persona_id", *attribute_columns, "weight", "persona_style", "cue_type", "name", "cued_attributes",
                 "perturbation", "model", "backend", "model_version", "instrument", "presentation", "block",
-                "block_position", "item_id", "position", "replicate", "answer", "status", "reason"]
+                "block_position", "item_id", "position", "replicate", "answer",
+                *(["answer_value"] if "answer_value" in frame else []), "status", "reason"]
                + [f"p_{v}" for v in option_values]
                + ["option_mass", "raw_output", "latency_s", "prompt_tokens", "completion_tokens", "seed", "cell_id"])
     return frame[columns].reset_index(drop=True)

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 import silicon_sample as ss
 from silicon_sample.answers import RAW_MAX_CHARACTERS, STATUSES, Answer, AnswerRequest, ChatMessage
-from silicon_sample.backends.chat_reply import MalformedReply, parse_reply
+from silicon_sample.backends.chat_reply import parse_reply
 from silicon_sample.backends.ollama_native import answer_from_chat
 from silicon_sample.backends.openai_compatible import answer_from_reply
 from silicon_sample.backends.option_logprobs import SUM_TOLERANCE
+from silicon_sample.errors import MalformedReply
 
 from support.hostile_server import KINDS, HostileServer
 from support.studies import write_study

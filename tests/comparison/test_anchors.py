@@ -3,14 +3,8 @@
 import numpy as np
 import pytest
 
-from silicon_sample.comparison.anchors import (
-    anchored_figures,
-    marginal_sample,
-    setting_for,
-    shuffled_sample,
-    uniform_sample,
-    with_scale_scores,
-)
+from silicon_sample.comparison.anchors import anchored_figures, marginal_sample, shuffled_sample, uniform_sample
+from silicon_sample.comparison.setting import setting_for, with_scale_scores
 from silicon_sample.specs import instruments
 
 from support.human_data import bfi_with_scales
