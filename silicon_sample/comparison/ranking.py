@@ -177,19 +177,9 @@ def tie_groups(low: pd.Series, high: pd.Series) -> list[int]:
     return groups
 
 
-def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.DataFrame:
-    """One row per model × persona style × cue type (× run), sorted for ``purpose``, with a reading (see the
-    module docstring).
-
-    Examples
-    --------
-    >>> tables = ss.compare("runs/replica_bfi", "psych_bfi")       # doctest: +SKIP
-    >>> rank_pairs(tables, purpose="structure")[["structure", "tie_group", "reading"]]   # doctest: +SKIP
-    """
-    if purpose not in PURPOSES:
-        raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix=f"one of {', '.join(PURPOSES)}")
+def _fidelity_columns(tables: dict[str, pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """Per pair: the item, scale, structure, invariance, pattern and nonresponse figures the ranking reads."""
     items = tables["items"]
-    keys = _keys(items)
     out = items.groupby(level=keys, sort=False).agg(n_silicon=("n_silicon", "max"),
                                                      representativeness=("representativeness", "mean"),
                                                      js_distance=("js_distance", "mean"),
@@ -232,6 +222,12 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
         for rate, column in (("refusal_rate", "refused_rate"), ("invalid_rate", "invalid_rate")):
             weighted = (per_attribute[column] * cells).groupby(level=keys, sort=False).sum()
             out[rate] = weighted / cells.groupby(level=keys, sort=False).sum()
+    return out
+
+
+def _anchor_and_style_columns(out: pd.DataFrame, tables: dict[str, pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """``out`` with the anchored scores and their intervals, variance, response styles, test–retest and
+    persona conditioning joined (empty where a table is absent)."""
     scores = [f"{f}{s}" for f in FAMILIES for s in ("", "_low", "_high")]
     if "anchors" in tables:
         out = out.join(_anchor_scores(tables["anchors"], keys))
@@ -260,6 +256,23 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
                           ("icc", np.nan), ("share_closer", np.nan), ("conditioning_improvement", np.nan),
                           ("moves_toward_subgroups", pd.NA)):
         out[column] = out[column].fillna(empty) if column in out else empty
+    return out
+
+
+def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.DataFrame:
+    """One row per model × persona style × cue type (× run), sorted for ``purpose``, with a reading (see the
+    module docstring).
+
+    Examples
+    --------
+    >>> tables = ss.compare("runs/replica_bfi", "psych_bfi")       # doctest: +SKIP
+    >>> rank_pairs(tables, purpose="structure")[["structure", "tie_group", "reading"]]   # doctest: +SKIP
+    """
+    if purpose not in PURPOSES:
+        raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix=f"one of {', '.join(PURPOSES)}")
+    keys = _keys(tables["items"])
+    out = _anchor_and_style_columns(_fidelity_columns(tables, keys), tables, keys)
+    scores = [f"{f}{s}" for f in FAMILIES for s in ("", "_low", "_high")]
     families = list(FAMILIES) if purpose == "all" else [purpose]
     with np.errstate(all="ignore"):
         out["score"] = out[families].mean(axis=1, skipna=True)

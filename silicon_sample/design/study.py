@@ -94,6 +94,36 @@ class Study(BaseModel):
         return files
 
 
+def _weighting(pop_spec: dict, population: Population, base_dir: Path, path: Path) -> Weighting | None:
+    """The study's weighting to a target population on attributes both share, or None."""
+    if "weighting" not in pop_spec:
+        return None
+    target = populations_module.load(pop_spec["weighting"]["target"], relative_to=base_dir)
+    shared = [a for a in population.attribute_names if a in target.attribute_names]
+    variables = tuple(pop_spec["weighting"].get("variables", shared))
+    unknown = [v for v in variables if v not in shared]
+    if unknown or not variables:
+        raise SpecError(f"population.weighting.variables: {unknown or 'none'} are not attributes of both "
+                        f"{population.id} and {target.id}", where=str(path), fix=f"shared attributes: {shared}")
+    return Weighting(target=target, method=pop_spec["weighting"].get("method", "rake"), variables=variables)
+
+
+def _sampling(pop_spec: dict, population: Population, path: Path) -> tuple[str, tuple[str, ...] | None]:
+    """The sampling method and its strata (attributes of the population; only with ``method: stratified``)."""
+    method = pop_spec.get("method", "quota")
+    strata = tuple(pop_spec["strata"]) if "strata" in pop_spec else None
+    if strata:
+        unknown = [s for s in strata if s not in population.attribute_names]
+        if unknown:
+            raise SpecError(f"population.strata: {', '.join(map(str, unknown))} is not an attribute of "
+                            f"{population.id}", where=str(path),
+                            fix=f"attributes: {', '.join(population.attribute_names)}")
+        if method != "stratified":
+            raise SpecError(f"population.strata are used only by method: stratified (this study's method is "
+                            f"{method})", where=str(path), fix="add `method: stratified`, or remove strata")
+    return method, strata
+
+
 def cells_in_design(n_personas: int, templates, cue_types, perturbations, instruments, models) -> int:
     """The number of cells of a design: persona × style × cue type × perturbation × item × model replicate
     (the one formula; :func:`silicon_sample.design.cells.count_cells` applies it to a loaded study)."""
@@ -163,27 +193,8 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
         names = load_names(data.get("name_cues"), relative_to=base_dir)
         names.check_population(population.attributes)
     layout = load_layout(data.get("prompt_layout", "questionnaire"), relative_to=base_dir)
-    weighting = None
-    if "weighting" in pop_spec:
-        target = populations_module.load(pop_spec["weighting"]["target"], relative_to=base_dir)
-        shared = [a for a in population.attribute_names if a in target.attribute_names]
-        variables = tuple(pop_spec["weighting"].get("variables", shared))
-        unknown = [v for v in variables if v not in shared]
-        if unknown or not variables:
-            raise SpecError(f"population.weighting.variables: {unknown or 'none'} are not attributes of both "
-                            f"{population.id} and {target.id}", where=str(path), fix=f"shared attributes: {shared}")
-        weighting = Weighting(target=target, method=pop_spec["weighting"].get("method", "rake"), variables=variables)
-    method = pop_spec.get("method", "quota")
-    strata = tuple(pop_spec["strata"]) if "strata" in pop_spec else None
-    if strata:
-        unknown = [s for s in strata if s not in population.attribute_names]
-        if unknown:
-            raise SpecError(f"population.strata: {', '.join(map(str, unknown))} is not an attribute of "
-                            f"{population.id}", where=str(path),
-                            fix=f"attributes: {', '.join(population.attribute_names)}")
-        if method != "stratified":
-            raise SpecError(f"population.strata are used only by method: stratified (this study's method is "
-                            f"{method})", where=str(path), fix="add `method: stratified`, or remove strata")
+    weighting = _weighting(pop_spec, population, base_dir, path)
+    method, strata = _sampling(pop_spec, population, path)
     # Draw and render one persona now so that sampling and template errors surface before a run starts.
     probe = population.sample(1, seed=data["seed"], method=method, strata=list(strata) if strata else None)
     for template in templates:

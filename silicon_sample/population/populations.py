@@ -149,11 +149,9 @@ def _check_totals(totals: dict[str, float], tolerance: float, path: Path) -> Non
                         fix="make the marginals describe the same population, or use proportions")
 
 
-def _load_marginals(data: dict, path: Path) -> tuple[tuple[Attribute, ...], pd.DataFrame, dict]:
-    tolerance = data.get("tolerance", 0.01)
-    attributes_spec = data["attributes"]
-    joints = data.get("joint", [])
-    in_joint = {a for table in joints for a in table["attributes"]}
+def _marginal_targets(attributes_spec: dict, in_joint: set, path: Path
+                      ) -> tuple[dict[str, dict[str, float]], dict[str, float], dict[str, list[str]]]:
+    """Each attribute's own marginal shares, the totals of its counts and its categories."""
     margins: dict[str, dict[str, float]] = {}
     totals: dict[str, float] = {}
     categories: dict[str, list[str]] = {}
@@ -172,6 +170,13 @@ def _load_marginals(data: dict, path: Path) -> tuple[tuple[Attribute, ...], pd.D
         categories[name] = list(margins[name])
         if spec["unit"] == "count":
             totals[f"attributes.{name}"] = total
+    return margins, totals, categories
+
+
+def _joint_targets(joints: list, attributes_spec: dict, margins: dict, categories: dict, totals: dict,
+                   tolerance: float, path: Path) -> dict[str, dict[str, float]]:
+    """Each joint table's shares over its cells (every combination given), checked against the attributes'
+    own marginals; its categories join ``categories`` and its count total ``totals``."""
     joint_targets: dict[str, dict[str, float]] = {}
     for t, table in enumerate(joints):
         names = table["attributes"]
@@ -214,11 +219,13 @@ def _load_marginals(data: dict, path: Path) -> tuple[tuple[Attribute, ...], pd.D
                     raise SpecError(f"joint[{t}] and attributes.{a} disagree: shares differ by up to "
                                     f"{100 * gap:.1f} points", where=str(path),
                                     fix="make the joint table and the marginal describe the same population")
-    _check_totals(totals, tolerance, path)
-    attributes = tuple(Attribute(name, spec["label"], tuple(categories[name]), spec.get("role"), spec.get("question"))
-                       for name, spec in attributes_spec.items())
-    names = [a.name for a in attributes]
+    return joint_targets
 
+
+def _raking_seed(data: dict, attributes: tuple[Attribute, ...], path: Path) -> tuple[pd.DataFrame, pd.Series, str]:
+    """The cells raking starts from and their weights: every combination at 1 (``seed: independence``) or a
+    seed population's joint distribution, every category reachable."""
+    names = [a.name for a in attributes]
     seed_name = data.get("seed", "independence")
     if seed_name == "independence":
         seed = pd.DataFrame(list(itertools.product(*[a.categories for a in attributes])), columns=names)
@@ -238,6 +245,23 @@ def _load_marginals(data: dict, path: Path) -> tuple[tuple[Attribute, ...], pd.D
                 raise SpecError(f"attributes.{a.name}: category {absent[0]!r} never occurs in the seed population "
                                 f"{seed_name!r}, so raking cannot reach it", where=str(path),
                                 fix="use seed: independence, or recode the categories to match the seed")
+    return seed, seed_weights, seed_name
+
+
+def _load_marginals(data: dict, path: Path) -> tuple[tuple[Attribute, ...], pd.DataFrame, dict]:
+    """A marginals population: its attributes and the joint distribution raked from its marginals and joint
+    tables onto the seed (:func:`~silicon_sample.population.weighting.rake_table`)."""
+    tolerance = data.get("tolerance", 0.01)
+    attributes_spec = data["attributes"]
+    joints = data.get("joint", [])
+    in_joint = {a for table in joints for a in table["attributes"]}
+    margins, totals, categories = _marginal_targets(attributes_spec, in_joint, path)
+    joint_targets = _joint_targets(joints, attributes_spec, margins, categories, totals, tolerance, path)
+    _check_totals(totals, tolerance, path)
+    attributes = tuple(Attribute(name, spec["label"], tuple(categories[name]), spec.get("role"), spec.get("question"))
+                       for name, spec in attributes_spec.items())
+    names = [a.name for a in attributes]
+    seed, seed_weights, seed_name = _raking_seed(data, attributes, path)
     rake_margins = {name: shares for name, shares in margins.items() if name not in in_joint}
     cell_frame = seed.copy()
     for key in joint_targets:

@@ -130,9 +130,8 @@ def _keying(items: list[dict], notes: list[str]) -> None:
                      f"labels are reverse-keyed: {', '.join(i['id'] for i in minority)}")
 
 
-def import_qsf(path: str | Path, instrument_id: str | None = None) -> tuple[dict, list[str], list[str]]:
-    """The instrument spec of a QSF file, the questions skipped (each with its reason) and notes."""
-    path = Path(path)
+def _read_survey(path: Path) -> dict:
+    """The QSF file's JSON, refused in one line when it cannot be read, is too large or is not JSON."""
     try:
         resources.check_readable(path, what="survey")
         if path.stat().st_size > MAX_QSF_BYTES:
@@ -147,6 +146,74 @@ def import_qsf(path: str | Path, instrument_id: str | None = None) -> tuple[dict
     except (ValueError, UnicodeDecodeError) as exc:
         raise SpecError(f"not a QSF file: it is not JSON ({exc})", where=str(path),
                         fix="export the survey from Qualtrics as a .qsf file") from None
+    return survey
+
+
+def _matrix_items(payload: dict, tag: str, where: str, choices: dict, order: list[str], skipped: list[str],
+                  notes: list[str], scales: dict, stems: Counter) -> list[dict]:
+    """The items of a Likert matrix (one per statement, one scale when it has two or more)."""
+    answers = payload.get("Answers") or {}
+    answer_ids = [str(a) for a in payload.get("AnswerOrder") or list(answers)]
+    if any(answers.get(a, {}).get("TextEntry") for a in answer_ids) or len(answer_ids) < 2:
+        skipped.append(f"{where}: a matrix whose answer columns have a text entry or fewer than two")
+        return []
+    labels, codes = _scale(payload, answer_ids, answers, where, notes)
+    tags = payload.get("ChoiceDataExportTags") or {}
+    stem = plain(payload.get("QuestionText"))
+    scale_id = _identifier(str(tag).lower())
+    made = []
+    for choice in order:
+        statement = choices.get(choice) or {}
+        if statement.get("TextEntry") or not plain(statement.get("Display")):
+            skipped.append(f"{where}, statement {choice}: a statement with a text entry field or no text")
+            continue
+        item_id = _identifier(tags.get(choice) if isinstance(tags, dict) and tags.get(choice)
+                              else f"{tag}_{choice}")
+        made.append({"id": item_id, "text": plain(statement["Display"]), "scale": scale_id,
+                     "reverse": False, "_labels": labels, "_codes": codes, "_stem": stem})
+    if len(made) >= 2:
+        scales[scale_id] = {"name": stem[:80] or str(tag)}
+    else:
+        for item in made:
+            item.pop("scale")
+    stems.update([stem] * len(made))
+    return made
+
+
+def _unique_ids(items: list[dict], notes: list[str]) -> None:
+    """Item ids made unique: a repeated export tag gets a suffix (said in ``notes``)."""
+    seen: set[str] = set()
+    for item in items:
+        base, k = item["id"], 2
+        while item["id"] in seen:
+            item["id"], k = f"{base}_{k}", k + 1
+        if item["id"] != base:
+            notes.append(f"item id {base} is used twice in the survey; the second is {item['id']}")
+        seen.add(item["id"])
+
+
+def _shared_scale(items: list[dict], stems: Counter) -> tuple[str, str]:
+    """The options most items share (JSON) and the commonest stem; an item on other options keeps its own
+    ``response_scale``, an item under another stem gets its stem before its text."""
+    for item in items:
+        item["_options"] = [{"value": v, "label": label} for v, label in zip(item.pop("_codes"), item.pop("_labels"))]
+    common = Counter(json.dumps(i["_options"]) for i in items).most_common(1)[0][0]
+    stem = stems.most_common(1)[0][0] if stems else ""
+    for item in items:
+        options, item_stem = item.pop("_options"), item.pop("_stem")
+        if json.dumps(options) != common:
+            item["response_scale"] = {"options": options}
+        if item_stem and item_stem != stem:
+            item["text"] = f"{item_stem} — {item['text']}"
+        if not item["reverse"]:
+            item.pop("reverse")
+    return common, stem
+
+
+def import_qsf(path: str | Path, instrument_id: str | None = None) -> tuple[dict, list[str], list[str]]:
+    """The instrument spec of a QSF file, the questions skipped (each with its reason) and notes."""
+    path = Path(path)
+    survey = _read_survey(path)
     elements = _elements(survey, str(path))
     questions = {e["Payload"].get("QuestionID") or e.get("PrimaryAttribute"): e["Payload"]
                  for e in elements if e.get("Element") == "SQ" and isinstance(e.get("Payload"), dict)}
@@ -163,32 +230,7 @@ def import_qsf(path: str | Path, instrument_id: str | None = None) -> tuple[dict
         choices = payload.get("Choices") or {}
         order = [str(c) for c in payload.get("ChoiceOrder") or list(choices)]
         if kind == "Matrix" and selector == "Likert" and sub == "SingleAnswer":
-            answers = payload.get("Answers") or {}
-            answer_ids = [str(a) for a in payload.get("AnswerOrder") or list(answers)]
-            if any(answers.get(a, {}).get("TextEntry") for a in answer_ids) or len(answer_ids) < 2:
-                skipped.append(f"{where}: a matrix whose answer columns have a text entry or fewer than two")
-                continue
-            labels, codes = _scale(payload, answer_ids, answers, where, notes)
-            tags = payload.get("ChoiceDataExportTags") or {}
-            stem = plain(payload.get("QuestionText"))
-            scale_id = _identifier(str(tag).lower())
-            made = []
-            for choice in order:
-                statement = choices.get(choice) or {}
-                if statement.get("TextEntry") or not plain(statement.get("Display")):
-                    skipped.append(f"{where}, statement {choice}: a statement with a text entry field or no text")
-                    continue
-                item_id = _identifier(tags.get(choice) if isinstance(tags, dict) and tags.get(choice)
-                                      else f"{tag}_{choice}")
-                made.append({"id": item_id, "text": plain(statement["Display"]), "scale": scale_id,
-                             "reverse": False, "_labels": labels, "_codes": codes, "_stem": stem})
-            if len(made) >= 2:
-                scales[scale_id] = {"name": stem[:80] or str(tag)}
-            else:
-                for item in made:
-                    item.pop("scale")
-            stems.update([stem] * len(made))
-            items.extend(made)
+            items.extend(_matrix_items(payload, tag, where, choices, order, skipped, notes, scales, stems))
         elif kind == "MC" and selector in SINGLE_CHOICE:
             if any((choices.get(c) or {}).get("TextEntry") for c in order):
                 skipped.append(f"{where}: a choice with a text entry field (\"Other: …\") is not a closed question")
@@ -206,27 +248,9 @@ def import_qsf(path: str | Path, instrument_id: str | None = None) -> tuple[dict
         raise SpecError("no question could be imported: " + ("; ".join(skipped) or "the survey has no questions"),
                         where=str(path), fix="the importer takes Likert matrices and single-answer multiple "
                                              "choice questions")
-    seen: set[str] = set()
-    for item in items:                                  # ids must be unique: a repeated export tag gets a suffix
-        base, k = item["id"], 2
-        while item["id"] in seen:
-            item["id"], k = f"{base}_{k}", k + 1
-        if item["id"] != base:
-            notes.append(f"item id {base} is used twice in the survey; the second is {item['id']}")
-        seen.add(item["id"])
+    _unique_ids(items, notes)
     _keying(items, notes)
-    for item in items:
-        item["_options"] = [{"value": v, "label": label} for v, label in zip(item.pop("_codes"), item.pop("_labels"))]
-    common = Counter(json.dumps(i["_options"]) for i in items).most_common(1)[0][0]
-    stem = stems.most_common(1)[0][0] if stems else ""
-    for item in items:
-        options, item_stem = item.pop("_options"), item.pop("_stem")
-        if json.dumps(options) != common:
-            item["response_scale"] = {"options": options}
-        if item_stem and item_stem != stem:
-            item["text"] = f"{item_stem} — {item['text']}"
-        if not item["reverse"]:
-            item.pop("reverse")
+    common, stem = _shared_scale(items, stems)
     name = plain((survey.get("SurveyEntry") or {}).get("SurveyName")) or path.stem
     spec = {
         "id": instrument_id or _identifier(path.stem),
