@@ -94,6 +94,19 @@ class Study(BaseModel):
         return files
 
 
+def _check_models(models: list[dict], path: Path) -> None:
+    """Every backend a registered name (the one registry), every model id unique."""
+    for index, model in enumerate(models):
+        if model["backend"] not in registry.REGISTRY:
+            raise SpecError(f"models[{index}].backend: {model['backend']!r} is not a registered backend",
+                            where=str(path), fix=f"use one of: {', '.join(registry.names())}")
+    ids = [m["id"] for m in models]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise SpecError(f"models: duplicate model id(s) {', '.join(duplicates)}", where=str(path),
+                        fix="give every model entry its own id")
+
+
 def _weighting(pop_spec: dict, population: Population, base_dir: Path, path: Path) -> Weighting | None:
     """The study's weighting to a target population on attributes both share, or None."""
     if "weighting" not in pop_spec:
@@ -147,15 +160,7 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
     if n is not None and n < 1:
         raise SpecError(f"--n must be a positive whole number, got {n}", where="--n")
     base_dir = base_dir or Path.cwd()
-    for index, model in enumerate(data["models"]):      # the one registry of backend names
-        if model["backend"] not in registry.REGISTRY:
-            raise SpecError(f"models[{index}].backend: {model['backend']!r} is not a registered backend",
-                            where=str(path), fix=f"use one of: {', '.join(registry.names())}")
-    ids = [m["id"] for m in data["models"]]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise SpecError(f"models: duplicate model id(s) {', '.join(duplicates)}", where=str(path),
-                        fix="give every model entry its own id")
+    _check_models(data["models"], path)
     baseline = None
     if "baseline" in data:
         baseline = baselines.load(data["baseline"], relative_to=base_dir)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import SpecError
 from ..specs.instruments import Instrument
-from .microdata import DATA_SUFFIXES, data_columns
+from .microdata import DATA_SUFFIXES, data_columns, is_number
 
 NON_ANSWER = re.compile(r"don.?t know|refus|not applicable|no answer|missing|^n/?a$|^dk$|inap|skipped|not asked",
                         re.IGNORECASE)
@@ -71,14 +71,6 @@ def read_header(path: Path) -> Header:
 def _code(value):
     number = float(value)
     return int(number) if number.is_integer() else number
-
-
-def _numeric(value) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _is_non_answer(code, label: str) -> bool:
@@ -170,7 +162,7 @@ def draft_baseline(data_file: Path, instrument: Instrument, name: str, populatio
         values = header.value_labels.get(column)
         if not values:
             continue
-        codes = {str(_code(code)) if _numeric(code) else str(code): str(lab) for code, lab in values.items()
+        codes = {str(_code(code)) if is_number(code) else str(code): str(lab) for code, lab in values.items()
                  if not _is_non_answer(code, lab)}
         if len(codes) < 2:
             continue

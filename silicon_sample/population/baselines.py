@@ -28,7 +28,7 @@ from ..specs import resources
 from ..specs.instruments import Instrument
 from ..specs.yaml_files import load_spec
 from . import populations as populations_module
-from .microdata import code_key, derive_attribute, load_dataset, read_data_file
+from .microdata import code_key, derive_attribute, is_number, load_dataset, read_data_file
 from .populations import Population
 
 
@@ -112,7 +112,7 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
             raise SpecError(f"item {item.id}: column {column!r} is not in the data", where=str(path),
                             fix="map it under `items:`")
         codes = item_recode.get(item.id, recode)
-        if codes and any(not _numeric(k) for k in codes):      # labels in the data ("Yes", "somewhat"): recoded
+        if codes and any(not is_number(k) for k in codes):      # labels in the data ("Yes", "somewhat"): recoded
             keyed = raw[column].map(lambda v: code_key(v) if pd.notna(v) else None)
             keyed = keyed.where(~keyed.isin({code_key(c) for c in missing_codes}))
             unknown = keyed.notna() & ~keyed.isin(set(codes))
@@ -186,14 +186,6 @@ def _scale_scores(spec: dict, raw: pd.DataFrame, instrument: Instrument, frame: 
         report["missing"][scale] = int(values.isna().sum())
         frame[scale] = values.astype(float).to_numpy()
     return frame, report
-
-
-def _numeric(code) -> bool:
-    try:
-        float(code)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def available() -> list[str]:

@@ -57,6 +57,15 @@ def code_key(value) -> str:
     return str(value)
 
 
+def is_number(value) -> bool:
+    """Whether a code reads as a number (1, 1.0, "1", "2.5"), as opposed to a label ("Yes")."""
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def derive_attribute(frame: pd.DataFrame, name: str, spec: dict, where: str) -> tuple[pd.Series, list[str]]:
     """Labels of one attribute for every respondent (NaN where unlabelled) and the category order."""
     column = spec.get("column", name)

@@ -69,12 +69,8 @@ def item_table(long: pd.DataFrame, instruments: dict) -> pd.DataFrame:
     return items
 
 
-def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.DataFrame | None = None) -> str:
-    """A short Markdown report of a run: coverage, answer quality, scale and item descriptives."""
-    long = long_results(store) if long is None else long
-    wide = wide_results(store, long) if wide is None else wide
-    manifest = store.manifest()
-    instruments = run_instruments(store)
+def _design_lines(manifest: dict) -> str:
+    """The summary's title and its list of what the run was: population, instruments, styles, models, cells."""
     out = io.StringIO()
     study = manifest["study"]
     out.write(f"# Run summary: {study['id']}\n\n")
@@ -107,6 +103,17 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
         out.write(f"- **warning**: {warning}\n")
     out.write("\n")
 
+    return out.getvalue()
+
+
+def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.DataFrame | None = None) -> str:
+    """A short Markdown report of a run: coverage, answer quality, scale and item descriptives."""
+    long = long_results(store) if long is None else long
+    wide = wide_results(store, long) if wide is None else wide
+    manifest = store.manifest()
+    instruments = run_instruments(store)
+    out = io.StringIO()
+    out.write(_design_lines(manifest))
     out.write("## Cells by status\n\n")
     out.write(_block(store.status_counts()))
     not_answered = long[long["status"].isin(NOT_ANSWERED)]
