@@ -8,7 +8,8 @@ never answers from it.
 - the backend's description (:meth:`Backend.describe`) minus :data:`NOT_ANSWER_SHAPING`, the fields that
   say how calls are made rather than what is asked (concurrency, rate limits, attempts, delays, time-outs)
   and the model version (checked on its own, below). So the backend, model, base URL, instructor mode,
-  ``top_logprobs``, ``max_reasks`` and the client libraries' versions are all in the key.
+  ``top_logprobs``, ``max_reasks`` with the re-ask rule (:mod:`.resilience`: how an invalid reply is asked
+  again shapes the answer) and the client libraries' versions are all in the key.
 
 **Model version.** Each cached answer keeps the version the server reported with it
 (:attr:`Answer.model_version`, also a column of the cache). A cached answer is served only when it
@@ -40,7 +41,8 @@ from ..answers import Answer, AnswerRequest
 from .base import Backend
 
 NOT_ANSWER_SHAPING = ("model_version", "concurrency", "rate_limits", "servers", "retry_policy.max_attempts",
-                      "retry_policy.base_delay", "retry_policy.max_delay", "retry_policy.timeout")
+                      "retry_policy.base_delay", "retry_policy.max_delay", "retry_policy.timeout",
+                      "retry_policy.transport")
 """Dotted paths of :meth:`Backend.describe` fields left out of the key (see the module docstring)."""
 
 
