@@ -28,6 +28,7 @@ from plotnine import (
     ggplot,
     labs,
     position_dodge,
+    scale_colour_manual,
     scale_fill_manual,
     theme,
     theme_bw,
@@ -91,10 +92,17 @@ def distributions(frame: pd.DataFrame, title: str):
             + theme(figure_size=(10, 1.6 * ((frame["item"].nunique() + 4) // 5) + 1)))
 
 
-def scale_distributions(frame: pd.DataFrame, title: str):
-    """Scale scores, silicon beside human, as densities per scale: columns scale, score, source."""
-    return (ggplot(frame, aes("score", fill="source")) + geom_density(alpha=0.45, colour=None)
-            + facet_wrap("~scale", scales="free", ncol=3) + scale_fill_manual(values=SOURCE_COLOURS)
+def scale_distributions(frame: pd.DataFrame, title: str, means: pd.DataFrame | None = None):
+    """Scale scores, silicon beside human, as weighted densities per scale (columns scale, score, source and
+    ``weight``, 1 when absent); ``means`` (columns scale, source, mean: the table shown beside the figure)
+    drawn as dashed lines."""
+    frame = frame if "weight" in frame else frame.assign(weight=1.0)
+    plot = (ggplot(frame, aes("score", fill="source", weight="weight")) + geom_density(alpha=0.45, colour=None))
+    if means is not None and len(means):
+        plot += geom_vline(means, aes(xintercept="mean", colour="source"), linetype="dashed", size=0.7,
+                           show_legend=False)
+        plot += scale_colour_manual(values=SOURCE_COLOURS)
+    return (plot + facet_wrap("~scale", scales="free", ncol=3) + scale_fill_manual(values=SOURCE_COLOURS)
             + labs(x="scale score", y="density", fill="", title=literal(title)) + theme_bw()
             + theme(figure_size=(10, 2.4 * ((frame["scale"].nunique() + 2) // 3) + 1)))
 

@@ -21,10 +21,17 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..answers import PENDING, STATUSES
-from ..comparison.item_fidelity import option_shares, source_items
+from ..comparison.item_fidelity import (
+    comparison_row,
+    mean_interval,
+    option_shares,
+    source_items,
+    weighted_moments,
+)
 from ..comparison.scale_level import NOT_AT_SCALE_LEVEL
 from ..psychometrics.scoring import scale_scores
 from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, run_manifest, wide_results
@@ -215,9 +222,29 @@ def _status(inputs: ReportInputs) -> str:
     return "".join(out)
 
 
-ITEM_COLUMNS = ("n_silicon", "mean_silicon", "mean_silicon_low", "mean_silicon_high", "sd_silicon", "n_human",
-                "mean_human", "mean_human_low", "mean_human_high", "sd_human", "d", "d_low", "d_high",
-                "representativeness")
+def _with_intervals(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of means and d for reading on a page: each estimate with its 95 % interval in one column
+    (``3.41 [3.05, 3.77]``), n rounded, SDs to two decimals; other columns as they are."""
+    out = pd.DataFrame(index=table.index)
+
+    def joined(value, low, high) -> str:
+        if pd.isna(value):
+            return "—"
+        return f"{value:.2f} [{low:.2f}, {high:.2f}]" if pd.notna(low) and pd.notna(high) else f"{value:.2f}"
+
+    for source in ("silicon", "human"):
+        if f"mean_{source}" not in table.columns:
+            continue
+        out[f"n {source}"] = table[f"n_{source}"].round(1)
+        out[f"mean {source} [95% CI]"] = [joined(*v) for v in zip(
+            table[f"mean_{source}"], table[f"mean_{source}_low"], table[f"mean_{source}_high"])]
+        out[f"SD {source}"] = table[f"sd_{source}"].round(2)
+    if "d" in table.columns:
+        out["d [95% CI]"] = [joined(*v) for v in zip(table["d"], table["d_low"], table["d_high"])]
+    for column in ("representativeness",):
+        if column in table.columns:
+            out[column] = table[column]
+    return out
 
 
 def _item_options(instrument, answered: pd.DataFrame) -> dict[str, list]:
@@ -263,8 +290,7 @@ def _distributions(inputs: ReportInputs) -> str:
             frame["item"] = pd.Categorical(frame["item"], categories=list(table.index))      # as asked
             out.append(_figure(figures.distributions(frame, title), f"answer distributions of {run.dir.name} "
                                                                     f"{label}"))
-            shown = table[[c for c in ITEM_COLUMNS if c in table.columns]]
-            out.append(_table(shown, f"Answers per item — {label}", [
+            out.append(_table(_with_intervals(table), f"Answers per item — {label}", [
                 "n: Kish's effective n of the persona (and survey) weights; means weighted, with their 95 % t "
                 "interval; SD with N − 1; d: silicon − human, pooled SD, Hedges–Olkin 95 % interval; "
                 "representativeness: 1 − W₁ / (k − 1). The figure above draws this table's option shares."]))
@@ -272,36 +298,72 @@ def _distributions(inputs: ReportInputs) -> str:
     return "".join(out)
 
 
+def _scale_table(silicon: pd.DataFrame, human: pd.DataFrame | None, scales: list[str]) -> pd.DataFrame:
+    """Per scale: the weighted means with their 95 % t intervals and SDs of each source, and d (silicon − human)
+    with its interval — :func:`~silicon_sample.comparison.item_fidelity.comparison_row`, as the comparison's
+    scales table computes them; the silicon side alone without a baseline."""
+    ws = silicon["weight"].to_numpy(dtype=float) if "weight" in silicon else np.ones(len(silicon))
+    rows = []
+    for scale in scales:
+        mine = weighted_moments(silicon[scale].to_numpy(dtype=float), ws)
+        if human is not None and scale in human.columns:
+            wh = human["weight"].to_numpy(dtype=float) if "weight" in human else np.ones(len(human))
+            rows.append({"scale": scale, **comparison_row(weighted_moments(human[scale].to_numpy(dtype=float), wh),
+                                                          mine)})
+        else:
+            low, high = mean_interval(*mine)
+            rows.append({"scale": scale, "n_silicon": mine[2], "mean_silicon": mine[0], "mean_silicon_low": low,
+                         "mean_silicon_high": high, "sd_silicon": mine[1]})
+    return pd.DataFrame(rows).set_index("scale")
+
+
 def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
     """Scale scores of the run's respondents (persona × style × cue type × model × replicate), silicon beside
-    the baseline's humans scored the same way (:func:`~silicon_sample.psychometrics.scoring.scale_scores`)."""
+    the baseline's humans scored the same way (:func:`~silicon_sample.psychometrics.scoring.scale_scores`),
+    as weighted densities, with the table of their weighted means beside them; the dashed lines are that
+    table's means."""
     if not run.wide_scales:
         return ""
     wide, scales = run.wide_scales
-    human_frame, human_title = None, ""
+    human, human_title = None, ""
     if inputs.baseline is not None:
         instrument = inputs.baseline.instrument
         keys = {s: k for s, k in instrument.keys().items() if s in scales}
+        data = inputs.baseline.data
         if inputs.baseline.scale_level:        # the humans' own scale scores: their data hold no item answers
-            human = inputs.baseline.data[[s for s in keys if s in inputs.baseline.data.columns]]
+            human = data[[s for s in keys if s in data.columns]]
         else:
-            human = scale_scores(inputs.baseline.data[[it.id for it in instrument.items]].astype(float), keys,
-                                 instrument.item_ranges(), instrument.scoring.method)
-        shared = [s for s in scales if s in human.columns]
-        if shared:
-            human_frame = human[shared].melt(var_name="scale", value_name="score").assign(source="human")
+            human = scale_scores(data[[it.id for it in instrument.items]].astype(float), keys,
+                                 instrument.item_ranges(), instrument.scoring.method)[list(keys)]
+        human = human.assign(weight=data["weight"].to_numpy(dtype=float) if "weight" in data else 1.0)
+        if [s for s in scales if s in human.columns]:
             human_title = f" beside human (n = {len(human)}, {inputs.baseline.id}), scored alike"
+        else:
+            human = None
     pair = [c for c in PAIR_COLUMNS if c in wide.columns]
     out = []
     for key, group in (wide.groupby(pair, sort=False) if pair else [((), wide)]):   # never pooled across pairs
         key = key if isinstance(key, tuple) else (key,)
         label = " / ".join(map(str, key))
-        frames = [group[scales].melt(var_name="scale", value_name="score").assign(source="silicon")]
-        if human_frame is not None:
-            frames.append(human_frame)
-        title = (f"{label}\n" if label else "") + f"Scale scores: silicon (n = {len(group)} respondents)" + human_title
+        table = _scale_table(group, human, scales)
+        weight = group["weight"] if "weight" in group else 1.0
+        frames = [group[scales].assign(weight=weight).melt(id_vars="weight", var_name="scale", value_name="score")
+                  .assign(source="silicon")]
+        if human is not None:
+            shared = [s for s in scales if s in human.columns]
+            frames.append(human[[*shared, "weight"]].melt(id_vars="weight", var_name="scale", value_name="score")
+                          .assign(source="human"))
+        means = pd.concat([table[[f"mean_{source}"]].rename(columns={f"mean_{source}": "mean"}).assign(source=source)
+                           for source in ("silicon", "human") if f"mean_{source}" in table.columns]).reset_index()
+        title = (f"{label}\n" if label else "") + f"Scale scores: silicon (n = {len(group)} respondents, weighted)" \
+            + human_title
         frame = pd.concat(frames, ignore_index=True).dropna()
-        out.append(_figure(figures.scale_distributions(frame, title), f"scale score distributions {label}"))
+        out.append(_figure(figures.scale_distributions(frame, title, means.dropna()),
+                           f"scale score distributions {label}"))
+        out.append(_table(_with_intervals(table), f"Scale scores — {label}", [
+            "n: Kish's effective n; means weighted (persona and survey weights) with their 95 % t interval, SD "
+            "with N − 1; d: silicon − human, pooled SD, Hedges–Olkin 95 % interval. The densities above are "
+            "weighted alike; their dashed lines are this table's means."]))
     return "".join(out)
 
 

@@ -119,7 +119,16 @@ def test_the_answer_distributions_are_drawn_from_the_items_table_beside_them(rep
     base = ss.load_baseline("psych_bfi")
     tables = ss.compare(run_dir, base, invariance=False, anchors=False)
     view = html_report.run_view(run_dir, pd.DataFrame(), {}, tables)
+    lines = []
+    monkeypatch.setattr(figures, "scale_distributions",
+                        lambda frame, title, means: lines.append(means) or figures.statuses(
+                            pd.DataFrame({"model": ["m"], "cells": [1], "status": ["answered"]})))
     html_report._distributions(html_report.ReportInputs([view], base))
+    scales = tables["scales"].droplevel(list(html_report.PAIR_COLUMNS))       # the comparison's own scales table
+    drawn_means = lines[0].set_index(["scale", "source"])["mean"]
+    for scale, row in scales.iterrows():
+        assert drawn_means[(scale, "silicon")] == pytest.approx(row["mean_silicon"])
+        assert drawn_means[(scale, "human")] == pytest.approx(row["mean_human"])
     items = tables["items"].droplevel(list(html_report.PAIR_COLUMNS))
     shares = drawn[0].set_index(["item", "source", "option"])["share"]
     for item, row in items.iterrows():
