@@ -211,7 +211,7 @@ class RunStore:
         self._db: sqlite3.Connection | None = None
         self._lock_handle = None
         self.duplicates_refused: dict[int, int] = {}     # per session: second answers to a cell, not stored
-        self._migrated = False
+        self._format: int | None = None                 # the database's format, read once (store_format)
 
     # -- creating and opening --------------------------------------------
     @staticmethod
@@ -309,9 +309,19 @@ class RunStore:
             self._db.execute("PRAGMA synchronous=FULL")
         return self._db
 
+    def format(self, db: sqlite3.Connection | None = None) -> int:
+        """The database's format (:func:`store_format`), read once by the writing thread (2 once this store has
+        migrated it); a reader thread passes its own connection ``db`` and reads it there, never caching it."""
+        if self._format is not None:
+            return self._format
+        if db is not None:
+            return store_format(db)
+        self._format = store_format(self.db)
+        return self._format
+
     def typed_fields(self, db: sqlite3.Connection | None = None) -> str:
         """The SELECT fields of a response's type: its columns, or NULLs on a format-1 database."""
-        return ("r.value_kind, r.value_data" if store_format(db or self.db) == 2
+        return ("r.value_kind, r.value_data" if self.format(db) == 2
                 else "NULL AS value_kind, NULL AS value_data")
 
     def close(self) -> None:
@@ -478,9 +488,9 @@ class RunStore:
         rows = [response_row(answer, session, recorded_at) for answer in answers]
         before = self.db.total_changes
         try:
-            if not self._migrated:
+            if self.format() == 1:
                 migrate(self.db)
-                self._migrated = True
+                self._format = 2
             with self.db:
                 self.db.executemany(INSERT_RESPONSE, rows)
         except sqlite3.OperationalError as exc:

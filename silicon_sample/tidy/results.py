@@ -129,7 +129,7 @@ def _long_frame(cells: pd.DataFrame, personas: pd.DataFrame, variants: pd.DataFr
     frame["answer"] = frame["value"].astype("Int64")
     typed = frame["value_kind"].notna() & frame["value_kind"].ne("code") if "value_kind" in frame else None
     if typed is not None and typed.any():      # answers that are not one code: their typed value beside
-        frame["answer_value"] = [read_stored_value(v, k, d) if t else (None if pd.isna(v) else int(v))
+        frame["answer_value"] = [read_stored_value(None if pd.isna(v) else v, k if t else None, d)
                                  for v, k, d, t in zip(frame["value"], frame["value_kind"], frame["value_data"],
                                                        typed)]
     frame["status"] = frame["status"].fillna(PENDING)
