@@ -28,7 +28,7 @@ import socket
 import urllib.parse
 from collections.abc import Iterable, Iterator
 
-from ..answers import Answer, AnswerRequest
+from ..answers import Answer, AnswerRequest, Question
 from ..errors import BackendError
 
 
@@ -57,6 +57,18 @@ class Backend(abc.ABC):
         A server's distribution mode reads one next token per option: :func:`single_token_codes`."""
         if mode == "distribution" and self.cacheable:
             single_token_codes(options, self.name)
+
+    def check_question(self, question: Question, mode: str) -> None:
+        """Raise :class:`~silicon_sample.errors.BackendError` when answers to an item that is not single-choice
+        (``question``: numeric, multiple, text, rank) could not be read in ``mode``. Sample mode asks for the
+        answer under the question's JSON Schema on every backend; a distribution over numbers, option sets,
+        texts or orders is no next-token reading, so by default distribution mode is refused (an in-process
+        model that can score whole answers overrides this)."""
+        if mode == "distribution":
+            raise BackendError(f"backend {self.name} cannot read a distribution over the answers of a "
+                               f"{question.type} item: its reading is one next token per option code",
+                               fix="use answer_mode: sample for this model, with replicates for a distribution "
+                                   "of answers")
 
     def check_presentation(self, presentation: str, mode: str) -> None:
         """Raise :class:`~silicon_sample.errors.BackendError` when this backend cannot put an instrument to the

@@ -20,9 +20,11 @@ Answer modes
     a numpy Generator seeded with the request's seed.
 ``sample``
     Generation constrained by a grammar built from the answer's JSON Schema
-    (:func:`silicon_sample.answers.answer_schema`), so only a valid option can
-    come out; sampling uses the temperature alone (no top-k/top-p) with the
-    request's seed; the raw text is kept.
+    (:func:`silicon_sample.answers.grammar_schema`), so only a valid option can
+    come out (for a numeric item, a value in its range: the grammar lists its
+    allowed values; a ``multiple`` or ``rank`` item's repeated options are caught
+    by validation); sampling uses the temperature alone (no top-k/top-p) with
+    the request's seed; the raw text is kept.
 
 Batteries
 ---------
@@ -55,7 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import templating
-from ..answers import Answer, AnswerRequest, answers_from_output, failed_all, request_schema
+from ..answers import Answer, AnswerRequest, answers_from_output, failed_all, grammar_schema
 from ..errors import BackendError
 from ..files import file_sha256
 from .base import Backend
@@ -266,7 +268,7 @@ class EmbeddedBackend(Backend):
         return [a.model_copy(update={"raw_output": f"{written} ({a.raw_output} at this field)"}) for a in answers]
 
     def _grammar(self, request: AnswerRequest):
-        schema = json.dumps(request_schema(request), sort_keys=True)
+        schema = json.dumps(grammar_schema(request), sort_keys=True)
         if schema not in self._grammars:
             self._grammars[schema] = self._llama_cpp.LlamaGrammar.from_json_schema(schema, verbose=False)
         return self._grammars[schema]

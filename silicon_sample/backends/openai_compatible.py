@@ -31,7 +31,7 @@ import logging
 import os
 import random
 
-from ..answers import Answer, AnswerRequest, answer_model, answers_from_output, estimate_tokens
+from ..answers import Answer, AnswerRequest, answer_model, answer_value, answers_from_output, estimate_tokens
 from ..errors import BackendError, InvalidOutput, MalformedReply
 from .base import scrub
 from .chat_reply import ChatReply, parse_reply
@@ -188,7 +188,7 @@ class OpenAICompatibleBackend(HTTPBackend):
         """Sample mode through instructor's client (its ``json``, ``json_schema`` and ``md_json`` modes)."""
         messages = [m.model_dump() for m in request.messages]
         model = _tool_model(self._instructor_module, tuple(request.options), request.with_reason,
-                            request.option_labels)
+                            request.option_labels, request.question)
 
         async def call():
             # instructor may ask up to 1 + max_reasks times within one call
@@ -203,12 +203,14 @@ class OpenAICompatibleBackend(HTTPBackend):
                                                          random.Random(request.seed))
         except InvalidOutput as invalid:
             status, reason = refused_or_invalid(invalid.text, invalid.reason)
-            return Answer(request_id=request.request_id, status=status, raw_output=invalid.text, reason=reason)
+            return Answer(request_id=request.request_id, status=status, kind=request.kind, raw_output=invalid.text,
+                          reason=reason)
         raw = _completion_text(completion)
         usage = completion.usage
-        value = (request.options[request.option_labels.index(parsed.answer)] if request.option_labels
-                 else int(parsed.answer))
-        return Answer(request_id=request.request_id, status="answered", value=value, raw_output=raw,
+        status, value, reason = answer_value(parsed.answer, tuple(request.options), request.option_labels,
+                                             request.question)
+        return Answer(request_id=request.request_id, status=status, kind=request.kind, value=value, reason=reason,
+                      raw_output=raw,
                       model_version=completion.model, prompt_tokens=getattr(usage, "prompt_tokens", None),
                       completion_tokens=getattr(usage, "completion_tokens", None))
 
@@ -255,10 +257,11 @@ def answer_from_reply(request: AnswerRequest, reply: ChatReply, ask: int = 1) ->
             return Answer(request_id=request.request_id, status="invalid", reason=NO_LOGPROBS, **fields)
         return answer_from_top_logprobs(request, top, **fields)
     status, value, reason, raw = read_reply(request, reply)
-    if status != "answered":
+    if status == "invalid":
         status, reason = refused_or_invalid(raw, f"output did not match the answer schema after {ask} ask(s): "
                                                  f"{reason}")
-    return Answer(request_id=request.request_id, status=status, value=value, raw_output=raw, reason=reason, **fields)
+    return Answer(request_id=request.request_id, status=status, kind=request.kind, value=value, raw_output=raw,
+                  reason=reason, **fields)
 
 
 def answers_from_reply(request: AnswerRequest, reply: ChatReply, ask: int = 1) -> list[Answer]:
@@ -289,11 +292,12 @@ def pooled_client(openai_module, connections: int):
 
 
 @functools.lru_cache(maxsize=256)
-def _tool_model(instructor_module, options: tuple[int, ...], with_reason: bool, labels: tuple[str, ...] | None = None):
+def _tool_model(instructor_module, options: tuple[int, ...], with_reason: bool, labels: tuple[str, ...] | None = None,
+                question=None):
     """The answer's pydantic model as instructor's schema class, made once per scale: given a plain model,
     instructor would build this class anew on every call (a third of the event loop's time at 256 calls
     in flight, measured by ``silicon-sample bench``)."""
-    return instructor_module.openai_schema(answer_model(options, with_reason, labels))
+    return instructor_module.openai_schema(answer_model(options, with_reason, labels, question))
 
 
 def _retry_after(exc) -> float | None:

@@ -66,7 +66,11 @@ def answer_shaping(description: dict) -> dict:
 
 def cache_key(identity: dict, request: AnswerRequest) -> str:
     """The key of one call: the answer-shaping description of its backend and the request minus its id."""
-    payload = {"backend": identity, "request": request.model_dump(mode="json", exclude={"request_id"})}
+    dumped = request.model_dump(mode="json", exclude={"request_id"})
+    for part in (dumped, *dumped["battery"]):     # a single-choice request keys as it did before item types
+        if part.get("question", 0) is None:
+            del part["question"]
+    payload = {"backend": identity, "request": dumped}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -191,6 +195,9 @@ class CachedBackend(Backend):
 
     def check_presentation(self, presentation, mode) -> None:
         self.backend.check_presentation(presentation, mode)
+
+    def check_question(self, question, mode) -> None:
+        self.backend.check_question(question, mode)
 
     def stop_waiting(self) -> None:
         self.backend.stop_waiting()

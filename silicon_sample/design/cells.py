@@ -21,11 +21,11 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from ..answers import AnswerRequest, BatteryField, ChatMessage
+from ..answers import AnswerRequest, BatteryField, ChatMessage, answer_tokens
 from ..population.personas import render_variant
 from ..population.weighting import poststratification_weights, raking_weights, weight_summary
 from ..seeds import derive_seed
-from ..specs.instruments import Instrument
+from ..specs.instruments import OPTION_TYPES, Instrument
 from .perturbations import ORIGINAL, dont_know_code, perturbed
 from .presentation import shown_order
 from .study import ModelSpec, Study, cells_in_design
@@ -195,8 +195,10 @@ _SHOWN: dict[tuple, tuple] = {}
 
 
 def _options(instrument: Instrument, item) -> tuple[tuple[int, ...], tuple[str, ...] | None]:
+    if item.type not in OPTION_TYPES:
+        return (), None
     scale = instrument.scale_of(item)
-    labels = scale.labels if scale.display == "labels_only" else None
+    labels = scale.labels if scale.display == "labels_only" and item.coded else None
     return tuple(scale.values), labels
 
 
@@ -205,7 +207,8 @@ def dont_know_of(study: Study, cell: dict) -> int | None:
     if cell.get("perturbation", ORIGINAL) != "dont_know":
         return None
     instrument = next(i for i in study.instruments if i.id == cell["instrument_id"])
-    return dont_know_code(instrument.scale_of(cell["item_id"]).values)
+    item = instrument.item(cell["item_id"])
+    return dont_know_code(instrument.scale_of(item).values) if item.coded else None
 
 
 def build_request(study: Study, model: ModelSpec, cell: dict, persona_text: str,
@@ -226,16 +229,18 @@ def build_request(study: Study, model: ModelSpec, cell: dict, persona_text: str,
                              ChatMessage(role="assistant", content=turn)]
         messages.append(layout.user_message(instrument, item))
     options, labels = _options(instrument, item)
+    request_question = instrument.question_of(item)
     return AnswerRequest(
         request_id=cell["cell_id"],
         messages=tuple(messages),
         options=options,
         option_labels=labels,
+        question=request_question,
         mode=model.answer_mode,
         temperature=model.temperature,
         seed=int(cell["seed"]),
         prefill=layout.distribution_prefill if model.answer_mode == "distribution" else None,
-        max_tokens=model.max_tokens if not labels else max(model.max_tokens, 48),
+        max_tokens=answer_tokens(request_question, model.max_tokens) if not labels else max(model.max_tokens, 48),
         with_reason=model.free_text_reason and model.answer_mode == "sample",
     )
 
@@ -256,9 +261,9 @@ def battery_request(study: Study, model: ModelSpec, block: list[dict], persona_t
     for cell, item, key in zip(block, items, keys):
         options, labels = _options(instrument, item)
         fields.append(BatteryField(request_id=cell["cell_id"], key=key, options=options, option_labels=labels,
-                                   seed=int(cell["seed"])))
+                                   seed=int(cell["seed"]), question=instrument.question_of(item)))
     layout = study.prompt_layout
-    per_field = 20 if any(f.option_labels for f in fields) else 8
+    budget = sum(20 if f.option_labels else answer_tokens(f.question, 8) for f in fields)
     return AnswerRequest(
         request_id=first["cell_id"] + BATTERY_SUFFIX,
         messages=(layout.system_message(persona_text, instrument), layout.battery_message(instrument, items, keys)),
@@ -266,6 +271,6 @@ def battery_request(study: Study, model: ModelSpec, block: list[dict], persona_t
         mode=model.answer_mode,
         temperature=model.temperature,
         seed=int(first["seed"]),
-        max_tokens=max(model.max_tokens, 16 + per_field * len(fields)),
+        max_tokens=max(model.max_tokens, 16 + budget),
         battery=tuple(fields),
     )

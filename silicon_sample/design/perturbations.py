@@ -21,6 +21,12 @@ are comparable across perturbations:
 ``dont_know``             "Don't know" offered after the scale with its own code (:func:`dont_know_code`);
                           choosing it is recorded with status ``dont_know`` (no value)
 ========================= ===========================================================================
+
+The scale perturbations change single-choice and knowledge items. A check-all-that-apply or rank item's
+options are nominal: ``options_reversed`` reverses them, and the other three leave them as written (codes
+alone, or labels answered as text, would not say which options were chosen; a "Don't know" option would be
+one more option to check). Numeric and open-ended items have no options and are shown as written (a
+numeric item declares its own "Don't know" as a ``special`` code).
 """
 
 from __future__ import annotations
@@ -63,9 +69,19 @@ def perturbed(instrument: Instrument, name: str) -> Instrument:
         check_paraphrases(instrument, name)
         index = int(name.rsplit("_", 1)[1]) - 1
         return instrument.model_copy(update={"instructions": instrument.instruction_paraphrases[index]})
-    items = tuple(item.model_copy(update={"response_scale": _scale(item.response_scale, name)})
-                  if item.response_scale else item for item in instrument.items)
-    return instrument.model_copy(update={"response_scale": _scale(instrument.response_scale, name), "items": items})
+    items = tuple(_item(item, name, instrument.response_scale) for item in instrument.items)
+    shared = _scale(instrument.response_scale, name) if instrument.response_scale else None
+    return instrument.model_copy(update={"response_scale": shared, "items": items})
+
+
+def _item(item, name: str, shared: ResponseScale | None):
+    """An item under a scale perturbation (see the module docstring for which types it changes)."""
+    if item.type in ("numeric", "text") or item.type in ("multiple", "rank") and name != "options_reversed":
+        if item.type in ("multiple", "rank") and item.response_scale is None and shared is not None:
+            return item.model_copy(update={"response_scale": shared})   # keeps the options as written
+        return item
+    return item.model_copy(update={"response_scale": _scale(item.response_scale, name)}) if item.response_scale \
+        else item
 
 
 def check_paraphrases(instrument: Instrument, name: str, where: str | None = None) -> None:

@@ -79,11 +79,14 @@ def check_scales(study: Study, model: ModelSpec, backend: Backend) -> None:
     prefill = study.prompt_layout.distribution_prefill if model.answer_mode == "distribution" else None
     for instrument in study.instruments:
         shown = [shown_instrument(study, instrument.id, p) for p in study.perturbations]
-        scales = dict.fromkeys(tuple(i.scale_of(item).values) for i in shown for item in i.items)
+        scales = dict.fromkeys(tuple(i.scale_of(item).values) for i in shown for item in i.coded_items)
+        questions = dict.fromkeys(q for item in instrument.items if (q := instrument.question_of(item)) is not None)
         try:
             backend.check_presentation(study.presentation(instrument).mode, model.answer_mode)
             for options in scales:
                 backend.check_scale(options, model.answer_mode, prefill)
+            for question in questions:
+                backend.check_question(question, model.answer_mode)
         except BackendError as exc:
             raise BackendError(exc.what, where=f"model {model.id}, instrument {instrument.id}",
                                fix=exc.fix) from None

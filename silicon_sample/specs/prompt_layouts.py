@@ -48,18 +48,19 @@ class PromptLayout(BaseModel):
         conversation or a battery) the instrument's, and an item with a scale of its own states it in its
         turn (:meth:`user_message`)."""
         if item is not None:
-            scale = instrument.scale_of(item)
+            scale, reply = instrument.answer_format(item)
             instructions = instrument.instructions_for(item)
         else:
-            scale, instructions = instrument.response_scale, instrument.instructions.strip()
-        content = _render(self.system, self, persona=persona_text, instructions=instructions,
-                          scale=scale.describe(), reply=scale.reply())
+            scale, reply = shared_format(instrument)
+            instructions = instrument.instructions.strip()
+        content = _render(self.system, self, persona=persona_text, instructions=instructions, scale=scale,
+                          reply=reply)
         return ChatMessage(role="system", content=content)
 
     def user_message(self, instrument: Instrument, item: Item, *, shared_system: bool = True) -> ChatMessage:
         """The item's turn; ``item_scale`` is its own scale when the system turn is shared by items on other
         scales (``shared_system``), and empty when the system turn already states it."""
-        item_scale = (_own_scale(instrument, item) if shared_system and item.response_scale else "")
+        item_scale = (_own_scale(instrument, item) if shared_system and instrument.on_own_format(item) else "")
         content = _render(self.user, self, item=instrument.render_item(item), item_scale=item_scale)
         return ChatMessage(role="user", content=content)
 
@@ -71,22 +72,37 @@ class PromptLayout(BaseModel):
     def battery_message(self, instrument: Instrument, items: list[Item], keys: list[str]) -> ChatMessage:
         """The user turn of a battery: the items numbered in the order shown, and the fields to answer in."""
         shown = [{"number": n, "key": key, "text": instrument.render_item(item),
-                  "scale": _own_scale(instrument, item, inline=True) if item.response_scale else ""}
+                  "scale": _own_scale(instrument, item, inline=True) if instrument.on_own_format(item) else ""}
                  for n, (item, key) in enumerate(zip(items, keys), start=1)]
-        content = _render(self.battery, self, items=shown, keys=", ".join(keys),
-                          reply=instrument.response_scale.reply())
+        content = _render(self.battery, self, items=shown, keys=", ".join(keys), reply=shared_format(instrument)[1])
         return ChatMessage(role="user", content=content)
 
 
+def shared_format(instrument: Instrument) -> tuple[str, str]:
+    """``(scale, reply)`` of a turn shared by several items: the instrument's response scale, or, for an
+    instrument whose items each carry their own format, none (each item's turn states its own)."""
+    if instrument.response_scale is None:
+        return "", "Answer each question in the form it asks for."
+    return instrument.response_scale.describe(), instrument.response_scale.reply()
+
+
 def _own_scale(instrument: Instrument, item: Item, inline: bool = False) -> str:
-    """An item's own scale in a turn shared with items on the instrument's scale: said to be this question's
-    (with the item's own instructions first, when it has them), so the turn does not read as a second scale
-    for the same answer."""
-    scale = item.response_scale
-    options = scale.describe().replace("\n", "; ") if inline else scale.describe()
+    """An item's own answer format in a turn shared with other items: said to be this question's (with the
+    item's own instructions first, when it has them), so the turn does not read as a second scale for the
+    same answer."""
+    scale, reply = instrument.answer_format(item)
     own = f"{item.instructions.strip()} " if item.instructions else ""
-    return f"{own}For this question only, answer on this scale instead: {options}".strip() if inline else \
-        f"{own}For this question only, answer on this scale instead:\n{options}".strip()
+    if instrument.response_scale is None or item.type not in ("single", "knowledge") and not item.response_scale:
+        lead = "For this question:"
+    else:
+        lead = "For this question only, answer on this scale instead:"
+    if item.type in ("single", "knowledge"):
+        body = scale
+    else:
+        body = f"{scale}\n{reply}".strip() if scale else reply
+    if inline:
+        return f"{own}{lead} {body.replace(chr(10), '; ')}".strip()
+    return f"{own}{lead}\n{body}".strip()
 
 
 def _render(template: str, layout: PromptLayout, **context) -> str:

@@ -134,6 +134,8 @@ def test_an_unknown_field_in_an_instrument_lists_the_fields_allowed_there(tmp_pa
         instruments.load(path)
     except SpecError as exc:
         assert "items[0]: unknown field(s) ('wording' was unexpected)" in exc.what
-        assert exc.fix == "the fields allowed here are id, instructions, response_scale, reverse, scale, text"
+        assert exc.fix == ("the fields allowed here are anchors, correct, id, instructions, integer, max, max_length, "
+                           "max_selected, min, min_selected, rank_top, response_scale, reverse, scale, special, "
+                           "step, text, type, unit")
     else:
         raise AssertionError("an unknown item field was accepted")
