@@ -19,7 +19,13 @@ pyreadstat:
 Parquet keeps the pandas types and stores the codebook in the file's schema metadata (key
 ``silicon_sample.codebook``, JSON). The codebook (:func:`codebook`) has one row per column: ``column``,
 ``name_in_file``, ``label`` (full), ``kind`` (design, persona, item, scale, answer, meta), ``values`` (the
-value labels, ``code = label; …``), ``scale`` and ``reverse`` for items, ``note``.
+value labels, ``code = label; …``), ``missing`` (user-missing values: a numeric item's special codes, set as
+missing in SPSS), ``scale`` and ``reverse`` for items, ``note``.
+
+Item types (wide exports): a numeric item is a numeric variable labelled with its anchors and special codes
+(its range in the note); an open-ended item a string variable; a check-all item one 0/1 variable per option
+(``{item}_{code}``), described in the note as a multiple-response set of dichotomies with counted value 1, as
+SPSS's MRSETS defines one; a rank item one place variable per option (``{item}_rank_{code}``, 1 = first).
 """
 
 from __future__ import annotations
@@ -141,21 +147,35 @@ def codebook(frame: pd.DataFrame, instruments: dict, attributes: dict | None = N
     items, scales = {}, {}
     prefixed = len({it.id for i in instruments.values() for it in i.items}) != sum(
         len(i.items) for i in instruments.values())
+    options = {}
     for instrument in instruments.values():
         for item in instrument.items:
-            items[f"{instrument.id}.{item.id}" if prefixed else item.id] = (instrument, item)
+            name = f"{instrument.id}.{item.id}" if prefixed else item.id
+            items[name] = (instrument, item)
+            if item.type in ("multiple", "rank"):
+                for option in instrument.scale_of(item).options:
+                    column = f"{name}_{option.value}" if item.type == "multiple" else f"{name}_rank_{option.value}"
+                    options[column] = (instrument, item, option, name)
         for scale_id, scale in instrument.scoring.scales.items():
             scales[scale_id] = scales[f"{instrument.id}.{scale_id}"] = (instrument, scale_id, scale)
     rows = []
     for column in frame.columns:
         row = {"column": column, "label": DESIGN_LABELS.get(column, column), "kind": "design", "values": "",
-               "scale": "", "reverse": "", "note": ""}
+               "missing": "", "scale": "", "reverse": "", "note": ""}
         if column in items:
             instrument, item = items[column]
-            options = instrument.scale_of(item)
             row.update(label=f"{item.id}: {instrument.render_item(item)}", kind="item", scale=item.scale or "",
-                       reverse="yes" if item.reverse else "no",
-                       values="; ".join(f"{o.value} = {o.label}" for o in options.options))
+                       reverse="yes" if item.reverse else "no", **_item_values(instrument, item))
+        elif column in options:
+            instrument, item, option, name = options[column]
+            if item.type == "multiple":
+                row.update(label=f"{item.id}: {instrument.render_item(item)} — {option.label}", kind="item",
+                           values="0 = not selected; 1 = selected",
+                           note=f"multiple-response set {name} (multiple dichotomies, counted value 1)")
+            else:
+                row.update(label=f"{item.id}: place given to {option.label} (1 = first) — "
+                                 f"{instrument.render_item(item)}", kind="item",
+                           note=f"rank item {name}: one place column per option; empty when not ranked")
         elif column.endswith("_n") and column[:-2] in scales:
             instrument, scale_id, scale = scales[column[:-2]]
             row.update(label=f"{scale.name}: number of items that entered the score", kind="scale")
@@ -177,8 +197,11 @@ def codebook(frame: pd.DataFrame, instruments: dict, attributes: dict | None = N
             row["values"] = "; ".join(f"{code} = {name}" for name, code in STATUS_CODES.items())
         if column == "answer":
             scales = {tuple((o.value, o.label) for o in i.scale_of(it).options)
-                      for i in instruments.values() for it in i.items}
-            if len(scales) == 1:          # one response scale for every item: the answer's value labels
+                      for i in instruments.values() for it in i.coded_items}
+            if any(not it.coded for i in instruments.values() for it in i.items):
+                row["note"] = ("the option code of single-choice items, the number of numeric items; texts in "
+                               "answer_text, chosen or ranked codes in selected")
+            elif len(scales) == 1:          # one response scale for every item: the answer's value labels
                 row["values"] = "; ".join(f"{v} = {label}" for v, label in next(iter(scales)))
             else:
                 row["note"] = "items use different response scales: see each item's values in a wide export"
@@ -186,6 +209,22 @@ def codebook(frame: pd.DataFrame, instruments: dict, attributes: dict | None = N
     table = pd.DataFrame(rows)
     table.insert(1, "name_in_file", table["column"])
     return table
+
+
+def _item_values(instrument, item) -> dict:
+    """An item's codebook ``values`` and ``note``: its option labels, or a numeric item's anchors and special
+    codes (user-missing in SPSS) with its range; an open-ended item is a string variable."""
+    if item.type == "numeric":
+        labels = [(a.value, a.label) for a in item.anchors] + [(o.value, o.label) for o in item.special]
+        special = ", ".join(str(o.value) for o in item.special)
+        unit = f" {item.unit}" if item.unit else ""
+        return {"values": "; ".join(f"{v:g} = {label}" for v, label in labels), "missing": special,
+                "note": f"numeric, {item.minimum:g} to {item.maximum:g}{unit}"
+                        + (f"; special code(s) {special} are missing values" if special else "")}
+    if item.type == "text":
+        return {"values": "", "note": f"open-ended answer (string, kept to {item.max_length} characters)"}
+    note = f"correct answer: {item.correct}" if item.type == "knowledge" else ""
+    return {"values": "; ".join(f"{o.value} = {o.label}" for o in instrument.scale_of(item).options), "note": note}
 
 
 def _categories(series: pd.Series) -> list:
@@ -208,9 +247,12 @@ def labelled_frame(frame: pd.DataFrame, book: pd.DataFrame, fmt: str) -> tuple[p
         if column == "status":
             out[name] = series.map(STATUS_CODES).astype(float)
             value_labels[name] = {float(code): label for label, code in STATUS_CODES.items()}
-        elif row.kind == "item" or (column == "answer" and row.values):
+        elif (row.kind == "item" and not pd.api.types.is_string_dtype(series) and series.dtype != object) or (
+                column == "answer" and row.values):
             out[name] = pd.to_numeric(series, errors="coerce").astype(float)
-            value_labels[name] = {float(v.split(" = ", 1)[0]): v.split(" = ", 1)[1] for v in row.values.split("; ")}
+            if row.values:
+                value_labels[name] = {float(v.split(" = ", 1)[0]): v.split(" = ", 1)[1]
+                                      for v in row.values.split("; ")}
         elif (row.kind == "persona" or column in CATEGORY_COLUMNS) and not pd.api.types.is_numeric_dtype(series):
             given = [v.split(" = ", 1)[1] for v in row.values.split("; ")] if row.values else []
             categories = given + [c for c in _categories(series) if c not in given]
@@ -237,6 +279,18 @@ def file_label(manifest: dict) -> str:
     created = next(iter(manifest.get("sessions", [])), {}).get("started_at", "")
     return (f"silicon-sample run of study {study.get('id')} (seed {manifest.get('seeds', {}).get('study_seed')}); "
             f"models {models}; created {created}")
+
+
+def _measure(row, column: pd.Series, value_labels: dict) -> str:
+    """SPSS's measurement level: a numeric item is ``scale``, a single-choice item ``ordinal``, a selection
+    dichotomy, text or labelled category ``nominal``, any other number ``scale``."""
+    if row.kind == "item":
+        if column.dtype == object:
+            return "nominal"
+        if row.note.startswith("numeric"):
+            return "scale"
+        return "nominal" if row.note.startswith("multiple-response") else "ordinal"
+    return "nominal" if row.name_in_file in value_labels or column.dtype == object else "scale"
 
 
 def write_export(frame: pd.DataFrame, output: str | Path, fmt: str, book: pd.DataFrame, manifest: dict) -> None:
@@ -267,12 +321,14 @@ def write_export(frame: pd.DataFrame, output: str | Path, fmt: str, book: pd.Dat
             labels = {r.name_in_file: r.label[:limit] for r in book.itertuples()}
             label = file_label(manifest)
             if fmt == "sav":
-                measure = {r.name_in_file: ("ordinal" if r.kind == "item" else "nominal" if r.name_in_file in
-                                            value_labels else "scale") for r in book.itertuples()}
+                measure = {r.name_in_file: _measure(r, data[r.name_in_file], value_labels) for r in book.itertuples()}
                 short = (f"silicon-sample: study {manifest.get('study', {}).get('id')}, seed "
                          f"{manifest.get('seeds', {}).get('study_seed')}")
+                missing = {r.name_in_file: [float(v) for v in r.missing.split(", ")] for r in book.itertuples()
+                           if getattr(r, "missing", "")}
                 pyreadstat.write_sav(data, tmp, file_label=short[:64], column_labels=labels,
                                      variable_value_labels=value_labels, variable_measure=measure,
+                                     missing_ranges=missing or None,
                                      note=[*textwrap.wrap(label, 80),
                                            "Full labels and names: the codebook (export --codebook)."])
             else:

@@ -54,7 +54,7 @@ def describe_means(frame: pd.DataFrame, by: list[str], column: str) -> pd.DataFr
     rows = {}
     for key, group in frame.groupby(by, sort=False):
         n, mean, low, high, sd = mean_with_interval(group[column])
-        values = pd.to_numeric(group[column], errors="coerce")
+        values = pd.to_numeric(group[column], errors="coerce").astype(float)
         rows[key] = {"n": n, "mean": mean, "mean_ci_low": low, "mean_ci_high": high, "sd": sd,
                      "median": float(values.median()), "max": float(values.max())}
     columns = ["n", "mean", "mean_ci_low", "mean_ci_high", "sd", "median", "max"]

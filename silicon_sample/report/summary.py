@@ -55,6 +55,9 @@ def item_table(long: pd.DataFrame, instruments: dict) -> pd.DataFrame:
     """Per pair, instrument and item: the answered cells' mean with its 95 % t interval, SD (N − 1), and
     the mean expected answer Σ value·p (distribution mode)."""
     answered = long[long["status"] == "answered"]
+    averaged = {(i.id, it.id) for i in instruments.values() for it in i.items if it.type in ("single", "numeric")}
+    answered = answered[[key in averaged for key in zip(answered["instrument"], answered["item_id"])]]
+    answered = answered.assign(answer=_without_special(answered, instruments))
     p_columns = [c for c in long.columns if c.startswith("p_")]
     values = np.array([int(c[2:]) for c in p_columns], dtype=float)
     frame = answered.assign(expected=(answered[p_columns].to_numpy() * values).sum(axis=1)
@@ -67,6 +70,71 @@ def item_table(long: pd.DataFrame, instruments: dict) -> pd.DataFrame:
     items = describe_means(frame, by, "answer")[["n", "mean", "mean_ci_low", "mean_ci_high", "sd"]]
     items["expected"] = frame.groupby(by, sort=False)["expected"].mean()
     return items
+
+
+def _without_special(answered: pd.DataFrame, instruments: dict) -> pd.Series:
+    """The answers as floats with a numeric item's special codes (998 "Don't know") missing."""
+    special = {(i.id, it.id): {o.value for o in it.special} for i in instruments.values() for it in i.items
+               if it.special}
+    values = pd.to_numeric(answered["answer"], errors="coerce").astype(float)
+    if not special:
+        return values
+    keep = [v not in special.get((i, it), ()) for v, i, it in zip(values, answered["instrument"],
+                                                                   answered["item_id"])]
+    return values.where(keep)
+
+
+def question_tables(long: pd.DataFrame, instruments: dict) -> list[tuple[str, str, pd.DataFrame]]:
+    """``(title, note, table)`` for each item type not averaged in :func:`item_table`, per pair and item:
+    knowledge items' proportion correct, check-all items' selection rate per option and number chosen, rank
+    items' share ranking each option and its mean place, open-ended answers' lengths. Means with their 95 %
+    t intervals (a proportion's is the t interval of a 0/1 mean), SD with N − 1."""
+    answered = long[long["status"] == "answered"]
+    by = [*PAIR_COLUMNS, "instrument", "item_id"]
+    tables = []
+    types = {(i.id, it.id): it for i in instruments.values() for it in i.items}
+    rows = answered.assign(_item=[types.get(k) for k in zip(answered["instrument"], answered["item_id"])])
+    knowledge = rows[[it is not None and it.type == "knowledge" for it in rows["_item"]]]
+    if not knowledge.empty:
+        correct = knowledge.assign(correct=[float(v == it.correct) for v, it in zip(knowledge["answer"],
+                                                                                    knowledge["_item"])])
+        tables.append(("Knowledge items", "Proportion correct (the item's `correct:` code).",
+                       describe_means(correct, by, "correct")[["n", "mean", "mean_ci_low", "mean_ci_high"]]
+                       .rename(columns={"mean": "correct"})))
+    for kind, title, note in (
+            ("multiple", "Check-all-that-apply items",
+             "Selection rate of each option (chosen = 1), and the number of options chosen."),
+            ("rank", "Rank items", "Share of answers ranking each option, and its mean place where ranked "
+                                   "(1 = first).")):
+        chosen = rows[[it is not None and it.type == kind for it in rows["_item"]]]
+        if chosen.empty:
+            continue
+        long_options = []
+        for _, row in chosen.iterrows():
+            value = tuple(row["answer_value"])
+            for code in instruments[row["instrument"]].scale_of(row["_item"]).values:
+                long_options.append({**{c: row[c] for c in by}, "option": code, "chosen": float(code in value),
+                                     "place": float(value.index(code) + 1) if code in value else np.nan,
+                                     "n_chosen": float(len(value))})
+        frame = pd.DataFrame(long_options)
+        per_option = describe_means(frame, [*by, "option"], "chosen")[["n", "mean", "mean_ci_low", "mean_ci_high"]]
+        per_option = per_option.rename(columns={"mean": "selected" if kind == "multiple" else "ranked"})
+        if kind == "rank":
+            per_option["mean_place"] = frame.groupby([*by, "option"], sort=False)["place"].mean()
+        else:
+            counts = chosen.assign(n_chosen=[float(len(v)) for v in chosen["answer_value"]])
+            per_option = per_option.join(counts.groupby(by, sort=False)["n_chosen"].mean().rename("mean_n_chosen"),
+                                         on=by)
+        tables.append((title, note, per_option))
+    text = rows[[it is not None and it.type == "text" for it in rows["_item"]]]
+    if not text.empty:
+        lengths = text.assign(length=text["answer_text"].str.len().astype(float),
+                              cut=text["reason"].fillna("").str.startswith("cut to").astype(float))
+        table = describe_means(lengths, by, "length")[["n", "mean", "sd", "median", "max"]]
+        table["share_cut"] = lengths.groupby(by, sort=False)["cut"].mean()
+        tables.append(("Open-ended items", "Length of the answers in characters (kept to the item's "
+                       "max_length; share_cut: answers cut there).", table))
+    return tables
 
 
 def _design_lines(manifest: dict) -> str:
@@ -160,6 +228,9 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
     out.write("\n## Items\n\nAnswered cells: mean answer with its 95 % t interval, SD with N − 1; `expected` is "
               "the mean of Σ value·p over cells (distribution mode).\n\n")
     out.write(_block(item_table(long, instruments)))
+    for title, note, table in question_tables(long, instruments):
+        out.write(f"\n## {title}\n\n{note}\n\n")
+        out.write(_block(table))
     out.write("\nFiles: results.csv (long format, one row per cell), responses.sqlite, manifest.json. "
               "Wide format: `silicon-sample export RUN --format csv --wide -o FILE`.\n")
     return out.getvalue()

@@ -264,9 +264,10 @@ def prompt_view(entry: dict) -> str:
     if "replicate" in entry:
         where += f", replicate {entry['replicate']}, position {entry['position']}"
     lines = [f"cell {entry['cell_id']}" if "cell_id" in entry else "example prompt", f"  {where}",
-             f"  mode {entry['mode']}, temperature {entry['temperature']}, seed {entry['seed']}, options "
-             f"{', '.join(map(str, entry['options']))}" + (f", max_tokens {entry['max_tokens']}"
-                                                           if entry["mode"] == "sample" else "")]
+             f"  mode {entry['mode']}, temperature {entry['temperature']}, seed {entry['seed']}, "
+             + (f"answer: {entry['question']}" if entry.get("question") else
+                f"options {', '.join(map(str, entry['options']))}")
+             + (f", max_tokens {entry['max_tokens']}" if entry["mode"] == "sample" else "")]
     for message in entry["messages"]:
         lines.append(f"--- {message['role']} ---")
         lines.append(message["content"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..answers import read_stored_value
 from ..design.cells import CELL_COLUMNS, battery_request, build_request, draw_personas, iter_cells, iter_variants
 from ..design.study import load_study
 from ..errors import RunStoreError
@@ -31,7 +32,8 @@ def _request_view(request) -> dict:
             "options": list(request.options), "mode": request.mode, "temperature": request.temperature,
             "seed": request.seed, "max_tokens": request.max_tokens, "with_reason": request.with_reason,
             "option_labels": list(request.option_labels) if request.option_labels else None,
-            "battery": [f.model_dump() for f in request.battery] or None}
+            "battery": [f.model_dump() for f in request.battery] or None,
+            "question": request.question.describe() if request.question else None}
 
 
 def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
@@ -52,8 +54,10 @@ def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
     store = RunStore.open(run_dir)
     study = load_run_study(store)
     where = " AND ".join(f"{FILTERS[k]} = ?" for k in given)
+    typed_columns = store.typed_fields() + ","
     cursor = store.db.execute(
-        "SELECT c.*, v.persona_text, r.status, r.value, r.probabilities, r.option_mass, r.raw_output, r.reason, "
+        f"SELECT c.*, v.persona_text, r.status, r.value, {typed_columns} r.probabilities, r.option_mass, "
+        "r.raw_output, r.reason, "
         "r.latency_s, r.model_version FROM cells c JOIN persona_variants v USING (persona_id, persona_style, "
         f"cue_type) LEFT JOIN responses r USING (cell_id) WHERE {where} ORDER BY c.seq LIMIT ?",
         (*given.values(), SHOW_LIMIT + 1))
@@ -69,8 +73,9 @@ def cell_prompts(run_dir: str | Path, **filters) -> list[dict]:
         request = cell_request(study, models[cell["model_id"]], cell, cell["persona_text"], store)
         response = None
         if cell["status"] is not None:
-            response = {k: cell[k] for k in ("status", "value", "option_mass", "raw_output", "reason", "latency_s",
+            response = {k: cell[k] for k in ("status", "option_mass", "raw_output", "reason", "latency_s",
                                              "model_version")}
+            response["value"] = read_stored_value(cell["value"], cell.get("value_kind"), cell.get("value_data"))
             response["probabilities"] = json.loads(cell["probabilities"]) if cell["probabilities"] else None
         shown.append({"cell_id": cell["cell_id"], "persona_id": cell["persona_id"], "model": cell["model_id"],
                       "persona_style": cell["persona_style"], "cue_type": cell["cue_type"],
