@@ -331,6 +331,7 @@ def _check_consistency(data: dict, path: Path) -> None:
             raise SpecError(f"items[{index}].id: duplicate item id {item['id']!r}", where=str(path),
                             fix="give every item its own id")
         seen.add(item["id"])
+        _check_item_type(item, f"items[{index}]", "response_scale" in data, path)
         scale = item.get("scale")
         if scale is not None and scale not in declared:
             raise SpecError(
@@ -338,8 +339,6 @@ def _check_consistency(data: dict, path: Path) -> None:
                 where=str(path),
                 fix=f"declare it under scoring.scales (declared: {', '.join(sorted(declared)) or 'none'})",
             )
-    for index, item in enumerate(data["items"]):
-        _check_item_type(item, f"items[{index}]", "response_scale" in data, path)
     scales = [("response_scale", data["response_scale"])] if "response_scale" in data else []
     scales += [(f"items[{i}].response_scale", it["response_scale"])
                for i, it in enumerate(data["items"]) if "response_scale" in it]
