@@ -19,6 +19,7 @@ from . import api
 from .errors import SiliconSampleError, shorten
 from .report.exports import formula_safe_frame
 from .report.terminal import (
+    ALSO_SHOWN,
     INTERVAL_NOTES,
     SHOWN_BY_DEFAULT,
     batch_view,
@@ -339,7 +340,7 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
     for line in verdict:
         echo(line)
     shown = list(tables) if show_all or not verdict else [
-        next((n for n in SHOWN_BY_DEFAULT if n in tables), "items")]
+        next((n for n in SHOWN_BY_DEFAULT if n in tables), "items"), *(n for n in ALSO_SHOWN if n in tables)]
     for name in shown:
         if name not in tables:
             continue

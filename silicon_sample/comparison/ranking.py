@@ -270,6 +270,11 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
     """
     if purpose not in PURPOSES:
         raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix=f"one of {', '.join(PURPOSES)}")
+    if "items" not in tables:
+        if "numeric" in tables:
+            return numeric_ranking(tables["numeric"], purpose)
+        raise SpecError("nothing to rank: the comparison has no items table", where="rank",
+                        fix="rank runs of an instrument with single-choice or numeric items")
     keys = _keys(tables["items"])
     out = _anchor_and_style_columns(_fidelity_columns(tables, keys), tables, keys)
     scores = [f"{f}{s}" for f in FAMILIES for s in ("", "_low", "_high")]
@@ -290,6 +295,34 @@ def rank_pairs(tables: dict[str, pd.DataFrame], purpose: str = "all") -> pd.Data
                "compressed_share", "style_flags", "icc", "share_closer", "conditioning_improvement",
                "moves_toward_subgroups", "score_spread", "item_mean_spread", "reading"]
     return out[columns]
+
+
+def numeric_ranking(numeric: pd.DataFrame, purpose: str = "all") -> pd.DataFrame:
+    """The ranking of an instrument whose items are all numeric: per pair, the levels score is the mean over
+    items of the Wasserstein-1 distance normalized between the uniform floor and the human ceiling
+    (:mod:`.numeric_fidelity`), its interval the mean of the items' bootstrap bounds so normalized; structure
+    and subgroups are not scored (no scales, and subgroups are in the numeric table's means)."""
+    if purpose not in ("levels", "all"):
+        raise SpecError(f"purpose {purpose!r} needs scales or subgroup tables, and this instrument's items are all "
+                        "numeric", where="purpose", fix="rank with --purpose levels (or all)")
+    keys = [n for n in numeric.index.names if n != "item"]
+    span = numeric["w1_floor_uniform"] - numeric["w1_ceiling"]
+    bounds = pd.DataFrame({"low": (numeric["w1_floor_uniform"] - numeric["w1_high"]) / span,
+                           "high": (numeric["w1_floor_uniform"] - numeric["w1_low"]) / span,
+                           "score": numeric["w1_normalized"], "n_silicon": numeric["n_silicon"],
+                           "sd_ratio": numeric["sd_ratio"], "mean_abs_d": numeric["d"].abs()})
+    out = bounds.groupby(level=keys, sort=False).agg(
+        n_silicon=("n_silicon", "max"), score=("score", "mean"), score_low=("low", "mean"),
+        score_high=("high", "mean"), variance_ratio=("sd_ratio", lambda r: float(np.mean(np.square(r)))),
+        mean_abs_d=("mean_abs_d", "mean"))
+    out["levels"], out["levels_low"], out["levels_high"] = out["score"], out["score_low"], out["score_high"]
+    out = out.sort_values("score", ascending=False, na_position="last")
+    out["tie_group"] = tie_groups(out["score_low"], out["score_high"])
+    out["reading"] = [("numeric answers no closer to the humans' than answers spread evenly over the range; not "
+                       "for estimating levels" if not (low > 0) else
+                       "numeric answers closer to the humans' than uniform answers") +
+                      f" (mean |d| {d:.2f})" for low, d in zip(out["score_low"], out["mean_abs_d"])]
+    return out
 
 
 def _perturbation_spread(out: pd.DataFrame, robust: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:

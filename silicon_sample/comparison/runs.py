@@ -68,7 +68,7 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
     pending = require_complete(run_dir, allow_incomplete)
     base = baselines.load(baseline)
     long = long_results(run_dir)
-    wide = wide_results(run_dir, long)
+    wide = base.top_code(wide_results(run_dir, long))
     missing = [i for i in base.item_ids if i not in wide.columns]
     if missing:
         raise SpecError(f"the run has no answers to {len(missing)} item(s) of {base.instrument.id} "

@@ -22,6 +22,10 @@ docstring of each module says how:
 - ``conditioning`` — per subgroup, the distance to its human answers with the persona and under each
   control style (``none``, ``assistant_control``) crossed in the study; ``cue_consistency`` — whether
   explicit attributes and first names for the same group shift answers alike (:mod:`.conditioning`);
+- ``numeric`` — per numeric item: means, medians, SD ratio, Wasserstein-1 and KS distances, heaping, with
+  the uniform floor and the split-half human ceiling (:mod:`.numeric_fidelity`);
+- ``knowledge`` — per knowledge item: the proportion correct, overall and within each subgroup
+  (:mod:`.knowledge`);
 - ``nonresponse`` — refusal / invalid / failed rates by persona attribute with a χ² test
   (:mod:`.nonresponse`; built from long results by :func:`silicon_sample.comparison.runs.compare_run`).
 
@@ -40,9 +44,11 @@ from .anchors import anchored_figures
 from .conditioning import conditioning_table, cue_consistency
 from .impossible import flag_impossible
 from .item_fidelity import compare_items
+from .knowledge import compare_knowledge
+from .numeric_fidelity import compare_numeric, numeric_items
 from .response_styles import response_style_table, retest_table, variance_table
 from .scale_fidelity import compare_scales
-from .setting import setting_for, with_scale_scores
+from .setting import scored_items, setting_for, with_scale_scores
 from .source_invariance import invariance_between_sources
 from .structure import compare_structure, scale_estimators
 from .subgroups import pattern_correspondence, subgroup_metrics
@@ -50,7 +56,8 @@ from .subgroups import pattern_correspondence, subgroup_metrics
 TABLE_INDEX = {"anchors": ["figure"], "items": ["item"], "scales": ["scale"], "structure": ["scale"],
                "invariance": ["level"], "subgroups": ["attribute", "category", "outcome"],
                "patterns": ["attribute", "contrast", "outcome"], "response_styles": ["index"],
-               "variance": ["outcome"], "retest": ["outcome"], "nonresponse": ["attribute", "category"]}
+               "variance": ["outcome"], "retest": ["outcome"], "nonresponse": ["attribute", "category"],
+               "numeric": ["item"], "knowledge": ["item", "attribute", "category"]}
 
 
 def tag_pair(table: pd.DataFrame, pair: tuple) -> pd.DataFrame:
@@ -125,20 +132,31 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     wh = human["weight"].to_numpy(dtype=float)
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_INDEX if name != "nonresponse"}
     n_options = {item: len(codes) for item, codes in options.items()}
+    numeric = numeric_items(instrument)
+    human_scored = scored_items(human, setting)
     for pair, rows in silicon.groupby(list(PAIR_COLUMNS)):
         w = rows["weight"].to_numpy(dtype=float)
         highest, estimators, invariance_estimator = None, None, None
+        if numeric:
+            tables["numeric"].append(tag_pair(compare_numeric(human, rows, numeric, wh, w, bootstrap=bootstrap,
+                                                              repetitions=repetitions, seed=seed), pair))
+        if setting.correct:
+            tables["knowledge"].append(tag_pair(compare_knowledge(human, rows, setting.correct, attributes,
+                                                                  categories, wh, w), pair))
+        if not options:          # every item numeric: no option tables, scales or anchors of codes
+            continue
         tables["items"].append(tag_pair(compare_items(human, rows, options, wh, w), pair))
+        scored = scored_items(rows, setting)
         if keys:
-            scale_table = compare_scales(human, rows, keys, ranges, instrument.scoring.method, wh, w,
+            scale_table = compare_scales(human_scored, scored, keys, ranges, instrument.scoring.method, wh, w,
                                          estimator=estimator, n_options=n_options)
             tables["scales"].append(tag_pair(scale_table, pair))
-            estimators = scale_estimators(human, rows, keys, estimator, n_options)
-            srmr, congruence = compare_structure(human, rows, keys, ranges, estimators)
+            estimators = scale_estimators(human_scored, scored, keys, estimator, n_options)
+            srmr, congruence = compare_structure(human_scored, scored, keys, ranges, estimators)
             congruence = congruence[["congruence", "reading", "note", "estimator"]].assign(correlation_srmr=srmr)
             tables["structure"].append(tag_pair(congruence, pair))
             if invariance:
-                table, highest, note = invariance_between_sources(human, rows, keys, estimator=estimator,
+                table, highest, note = invariance_between_sources(human_scored, scored, keys, estimator=estimator,
                                                                   n_options=n_options,
                                                                   collapse_empty=collapse_empty)
                 tables["invariance"].append(tag_pair(table.assign(highest_level=highest, note=note), pair))
@@ -150,7 +168,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         if len(retest):
             tables["retest"].append(tag_pair(retest, pair))
         if attributes:
-            measured = list(keys) + [item.id for item in instrument.items]   # scales and items
+            measured = list(keys) + setting.items             # scales and the items answered with a code
             tables["subgroups"].append(tag_pair(subgroup_metrics(human, rows, attributes, measured, options, wh, w,
                                                                  categories), pair))
             tables["patterns"].append(tag_pair(pattern_correspondence(human, rows, attributes, outcomes, wh, w,
@@ -165,7 +183,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                 if len(rows_anchored) and tables.get(name):
                     tables[name][-1] = tables[name][-1].join(rows_anchored, on=list(rows_anchored.index.names))
     out = {name: flag_impossible(pair_first(name, parts)) for name, parts in tables.items() if parts}
-    if attributes:
+    if attributes and options:
         # persona conditioning is read under one presentation: the original one when perturbations are crossed
         shown = silicon["perturbation"].iloc[0] if "original" not in set(silicon["perturbation"]) else "original"
         as_written = silicon[silicon["perturbation"] == shown]

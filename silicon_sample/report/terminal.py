@@ -35,6 +35,11 @@ COMPARISON_COLUMNS = {
     "conditioning": ["n_silicon", "distance_persona", "distance_control", "improvement", "closer"],
     "cue_consistency": ["effects", "r_explicit_name"],
     "drift": ["n", "mean_a", "mean_b", "difference", "ci_low", "ci_high", "drifted"],
+    "numeric": ["n_silicon", "mean_human", "mean_silicon", "mean_silicon_low", "mean_silicon_high", "median_human",
+                "median_silicon", "sd_ratio", "sd_ratio_low", "sd_ratio_high", "w1", "w1_low", "w1_high",
+                "w1_floor_uniform", "w1_ceiling", "w1_normalized", "ks", "heaping_10_human", "heaping_10_silicon"],
+    "knowledge": ["n_silicon", "correct_human", "correct_silicon", "correct_silicon_low", "correct_silicon_high",
+                  "diff", "diff_low", "diff_high"],
 }
 INTERVAL_NOTES = {
     "structure": "intervals: none per scale (each would refit a factor model per resample); the mean congruence "
@@ -52,6 +57,9 @@ INTERVAL_NOTES = {
     "cue_consistency": "intervals: none (r over the subgroup effects; `effects` is its n)",
     "order_effects": "means by third of the questionnaire where the item was shown; each mean's 95% t interval is in "
                      "the CSV (mean_<t>_low, _high); the difference last - first has its Welch interval here",
+    "numeric": "W1: Wasserstein-1 distance in the item's units (bootstrap interval); floor: answers uniform over "
+               "the range; ceiling: n_silicon humans against the other humans; the CSV has d, KS and heaping at 5 "
+               "and 50",
     "robustness": "intervals: none for the spread (max - min over a handful of perturbations); each value under "
                   "each perturbation, with the pair's intervals, is in the items, scales and anchors tables",
 }
@@ -63,8 +71,9 @@ RANKING_SHOWN = ["n_silicon", "score", "score_low", "score_high", "tie_group", "
 
 
 SHOWN_BY_DEFAULT = ("scales",)
-"""The tables ``compare`` prints after its verdict (``items`` when the instrument scores no scale); ``--all``
-prints every table, ``-o`` writes every one."""
+"""The tables ``compare`` prints after its verdict (``items`` when the instrument scores no scale), with
+:data:`ALSO_SHOWN` where the instrument has such items; ``--all`` prints every table, ``-o`` writes every one."""
+ALSO_SHOWN = ("numeric", "knowledge")
 FAMILY_WORDS = {"levels": "levels (item and scale means, answer distributions)",
                 "structure": "structure (correlations, factor loadings)",
                 "subgroups": "subgroups (differences between groups of respondents)"}
@@ -82,7 +91,7 @@ def verdict_lines(tables: dict[str, pd.DataFrame], baseline_label: str) -> list[
 
     anchors = tables.get("anchors")
     if anchors is None or anchors.empty:
-        return []
+        return numeric_verdict_lines(tables.get("numeric"), baseline_label)
     readings = rank_pairs(tables)["reading"] if "items" in tables else pd.Series(dtype=object)
     lines = [f"verdict against {baseline_label} (normalized: 0 = the best floor — uniform or marginal answers, "
              "whichever comes closer to the humans — and 1 = another human sample of this size; 95% intervals):"]
@@ -107,6 +116,31 @@ def verdict_lines(tables: dict[str, pd.DataFrame], baseline_label: str) -> list[
                 lines.append(f"    {FAMILY_WORDS[family]}: not scored — {why}")
         if key in readings.index:
             lines.append(f"    reading: {readings.loc[key]}")
+    lines += numeric_verdict_lines(tables.get("numeric"), None)
+    return [part for line in lines for part in _wrapped(line)]
+
+
+def numeric_verdict_lines(table: pd.DataFrame | None, baseline_label: str | None) -> list[str]:
+    """Per pair and numeric item: the Wasserstein-1 distance normalized between the uniform floor (0) and the
+    split-half human ceiling (1), with the interval its bootstrap interval gives, and whether the answers are
+    compressed (the SD ratio's interval below 1)."""
+    if table is None or table.empty:
+        return []
+    lines = [f"verdict against {baseline_label} (numeric items: the distance to the human answers normalized, 0 = "
+             "answers uniform over the range, 1 = another human sample of this size; 95% intervals):"
+             if baseline_label else "  numeric items (0 = uniform answers, 1 = another human sample of this size):"]
+    pair = [n for n in table.index.names if n != "item"]
+    for key, block in table.groupby(level=pair, sort=False):
+        if baseline_label:
+            lines.append(f"  {' / '.join(map(str, key))} ({int(block['n_silicon'].max())} answers per item):")
+        for (*_, item), row in block.iterrows():
+            span = row["w1_floor_uniform"] - row["w1_ceiling"]
+            low, high = ((row["w1_floor_uniform"] - row["w1_high"]) / span,
+                         (row["w1_floor_uniform"] - row["w1_low"]) / span) if span > 0 else (np.nan, np.nan)
+            compressed = " — compressed (SD ratio below 1)" if row["sd_ratio_high"] < 1 else ""
+            lines.append(f"    {item}: {row['w1_normalized']:.2f} {_interval(low, high)} (W1 {row['w1']:.1f} "
+                         f"against the uniform floor's {row['w1_floor_uniform']:.1f}; means {row['mean_silicon']:.1f} "
+                         f"silicon, {row['mean_human']:.1f} human){compressed}")
     return [part for line in lines for part in _wrapped(line)]
 
 
