@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from ..population.weighting import kish_effective_n
-from .item_fidelity import Z_95
+
+Z_WILSON = 1.959963984540054
+"""The normal quantile of a 95 % interval, unrounded (as statsmodels' ``proportion_confint`` uses it)."""
 
 
-def wilson_interval(p: float, n: float, z: float = Z_95) -> tuple[float, float]:
+def wilson_interval(p: float, n: float, z: float = Z_WILSON) -> tuple[float, float]:
     """The Wilson score interval of a proportion ``p`` observed on ``n`` (NaN below one)."""
     if not n >= 1 or not np.isfinite(p):
         return np.nan, np.nan

@@ -110,3 +110,33 @@ def test_tipi_holds_scale_scores_and_scores_outside_the_scale_are_missing_and_co
         assert np.array_equal(base.data[scale], raw[column].where(inside), equal_nan=True)
         assert base.report["out_of_range"][scale] == int((~inside).sum()) > 0
     assert base.instrument.keys()["neuroticism"] == ["T4", "-T9"]
+
+
+def test_numeric_baselines_keep_numbers_in_range_and_top_code_the_silicon_side(tmp_path):
+    import pandas as pd
+    import yaml
+
+    from silicon_sample.errors import SpecError
+    from silicon_sample.population import baselines
+
+    anes = baselines.load("anes_partytherms")
+    assert len(anes.data) == 33830 and anes.data["therm_dem"].max() == 97 and anes.top_coded == {
+        "therm_dem": 97.0, "therm_gop": 97.0}
+    silicon = pd.DataFrame({"therm_dem": [100.0, 97.0, 50.0, None], "therm_gop": [99.0, 3.0, 98.0, 0.0]})
+    coded = anes.top_code(silicon)
+    assert coded["therm_dem"].tolist()[:3] == [97.0, 97.0, 50.0] and coded["therm_gop"].tolist() == [97.0, 3, 97, 0]
+    data = tmp_path / "therms.csv"      # answers outside the range or not whole are counted, not kept
+    pd.DataFrame({"therm_dem": [50, 150, 50.5, -1], "therm_gop": [0, 97, 98, 60], "year": 1980, "age": 40,
+                  "educat": 3, "race4": 1, "pid7": 4, "urbanism": 1, "incomeperc": 2}).to_csv(data, index=False)
+    spec = yaml.safe_load(open(anes.path))
+    spec.update(id="mine", data={"file": str(data)}, population=str(anes.population.path),
+                instrument=str(anes.instrument.path))
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    mine = baselines.load(path)
+    assert mine.data["therm_dem"].tolist()[:1] == [50.0] and mine.data["therm_dem"].isna().sum() == 3
+    assert mine.report["not_an_option"] == {"therm_dem": 3, "therm_gop": 1}          # 98 is above the top code
+    spec["top_coded"] = {"therm_dem": 120}
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(SpecError, match="top_coded: 'therm_dem' is not a numeric item"):
+        baselines.load(path)
