@@ -16,15 +16,25 @@ block order; the trash block left out):
   majority's codes and ``reverse: true`` (so a scale score counts them reversed, as the survey's recode
   did), and the other way round when most fall;
 - the response scale most items share becomes the instrument's; other items carry their own;
-- each matrix with two or more items becomes a scale (scored by the mean; edit ``scoring`` to change it).
+- each matrix with two or more items becomes a scale (scored by the mean; edit ``scoring`` to change it);
+- **sliders** (``Slider``): one ``numeric`` item per slider statement, its range from the configuration
+  (``CSSliderMin``, ``CSSliderMax``), whole numbers when ``NumDecimals`` is 0, on the grid
+  (``(max − min) / GridLines``) when ``SnapToGrid`` is on, the slider's end labels as anchors;
+- **multiple answer** (``MC`` with ``MAVR``, ``MAHR`` or ``MACOL``): a ``multiple`` item, its choices as
+  options (a choice marked ``ExclusiveAnswer`` is exclusive), at least / at most the number of choices its
+  validation asks (``MinChoices``, ``MaxChoices``);
+- **text entry** (``TE`` with ``SL``, ``ML`` or ``ESTB``): a ``text`` item;
+- **rank order** (``RO``): a ``rank`` item over its choices (all ranked).
 
 Everything else is reported as skipped with its reason, never dropped unseen: questions with display logic
-(shown only to some respondents), multiple answers, text entry, sliders and other types, descriptive
+(shown only to some respondents), constant sum (a budget split: no item type holds it yet), side by side
+(several questions in one table: split it into questions first), text-entry forms, other matrices, descriptive
 text, and choices or statements with a text-entry field. HTML in texts is reduced to plain text.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import re
@@ -39,6 +49,13 @@ MAX_QSF_BYTES = 64 * 1024 * 1024
 """The largest survey file read (Qualtrics exports of long surveys run to a few megabytes)."""
 
 SINGLE_CHOICE = ("SAVR", "SAHR", "SACOL", "DL")
+MULTIPLE_ANSWER = ("MAVR", "MAHR", "MACOL")
+TEXT_ENTRY = ("SL", "ML", "ESTB")
+NOT_IMPORTED = {"CS": "constant sum (a budget split over options: no item type holds it yet)",
+                "SBS": "side by side (several questions in one table: split it into separate questions first)",
+                "DB": "descriptive text", "Meta": "browser meta data", "Timing": "timing",
+                "Draw": "a signature", "FileUpload": "a file upload", "HeatMap": "a heat map",
+                "HotSpot": "a hot spot", "PGR": "pick, group and rank"}
 
 
 def plain(text) -> str:
@@ -180,6 +197,92 @@ def _matrix_items(payload: dict, tag: str, where: str, choices: dict, order: lis
     return made
 
 
+def _number(value, default=None):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return int(number) if number.is_integer() else number
+
+
+def _slider_items(payload: dict, tag: str, where: str, choices: dict, order: list[str], skipped: list[str]
+                  ) -> list[dict]:
+    """One numeric item per statement of a slider question (module docstring)."""
+    config = payload.get("Configuration") or {}
+    low, high = _number(config.get("CSSliderMin"), 0), _number(config.get("CSSliderMax"), 100)
+    if not low < high:
+        skipped.append(f"{where}: a slider whose minimum ({low}) is not below its maximum ({high})")
+        return []
+    integer = str(config.get("NumDecimals", "0")).strip() in ("0", "")
+    item = {"type": "numeric", "min": low, "max": high}
+    if not integer:
+        item["integer"] = False
+    grid = _number(config.get("GridLines"))
+    if config.get("SnapToGrid") and grid:
+        step = (high - low) / grid
+        if integer and float(step).is_integer() or not integer:
+            item["step"] = _number(step)
+    labels = [plain(v.get("Display")) for _, v in sorted((payload.get("Labels") or {}).items(),
+                                                         key=lambda kv: _number(kv[0], 0))
+              if isinstance(v, dict) and plain(v.get("Display"))]
+    if len(labels) >= 2:             # the slider's end labels, at its two ends
+        item["anchors"] = [{"value": low, "label": labels[0]}, {"value": high, "label": labels[-1]}]
+    stem = plain(payload.get("QuestionText"))
+    statements = [c for c in order if plain((choices.get(c) or {}).get("Display"))]
+    tags = payload.get("ChoiceDataExportTags") or {}
+    if len(statements) <= 1:
+        return [{"id": _identifier(tag), "text": stem, **item}]
+    return [{"id": _identifier(tags.get(c) if isinstance(tags, dict) and tags.get(c) else f"{tag}_{c}"),
+             "text": f"{stem} — {plain(choices[c]['Display'])}", **copy.deepcopy(item)} for c in statements]
+
+
+def _choice_options(payload: dict, choices: dict, order: list[str], where: str, notes: list[str]) -> list[dict]:
+    labels, codes = _scale(payload, order, choices, where, notes)
+    options = [{"value": v, "label": label} for v, label in zip(codes, labels)]
+    for option, choice in zip(options, order):
+        if (choices.get(choice) or {}).get("ExclusiveAnswer"):
+            option["exclusive"] = True
+    return options
+
+
+def _selection_limits(payload: dict) -> dict:
+    settings = (payload.get("Validation") or {}).get("Settings") or {}
+    limits = {}
+    fewest, most = _number(settings.get("MinChoices")), _number(settings.get("MaxChoices"))
+    if isinstance(fewest, int) and fewest > 0:
+        limits["min_selected"] = fewest
+    if isinstance(most, int) and most > 1:
+        limits["max_selected"] = most
+    return limits
+
+
+def _typed_item(payload: dict, tag: str, where: str, kind, selector, choices: dict, order: list[str],
+                skipped: list[str], notes: list[str]) -> list[dict] | None:
+    """The items of a slider, multiple-answer, text-entry or rank-order question (None: not one of them)."""
+    text = plain(payload.get("QuestionText"))
+    if kind == "Slider":
+        return _slider_items(payload, tag, where, choices, order, skipped)
+    if kind == "TE" and selector in TEXT_ENTRY:
+        return [{"id": _identifier(tag), "text": text, "type": "text"}]
+    if kind not in ("MC", "RO") or kind == "MC" and selector not in MULTIPLE_ANSWER:
+        return None
+    if any((choices.get(c) or {}).get("TextEntry") for c in order):
+        skipped.append(f"{where}: a choice with a text entry field (\"Other: …\") is not a closed question")
+        return []
+    if len(order) < 2:
+        skipped.append(f"{where}: fewer than two choices")
+        return []
+    options = _choice_options(payload, choices, order, where, notes)
+    if kind == "RO":
+        return [{"id": _identifier(tag), "text": text, "type": "rank", "response_scale": {"options": options}}]
+    item = {"id": _identifier(tag), "text": text, "type": "multiple", "response_scale": {"options": options},
+            **_selection_limits(payload)}
+    if all(o.get("exclusive") for o in options) or item.get("max_selected", 2) > len(options):
+        skipped.append(f"{where}: its choices or selection limits leave nothing to check")
+        return []
+    return [item]
+
+
 def _unique_ids(items: list[dict], notes: list[str]) -> None:
     """Item ids made unique: a repeated export tag gets a suffix (said in ``notes``)."""
     seen: set[str] = set()
@@ -238,19 +341,24 @@ def import_qsf(path: str | Path, instrument_id: str | None = None) -> tuple[dict
             labels, codes = _scale(payload, order, choices, where, notes)
             items.append({"id": _identifier(tag), "text": plain(payload.get("QuestionText")), "reverse": False,
                           "_labels": labels, "_codes": codes, "_stem": None})
+        elif (typed := _typed_item(payload, tag, where, kind, selector, choices, order, skipped, notes)) is not None:
+            items.extend(typed)
         else:
-            what = {"MC": "multiple answers", "TE": "text entry", "DB": "descriptive text", "Slider": "a slider",
-                    "Meta": "browser meta data", "Timing": "timing"}.get(kind, f"type {kind}/{selector}")
+            what = NOT_IMPORTED.get(kind) or {"MC": "multiple choice", "TE": "a text entry form"}.get(
+                kind, f"type {kind}/{selector}")
             if kind == "Matrix":
                 what = f"a matrix of type {selector}/{sub} (only Likert matrices with one answer per row)"
             skipped.append(f"{where}: {what} is not imported")
     if not items:
         raise SpecError("no question could be imported: " + ("; ".join(skipped) or "the survey has no questions"),
-                        where=str(path), fix="the importer takes Likert matrices and single-answer multiple "
-                                             "choice questions")
+                        where=str(path), fix="the importer takes Likert matrices, single- and multiple-answer "
+                                             "multiple choice, sliders, text entry and rank order questions")
     _unique_ids(items, notes)
-    _keying(items, notes)
-    common, stem = _shared_scale(items, stems)
+    coded = [item for item in items if "type" not in item]
+    common, stem = (None, "")
+    if coded:
+        _keying(coded, notes)
+        common, stem = _shared_scale(coded, stems)
     name = plain((survey.get("SurveyEntry") or {}).get("SurveyName")) or path.stem
     spec = {
         "id": instrument_id or _identifier(path.stem),
@@ -260,7 +368,7 @@ def import_qsf(path: str | Path, instrument_id: str | None = None) -> tuple[dict
         "license": "Not stated in the QSF file: check the survey's terms before sharing.",
         "source": f"silicon-sample import-qsf {path.name}",
         "instructions": stem or "Please answer each question.",
-        "response_scale": {"options": json.loads(common)},
+        **({"response_scale": {"options": json.loads(common)}} if common else {}),
         "items": items,
         "scoring": {"method": "mean", "scales": scales},
     }

@@ -173,8 +173,7 @@ def completion(request: dict) -> dict:
     if tools:
         function = tools[0]["function"]
         properties = function.get("parameters", {}).get("properties", {})
-        values = _options(properties.get("answer", {})) or [1]
-        arguments = {"answer": rng.choice(values)}
+        arguments = {"answer": example(properties.get("answer", {}), rng)}
         if "reason" in properties:
             arguments["reason"] = "loopback answer"
         message["tool_calls"] = [{"id": f"call_{rng.getrandbits(32):08x}", "type": "function",
@@ -196,6 +195,29 @@ def completion(request: dict) -> dict:
             "model": MODEL, "choices": [{"index": 0, "message": message, "logprobs": logprobs,
                                          "finish_reason": finish}],
             "usage": {"prompt_tokens": 100, "completion_tokens": 1, "total_tokens": 101}}
+
+
+def example(schema: dict, rng: random.Random):
+    """A value that satisfies an answer's JSON Schema, drawn with ``rng``: one of an ``enum``, an integer or
+    number in its range, a short string, or a list of distinct ``enum`` items of an allowed length (the
+    answers of every item type); 1 for a schema it does not know."""
+    if "anyOf" in schema and not all("enum" in b or "const" in b for b in schema["anyOf"]):
+        return example(schema["anyOf"][0], rng)          # a number's range before its special codes
+    values = _options(schema)
+    if values:
+        return rng.choice(values)
+    kind = schema.get("type")
+    if kind in ("integer", "number"):
+        low, high = schema.get("minimum", 0), schema.get("maximum", 100)
+        return rng.randint(int(low), int(high)) if kind == "integer" else round(rng.uniform(low, high), 2)
+    if kind == "string":
+        return "loopback answer"[: schema.get("maxLength", 15)]
+    if kind == "array":
+        items = _options(schema.get("items", {})) or [1]
+        low = schema.get("minItems", 0)
+        high = min(schema.get("maxItems", len(items)), len(items))
+        return rng.sample(items, rng.randint(min(low, high), high))
+    return 1
 
 
 def _options(schema: dict) -> list:

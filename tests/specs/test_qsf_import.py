@@ -20,15 +20,16 @@ def test_a_survey_with_matrices_is_imported_in_flow_order_with_reasons_for_every
     assert result.returncode == 0, result.stderr
     spec = yaml.safe_load((tmp_path / "trust.yaml").read_text())
     # the flow puts block 2 (interest …) before block 1 (the matrices); the trashed question is left out
-    assert [i["id"] for i in spec["items"]] == ["interest", "trust_1", "trust_2", "trust_3", "cynic_1", "cynic_2"]
+    assert [i["id"] for i in spec["items"]] == ["interest", "media", "comment", "trust_1", "trust_2", "trust_3",
+                                                "cynic_1", "cynic_2"]
     assert spec["instructions"] == "How much do you agree with each statement?"          # HTML removed
     assert [o["label"] for o in spec["response_scale"]["options"]][0] == "Strongly disagree"
     assert spec["items"][0]["text"] == "How interested are you in politics?"                 # &nbsp; removed
     assert [o["value"] for o in spec["items"][0]["response_scale"]["options"]] == [1, 2, 3, 4]
-    assert [i.get("reverse", False) for i in spec["items"]] == [False, False, False, False, True, True]
+    assert [i.get("reverse", False) for i in spec["items"]] == [False, False, False, False, False, False, True, True]
+    assert [spec["items"][1]["type"], spec["items"][2]["type"]] == ["multiple", "text"]
     assert set(spec["scoring"]["scales"]) == {"trust", "cynic"}
-    for reason in ("QID4 (media): multiple answers", "QID5 (comment): text entry",
-                   "QID7 (party): a choice with a text entry field", "QID6 (intro): descriptive text",
+    for reason in ("QID7 (party): a choice with a text entry field", "QID6 (intro): descriptive text",
                    "QID1 (trust), statement 4: a statement with a text entry field"):
         assert f"skipped: {reason}" in result.stdout
     assert "old" not in result.stdout and "reverse-keyed: cynic_1, cynic_2" in result.stdout
@@ -52,10 +53,13 @@ def test_an_imported_instrument_runs_in_a_study(tmp_path):
     assert cli("import-qsf", QSF / "social_trust.qsf", "-o", tmp_path / "trust.yaml").returncode == 0
     with LoopbackServer(delay=0.0) as server:
         study = write_study(tmp_path, n=3, instruments=(str(tmp_path / "trust.yaml"),), models=[{
-            "id": "lb", "backend": "openai", "model": "loopback", "options": {"base_url": server.url}}])
+            "id": "lb", "backend": "openai", "model": "loopback", "answer_mode": "sample",
+            "options": {"base_url": server.url}}])
         store = ss.run(study, tmp_path / "run", fresh=True, progress=False)
     results = ss.results(store.dir)
-    assert len(results) == 18 and (results["status"] == "answered").all()
+    assert len(results) == 24 and (results["status"] == "answered").all()
+    chosen = results.loc[results["item_id"] == "media", "answer_value"]          # a tuple of codes, maybe empty
+    assert all(set(codes) <= {1, 2, 3} for codes in chosen)
     interest = results[results["item_id"] == "interest"]["answer"]
     assert interest.between(1, 4).all()
 
@@ -77,3 +81,27 @@ def test_an_existing_instrument_file_is_not_overwritten_without_force(tmp_path):
     result = cli("import-qsf", QSF / "social_trust.qsf", "-o", tmp_path / "out.yaml")
     assert result.returncode == 2 and "the output file exists" in result.stderr
     assert (tmp_path / "out.yaml").read_text() == "mine\n"
+
+
+def test_sliders_multiple_answers_text_entry_and_rank_order_are_imported_as_their_types(tmp_path):
+    """A survey written for this test from the QSF format: each question type Qualtrics exports, and the ones
+    still left out with why."""
+    result = cli("import-qsf", QSF / "question_types.qsf", "-o", tmp_path / "types.yaml")
+    assert result.returncode == 0, result.stderr
+    spec = yaml.safe_load((tmp_path / "types.yaml").read_text())
+    items = {i["id"]: i for i in spec["items"]}
+    assert list(items) == ["therm_dem", "therm_gop", "lifesat", "media", "mip", "childqual", "housemaj"]
+    therm = items["therm_dem"]
+    assert (therm["type"], therm["min"], therm["max"], "step" in therm) == ("numeric", 0, 100, False)
+    assert therm["anchors"] == [{"value": 0, "label": "Very cold"}, {"value": 100, "label": "Very warm"}]
+    assert therm["text"].endswith("— The Democratic Party") and "&id" not in (tmp_path / "types.yaml").read_text()
+    assert items["lifesat"]["step"] == 1 and items["lifesat"]["max"] == 10            # snapped to its grid
+    media = items["media"]
+    assert media["type"] == "multiple" and media["min_selected"] == 1
+    assert [o.get("exclusive", False) for o in media["response_scale"]["options"]] == [False, False, False, True]
+    assert items["mip"]["type"] == "text" and items["childqual"]["type"] == "rank"
+    assert [o["value"] for o in spec["response_scale"]["options"]] == [1, 2]        # the single-choice item's
+    for reason in ("QID6 (budget): constant sum", "QID7 (sbs): side by side", "QID8 (form): a text entry form"):
+        assert f"skipped: {reason}" in result.stdout
+    instrument = ss.load_instrument(tmp_path / "types.yaml")
+    assert instrument.question_of("media").exclusive == (4,) and instrument.question_of("childqual").n_ranked == 3
