@@ -40,6 +40,7 @@ from .api import (
                   baseline_init,
                   bayes,
                   bench,
+                  code,
                   codebook,
                   compare,
                   drift,
@@ -80,6 +81,8 @@ __all__ = [
     # running a study
     "run", "resume", "status", "repair", "show", "results", "export", "codebook", "dry_run", "example_prompts",
     "validate",
+    # coding open-ended answers
+    "code",
     # comparing with humans
     "compare", "rank", "ranking_manifest_path", "bayes", "drift", "report",
     # throughput on this machine beside its ceilings

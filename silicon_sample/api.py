@@ -52,6 +52,7 @@ from .store.output_guard import guard_output
 from .store.run_store import RunStore
 from .tidy.completeness import mark_pending, pending_by_pair, require_complete
 from .tidy.results import (
+    PAIR_COLUMNS,
     iter_long_results,
     iter_wide_results,
     long_results,
@@ -320,6 +321,84 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
                              "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
                              **_estimator_settings(estimator, collapse_empty), **_pending_settings([run_dir])})
     return tables
+
+
+def code(run_dir: str | Path, codebook: str | Path, *, model: dict | None = None,
+         human_codes: str | Path | pd.DataFrame | None = None, keywords: bool = True, bootstrap: int = 1000,
+         seed: int = 0, allow_incomplete: bool = False, output: str | Path | None = None,
+         force: bool = False) -> dict[str, pd.DataFrame]:
+    """Code a run's open-ended answers with a codebook, and say how far the coders agree.
+
+    Coders: the codebook's keywords (:func:`~silicon_sample.comparison.open_ended.keyword_codes`, unless
+    ``keywords`` is False), a model (``model``: a study's model entry, e.g. ``{"backend": "embedded",
+    "answer_mode": "distribution"}``; :mod:`silicon_sample.runner.coding`), and human codes (a CSV or
+    DataFrame with ``cell_id`` and ``code``). Returns ``codes`` (one row per text answer: its cell, persona,
+    pair, item, text, each coder's code; the model's coding probabilities ``model_p_<code>``), ``agreement``
+    (Krippendorff's alpha, nominal, with its bootstrap interval, every pair of coders and all of them) and
+    ``shares`` (each code's weighted share per pair, item and coder). With ``output`` (a folder) the three
+    are written there as CSV files with a manifest."""
+    from .backends import create as create_backend
+    from .comparison.open_ended import code_shares, coder_agreement, keyword_codes
+    from .design.study import ModelSpec
+    from .runner.coding import model_codes
+    from .specs import codebooks
+
+    require_complete(run_dir, allow_incomplete)
+    book = codebooks.load(codebook)
+    instruments = run_instruments(run_dir)
+    long = long_results(run_dir)
+    texts = long[long["item_id"].isin(book.items) & long["status"].eq("answered")]
+    if "answer_text" not in long.columns or texts.empty:
+        raise SpecError(f"the run has no answered open-ended item {', '.join(book.items)}", where=str(run_dir),
+                        fix="code a run whose instrument has the codebook's text items (type: text)")
+    frame = texts[["cell_id", "persona_id", *PAIR_COLUMNS, "weight", "item_id", "answer_text"]].rename(
+        columns={"answer_text": "text"}).reset_index(drop=True)
+    coders = []
+    if keywords:
+        coded = keyword_codes(frame["text"], book)
+        frame["keywords"], frame["keywords_matched"] = coded["code"], coded["matched"]
+        coders.append("keywords")
+    if model is not None:
+        spec = ModelSpec(**{"id": "coder", **model})
+        questions = {it.id: i.render_item(it) for i in instruments.values() for it in i.items}
+        with create_backend(spec.backend, spec.model, spec.options) as backend:
+            coded = model_codes(frame, book, questions, backend, mode=spec.answer_mode,
+                                temperature=spec.temperature, seed=seed)
+        frame["model"] = coded["code"]
+        frame = frame.join(coded.drop(columns=["code"]).add_prefix("model_"))
+        coders.append("model")
+    if human_codes is not None:
+        human = human_codes if isinstance(human_codes, pd.DataFrame) else pd.read_csv(human_codes)
+        missing = {"cell_id", "code"} - set(human.columns)
+        if missing:
+            raise SpecError(f"human codes need the columns cell_id and code (missing: {', '.join(sorted(missing))})",
+                            where=str(human_codes) if not isinstance(human_codes, pd.DataFrame) else "human_codes",
+                            fix="one row per coded answer: cell_id (as in the run's results), code")
+        frame["human"] = frame["cell_id"].map(human.set_index("cell_id")["code"]).astype("Int64")
+        coders.append("human")
+    if len(coders) < 1:
+        raise SpecError("no coder: keywords are off and neither a model nor human codes were given", where="code",
+                        fix="give --model, --human, or leave the keyword coder on")
+    agreement = coder_agreement(frame[coders], bootstrap=bootstrap, seed=seed) if len(coders) > 1 else \
+        pd.DataFrame()
+    shares = []
+    for key, rows in frame.groupby([*PAIR_COLUMNS, "item_id"], sort=False):
+        for coder in coders:
+            share = code_shares(rows[coder], book.codes, rows["weight"])
+            shares.append(pd.DataFrame({**dict(zip([*PAIR_COLUMNS, "item_id"], key)), "coder": coder,
+                                        "code": share.index, "label": [book.label_of(c) for c in share.index],
+                                        "share": share.to_numpy(), "n": int(rows[coder].notna().sum())}))
+    result = {"codes": frame, "agreement": agreement, "shares": pd.concat(shares, ignore_index=True)}
+    if output is not None:
+        guard_output(output, "folder", analysis="code", inputs=[book.path], force=force)
+        with folder_swapped(Path(output)) as folder:
+            for name, table in result.items():
+                _write_table(table.reset_index() if name == "agreement" else table, folder / f"{name}.csv")
+            record = analysis_manifest("code", [run_dir], None, {
+                "codebook": str(book.path), "coders": coders, "model": model, "bootstrap": bootstrap, "seed": seed,
+                **_pending_settings([run_dir])})
+            write_atomic(folder / "manifest.json", json.dumps(record, indent=2, default=str))
+    return result
 
 
 def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = None, allow_incomplete: bool = False,
@@ -640,6 +719,6 @@ def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline, s
     write_atomic(path, json.dumps(record, indent=2, default=str))
 
 
-__all__ = ["BaselineLike", "baseline_init", "bayes", "bench", "compare", "dry_run", "export", "instruments",
+__all__ = ["BaselineLike", "baseline_init", "bayes", "bench", "code", "compare", "dry_run", "export", "instruments",
            "load_baseline", "load_instrument", "load_population", "load_study", "populations", "rank",
            "ranking_manifest_path", "results", "resume", "run", "status", "validate"]

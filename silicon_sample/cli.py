@@ -362,6 +362,46 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
         echo(f"\ntables and manifest.json written to {output}", err=True)
 
 
+@cli.command(name="code")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--codebook", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Codebook YAML: the categories of the open-ended items (README: coding open-ended answers).")
+@click.option("--backend", default=None, help="Also code with a model through this backend (e.g. embedded).")
+@click.option("--model", "model_name", default=None, help="The coder model's name (default: the backend's).")
+@click.option("--answer-mode", default="distribution", show_default=True,
+              type=click.Choice(["distribution", "sample"]),
+              help="distribution: the coder's probability of every category is kept; sample: one code drawn.")
+@click.option("--human", "human_codes", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV of human codes (columns cell_id, code) to measure agreement with.")
+@click.option("--no-keywords", is_flag=True, help="Leave the codebook's keyword coder out.")
+@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0),
+              help="Bootstrap resamples of the answers for alpha's interval.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for codes.csv, agreement.csv, shares.csv and manifest.json.")
+@click.option("--force", is_flag=True, help="Write the output folder inside a run folder.")
+@incomplete_option
+def code_command(run_dir: Path, codebook: Path, backend: str | None, model_name: str | None, answer_mode: str,
+                 human_codes: Path | None, no_keywords: bool, bootstrap: int, seed: int, output: Path | None,
+                 force: bool, allow_incomplete: bool) -> None:
+    """Code a run's open-ended answers (keywords, a model, human codes) and report the coders' agreement."""
+    model = ({"backend": backend, "model": model_name, "answer_mode": answer_mode} if backend else None)
+    result = api.code(run_dir, codebook, model=model, human_codes=human_codes, keywords=not no_keywords,
+                      bootstrap=bootstrap, seed=seed, allow_incomplete=allow_incomplete, output=output, force=force)
+    codes = result["codes"]
+    coders = [c for c in ("keywords", "model", "human") if c in codes.columns]
+    echo(f"{len(codes)} open-ended answers coded by {', '.join(coders)}")
+    shares = result["shares"].pivot_table(index=["item_id", "code", "label"], columns="coder", values="share",
+                                          aggfunc="mean")
+    echo("\nshare of the answers in each category (weighted; per coder):")
+    echo(shares.round(3).to_string())
+    if len(result["agreement"]):
+        echo("\nagreement (Krippendorff's alpha, nominal, with its 95% bootstrap interval over the answers):")
+        echo(result["agreement"].round(3).to_string())
+    if output is not None:
+        echo(f"\ncodes, agreement, shares and manifest.json written to {output}", err=True)
+
+
 @cli.command(name="bayes")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--baseline", required=True, help="Human baseline name or path.")

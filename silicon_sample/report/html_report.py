@@ -360,7 +360,8 @@ def _numeric_items(inputs: ReportInputs, run: RunView, key: tuple, items: list, 
     frame = pd.DataFrame({"item": rows["item_id"], "value": pd.to_numeric(rows["answer"], errors="coerce"),
                           "weight": rows["weight"], "source": "silicon"})
     special = {it.id: [o.value for o in it.special] for it in items}
-    frame = frame[[v == v and v not in special[i] for i, v in zip(frame["item"], frame["value"])]]
+    frame = frame[np.array([v == v and v not in special[i] for i, v in zip(frame["item"], frame["value"])],
+                           dtype=bool)]
     numeric = (run.tables or {}).get("numeric")
     title = f"{label}\nsilicon (n = {rows['persona_id'].nunique()} personas, weighted)"
     table = None
@@ -372,7 +373,7 @@ def _numeric_items(inputs: ReportInputs, run: RunView, key: tuple, items: list, 
     if table is not None:
         human = baseline.data.melt(id_vars=["weight"], value_vars=[it.id for it in items if it.id in baseline.data],
                                    var_name="item", value_name="value").dropna(subset=["value"])
-        human = human[[v not in special[i] for i, v in zip(human["item"], human["value"])]]
+        human = human[np.array([v not in special[i] for i, v in zip(human["item"], human["value"])], dtype=bool)]
         frame = pd.concat([frame, human.assign(source="human")], ignore_index=True)
         title += f" beside human (n = {len(baseline.data)} respondents, {baseline.id})"
         means = pd.concat([pd.DataFrame({"item": table.index, "source": "silicon", "mean": table["mean_silicon"]}),

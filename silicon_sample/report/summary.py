@@ -56,7 +56,8 @@ def item_table(long: pd.DataFrame, instruments: dict) -> pd.DataFrame:
     the mean expected answer Σ value·p (distribution mode)."""
     answered = long[long["status"] == "answered"]
     averaged = {(i.id, it.id) for i in instruments.values() for it in i.items if it.type in ("single", "numeric")}
-    answered = answered[[key in averaged for key in zip(answered["instrument"], answered["item_id"])]]
+    answered = answered[np.array([key in averaged for key in zip(answered["instrument"], answered["item_id"])],
+                                 dtype=bool)]
     answered = answered.assign(answer=_without_special(answered, instruments))
     p_columns = [c for c in long.columns if c.startswith("p_")]
     values = np.array([int(c[2:]) for c in p_columns], dtype=float)
@@ -84,6 +85,10 @@ def _without_special(answered: pd.DataFrame, instruments: dict) -> pd.Series:
     return values.where(keep)
 
 
+def _of_type(rows: pd.DataFrame, kind: str) -> np.ndarray:
+    return np.array([it is not None and it.type == kind for it in rows["_item"]], dtype=bool)
+
+
 def question_tables(long: pd.DataFrame, instruments: dict) -> list[tuple[str, str, pd.DataFrame]]:
     """``(title, note, table)`` for each item type not averaged in :func:`item_table`, per pair and item:
     knowledge items' proportion correct, check-all items' selection rate per option and number chosen, rank
@@ -94,7 +99,7 @@ def question_tables(long: pd.DataFrame, instruments: dict) -> list[tuple[str, st
     tables = []
     types = {(i.id, it.id): it for i in instruments.values() for it in i.items}
     rows = answered.assign(_item=[types.get(k) for k in zip(answered["instrument"], answered["item_id"])])
-    knowledge = rows[[it is not None and it.type == "knowledge" for it in rows["_item"]]]
+    knowledge = rows[_of_type(rows, "knowledge")]
     if not knowledge.empty:
         correct = knowledge.assign(correct=[float(v == it.correct) for v, it in zip(knowledge["answer"],
                                                                                     knowledge["_item"])])
@@ -106,7 +111,7 @@ def question_tables(long: pd.DataFrame, instruments: dict) -> list[tuple[str, st
              "Selection rate of each option (chosen = 1), and the number of options chosen."),
             ("rank", "Rank items", "Share of answers ranking each option, and its mean place where ranked "
                                    "(1 = first).")):
-        chosen = rows[[it is not None and it.type == kind for it in rows["_item"]]]
+        chosen = rows[_of_type(rows, kind)]
         if chosen.empty:
             continue
         long_options = []
@@ -126,7 +131,7 @@ def question_tables(long: pd.DataFrame, instruments: dict) -> list[tuple[str, st
             per_option = per_option.join(counts.groupby(by, sort=False)["n_chosen"].mean().rename("mean_n_chosen"),
                                          on=by)
         tables.append((title, note, per_option))
-    text = rows[[it is not None and it.type == "text" for it in rows["_item"]]]
+    text = rows[_of_type(rows, "text")]
     if not text.empty:
         lengths = text.assign(length=text["answer_text"].str.len().astype(float),
                               cut=text["reason"].fillna("").str.startswith("cut to").astype(float))
