@@ -71,6 +71,15 @@ def _instrument(change):
     return make
 
 
+def _added_item(**fields):
+    """mini5 with one more item (an item type's fields), so every scale keeps its items."""
+    return _instrument(lambda s: s["items"].append({"id": "X1", "text": "A question?", **fields}))
+
+
+TWO = {"options": [{"value": 1, "label": "None of these", "exclusive": True}, {"value": 2, "label": "Other"}]}
+PLAIN = {"options": [{"value": 1, "label": "Yes"}, {"value": 2, "label": "No"}]}
+
+
 def _file(name, text, key, value=None):
     def make(tmp):
         (tmp / name).write_bytes(text if isinstance(text, bytes) else text.encode())
@@ -293,6 +302,35 @@ STUDIES = {
                              "response_scale.options[0].value: -1 is less than the minimum of 0"),
     "empty option label": (_instrument(_set(["response_scale", "options", 0, "label"], "")),
                            "response_scale.options[0].label: '' should be non-empty"),
+    "a numeric item with min above max": (_added_item(type="numeric", min=100, max=0),
+                                          "items[5]: min (100) must be below max (0)"),
+    "a numeric item without max": (_added_item(type="numeric", min=0), "items[5]: a numeric item needs max"),
+    "a special code inside the range": (_added_item(type="numeric", min=0, max=100, special=[
+        {"value": 50, "label": "Don't know"}]), "code 50 (Don't know) lies inside the range 0 to 100"),
+    "a step that does not divide the range": (_added_item(type="numeric", min=0, max=10, step=4),
+                                              "step: 4 does not divide the range 0 to 10"),
+    "a check-all item allowing one choice, beside its exclusive option": (
+        _added_item(type="multiple", max_selected=1, response_scale=TWO),
+        "a check-all-that-apply item with at most one choice is a single-choice item"),
+    "a check-all item whose every option is exclusive": (
+        _added_item(type="multiple", response_scale={"options": [{**o, "exclusive": True} for o in TWO["options"]]}),
+        "every option is exclusive, so no two can be chosen together"),
+    "an exclusive option on a single-choice item": (_added_item(response_scale=TWO),
+                                                    "only a multiple item's option can be"),
+    "a rank of one option": (_added_item(type="rank", rank_top=1, response_scale=PLAIN),
+                             "items[5].rank_top: 1 is less than the minimum of 2"),
+    "a rank of more options than it has": (_added_item(type="rank", rank_top=3, response_scale=PLAIN),
+                                           "rank_top: 3 is more than the 2 options"),
+    "a knowledge item without its right answer": (_added_item(type="knowledge", response_scale=PLAIN),
+                                                  "a knowledge item needs `correct:`"),
+    "a text item with options": (_added_item(type="text", response_scale=PLAIN), "a text item has no options"),
+    "a text item on a scale": (_added_item(type="text", scale="openness"), "a text item cannot be scored"),
+    "a field of another type": (_added_item(type="numeric", min=0, max=10, correct=1),
+                                "only a knowledge item has 'correct'"),
+    "a numeric item in distribution mode on a server": (
+        lambda tmp: {**_added_item(type="numeric", min=0, max=100)(tmp),
+                     "models": [{**SERVER, "answer_mode": "distribution"}]},
+        "backend openai cannot read a distribution over the answers of a numeric item"),
 }
 
 

@@ -41,6 +41,14 @@ TABLE_NOTES = {
                  "interval and p; compressed / inflated: the interval excludes 1"],
     "nonresponse": ["rates of refused, invalid and failed cells per persona category; chi-square test of "
                     "independence with Cramér's V; small_expected: an expected count below 5"],
+    "numeric": ["numeric items, special codes (\"Don't know\") missing; n: Kish effective n; means with 95 % t "
+                "intervals; medians: lower weighted medians, percentile-bootstrap intervals; sd_ratio: silicon / "
+                "human; w1: Wasserstein-1 distance in the item's units (bootstrap interval); ks: largest gap of "
+                "the weighted ECDFs; heaping_k: share of answers at multiples of k; w1_normalized = (floor − w1) / "
+                "(floor − ceiling), floor: answers uniform over the allowed values, ceiling: n_silicon humans "
+                "against the other humans; top-coded items compared top-coded"],
+    "knowledge": ["proportion correct among those who answered (\"Don't know\" left out), weighted; n: Kish "
+                  "effective n; Wilson score 95 % intervals; diff: silicon − human with Newcombe's 95 % interval"],
 }
 
 

@@ -242,6 +242,12 @@ def bench_view(figures: dict) -> str:
         f"(forward pass {figures['forward_tokens_per_s']:.0f} tokens/s ÷ "
         f"{figures['prompt_tokens_per_response']:.0f} tokens evaluated per answer); distribution at "
         f"{figures['distribution_ratio_to_limit']:.2f} of the limit")
+    if "thermometer_items_per_s" in figures:
+        lines.append(f"embedded model, a 0-100 thermometer in distribution mode (all 101 values scored, "
+                     f"{figures['thermometer_trie_nodes']} trie nodes): {figures['thermometer_items_per_s']:.2f} "
+                     f"items/s against its limit of {figures['thermometer_limit_items_per_s']:.2f} "
+                     f"({figures['thermometer_ratio_to_limit']:.2f} of it), beside "
+                     f"{figures['distribution_items_per_s']:.1f} items/s for single-choice items")
     lines.append(f"embedded model beside one other busy process: {figures['shared_items_per_s']:.1f} items/s with "
                  f"{figures['shared_threads']} thread(s), {figures['shared_ratio']:.2f} of its solo rate")
     lines.append(f"peak RSS {figures['peak_rss_mb']:.0f} MB")

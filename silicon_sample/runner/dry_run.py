@@ -1,7 +1,8 @@
 """What a study would cost before any call is made: calls, tokens and money per model.
 
 Tokens are estimated as prompt characters / 4 plus the completion budget
-(1 token in distribution mode, ``max_tokens`` in sample mode; up to
+(1 token in distribution mode, ``max_tokens`` in sample mode — more for an item answered with a list of
+options or free text, ``completion_by_type`` says how much each item type takes; up to
 1 + re-asks calls per cell in sample mode on server backends). Cells whose
 identical call is already in the response cache are counted apart: they cost
 nothing (unless the model's version has moved since, which only the run itself
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import backends
-from ..answers import estimate_tokens
+from ..answers import answer_tokens, estimate_tokens
 from ..backends.openai_batch import BATCH_DISCOUNT
 from ..backends.response_cache import ResponseCache, answer_shaping, cache_key, default_path
 from ..design.cells import build_cells, build_request, draw_personas, iter_variants
@@ -96,6 +97,19 @@ def _prompt_tokens(study, variants: pd.DataFrame) -> int:
     return total * len(study.perturbations)
 
 
+def completion_by_type(study, model) -> dict[str, int]:
+    """Completion tokens one persona variant's cells may use, by item type: 1 per item in distribution mode;
+    in sample mode each item's budget (:func:`~silicon_sample.answers.answer_tokens`: the model's
+    ``max_tokens``, more for a list of options or free text)."""
+    out: dict[str, int] = {}
+    for instrument in study.instruments:
+        for item in instrument.items:
+            budget = 1 if model.answer_mode == "distribution" else answer_tokens(instrument.question_of(item),
+                                                                                 model.max_tokens)
+            out[item.type] = out.get(item.type, 0) + budget
+    return out
+
+
 ANSWER_CHARACTERS = 12
 """Characters of an answer kept as a turn of a conversation, for the estimate (``Answer: 4``, ``{"answer": 4}``)."""
 
@@ -137,7 +151,9 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
         asks = 1 + int(model.options.get("max_reasks", 2)) if entry.reasks and model.answer_mode == "sample" else 1
         completion_budget = 1 if model.answer_mode == "distribution" else model.max_tokens
         prompt_tokens = tokens_per_replicate * model.replicates
-        completion_tokens = n_cells * (completion_budget if model.answer_mode == "sample" else 1)
+        by_type = completion_by_type(study, model)
+        per_cells = n_variants * len(study.perturbations) * model.replicates
+        completion_tokens = per_cells * sum(by_type.values())
         n_calls = n_variants * calls_per_variant * model.replicates
         cached: float = 0
         if calls_server and cache is not None and n_cells <= CACHE_CHECK_LIMIT:
@@ -164,7 +180,9 @@ def estimate(study_path: str | Path, *, n: int | None = None, prices: str | Path
         sent = n_calls - (cached if cached == cached else 0)
         rows.append({"model": model.id, "backend": model.backend, "cells": n_cells, "cached": cached,
                      "calls_min": sent, "calls_max": sent * asks, "prompt_tokens_est": prompt_tokens,
-                     "completion_tokens_est": completion_tokens, "cost_usd_est": cost, "price_basis": basis})
+                     "completion_tokens_est": completion_tokens,
+                     "completion_by_type": "; ".join(f"{t} {per_cells * v:,}" for t, v in by_type.items()),
+                     "cost_usd_est": cost, "price_basis": basis})
     if cache is not None:
         cache.close()
     return pd.DataFrame(rows).set_index("model")

@@ -14,7 +14,11 @@ fixed delay, in a process of its own (:class:`~.loopback.LoopbackProcess`), as a
 Embedded model: items per second of a bfi25 study in ``distribution`` and ``sample`` mode (the answering
 only), and the **limit**: the forward-pass rate of llama.cpp on this machine (tokens per second,
 evaluating prompt-sized batches) divided by the tokens evaluated per answer (the item's own tokens plus its
-share of the persona prefix, which the backend evaluates once per persona).
+share of the persona prefix, which the backend evaluates once per persona). Beside it, a 0–100 feeling
+thermometer (the ANES replica's items) in distribution mode, where every allowed value is scored as its
+tokens: its items per second and its limit, the forward-pass rate over the prompt tokens per item plus one
+token per node of the values' trie (``thermometer_ratio_to_limit``; each trie node is one token evaluated
+alone, slower per token than a prompt batch, so this limit is not reached).
 
 Shared machine: the embedded model's distribution rate again while one other process keeps a core busy
 (a busy loop in a subprocess), with the thread count the backend chooses then
@@ -183,6 +187,7 @@ def embedded(personas: int, folder: Path) -> dict:
                 out["prompt_tokens_per_response"] = evaluated / len(requests)
                 sample_prompt = parts[0][0] + parts[0][1]
         out["forward_tokens_per_s"] = forward_rate(backend, sample_prompt)
+        out.update(thermometer(backend, personas, folder, out["forward_tokens_per_s"]))
         backend.close()
         out.update(shared_machine(folder, personas, out["distribution_items_per_s"]))
         out["limit_items_per_s"] = out["forward_tokens_per_s"] / out["prompt_tokens_per_response"]
@@ -190,6 +195,38 @@ def embedded(personas: int, folder: Path) -> dict:
         return out
     finally:
         backend.close()
+
+
+def thermometer_requests(folder: Path, personas: int) -> list:
+    """The requests of a distribution-mode run of the ANES party thermometers (0-100) with ``personas``."""
+    from ..specs import resources
+
+    study = load_study(resources.data_dir("studies") / "replica_anes_thermometers.yaml", n=personas)
+    people, _ = draw_personas(study)
+    texts = {(v["persona_id"], v["persona_style"], v["cue_type"]): v["persona_text"]
+             for v in render_personas(study, people).to_dict(orient="records")}
+    return [build_request(study, study.models[0], c, texts[(c["persona_id"], c["persona_style"], c["cue_type"])])
+            for c in build_cells(study, people).to_dict(orient="records")]
+
+
+def thermometer(backend, personas: int, folder: Path, forward_tokens_per_s: float) -> dict:
+    """Items per second of a 0-100 thermometer in distribution mode (every value scored as its tokens,
+    :meth:`~silicon_sample.backends.embedded.EmbeddedBackend._sequence_logprobs`) and its limit: the forward
+    pass over the prompt tokens evaluated per item plus one token per node of the values' trie."""
+    requests = thermometer_requests(folder / "thermometer", personas)
+    started = time.perf_counter()
+    answered = sum(a.status == "answered" for a in backend.answer(requests))
+    rate = len(requests) / (time.perf_counter() - started)
+    parts = [backend.prompt_tokens(r) for r in requests]
+    prefixes = {tuple(p) for p, _ in parts}
+    prompt = (sum(len(t) for _, t in parts) + sum(len(p) for p in prefixes)) / len(requests)
+    question = requests[0].question
+    sequences = [tuple(backend.continuation(requests[0].prefill, f"{v:g}")) for v in question.allowed_values()]
+    nodes = len({s[:k] for s in sequences for k in range(1, len(s) + 1)})
+    limit = forward_tokens_per_s / (prompt + nodes)
+    return {"thermometer_items_per_s": rate, "thermometer_answered": answered,
+            "thermometer_tokens_per_item": prompt + nodes, "thermometer_trie_nodes": nodes,
+            "thermometer_limit_items_per_s": limit, "thermometer_ratio_to_limit": rate / limit}
 
 
 def shared_machine(folder: Path, personas: int, solo_items_per_s: float) -> dict:
@@ -402,6 +439,7 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, d
         "distribution_ratio_to_limit": local["distribution_ratio_to_limit"],
         "shared_items_per_s": local["shared_items_per_s"], "shared_ratio": local["shared_ratio"],
         "shared_threads": local["shared_threads"],
+        **{k: v for k, v in local.items() if k.startswith("thermometer_")},
         "peak_rss_mb": peak_rss_mb(),
         **flat,
         **load,
