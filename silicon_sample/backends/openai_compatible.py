@@ -35,6 +35,7 @@ from ..answers import Answer, AnswerRequest, answer_model, answer_value, answers
 from ..errors import BackendError, InvalidOutput, MalformedReply
 from .base import scrub
 from .chat_reply import ChatReply, parse_reply
+from .completion_prompts import completion_body, completion_top_logprobs, load_chat_template
 from .http_base import HTTPBackend
 from .option_logprobs import answer_from_top_logprobs
 from .refusals import refused_or_invalid, settle
@@ -77,7 +78,8 @@ class OpenAICompatibleBackend(HTTPBackend):
                  api_key_env: str = "OPENAI_API_KEY",
                  concurrency: int = 4, instructor_mode: str = "tools", top_logprobs: int = 20,
                  max_attempts: int = 4, max_reasks: int = 2, timeout: float = 60.0, base_delay: float = 0.5,
-                 requests_per_minute: float | None = None, tokens_per_minute: float | None = None):
+                 requests_per_minute: float | None = None, tokens_per_minute: float | None = None,
+                 chat_template: str | None = None):
         import instructor
         import openai
 
@@ -100,6 +102,8 @@ class OpenAICompatibleBackend(HTTPBackend):
         self._api_key = self.secret = os.environ.get(api_key_env) or None
         self.top_logprobs = top_logprobs
         self.instructor_mode = instructor_mode
+        # distribution mode through /completions with the prefill (completion_prompts.py), when given
+        self.chat_template = load_chat_template(chat_template) if chat_template else None
         self._openai = openai
         self._instructor_module = instructor
         self._clients: list = []       # per server: a cycle of (client, instructor), made inside the event loop
@@ -150,7 +154,36 @@ class OpenAICompatibleBackend(HTTPBackend):
 
         return await self.on_server(call)
 
+    async def _complete(self, body: dict) -> dict:
+        """One text completion (``/completions``), the reply as a dict."""
+        async def call(i: int) -> dict:
+            reply = await next(self._clients[i])[0].post("/completions", body=body, cast_to=object)
+            if not isinstance(reply, dict):
+                raise MalformedReply("not a text completion")
+            return reply
+
+        return await self.on_server(call)
+
+    async def _distribution_by_completion(self, request: AnswerRequest) -> Answer:
+        """Distribution mode with the prefill, through the completions endpoint (completion_prompts.py)."""
+        prompt = self.chat_template.render(request.messages, request.prefill)
+        body = completion_body(prompt, self.model, self.top_logprobs, request.temperature, request.seed)
+
+        async def call():
+            await self._limiter.acquire(len(prompt) // 4 + 1)
+            return await self._complete(body)
+
+        reply, _ = await with_retries(call, self.classify, self.policy, random.Random(request.seed))
+        top = completion_top_logprobs(reply)
+        fields = {"model_version": reply.get("model"), "prompt_tokens": (reply.get("usage") or {}).get(
+            "prompt_tokens"), "completion_tokens": (reply.get("usage") or {}).get("completion_tokens")}
+        if top is None:
+            return Answer(request_id=request.request_id, status="invalid", reason=NO_LOGPROBS, **fields)
+        return answer_from_top_logprobs(request, top, **fields)
+
     async def _distribution(self, request: AnswerRequest) -> Answer:
+        if self.chat_template is not None and not request.battery:
+            return await self._distribution_by_completion(request)
         body = logprob_body(request, self.model, self.top_logprobs)
 
         async def call():
@@ -239,6 +272,9 @@ class OpenAICompatibleBackend(HTTPBackend):
 
         return {"backend": self.name, "model": self.model, "base_url": self.base_url, "servers": self.pool.describe(),
                 "model_version": None, "instructor_mode": self.instructor_mode, "top_logprobs": self.top_logprobs,
+                # only when set: the cache keys of chat-endpoint readings stay as they were
+                **({"distribution_endpoint": f"completions, chat template sha256 {self.chat_template.sha256}"}
+                   if self.chat_template else {}),
                 **self.describe_common(), "openai": openai.__version__, "instructor": instructor.__version__}
 
 

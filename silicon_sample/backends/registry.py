@@ -58,7 +58,7 @@ for _entry in (
     BackendEntry("embedded", "silicon_sample.backends.embedded:EmbeddedBackend",
                  frozenset({"n_ctx", "n_threads", "n_batch"}), threads_option="n_threads"),
     BackendEntry("openai", "silicon_sample.backends.openai_compatible:OpenAICompatibleBackend",
-                 SERVER_OPTIONS | {"base_url", "api_key_env", "instructor_mode"}, reasks=True),
+                 SERVER_OPTIONS | {"base_url", "api_key_env", "instructor_mode", "chat_template"}, reasks=True),
     BackendEntry("ollama", "silicon_sample.backends.ollama_native:OllamaBackend",
                  SERVER_OPTIONS | {"host", "num_ctx"}, reasks=True),
     BackendEntry("openai_batch", "silicon_sample.backends.openai_batch:OpenAIBatchBackend",

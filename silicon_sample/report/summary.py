@@ -51,6 +51,10 @@ def reliability_table(wide: pd.DataFrame, instruments: dict) -> pd.DataFrame | N
     return pd.concat(tables) if tables else None
 
 
+LOW_OPTION_MASS = 0.5
+"""Below this mean option mass a model's distribution-mode answers are flagged in the summary."""
+
+
 def item_table(long: pd.DataFrame, instruments: dict) -> pd.DataFrame:
     """Per pair, instrument and item: the answered cells' mean with its 95 % t interval, SD (N − 1), and
     the mean expected answer Σ value·p (distribution mode)."""
@@ -200,7 +204,15 @@ def build_summary(store: RunStore, long: pd.DataFrame | None = None, wide: pd.Da
                   "Share of the model's next-token probability that fell on the option labels; "
                   "option probabilities are renormalised over the options.\n\n")
         out.write("Mean with its 95 % t interval over the answered cells; SD with N − 1.\n\n")
-        out.write(_block(describe_means(answered, ["model"], "option_mass")))
+        masses = describe_means(answered, ["model"], "option_mass")
+        out.write(_block(masses))
+        for model, mass in masses["mean"].items():
+            model = model[0] if isinstance(model, tuple) else model
+            if mass < LOW_OPTION_MASS:
+                out.write(f"\n- **warning**: `{model}` put on average {mass:.1%} of its next-token probability on "
+                          "the option labels: its distributions rest on small probabilities (it wanted to write "
+                          "something else first). On a server, read through its completions endpoint with the "
+                          "prefill (option `chat_template: gguf:PATH`); else use sample mode.\n")
     out.write("\n## Latency per cell (seconds)\n\nMean with its 95 % t interval; SD with N − 1.\n\n")
     out.write(_block(describe_means(answered, ["model"], "latency_s")))
 

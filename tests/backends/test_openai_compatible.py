@@ -1,5 +1,6 @@
 """The OpenAI-compatible backend against a real llama.cpp server on 127.0.0.1."""
 
+import numpy as np
 import pytest
 
 import silicon_sample as ss
@@ -154,3 +155,28 @@ def test_optional_free_text_reason(tmp_path, server):
     for raw in answered["raw_output"]:
         payload = json.loads(raw)
         assert set(payload) == {"answer", "reason"} and len(payload["reason"]) <= 300
+
+
+def test_distribution_mode_through_the_completions_endpoint_reads_as_the_embedded_model_does(tmp_path, server):
+    """The chat endpoint cannot pre-fill "Answer: ", so the options get a few percent of the next token; the
+    completions endpoint with the model's own chat template and the prefill reads what the embedded model
+    reads (the same GGUF: the same probabilities), and the summary flags the chat reading's low option mass."""
+    from silicon_sample.backends.embedded import model_path
+
+    runs = {}
+    for name, options in (("chat", {}), ("completions", {"chat_template": f"gguf:{model_path()}"})):
+        study = write_study(tmp_path / name, n=2, instruments=(MINI5,), models=[{
+            "id": name, "backend": "openai", "model": server.alias, "answer_mode": "distribution",
+            "temperature": 1.0, "options": {"base_url": server.base_url, **options}}])
+        runs[name] = ss.run(study, tmp_path / name / "run", progress=False).dir
+    embedded = write_study(tmp_path / "embedded", n=2, instruments=(MINI5,), temperature=1.0)
+    runs["embedded"] = ss.run(embedded, tmp_path / "embedded" / "run", progress=False).dir
+    long = {name: ss.results(run).sort_values(["persona_id", "item_id"]) for name, run in runs.items()}
+    p = [f"p_{v}" for v in range(1, 7)]
+    assert (long["completions"]["status"] == "answered").all()
+    assert long["completions"]["option_mass"].mean() > 0.8 > 0.3 > long["chat"]["option_mass"].mean()
+    assert np.allclose(long["completions"][p].to_numpy(), long["embedded"][p].to_numpy(), atol=2e-3)
+    assert "**warning**: `chat` put on average" in (runs["chat"] / "summary.md").read_text()
+    assert "of its next-token probability on" not in (runs["completions"] / "summary.md").read_text()
+    manifest = (runs["completions"] / "manifest.json").read_text()
+    assert "completions, chat template sha256" in manifest
