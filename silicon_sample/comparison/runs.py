@@ -69,7 +69,9 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
     base = baselines.load(baseline)
     long = long_results(run_dir)
     wide = base.top_code(wide_results(run_dir, long))
-    missing = [i for i in base.item_ids if i not in wide.columns]
+    missing = [item.id for item in base.instrument.items
+               if not set(baselines.option_columns(item, base.instrument) if item.type in ("multiple", "rank")
+                          else [item.id]) <= set(wide.columns)]
     if missing:
         raise SpecError(f"the run has no answers to {len(missing)} item(s) of {base.instrument.id} "
                         f"(e.g. {missing[0]})", where=str(run_dir),

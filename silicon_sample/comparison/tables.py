@@ -26,6 +26,9 @@ docstring of each module says how:
   the uniform floor and the split-half human ceiling (:mod:`.numeric_fidelity`);
 - ``knowledge`` — per knowledge item: the proportion correct, overall and within each subgroup
   (:mod:`.knowledge`);
+- ``selections`` and ``ranks`` — per check-all item and option the selection rates, per rank item and option
+  the share ranking it and its mean place, each item between random answers and the human ceiling
+  (:mod:`.selection_fidelity`);
 - ``nonresponse`` — refusal / invalid / failed rates by persona attribute with a χ² test
   (:mod:`.nonresponse`; built from long results by :func:`silicon_sample.comparison.runs.compare_run`).
 
@@ -48,6 +51,7 @@ from .knowledge import compare_knowledge
 from .numeric_fidelity import compare_numeric, numeric_items
 from .response_styles import response_style_table, retest_table, variance_table
 from .scale_fidelity import compare_scales
+from .selection_fidelity import compare_ranks, compare_selections
 from .setting import scored_items, setting_for, with_scale_scores
 from .source_invariance import invariance_between_sources
 from .structure import compare_structure, scale_estimators
@@ -57,7 +61,8 @@ TABLE_INDEX = {"anchors": ["figure"], "items": ["item"], "scales": ["scale"], "s
                "invariance": ["level"], "subgroups": ["attribute", "category", "outcome"],
                "patterns": ["attribute", "contrast", "outcome"], "response_styles": ["index"],
                "variance": ["outcome"], "retest": ["outcome"], "nonresponse": ["attribute", "category"],
-               "numeric": ["item"], "knowledge": ["item", "attribute", "category"]}
+               "numeric": ["item"], "knowledge": ["item", "attribute", "category"],
+               "selections": ["item", "option"], "ranks": ["item", "option"]}
 
 
 def tag_pair(table: pd.DataFrame, pair: tuple) -> pd.DataFrame:
@@ -133,6 +138,12 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_INDEX if name != "nonresponse"}
     n_options = {item: len(codes) for item, codes in options.items()}
     numeric = numeric_items(instrument)
+    selections = {it.id: tuple(instrument.scale_of(it).values) for it in instrument.items if it.type == "multiple"}
+    ranks = {it.id: tuple(instrument.scale_of(it).values) for it in instrument.items if it.type == "rank"}
+    exclusive = {i: instrument.question_of(i).exclusive for i in selections}
+    limits = {i: (instrument.question_of(i).min_selected,
+                  instrument.question_of(i).max_selected or len(selections[i])) for i in selections}
+    tops = {i: instrument.question_of(i).n_ranked for i in ranks}
     human_scored = scored_items(human, setting)
     for pair, rows in silicon.groupby(list(PAIR_COLUMNS)):
         w = rows["weight"].to_numpy(dtype=float)
@@ -140,6 +151,13 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         if numeric:
             tables["numeric"].append(tag_pair(compare_numeric(human, rows, numeric, wh, w, bootstrap=bootstrap,
                                                               repetitions=repetitions, seed=seed), pair))
+        if selections:
+            tables["selections"].append(tag_pair(compare_selections(
+                human, rows, selections, wh, w, exclusive=exclusive, limits=limits, repetitions=repetitions,
+                seed=seed), pair))
+        if ranks:
+            tables["ranks"].append(tag_pair(compare_ranks(human, rows, ranks, wh, w, top=tops,
+                                                          repetitions=repetitions, seed=seed), pair))
         if setting.correct:
             tables["knowledge"].append(tag_pair(compare_knowledge(human, rows, setting.correct, attributes,
                                                                   categories, wh, w), pair))

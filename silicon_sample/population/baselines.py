@@ -118,6 +118,9 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
     top_coded = {item: float(v) for item, v in spec.get("top_coded", {}).items()}
     _check_item_types(instrument, top_coded, path)
     for item in instrument.items:
+        if item.type in ("multiple", "rank"):
+            _option_columns_into(frame, raw, item, instrument, report, path)
+            continue
         column = columns.get(item.id, item.id)
         if column not in raw.columns:
             raise SpecError(f"item {item.id}: column {column!r} is not in the data", where=str(path),
@@ -151,22 +154,49 @@ def load(name_or_path: str | Path | Baseline, *, relative_to: Path | None = None
                     data_sha256=data_sha256, top_coded=top_coded)
 
 
-BASELINE_TYPES = ("single", "knowledge", "numeric")
-"""Item types a baseline file can hold, one column per item (check-all, rank and open-ended answers need one
-column per option or coded text: not read from baseline files yet)."""
+BASELINE_TYPES = ("single", "knowledge", "numeric", "multiple", "rank")
+"""Item types a baseline file can hold: one column per item, or for a check-all item one 0/1 column per option
+(``{item}_{code}``) and for a rank item one place column per option (``{item}_rank_{code}``), as wide results
+have them (open-ended answers need coded text: not read from baseline files yet)."""
+
+
+def option_columns(item, instrument: Instrument) -> list[str]:
+    """The data columns of a check-all or rank item."""
+    suffix = "" if item.type == "multiple" else "rank_"
+    return [f"{item.id}_{suffix}{code}" for code in instrument.scale_of(item).values]
 
 
 def _check_item_types(instrument: Instrument, top_coded: dict[str, float], path: Path) -> None:
     other = [item for item in instrument.items if item.type not in BASELINE_TYPES]
     if other:
-        raise SpecError(f"item {other[0].id!r} is a {other[0].type} item, and a baseline file holds one column of "
-                        "codes or numbers per item", where=str(path),
-                        fix="use an instrument of its single-choice, knowledge and numeric items for this baseline")
+        raise SpecError(f"item {other[0].id!r} is a {other[0].type} item, and a baseline file holds codes, numbers, "
+                        "0/1 selections or places, not text", where=str(path),
+                        fix="leave the open-ended items out of this baseline's instrument")
     for item_id, top in top_coded.items():
         item = next((i for i in instrument.items if i.id == item_id), None)
         if item is None or item.type != "numeric" or not item.minimum < top <= item.maximum:
             raise SpecError(f"top_coded: {item_id!r} is not a numeric item of {instrument.id} whose range holds "
                             f"{top:g}", where=str(path), fix="name numeric items and a value inside their range")
+
+
+def _option_columns_into(frame: pd.DataFrame, raw: pd.DataFrame, item, instrument: Instrument, report: dict,
+                         path: Path) -> None:
+    """A check-all item's 0/1 columns or a rank item's place columns, copied; other values missing and
+    counted (a place must be a whole number from 1 to the number ranked)."""
+    names = option_columns(item, instrument)
+    absent = [c for c in names if c not in raw.columns]
+    if absent:
+        raise SpecError(f"item {item.id}: column {absent[0]!r} is not in the data (a {item.type} item has one column "
+                        "per option)", where=str(path), fix=f"columns {', '.join(names)}")
+    top = instrument.question_of(item).n_ranked if item.type == "rank" else 1
+    for name in names:
+        values = pd.to_numeric(raw[name], errors="coerce")
+        valid = values.isin([0, 1]) if item.type == "multiple" else values.isin(range(1, top + 1))
+        bad = int((values.notna() & ~valid).sum())
+        if bad:
+            report["not_an_option"][name] = bad
+        frame[name] = values.where(valid).astype(float).to_numpy()
+    report["missing"][item.id] = int(frame[names].isna().all(axis=1).sum())
 
 
 def _valid_answers(values: pd.Series, instrument: Instrument, item, top: float | None) -> pd.Series:
@@ -184,7 +214,9 @@ def _valid_answers(values: pd.Series, instrument: Instrument, item, top: float |
 def _named_columns(spec: dict, instrument: Instrument, population: Population) -> list[str]:
     """The columns a baseline reads from its data file: its items (or scale scores), its weight and the columns
     its population derives the attributes from; the file's other columns are never loaded."""
-    columns = [spec.get("items", {}).get(item.id, item.id) for item in instrument.items] \
+    columns = [c for item in instrument.items for c in (
+        option_columns(item, instrument) if item.type in ("multiple", "rank")
+        else [spec.get("items", {}).get(item.id, item.id)])] \
         if "scales" not in spec else [spec["scales"].get(s, s) if isinstance(spec["scales"], dict) else s
                                       for s in instrument.scoring.scales]
     population_spec = load_spec(population.path, "population")

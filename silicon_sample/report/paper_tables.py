@@ -47,6 +47,13 @@ TABLE_NOTES = {
                 "the weighted ECDFs; heaping_k: share of answers at multiples of k; w1_normalized = (floor − w1) / "
                 "(floor − ceiling), floor: answers uniform over the allowed values, ceiling: n_silicon humans "
                 "against the other humans; top-coded items compared top-coded"],
+    "selections": ["check-all items: each option's selection rate (weighted; Wilson 95 % intervals at Kish's n), "
+                   "the difference with Newcombe's interval; per item (option 'number chosen') the mean number "
+                   "chosen with d, and the distance (mean |rate difference| over options) between random "
+                   "selections (floor) and n_silicon humans against the rest (ceiling)"],
+    "ranks": ["rank items: share of answers ranking each option and its mean place where ranked (t interval); per "
+              "item (option 'all') the distance (mean |place difference| / places) between random orderings "
+              "(floor) and n_silicon humans against the rest (ceiling)"],
     "knowledge": ["proportion correct among those who answered (\"Don't know\" left out), weighted; n: Kish "
                   "effective n; Wilson score 95 % intervals; diff: silicon − human with Newcombe's 95 % interval"],
 }

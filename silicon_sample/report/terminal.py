@@ -40,6 +40,11 @@ COMPARISON_COLUMNS = {
                 "w1_floor_uniform", "w1_ceiling", "w1_normalized", "ks", "heaping_10_human", "heaping_10_silicon"],
     "knowledge": ["n_silicon", "correct_human", "correct_silicon", "correct_silicon_low", "correct_silicon_high",
                   "diff", "diff_low", "diff_high"],
+    "selections": ["n_silicon", "rate_human", "rate_silicon", "rate_silicon_low", "rate_silicon_high", "diff",
+                   "mean_human", "mean_silicon", "distance", "floor_random", "ceiling", "normalized"],
+    "ranks": ["n_silicon", "ranked_human", "ranked_silicon", "mean_place_human", "mean_place_silicon",
+              "mean_place_silicon_low", "mean_place_silicon_high", "distance", "floor_random", "ceiling",
+              "normalized"],
 }
 INTERVAL_NOTES = {
     "structure": "intervals: none per scale (each would refit a factor model per resample); the mean congruence "
@@ -73,7 +78,7 @@ RANKING_SHOWN = ["n_silicon", "score", "score_low", "score_high", "tie_group", "
 SHOWN_BY_DEFAULT = ("scales",)
 """The tables ``compare`` prints after its verdict (``items`` when the instrument scores no scale), with
 :data:`ALSO_SHOWN` where the instrument has such items; ``--all`` prints every table, ``-o`` writes every one."""
-ALSO_SHOWN = ("numeric", "knowledge")
+ALSO_SHOWN = ("numeric", "knowledge", "selections", "ranks")
 FAMILY_WORDS = {"levels": "levels (item and scale means, answer distributions)",
                 "structure": "structure (correlations, factor loadings)",
                 "subgroups": "subgroups (differences between groups of respondents)"}
