@@ -214,3 +214,31 @@ def test_each_type_is_put_with_its_own_answer_format():
     assert "1 = Democrats\n2 = Republicans\nReply with the number of one option." in system["housemaj"]
     shared = layout.battery_message(mixed, list(mixed.items), [f"q{n}" for n in range(1, 6)]).content
     assert "For this question: A whole number from 0 to 100 degrees.; 50 = the 50 degree mark" in shared
+
+
+def test_knowledge_items_enter_reliability_and_scales_as_right_or_wrong(tmp_path):
+    """Two knowledge items keyed 1 and 2: respondents right on both or wrong on both make a reliable scale
+    of right answers — on the raw codes the two items would correlate negatively."""
+    import pandas as pd
+
+    from silicon_sample.report.summary import reliability_table
+    from silicon_sample.tidy.results import scored_answers
+
+    spec = {"id": "quiz", "name": "quiz", "citation": "c", "license": "l", "instructions": "i",
+            "response_scale": {"options": [{"value": 1, "label": "A"}, {"value": 2, "label": "B"}]},
+            "items": [{"id": "k1", "text": "One?", "type": "knowledge", "correct": 1, "scale": "know"},
+                      {"id": "k2", "text": "Two?", "type": "knowledge", "correct": 2, "scale": "know"},
+                      {"id": "k3", "text": "Three?", "type": "knowledge", "correct": 1, "scale": "know"}],
+            "scoring": {"method": "mean", "scales": {"know": {"name": "Knowledge"}}}}
+    path = tmp_path / "quiz.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    quiz = instruments.load(path)
+    right = [1, 2, 1]
+    wrong = [2, 1, 2]
+    rows = [right] * 12 + [wrong] * 8 + [[1, 1, 1]] * 3
+    wide = pd.DataFrame(rows, columns=["k1", "k2", "k3"]).assign(
+        model="m", persona_style="s", cue_type="c", perturbation="original")
+    scored = scored_answers(wide[["k1", "k2", "k3"]].astype(float), quiz, {i: i for i in ("k1", "k2", "k3")})
+    assert scored.iloc[0].tolist() == [1.0, 1.0, 1.0] and scored.iloc[12].tolist() == [0.0, 0.0, 0.0]
+    table = reliability_table(wide.assign(know=scored.mean(axis=1)), {"quiz": quiz})
+    assert table["alpha"].iloc[0] > 0.8

@@ -82,7 +82,9 @@ def answer_text(value) -> str:
     list (``[1, 3]``)."""
     if isinstance(value, tuple):
         return json.dumps(list(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):        # digits as a person writes them: 100, 2.5 (never 1e+06)
+        return str(int(value)) if value.is_integer() else f"{value:.10f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 def answer_texts(options: tuple[int, ...], question: Question | None) -> tuple[list[str], list]:

@@ -34,7 +34,8 @@ from ..comparison.item_fidelity import (
 )
 from ..comparison.scale_level import NOT_AT_SCALE_LEVEL
 from ..psychometrics.scoring import scale_scores
-from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, run_manifest, wide_results
+from ..specs.instruments import SCORED_TYPES
+from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, run_manifest, scored_answers, wide_results
 from ..version import __version__
 from . import figures
 from .paper_tables import gt_table
@@ -470,8 +471,9 @@ def _scale_distributions(inputs: ReportInputs, run: RunView) -> str:
         if inputs.baseline.scale_level:        # the humans' own scale scores: their data hold no item answers
             human = data[[s for s in keys if s in data.columns]]
         else:
-            human = scale_scores(data[[it.id for it in instrument.items]].astype(float), keys,
-                                 instrument.item_ranges(), instrument.scoring.method)[list(keys)]
+            scored = [it.id for it in instrument.items if it.type in SCORED_TYPES]
+            items = scored_answers(data[scored].astype(float), instrument, {i: i for i in scored})
+            human = scale_scores(items, keys, instrument.item_ranges(), instrument.scoring.method)[list(keys)]
         human = human.assign(weight=data["weight"].to_numpy(dtype=float) if "weight" in data else 1.0)
         if [s for s in scales if s in human.columns]:
             human_title = f" beside human (n = {len(human)}, {inputs.baseline.id}), scored alike"

@@ -10,8 +10,9 @@ import pandas as pd
 from ..answers import NOT_ANSWERED
 from ..files import write_atomic
 from ..psychometrics import estimator_name, reliability
+from ..specs.instruments import SCORED_TYPES
 from ..store.run_store import RunStore
-from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, wide_results
+from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, scored_answers, wide_results
 from .readable import describe_means, mean_with_interval, plausibility_notes, readable_table
 
 RESULTS_FILE = "results.csv"
@@ -44,7 +45,10 @@ def reliability_table(wide: pd.DataFrame, instruments: dict) -> pd.DataFrame | N
             keys = {s: k for s, k in instrument.keys().items() if s in rows.columns and len(k) >= 2}
             if not keys:
                 continue
-            scales, _ = reliability(rows, keys, scale_range=instrument.item_ranges(),
+            scored = [it.id for it in instrument.items if it.type in SCORED_TYPES and it.id in rows.columns]
+            items = scored_answers(rows[scored].astype("Float64").astype(float), instrument,
+                                   {i: i for i in scored})     # knowledge items right (1) or wrong (0)
+            scales, _ = reliability(items, keys, scale_range=instrument.item_ranges(),
                                     n_options=instrument.n_options())
             tables.append(scales.assign(**dict(zip(PAIR_COLUMNS, pair)), instrument=instrument.id)
                           .set_index([*PAIR_COLUMNS, "instrument"], append=True))
