@@ -260,6 +260,17 @@ def allowed_selections(question: Question, limit: int = 2_001) -> list[tuple[int
             if not (len(c) > 1 and set(c) & set(question.exclusive))]
 
 
+def written_answer(value) -> str:
+    """An answer as the respondent would have written it after the prefill: a code or number as digits
+    (``4``, ``100``, ``2.5``, never ``1e+06``), a selection or ranking as a JSON list (``[1, 3]``), text as
+    it is."""
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.10f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
 def answer_kind(question: Question | None) -> str:
     """The kind of value that answers ``question`` (``code`` for a single-choice item)."""
     return "code" if question is None else question.kind

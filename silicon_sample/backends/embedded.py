@@ -66,6 +66,7 @@ from ..answers import (
     answers_from_output,
     failed_all,
     grammar_schema,
+    written_answer,
 )
 from ..errors import BackendError
 from ..files import file_sha256
@@ -77,14 +78,8 @@ MAX_SCORED = 2_001
 one by one."""
 
 
-def answer_text(value) -> str:
-    """An answer as written in a reading: a code or number as digits (``50``, ``2.5``), a selection as a JSON
-    list (``[1, 3]``)."""
-    if isinstance(value, tuple):
-        return json.dumps(list(value))
-    if isinstance(value, float):        # digits as a person writes them: 100, 2.5 (never 1e+06)
-        return str(int(value)) if value.is_integer() else f"{value:.10f}".rstrip("0").rstrip(".")
-    return str(value)
+answer_text = written_answer
+"""An answer as written in a reading (:func:`silicon_sample.answers.written_answer`)."""
 
 
 def answer_texts(options: tuple[int, ...], question: Question | None) -> tuple[list[str], list]:

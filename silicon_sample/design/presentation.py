@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..answers import Answer
+from ..answers import Answer, written_answer
 from ..seeds import rng_for
 from ..specs.instruments import Block, Instrument
 
@@ -73,7 +73,8 @@ def shown_order(seed: int, item_order: str, instrument: Instrument, presentation
 
 def conversation_turn(answer: Answer | dict, prefill: str | None, dont_know: int | None = None) -> str | None:
     """What the respondent said, as the assistant turn kept in a conversation: a distribution-mode answer
-    as the prefill followed by the code drawn (what reading the next token amounts to); a sample-mode
+    as the prefill followed by the answer drawn (the code, number or list of codes: what the reading amounts
+    to); a sample-mode
     answer, a refusal or invalid output as the text the model wrote. ``None`` for a failed call (there is
     no reply to keep: the question is left out of the later turns, and the cell keeps its reason).
     ``answer`` may be an :class:`Answer` or a stored response row; ``dont_know`` is the code of "Don't know"
@@ -83,10 +84,10 @@ def conversation_turn(answer: Answer | dict, prefill: str | None, dont_know: int
     if status == "failed":
         return None
     if prefill is not None and value is not None:
-        return f"{prefill}{int(value)}"
+        return f"{prefill}{written_answer(value)}"
     if prefill is not None and status == "dont_know" and dont_know is not None:
         return f"{prefill}{dont_know}"
-    return raw if raw else (str(int(value)) if value is not None else None)
+    return raw if raw else (written_answer(value) if value is not None else None)
 
 
 __all__ = ["MODES", "Presentation", "conversation_turn", "shown_order"]

@@ -4,6 +4,8 @@ tidy results, the summary and SPSS/Stata exports read back with pyreadstat."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pyreadstat
 import pytest
 import yaml
@@ -145,3 +147,29 @@ def _every_type_through(tmp_path, instrument, models):
         assert len(long) == 5
         assert_every_cell_valid_or_explained(long, instrument)
         assert (long["status"] == "answered").sum() >= 3, long[["item_id", "status", "reason"]]
+
+
+def test_distribution_mode_reads_numeric_and_check_all_items_in_every_presentation(tmp_path):
+    """The embedded model reads a thermometer over its values and a check-all item over its selections alone,
+    inside a battery's object and in a conversation, whose later turns keep each answer as written."""
+    import json
+
+    spec = yaml.safe_load(MIXED.read_text())
+    spec["items"] = [i for i in spec["items"] if i["type"] in ("numeric", "multiple", "knowledge")]
+    path = tmp_path / "readable.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    for presentation in ("independent", "battery", "conversation"):
+        study = write_study(tmp_path / presentation, n=1, mode="distribution", instruments=(str(path),),
+                            item_order="fixed", presentation={"mixed_types": presentation})
+        store = ss.run(study, tmp_path / presentation / "run", progress=False)
+        long = ss.results(store.dir).set_index("item_id")
+        assert (long["status"] == "answered").all(), presentation
+        therm, race = long.loc["therm_dem"], long.loc["race"]
+        assert 0 <= therm["answer"] <= 100 and len(race["answer_value"]) >= 1
+        stored = json.loads(sqlite3.connect(store.dir / "responses.sqlite").execute(
+            "SELECT probabilities FROM responses WHERE cell_id = ?", (race["cell_id"],)).fetchone()[0])
+        assert sorted(map(int, stored)) == [1, 2, 3, 4, 5, 6] and sum(stored.values()) >= 1 - 1e-9
+        if presentation == "conversation":
+            last = ss.show(store.dir, cell=long.loc["housemaj", "cell_id"])[0]["messages"]
+            turns = [m["content"] for m in last if m["role"] == "assistant"]
+            assert turns == [f"Answer: {int(therm['answer'])}", f"Answer: {json.dumps(list(race['answer_value']))}"]
