@@ -16,7 +16,13 @@ Per numeric item, silicon beside human (persona and survey weights throughout):
 - the floor: W1 of answers drawn uniformly over the item's allowed values (what a model that ignored the
   question would score), and the ceiling: W1 between ``n_silicon`` humans drawn at random and the other
   humans (the distance a perfect model still shows from sampling alone at this n), each averaged over
-  ``repetitions``; ``w1_normalized`` = (floor − W1) / (floor − ceiling): 1 at the ceiling, 0 at the floor.
+  ``repetitions``; ``w1_normalized`` = (floor − W1) / (floor − ceiling): 1 at the ceiling, 0 at the floor;
+- with ``attributes``, subgroups: ``w1_subgroups``, the mean over every category of every attribute of W1
+  between the silicon and the human answers of that category (categories with two answers or more on both
+  sides), against the **marginal floor** ``w1_subgroups_floor_marginal`` — the same figure for silicon
+  answers drawn from all the humans' answers whatever the persona (a model that ignores the persona's
+  attributes and still gets the overall distribution right) — and the ceiling ``w1_subgroups_ceiling`` —
+  ``n_silicon`` humans against the other humans, within categories; ``w1_subgroups_normalized`` as above.
 
 A numeric item's special codes (998 "Don't know") are missing values here, counted in ``n_special_*``.
 
@@ -117,7 +123,8 @@ def _interval(draws: list[float]) -> tuple[float, float]:
 
 def compare_numeric(human: pd.DataFrame, silicon: pd.DataFrame, items: dict[str, NumericItem],
                     human_weights: np.ndarray | None = None, silicon_weights: np.ndarray | None = None, *,
-                    bootstrap: int = 200, repetitions: int = 10, seed: int = 0) -> pd.DataFrame:
+                    bootstrap: int = 200, repetitions: int = 10, seed: int = 0,
+                    attributes: list[str] | None = None) -> pd.DataFrame:
     """The numeric comparison of one silicon source (see the module docstring), one row per item.
 
     Parameters
@@ -164,10 +171,56 @@ def compare_numeric(human: pd.DataFrame, silicon: pd.DataFrame, items: dict[str,
                    {"w1_floor_uniform": np.nan, "w1_ceiling": np.nan})
         span = row["w1_floor_uniform"] - row["w1_ceiling"]
         row["w1_normalized"] = (row["w1_floor_uniform"] - row["w1"]) / span if span > 0 else np.nan
+        if attributes:
+            row.update(_subgroups(human, silicon, item, spec, wh_all, ws_all, attributes, rng, repetitions))
         rows[item] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "item"
     return table
+
+
+def _subgroups(human: pd.DataFrame, silicon: pd.DataFrame, item: str, spec: NumericItem, wh_all: np.ndarray,
+               ws_all: np.ndarray, attributes: list[str], rng, repetitions: int) -> dict:
+    """Within-category W1, its marginal floor and its split-half ceiling (module docstring)."""
+    values_h = pd.to_numeric(human[item], errors="coerce").to_numpy(dtype=float)
+    values_s = pd.to_numeric(silicon[item], errors="coerce").to_numpy(dtype=float)
+    ok_h = ~np.isnan(values_h) & ~np.isin(values_h, spec.special)
+    ok_s = ~np.isnan(values_s) & ~np.isin(values_s, spec.special)
+    groups = []
+    for attribute in attributes:
+        if attribute not in human or attribute not in silicon:
+            continue
+        for category in pd.unique(silicon[attribute].dropna()):
+            in_h = ok_h & (human[attribute] == category).to_numpy()
+            in_s = ok_s & (silicon[attribute] == category).to_numpy()
+            if in_h.sum() >= 2 and in_s.sum() >= 2:
+                groups.append((in_h, in_s))
+    if not groups:
+        return {"w1_subgroups": np.nan, "w1_subgroups_floor_marginal": np.nan, "w1_subgroups_ceiling": np.nan,
+                "w1_subgroups_normalized": np.nan, "n_subgroups": 0}
+    value = float(np.mean([w1(values_s[s], ws_all[s], values_h[h], wh_all[h]) for h, s in groups]))
+    pool, pool_w = values_h[ok_h], wh_all[ok_h] / wh_all[ok_h].sum()
+    floors, ceilings = [], []
+    for _ in range(repetitions):
+        drawn = values_s.copy()
+        drawn[ok_s] = rng.choice(pool, ok_s.sum(), p=pool_w)        # the humans' answers, whoever asks
+        floors.append(np.mean([w1(drawn[s], ws_all[s], values_h[h], wh_all[h]) for h, s in groups]))
+        distances = []
+        for h, s in groups:
+            members = np.flatnonzero(h)
+            k = int(s.sum())
+            if len(members) > k:
+                picked = np.zeros(len(values_h), dtype=bool)
+                picked[rng.choice(members, k, replace=False)] = True
+                rest = h & ~picked
+                distances.append(w1(values_h[picked], wh_all[picked], values_h[rest], wh_all[rest]))
+        if distances:
+            ceilings.append(np.mean(distances))
+    floor = float(np.mean(floors))
+    ceiling = float(np.mean(ceilings)) if ceilings else np.nan
+    span = floor - ceiling
+    return {"w1_subgroups": value, "w1_subgroups_floor_marginal": floor, "w1_subgroups_ceiling": ceiling,
+            "w1_subgroups_normalized": (floor - value) / span if span > 0 else np.nan, "n_subgroups": len(groups)}
 
 
 def _anchors(xh: np.ndarray, wh: np.ndarray, n_silicon: int, spec: NumericItem, rng, repetitions: int) -> dict:

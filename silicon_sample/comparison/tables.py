@@ -150,7 +150,8 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         highest, estimators, invariance_estimator = None, None, None
         if numeric:
             tables["numeric"].append(tag_pair(compare_numeric(human, rows, numeric, wh, w, bootstrap=bootstrap,
-                                                              repetitions=repetitions, seed=seed), pair))
+                                                              repetitions=repetitions, seed=seed,
+                                                              attributes=attributes), pair))
         if selections:
             tables["selections"].append(tag_pair(compare_selections(
                 human, rows, selections, wh, w, exclusive=exclusive, limits=limits, repetitions=repetitions,

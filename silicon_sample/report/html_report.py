@@ -384,7 +384,9 @@ def _numeric_items(inputs: ReportInputs, run: RunView, key: tuple, items: list, 
                  "SD ratio silicon / human with its bootstrap 95 % interval; W1: Wasserstein-1 distance in the "
                  "item's units with its bootstrap interval, normalized between answers uniform over the range (0) "
                  "and n_silicon humans against the other humans (1); heaping: share of answers at multiples of 10 "
-                 "and 50; the KS distance and d are in compare's numeric table."]
+                 "and 50; W1 in subgroups: the mean W1 within each persona category, normalized between answers that "
+                 "ignore the persona (drawn from all humans: the marginal floor) and humans of the same category; "
+                 "the KS distance and d are in compare's numeric table."]
     else:
         stats = [dict(zip(["n", "mean", "mean_ci_low", "mean_ci_high", "sd"],
                           mean_with_interval(frame.loc[frame["item"] == it.id, "value"])), item=it.id) for it in items]
@@ -428,6 +430,8 @@ def _numeric_view(table: pd.DataFrame) -> pd.DataFrame:
         out["W1 floor, ceiling"] = [f"{f:.1f}, {c:.1f}" for f, c in zip(table["w1_floor_uniform"],
                                                                        table["w1_ceiling"])]
         out["W1 normalized"] = table["w1_normalized"].round(2)
+    if "w1_subgroups_normalized" in table:
+        out["W1 in subgroups, normalized"] = table["w1_subgroups_normalized"].round(2)
     if "heaping_10_silicon" in table:
         out["at 10s silicon / human"] = pair("heaping_10_silicon")
         out["at 50s silicon / human"] = pair("heaping_50_silicon")

@@ -46,7 +46,9 @@ TABLE_NOTES = {
                 "human; w1: Wasserstein-1 distance in the item's units (bootstrap interval); ks: largest gap of "
                 "the weighted ECDFs; heaping_k: share of answers at multiples of k; w1_normalized = (floor − w1) / "
                 "(floor − ceiling), floor: answers uniform over the allowed values, ceiling: n_silicon humans "
-                "against the other humans; top-coded items compared top-coded"],
+                "against the other humans; w1_subgroups: mean W1 within persona categories, its marginal floor "
+                "(silicon answers drawn from all humans) and split-half ceiling; top-coded items compared "
+                "top-coded"],
     "selections": ["check-all items: each option's selection rate (weighted; Wilson 95 % intervals at Kish's n), "
                    "the difference with Newcombe's interval; per item (option 'number chosen') the mean number "
                    "chosen with d, and the distance (mean |rate difference| over options) between random "

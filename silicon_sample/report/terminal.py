@@ -37,7 +37,8 @@ COMPARISON_COLUMNS = {
     "drift": ["n", "mean_a", "mean_b", "difference", "ci_low", "ci_high", "drifted"],
     "numeric": ["n_silicon", "mean_human", "mean_silicon", "mean_silicon_low", "mean_silicon_high", "median_human",
                 "median_silicon", "sd_ratio", "sd_ratio_low", "sd_ratio_high", "w1", "w1_low", "w1_high",
-                "w1_floor_uniform", "w1_ceiling", "w1_normalized", "ks", "heaping_10_human", "heaping_10_silicon"],
+                "w1_floor_uniform", "w1_ceiling", "w1_normalized", "w1_subgroups_normalized", "ks",
+                "heaping_10_human", "heaping_10_silicon"],
     "knowledge": ["n_silicon", "correct_human", "correct_silicon", "correct_silicon_low", "correct_silicon_high",
                   "diff", "diff_low", "diff_high"],
     "selections": ["n_silicon", "rate_human", "rate_silicon", "rate_silicon_low", "rate_silicon_high", "diff",
@@ -143,6 +144,9 @@ def numeric_verdict_lines(table: pd.DataFrame | None, baseline_label: str | None
             low, high = ((row["w1_floor_uniform"] - row["w1_high"]) / span,
                          (row["w1_floor_uniform"] - row["w1_low"]) / span) if span > 0 else (np.nan, np.nan)
             compressed = " — compressed (SD ratio below 1)" if row["sd_ratio_high"] < 1 else ""
+            if np.isfinite(row.get("w1_subgroups_normalized", np.nan)):
+                compressed += (f"; within {int(row['n_subgroups'])} subgroups {row['w1_subgroups_normalized']:.2f} "
+                               "against the marginal floor (answers that ignore the persona)")
             lines.append(f"    {item}: {row['w1_normalized']:.2f} {_interval(low, high)} (W1 {row['w1']:.1f} "
                          f"against the uniform floor's {row['w1_floor_uniform']:.1f}; means {row['mean_silicon']:.1f} "
                          f"silicon, {row['mean_human']:.1f} human){compressed}")

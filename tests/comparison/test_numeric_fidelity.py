@@ -61,3 +61,20 @@ def test_knowledge_intervals_equal_statsmodels():
     assert table.loc[("k", "all", "all"), "correct_human"] == pytest.approx(0.6)      # non-answers left out
     assert table.loc[("k", "sex", "m"), ["correct_human", "correct_silicon"]].tolist() == [pytest.approx(2 / 3),
                                                                                         0.5]
+
+
+def test_subgroups_beat_the_marginal_floor_only_when_the_persona_moves_the_answers():
+    """Humans whose ratings depend on party: silicon answers that follow the party sit near the ceiling within
+    parties; answers drawn from everybody's answers score at the marginal floor."""
+    rng = np.random.default_rng(11)
+    party = rng.choice(["dem", "rep"], 800)
+    human = pd.DataFrame({"t": np.where(party == "dem", rng.normal(75, 10, 800), rng.normal(30, 10, 800)).round()
+                          .clip(0, 100), "party": party, "weight": 1.0})
+    follow = human.sample(200, random_state=3).reset_index(drop=True)
+    ignore = follow.assign(t=rng.choice(human["t"], 200))
+    items = {"t": NumericItem(0, 100)}
+    good = compare_numeric(human, follow, items, bootstrap=10, repetitions=10, attributes=["party"]).loc["t"]
+    bad = compare_numeric(human, ignore, items, bootstrap=10, repetitions=10, attributes=["party"]).loc["t"]
+    assert good["n_subgroups"] == 2 and good["w1_subgroups_normalized"] > 0.7
+    assert abs(bad["w1_subgroups_normalized"]) < 0.3
+    assert good["w1_subgroups_floor_marginal"] > good["w1_subgroups_ceiling"]
