@@ -188,8 +188,8 @@ def scored_answers(answers: pd.DataFrame, instrument, columns: dict[str, str]) -
     one and 0 otherwise (missing when not answered)."""
     frame = answers.astype("Float64").astype(float)
     for item in instrument.items:
-        column = columns[item.id]
-        if column not in frame:
+        column = columns.get(item.id)
+        if column is None or column not in frame:        # an item not scored (check-all, rank, text)
             continue
         if item.type == "knowledge":
             frame[column] = (frame[column] == item.correct).astype(float).where(frame[column].notna())
