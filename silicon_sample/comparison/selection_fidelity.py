@@ -110,7 +110,7 @@ def compare_selections(human: pd.DataFrame, silicon: pd.DataFrame, items: dict[s
         for _ in range(repetitions if n_s else 0):
             drawn = np.array([[float(c in selections[k]) for c in codes]
                               for k in rng.integers(0, len(selections), n_s)])
-            floors.append(distance(drawn, np.ones(n_s), xh, wh))
+            floors.append(float(np.nanmean(np.abs(_rates(drawn, np.ones(n_s))[0] - rh))))   # rh: the humans' rates
         floor = float(np.mean(floors)) if floors else np.nan
         ceiling = _split_ceiling(distance, xh, wh, int((~np.isnan(counts_s)).sum()), rng, repetitions)
         value = distance(xs, ws, xh, wh) if ns else np.nan
@@ -164,13 +164,14 @@ def compare_ranks(human: pd.DataFrame, silicon: pd.DataFrame, items: dict[str, t
                             f"mean_place_{source}_low": low, f"mean_place_{source}_high": high})
             rows[(item, str(code))] = row
         answered_s = int((~np.isnan(xs).all(axis=1)).sum())
+        human_places = mean_places(xh, wh)          # the floor's draws are compared with these, every time
         floors = []
         for _ in range(repetitions if answered_s else 0):
             drawn = np.full((answered_s, len(codes)), np.nan)
             for r in range(answered_s):
                 order = rng.permutation(len(codes))[:places]
                 drawn[r, order] = np.arange(1, places + 1)
-            floors.append(distance(drawn, np.ones(answered_s), xh, wh))
+            floors.append(float(np.mean(np.abs(mean_places(drawn, np.ones(answered_s)) - human_places)) / places))
         floor = float(np.mean(floors)) if floors else np.nan
         ceiling = _split_ceiling(distance, xh, wh, answered_s, rng, repetitions)
         value = distance(xs, ws, xh, wh) if answered_s else np.nan

@@ -53,8 +53,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..answers import written_answer
 from ..backends import create
-from ..backends.embedded import answer_text
 from ..design.cells import (
     build_cells,
     build_request,
@@ -222,7 +222,7 @@ def thermometer(backend, personas: int, folder: Path, forward_tokens_per_s: floa
     prefixes = {tuple(p) for p, _ in parts}
     prompt = (sum(len(t) for _, t in parts) + sum(len(p) for p in prefixes)) / len(requests)
     question = requests[0].question
-    sequences = [tuple(backend.continuation(requests[0].prefill, answer_text(v))) for v in question.allowed_values()]
+    sequences = [tuple(backend.continuation(requests[0].prefill, written_answer(v))) for v in question.allowed_values()]
     nodes = len({s[:k] for s in sequences for k in range(1, len(s) + 1)})
     limit = forward_tokens_per_s / (prompt + nodes)
     return {"thermometer_items_per_s": rate, "thermometer_answered": answered,
