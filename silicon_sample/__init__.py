@@ -40,6 +40,7 @@ from .api import (
                   baseline_init,
                   bayes,
                   bench,
+                  calibrate,
                   code,
                   codebook,
                   compare,
@@ -85,6 +86,8 @@ __all__ = [
     "code",
     # comparing with humans
     "compare", "rank", "ranking_manifest_path", "bayes", "drift", "report",
+    # how many humans a silicon sample is worth (prediction-powered inference)
+    "calibrate",
     # throughput on this machine beside its ceilings
     "bench",
     # bringing surveys and human data in

@@ -323,6 +323,92 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     return tables
 
 
+def calibrate(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | None = None,
+              labelled: str | Path | list | None = None, seed: int = 0, validate: int = 0, bootstrap: int = 200,
+              subgroups: list[str] | None = None, plan: bool = False, budget: float | None = None,
+              target_width: float | None = None, cost_human: float | None = None, cost_silicon: float | None = None,
+              prices: str | Path | None = None, max_silicon: int = 100_000, output: str | Path | None = None,
+              allow_incomplete: bool = False, force: bool = False) -> dict[str, pd.DataFrame]:
+    """How many humans a silicon sample is worth: calibrate a small human sample with the run's silicon answers
+    (prediction-powered inference, PPI++; :mod:`silicon_sample.comparison.calibration`).
+
+    The twin design: the run's personas were drawn from the baseline's own respondents (``method: microdata``),
+    so each has a human twin. ``human_n`` of those humans (drawn with ``seed``, or the respondents named by
+    ``labelled``: ids such as ``H00012``, data rows, or a file of them) are the labelled sample; every other
+    persona is unlabelled. Tables (each indexed by the model–persona pair):
+
+    - ``calibration``: per item mean, option proportion, scale mean, subgroup difference and numeric median, the
+      PPI++ estimate and 95 % interval beside the humans' own, ρ, the effective sample size and the gain;
+    - ``calibration_pairs``: per pair, the median gain over item and scale means with a bootstrap interval
+      (``bootstrap`` resamples of the labelled humans) and a reading; with ``validate`` = K, the coverage of the
+      full-population values by the PPI++ and the classical intervals over K labelled samples, and ``flagged``;
+    - ``calibration_validation`` (with ``validate``): that coverage per target;
+    - ``calibration_plan`` (with ``plan``): the split of a ``budget`` (or of the cheapest study reaching
+      ``target_width``) between humans at ``cost_human`` and silicon answers at ``cost_silicon`` (else from
+      ``prices`` and the run's tokens; the embedded model costs nothing) that gives the narrowest interval
+      (:mod:`silicon_sample.comparison.budget`).
+
+    With ``output`` (a folder) every table is written as CSV with a ``manifest.json``.
+    """
+    from .comparison.budget import plan_table
+    from .comparison.runs import calibrate_run
+
+    base = load_baseline(baseline)
+    if plan:
+        if cost_human is None:
+            raise SpecError("a plan needs the cost of one human respondent", where="calibrate --plan",
+                            fix="add --cost-human DOLLARS (e.g. --cost-human 5)")
+        if (budget is None) == (target_width is None):
+            raise SpecError("a plan needs a budget or a target interval width (one of them)",
+                            where="calibrate --plan", fix="add --budget DOLLARS or --target-width W")
+    if validate < 0:
+        raise SpecError(f"--validate must be 0 or more, got {validate}", where="--validate",
+                        fix="give the number of labelled samples to draw, e.g. --validate 100")
+    if output is not None:
+        guard_output(output, "folder", analysis="calibrate", inputs=[base.path], force=force)
+    tables = calibrate_run(run_dir, base, human_n=human_n, labelled=labelled, seed=seed, validate=validate,
+                           bootstrap=bootstrap, subgroups=subgroups, allow_incomplete=allow_incomplete)
+    if plan:
+        costs = _silicon_costs(run_dir, cost_silicon, prices)
+        tables["calibration_plan"] = plan_table(tables["calibration"], costs, cost_human=cost_human, budget=budget,
+                                                target_width=target_width, max_silicon=max_silicon)
+    if output is not None:
+        with folder_swapped(Path(output)) as folder:
+            for name, table in tables.items():
+                _write_table(table.reset_index(), folder / f"{name}.csv")
+            _write_manifest(folder / "manifest.json", "calibrate", [run_dir], base,
+                            {"human_n": human_n, "labelled": str(labelled) if labelled is not None else None,
+                             "seed": seed, "validate": validate, "bootstrap": bootstrap,
+                             "estimator": "PPI++ (ppi_py), 95% intervals", "plan": plan, "budget": budget,
+                             "target_width": target_width, "cost_human": cost_human, "cost_silicon": cost_silicon,
+                             **_pending_settings([run_dir])})
+    return tables
+
+
+def _silicon_costs(run_dir: str | Path, cost_silicon: float | None, prices: str | Path | None) -> dict[str, float]:
+    """The cost of one persona's answers per model: ``cost_silicon`` when given; else the run's tokens per
+    persona at the ``prices`` table's rates; the embedded model costs nothing."""
+    models = run_manifest(run_dir).get("models", {})
+    if cost_silicon is not None:
+        return {model: float(cost_silicon) for model in models}
+    table = load_prices(prices)
+    long = long_results(run_dir)
+    costs = {}
+    for model_id, entry in models.items():
+        if entry.get("backend") == "embedded":
+            costs[model_id] = 0.0
+            continue
+        price = table.get(entry.get("model")) or table.get(model_id)
+        if price is None:
+            raise SpecError(f"no price for model {model_id} ({entry.get('model')})", where="calibrate --plan",
+                            fix="give --cost-silicon DOLLARS (one persona's answers) or --prices FILE naming it")
+        rows = long[long["model"] == model_id]
+        dollars = (rows["prompt_tokens"].fillna(0).sum() * price["input_per_million"]
+                   + rows["completion_tokens"].fillna(0).sum() * price["output_per_million"]) / 1e6
+        costs[model_id] = float(dollars / max(rows["persona_id"].nunique(), 1))
+    return costs
+
+
 def code(run_dir: str | Path, codebook: str | Path, *, model: dict | None = None,
          human_codes: str | Path | pd.DataFrame | None = None, keywords: bool = True, bootstrap: int = 1000,
          seed: int = 0, allow_incomplete: bool = False, output: str | Path | None = None,
@@ -719,6 +805,6 @@ def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline, s
     write_atomic(path, json.dumps(record, indent=2, default=str))
 
 
-__all__ = ["BaselineLike", "baseline_init", "bayes", "bench", "code", "compare", "dry_run", "export", "instruments",
-           "load_baseline", "load_instrument", "load_population", "load_study", "populations", "rank",
+__all__ = ["BaselineLike", "baseline_init", "bayes", "bench", "calibrate", "code", "compare", "dry_run", "export",
+           "instruments", "load_baseline", "load_instrument", "load_population", "load_study", "populations", "rank",
            "ranking_manifest_path", "results", "resume", "run", "status", "validate"]

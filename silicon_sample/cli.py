@@ -24,6 +24,7 @@ from .report.terminal import (
     SHOWN_BY_DEFAULT,
     batch_view,
     bench_view,
+    calibration_lines,
     compact_view,
     comparison_view,
     nonresponse_line,
@@ -358,6 +359,59 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
     if rest:
         echo(f"\nnot shown here: {', '.join(rest)} — `--all` prints them"
              + ("" if output is not None else "; `-o DIR` writes every table (CSV, LaTeX, HTML) with a manifest"))
+    if output is not None:
+        echo(f"\ntables and manifest.json written to {output}", err=True)
+
+
+@cli.command(name="calibrate")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--baseline", required=True, help="Human baseline whose respondents the run's personas were drawn from.")
+@click.option("--human-n", type=click.IntRange(min=1), default=None,
+              help="Humans in the labelled sample, drawn at random from the personas' twins.")
+@click.option("--labelled", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Instead: a file naming the labelled respondents (ids such as H00012, one per line, or a CSV "
+                   "with a respondent_id column).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the labelled draw and resamples.")
+@click.option("--validate", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Draw this many labelled samples and report how often the intervals cover the full-population "
+                   "values (PPI++ beside the humans' own).")
+@click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10),
+              help="Bootstrap resamples of the labelled humans for the gain's interval.")
+@click.option("--subgroup", "subgroups", multiple=True,
+              help="Attribute for subgroup differences (repeatable; default: gender, sex, age_band, education, "
+                   "party_id where present).")
+@click.option("--plan", is_flag=True, help="Plan a study: the split of --budget (or of the cheapest study reaching "
+                                           "--target-width) between humans and silicon answers.")
+@click.option("--budget", type=float, default=None, help="Dollars to spend (with --plan).")
+@click.option("--target-width", type=float, default=None,
+              help="Width of the 95%% interval of a mean to reach, in the answer's units (with --plan).")
+@click.option("--cost-human", type=float, default=None, help="Dollars per human respondent (with --plan).")
+@click.option("--cost-silicon", type=float, default=None,
+              help="Dollars per persona's answers (default: from --prices and the run's tokens; embedded: 0).")
+@click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Price table (as for `run --dry-run`) for the cost of silicon answers.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for every table as CSV, with a manifest.")
+@click.option("--all", "show_all", is_flag=True, help="Print every estimate (by default: means and differences).")
+@force_option
+@incomplete_option
+def calibrate_command(run_dir: Path, baseline: str, human_n: int | None, labelled: Path | None, seed: int,
+                      validate: int, bootstrap: int, subgroups: tuple[str, ...], plan: bool, budget: float | None,
+                      target_width: float | None, cost_human: float | None, cost_silicon: float | None,
+                      prices: Path | None, output: Path | None, show_all: bool, force: bool,
+                      allow_incomplete: bool) -> None:
+    """How many humans the run's silicon answers are worth: PPI++ estimates from a small human sample and the
+    personas' answers, beside the humans' own intervals (the run's personas must be twins of the baseline's
+    respondents: population method microdata)."""
+    if (human_n is None) == (labelled is None):
+        raise click.UsageError("give --human-n N (a random labelled sample) or --labelled FILE, one of them")
+    tables = api.calibrate(run_dir, baseline, human_n=human_n, labelled=labelled, seed=seed, validate=validate,
+                           bootstrap=bootstrap, subgroups=list(subgroups) or None, plan=plan, budget=budget,
+                           target_width=target_width, cost_human=cost_human, cost_silicon=cost_silicon,
+                           prices=prices, output=output, allow_incomplete=allow_incomplete, force=force)
+    _pending_note_of_run(run_dir)
+    for line in calibration_lines(tables, show_all=show_all):
+        echo(line)
     if output is not None:
         echo(f"\ntables and manifest.json written to {output}", err=True)
 

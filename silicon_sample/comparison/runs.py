@@ -247,3 +247,79 @@ def drift_between_runs(run_a: str | Path, run_b: str | Path, allow_incomplete: b
     if pending["a"].sum() or pending["b"].sum():
         table = table.assign(cells_pending_a=int(pending["a"].sum()), cells_pending_b=int(pending["b"].sum()))
     return table, pd.DataFrame(rows).set_index(["run", "model"])
+
+
+def calibrate_run(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | None = None, labelled=None,
+                  seed: int = 0, validate: int = 0, bootstrap: int = 200, subgroups: list[str] | None = None,
+                  allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
+    """The calibration tables of a twin run (:func:`.twins.calibration_tables`): the run's personas must have been
+    drawn from the baseline's own respondents (population ``method: microdata`` on the baseline's population),
+    so each persona's ``source_row`` names its human twin.
+
+    ``labelled``: respondent ids of the baseline (``H00012``) or data rows (0-based ints) to use as the labelled
+    sample, instead of ``human_n`` drawn at random with ``seed``.
+    """
+    from .twins import calibration_tables
+
+    pending = require_complete(run_dir, allow_incomplete)
+    base = baselines.load(baseline)
+    _need_items(base, "calibrate")
+    manifest = run_manifest(run_dir)
+    population = manifest.get("population", {})
+    if population.get("id") != base.population.id or (
+            population.get("sha256") and base.population.sha256 and population["sha256"] != base.population.sha256):
+        raise SpecError(f"the run's personas were drawn from population {population.get('id')!r}, and baseline "
+                        f"{base.id}'s respondents are population {base.population.id!r}: a calibration pairs each "
+                        "human with a persona drawn from that human's own answers' row", where=str(run_dir),
+                        fix=f"run a study whose population is {base.population.id} with method: microdata "
+                            "(e.g. studies/twins_bfi.yaml)")
+    long = long_results(run_dir, with_personas=True)
+    long = long[long["instrument"] == base.instrument.id]
+    if long.empty:
+        raise SpecError(f"the run has no answers to {base.instrument.id}", where=str(run_dir),
+                        fix=f"calibrate runs of the baseline's instrument ({base.instrument.id})")
+    if long["source_row"].isna().any():
+        raise SpecError("the run's personas have no source rows (they were not drawn from the baseline's "
+                        "respondents' microdata), so no persona has a human twin", where=str(run_dir),
+                        fix=f"run a study with population {{name: {base.population.id}, method: microdata}} "
+                            "(e.g. studies/twins_bfi.yaml)")
+    attributes = [a for a in (subgroups or DEFAULT_ATTRIBUTES) if a in long.columns and a in base.data.columns]
+    categories = {a: list(base.population.attribute(a).categories) for a in attributes}
+    if labelled is not None:
+        labelled = labelled_rows(labelled, len(base.data))
+    tables = calibration_tables(long, base.data, base.instrument, base.population.profiles, categories,
+                                human_n=human_n, labelled=labelled, seed=seed, validate=validate,
+                                bootstrap=bootstrap, pair_columns=PAIR_COLUMNS)
+    return {name: mark_pending(table, pending) for name, table in tables.items()}
+
+
+def labelled_rows(labelled, respondents: int) -> list[int]:
+    """Data rows from respondent ids (``H00012`` is row 11), row numbers, or a file of either (one per line, or
+    a CSV with a ``respondent_id`` column)."""
+    if isinstance(labelled, (str, Path)):
+        path = Path(labelled)
+        if not path.is_file():
+            raise SpecError("file of labelled respondents not found", where=str(path),
+                            fix="give a file with one respondent id per line, or a CSV with a respondent_id column")
+        text = path.read_text(encoding="utf-8", errors="replace").split()
+        values = pd.read_csv(path)["respondent_id"].tolist() if text and text[0].strip(",") == "respondent_id" \
+            and path.suffix == ".csv" else [t for t in text if t and t != "respondent_id"]
+        where = str(path)
+    else:
+        values, where = list(labelled), "labelled"
+    rows = []
+    for value in values:
+        text = str(value).strip()
+        number = text[1:] if text[:1] in ("H", "h") else text
+        if not number.isdigit():
+            raise SpecError(f"{text!r} is not a respondent id (H00012) or a row number", where=where,
+                            fix="give ids as the baseline names them (silicon-sample results --with-personas shows "
+                                "each persona's source_row)")
+        row = int(number) - 1 if text[:1] in ("H", "h") else int(number)
+        if not 0 <= row < respondents:
+            raise SpecError(f"respondent {text} is not in the baseline ({respondents} respondents)", where=where,
+                            fix="name respondents of the baseline")
+        rows.append(row)
+    if len(set(rows)) < len(rows):
+        raise SpecError("a labelled respondent is named twice", where=where, fix="name each respondent once")
+    return rows

@@ -339,3 +339,61 @@ def prompt_view(entry: dict) -> str:
     if response.get("raw_output"):
         lines.append(f"raw output: {response['raw_output']}")
     return "\n".join(lines)
+
+
+CALIBRATION_NOTE = ("PPI++ (prediction-powered inference with power-tuned λ; Angelopoulos, Duchi & Zrnic 2023; "
+                    "ppi_py) beside the labelled humans alone; 95% normal intervals; ρ: correlation of a human's "
+                    "answer with the twin's; effective n = n(n+N)/(n+(1−ρ²)N) (Broska, Howes & van Loon 2025); "
+                    "gain = effective n − n; weights as ppi_py takes them (no strata or clusters)")
+
+
+def calibration_view(table: pd.DataFrame, show_all: bool = False) -> pd.DataFrame:
+    """The calibration table as a person reads it: one line per estimate, PPI++ and the humans' own interval side
+    by side (means and subgroup differences; ``show_all``: option proportions and medians too)."""
+    rows = table if show_all else table[table.index.get_level_values("estimand").isin(["mean", "difference",
+                                                                                       "median"])]
+    out = []
+    for key, row in rows.iterrows():
+        names = dict(zip(table.index.names, key))
+        what = names["outcome"]
+        if names["estimand"] == "proportion":
+            what = f"{names['outcome']} = {names['option']}"
+        elif names["estimand"] == "difference":
+            what = f"{names['outcome']}: {names['category']} − {row['reference']}"
+        ok = np.isfinite(row.get("estimate", np.nan))
+        out.append({**{k: names[k] for k in ("model", "persona_style", "cue_type") if k in names},
+                    "estimand": names["estimand"], "figure": what, "n": int(row["n_humans"]),
+                    "N": int(row["n_silicon"]),
+                    "PPI++": f"{row['estimate']:.2f} {_interval(row['low'], row['high'])}" if ok else row["note"],
+                    "humans alone": (f"{row['classical_estimate']:.2f} "
+                                     f"{_interval(row['classical_low'], row['classical_high'])}") if ok else "",
+                    "ρ": round(row["rho"], 2) if ok else np.nan,
+                    "effective n": round(row["effective_n"], 1) if ok else np.nan,
+                    "gain": round(row["gain"], 1) if ok else np.nan})
+    view = pd.DataFrame(out)
+    return view.set_index([c for c in ("model", "persona_style", "cue_type") if c in view.columns]) if out else view
+
+
+def calibration_lines(tables: dict[str, pd.DataFrame], show_all: bool = False) -> list[str]:
+    """What `calibrate` prints: the reading per pair, the validation, the estimates, and the plan."""
+    pairs = tables["calibration_pairs"]
+    lines = ["how many humans the silicon answers are worth, per model–persona pair:"]
+    for key, row in pairs.iterrows():
+        label = " / ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+        lines.append(f"  {label}: {int(row['n_humans'])} humans with their twins, {int(row['n_silicon'])} other "
+                     f"personas — {row['reading']}")
+        if "coverage_ppi" in row and np.isfinite(row["coverage_ppi"]):
+            lines.append(f"    validation over {int(row['validation_draws'])} labelled samples: the PPI++ intervals "
+                         f"covered the full-population value {row['coverage_ppi']:.1%} of the time, the humans' own "
+                         f"{row['coverage_classical']:.1%} (nominal {row['coverage_nominal']:.0%}, Monte Carlo error "
+                         f"±{row['coverage_mc_error']:.1%}); classical / PPI++ width {row['mean_width_ratio']:.2f}"
+                         + ("  FLAGGED" if row["flagged"] else ""))
+    lines += ["", "estimates (PPI++ beside the humans alone):",
+              calibration_view(tables["calibration"], show_all).to_string(), *_wrapped(CALIBRATION_NOTE)]
+    plan = tables.get("calibration_plan")
+    if plan is not None and len(plan):
+        shown = plan[["cost_silicon", "n_humans", "n_silicon", "cost", "effective_n", "width", "humans_only_n",
+                      "humans_only_cost", "humans_only_width"]].round(3)
+        lines += ["", "plan (per mean: the split with the narrowest interval, beside a study of humans only; "
+                      "ppi_py.ppi_power):", shown.to_string()]
+    return lines
