@@ -512,48 +512,66 @@ def drift(run_a: str | Path, run_b: str | Path, *, output: str | Path | None = N
 def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
          invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
          seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
-         output: str | Path | None = None, allow_incomplete: bool = False, force: bool = False) -> pd.DataFrame:
+         output: str | Path | None = None, allow_incomplete: bool = False, force: bool = False,
+         human_n: int | None = None, labelled: str | Path | list | None = None, validate: int = 0) -> pd.DataFrame:
     """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
     humans on normalized scores with intervals, ordered for ``purpose`` (levels, structure, subgroups or
     all), ties marked, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
 
+    ``purpose="calibration"`` ranks twin runs by how many humans each pair's silicon answers are worth beside
+    ``human_n`` humans (or those ``labelled`` names): the gain of :func:`calibrate` with its bootstrap interval;
+    with ``validate`` = K a pair whose PPI++ intervals cover less often than the humans' own is flagged, not
+    ranked.
+
     With ``output`` (a CSV file) the ranking is written there, its manifest beside it as
     ``<stem>.manifest.json``. ``estimator`` and ``collapse_empty`` as in :func:`compare`.
     """
-    from .comparison.runs import rank_runs
+    from .comparison.runs import rank_calibration, rank_runs
 
     estimator = _estimator_option(estimator)
     base = load_baseline(baseline)
-    if purpose not in ("levels", "structure", "subgroups", "all"):
-        raise SpecError(f"unknown purpose {purpose!r}", where="purpose", fix="use levels, structure, subgroups or all")
+    if purpose not in ("levels", "structure", "subgroups", "all", "calibration"):
+        raise SpecError(f"unknown purpose {purpose!r}", where="purpose",
+                        fix="use levels, structure, subgroups, all or calibration")
+    if purpose == "calibration" and (human_n is None) == (labelled is None):
+        raise SpecError("ranking for calibration needs the labelled sample", where="rank --purpose calibration",
+                        fix="add --human-n N (or --labelled FILE)")
     if output is not None:
         guard_output(output, "csv", inputs=[base.path], force=force)
         guard_output(ranking_manifest_path(output), "json", inputs=[base.path, output], force=force)
-    table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, purpose=purpose,
-                      bootstrap=bootstrap, repetitions=repetitions, seed=seed, estimator=estimator,
-                      collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
+    if purpose == "calibration":
+        table = rank_calibration(run_dirs, base, human_n=human_n, labelled=labelled, seed=seed, validate=validate,
+                                 bootstrap=bootstrap, subgroups=subgroups, allow_incomplete=allow_incomplete)
+        settings = {"purpose": purpose, "human_n": human_n, "labelled": str(labelled) if labelled else None,
+                    "validate": validate, "bootstrap": bootstrap, "seed": seed}
+    else:
+        table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, purpose=purpose,
+                          bootstrap=bootstrap, repetitions=repetitions, seed=seed, estimator=estimator,
+                          collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
+        settings = {"invariance": invariance, "purpose": purpose, "bootstrap": bootstrap,
+                    "repetitions": repetitions, "seed": seed, **_estimator_settings(estimator, collapse_empty)}
     if output is not None:
         output = Path(output)
         _write_table(table.reset_index(), output)
         _write_manifest(ranking_manifest_path(output), "rank", list(run_dirs), base,
-                        {"invariance": invariance, "purpose": purpose, "bootstrap": bootstrap,
-                         "repetitions": repetitions, "seed": seed, **_estimator_settings(estimator, collapse_empty),
-                         **_pending_settings(run_dirs)})
+                        {**settings, **_pending_settings(run_dirs)})
     return table
 
 
 def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, baseline: BaselineLike | None = None,
            bayes: str | Path | None = None, invariance: bool = True, bootstrap: int = 200, repetitions: int = 10,
-           seed: int = 0, estimator: str | None = None, allow_incomplete: bool = False, force: bool = False
-           ) -> ReportFile:
+           seed: int = 0, estimator: str | None = None, allow_incomplete: bool = False, force: bool = False,
+           human_n: int | None = None, validate: int = 0) -> ReportFile:
     """Write one self-contained HTML report of one or more runs to ``output`` (figures and styles embedded;
     it opens offline): design and an example prompt, sample composition, answers by status, distributions,
     and — with a ``baseline`` — reliability, invariance, fidelity between floors and ceiling, subgroup
     patterns, response styles and the ranking; ``bayes`` names a folder written by :func:`bayes` with
-    ``output`` for the forest plot. The comparison settings are those of :func:`compare`. See
+    ``output`` for the forest plot. The comparison settings are those of :func:`compare`. With ``human_n`` (twin
+    runs: personas drawn from the baseline's respondents) the report adds how many humans the silicon answers are
+    worth (:func:`calibrate`, ``validate`` labelled samples for the coverage). See
     :mod:`silicon_sample.report.html_report`."""
     from .comparison.ranking import rank_pairs
-    from .comparison.runs import compare_run
+    from .comparison.runs import calibrate_run, compare_run
     from .report import html_report
 
     runs = [run_dirs] if isinstance(run_dirs, (str, Path)) else list(run_dirs)
@@ -577,6 +595,9 @@ def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, basel
         views.append(html_report.run_view(run_dir, store.personas(), population.marginals() if population else {},
                                           tables, cell_prompts(run_dir, cell_id=first)[0]))
         store.close()
+        if base is not None and human_n is not None:
+            views[-1].calibration = calibrate_run(run_dir, base, human_n=human_n, seed=seed, validate=validate,
+                                                  bootstrap=bootstrap, allow_incomplete=allow_incomplete)
     ranking = (rank_pairs({k: pd.concat(v) for k, v in combined.items()})
                if combined and not base.scale_level else None)
     effects, bayes_settings = None, {}
@@ -591,6 +612,8 @@ def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, basel
             if manifest.is_file() else {}
     settings = {"invariance": invariance, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
                 "estimator": estimator or "auto"} if base is not None else {"baseline": "none"}
+    if base is not None and human_n is not None:
+        settings.update({"calibration humans": human_n, "validation draws": validate})
     page = html_report.render(html_report.ReportInputs(views, base, ranking, effects, bayes_settings, settings))
     written = ReportFile(output)
     write_atomic(written, page)

@@ -500,15 +500,22 @@ def bayes_command(run_dir: Path, baseline: str, outcome: str, attribute: str, dr
 @click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10))
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--human-n", type=click.IntRange(min=1), default=None,
+              help="Twin runs: add how many humans the silicon answers are worth beside N labelled humans "
+                   "(see `calibrate`).")
+@click.option("--validate", default=0, show_default=True, type=click.IntRange(min=0),
+              help="With --human-n: labelled samples for the coverage check.")
 @force_option
 @incomplete_option
 def report_command(run_dirs: tuple[Path, ...], output: Path, baseline: str | None, bayes_dir: Path | None,
-                   no_invariance: bool, bootstrap: int, repetitions: int, seed: int, force: bool,
-                   allow_incomplete: bool) -> None:
+                   no_invariance: bool, bootstrap: int, repetitions: int, seed: int, human_n: int | None,
+                   validate: int, force: bool, allow_incomplete: bool) -> None:
     """Write one self-contained HTML report of one or more runs: figures, tables, the ranking."""
+    if human_n is not None and baseline is None:
+        raise click.UsageError("--human-n needs --baseline (the humans whose twins the personas are)")
     written = api.report(list(run_dirs), output, baseline=baseline, bayes=bayes_dir, invariance=not no_invariance,
                          bootstrap=bootstrap, repetitions=repetitions, seed=seed, allow_incomplete=allow_incomplete,
-                         force=force)
+                         force=force, human_n=human_n, validate=validate)
     for line in written.verdict:
         echo(line)
     echo(f"\nreport: {written} (one HTML file: open it in a browser; it needs no network)")
@@ -584,9 +591,16 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV file for the ranking.")
 @click.option("--purpose", default="all", show_default=True,
-              type=click.Choice(["levels", "structure", "subgroups", "all"]),
+              type=click.Choice(["levels", "structure", "subgroups", "all", "calibration"]),
               help="Order by the normalized score for estimating levels, reproducing structure, comparing "
-                   "subgroups, or their mean.")
+                   "subgroups, or their mean; calibration: by how many humans the silicon answers are worth "
+                   "(twin runs, with --human-n).")
+@click.option("--human-n", type=click.IntRange(min=1), default=None,
+              help="With --purpose calibration: humans in the labelled sample.")
+@click.option("--labelled", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --purpose calibration: a file naming the labelled respondents instead.")
+@click.option("--validate", default=0, show_default=True, type=click.IntRange(min=0),
+              help="With --purpose calibration: labelled samples for the coverage check (flags pairs).")
 @click.option("--no-invariance", is_flag=True, help="Skip the measurement-invariance models (the slow part).")
 @click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=10))
 @click.option("--repetitions", default=10, show_default=True, type=click.IntRange(min=2))
@@ -595,16 +609,23 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int
 @force_option
 @incomplete_option
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, purpose: str,
+                 human_n: int | None, labelled: Path | None, validate: int,
                  no_invariance: bool, bootstrap: int, repetitions: int, seed: int, estimator: str,
                  collapse_empty: bool, force: bool, allow_incomplete: bool) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
     table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, purpose=purpose, bootstrap=bootstrap,
                      repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty,
-                     output=output, allow_incomplete=allow_incomplete, force=force)
+                     output=output, allow_incomplete=allow_incomplete, force=force, human_n=human_n,
+                     labelled=labelled, validate=validate)
     _pending_note(table)
     echo(ranking_view(table).to_string())
-    echo("score: normalized (0 = the best floor, 1 = another human sample of this size) with its 95% interval; "
-               "rows sharing a tie_group cannot be told apart; every raw figure's interval is in `compare`'s anchors")
+    if purpose == "calibration":
+        echo("score: how many more humans the silicon answers are worth beside the labelled ones (median over item "
+             "and scale means of effective n − n, PPI++), with its 95% bootstrap interval over the labelled humans; "
+             "rows sharing a tie_group cannot be told apart; flagged pairs are not ranked")
+    else:
+        echo("score: normalized (0 = the best floor, 1 = another human sample of this size) with its 95% interval; "
+             "rows sharing a tie_group cannot be told apart; every raw figure's interval is in `compare`'s anchors")
     echo("")
     for key, line in table["reading"].items():
         echo(f"{' / '.join(map(str, key))}: {line}")

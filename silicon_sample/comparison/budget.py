@@ -27,8 +27,10 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 
-import ppi_py
+with warnings.catch_warnings():     # ppi_py sets warnings.simplefilter("ignore") on import: keep it to itself
+    import ppi_py
 
 from ..errors import SpecError
 from .calibration import effective_n

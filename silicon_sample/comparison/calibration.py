@@ -72,11 +72,14 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import ppi_py
+
+with warnings.catch_warnings():     # ppi_py sets warnings.simplefilter("ignore") on import: keep it to itself
+    import ppi_py
 
 from ..errors import SpecError
 
@@ -112,6 +115,7 @@ class Target:
     attribute: str | None = None
     category: object = None
     reference: object = None
+    kind: str = "item"          # of the outcome: item, numeric or scale
 
 
 def effective_n(n: float, big_n: float, rho: float) -> float:
@@ -250,12 +254,12 @@ def targets_for(outcomes: dict[str, str], options: dict[str, list], categories: 
     ``scale``), each single-choice item's option proportions (``options``), each numeric item's median, and
     each category's difference from its attribute's reference (``categories``: attribute → (reference,
     categories)) on the scales (on the items when there are no scales)."""
-    targets = [Target("mean", o, o) for o in outcomes]
+    targets = [Target("mean", o, o, kind=kind) for o, kind in outcomes.items()]
     targets += [Target("proportion", item, f"{item}={code}", option=code) for item, codes in options.items()
                 for code in codes]
-    targets += [Target("median", o, o) for o, kind in outcomes.items() if kind == "numeric"]
+    targets += [Target("median", o, o, kind=kind) for o, kind in outcomes.items() if kind == "numeric"]
     compared = [o for o, kind in outcomes.items() if kind == "scale"] or list(outcomes)
-    targets += [Target("difference", o, o, attribute=a, category=c, reference=reference)
+    targets += [Target("difference", o, o, attribute=a, category=c, reference=reference, kind=outcomes[o])
                 for a, (reference, cats) in categories.items() for c in cats if c != reference for o in compared]
     return targets
 
@@ -321,7 +325,8 @@ def calibrate(humans: pd.DataFrame, twins: pd.DataFrame, silicon: pd.DataFrame, 
         raise SpecError(f"{len(humans)} humans but {len(twins)} twin predictions", where="calibrate",
                         fix="give one twin row per human, in the same order")
     rows = [{"estimand": t.estimand, "outcome": t.outcome, "option": t.option, "attribute": t.attribute,
-             "category": t.category, "reference": t.reference, **estimate(t, humans, twins, silicon, alpha),
+             "category": t.category, "reference": t.reference, "outcome_kind": t.kind,
+             **estimate(t, humans, twins, silicon, alpha),
              "estimator": ESTIMATORS[t.estimand]} for t in targets]
     return pd.DataFrame(rows).set_index(list(TARGET_INDEX))
 

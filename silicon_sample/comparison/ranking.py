@@ -325,6 +325,21 @@ def numeric_ranking(numeric: pd.DataFrame, purpose: str = "all") -> pd.DataFrame
     return out
 
 
+def calibration_ranking(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The ranking for ``purpose="calibration"``: pairs ordered by how many humans their silicon answers are worth
+    (``score`` = the median gain over item and scale means of :func:`.twins.pair_gain`, with its bootstrap
+    interval over the labelled humans), ties grouped; a pair whose validation flagged it (its PPI++ intervals
+    covered the full-population values less often than the humans' own) gets no score and comes last."""
+    out = pairs.copy()
+    flagged = out["flagged"].fillna(False).astype(bool) if "flagged" in out else pd.Series(False, index=out.index)
+    out["score"] = out["gain"].where(~flagged)
+    out["score_low"] = out["gain_low"].where(~flagged)
+    out["score_high"] = out["gain_high"].where(~flagged)
+    out = out.sort_values("score", ascending=False, na_position="last")
+    out["tie_group"] = tie_groups(out["score_low"], out["score_high"])
+    return out
+
+
 def _perturbation_spread(out: pd.DataFrame, robust: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:
     """Per row: the spread (max − min) of the score over the perturbations of the same run, model, persona style
     and cue type, and the mean spread of its item means (:func:`.presentation_effects.robustness`); NaN when

@@ -293,6 +293,26 @@ def calibrate_run(run_dir: str | Path, baseline: BaselineLike, *, human_n: int |
     return {name: mark_pending(table, pending) for name, table in tables.items()}
 
 
+def rank_calibration(run_dirs: list[str | Path], baseline: BaselineLike, *, human_n: int | None = None,
+                     labelled=None, seed: int = 0, validate: int = 0, bootstrap: int = 200,
+                     subgroups: list[str] | None = None, allow_incomplete: bool = False) -> pd.DataFrame:
+    """``rank --purpose calibration``: every pair of one or more twin runs ordered by its gain (the humans its
+    silicon answers are worth; :func:`.ranking.calibration_ranking`), the ``run`` level naming each run."""
+    from .ranking import calibration_ranking
+
+    if not run_dirs:
+        raise SpecError("no run given", where="RUN_DIR", fix="name one or more run directories")
+    baseline = baselines.load(baseline)
+    names = [Path(r).name for r in run_dirs]
+    if len(set(names)) < len(names):
+        names = [str(Path(r)) for r in run_dirs]
+    parts = [pd.concat({name: calibrate_run(run_dir, baseline, human_n=human_n, labelled=labelled, seed=seed,
+                                            validate=validate, bootstrap=bootstrap, subgroups=subgroups,
+                                            allow_incomplete=allow_incomplete)["calibration_pairs"]}, names=["run"])
+             for name, run_dir in zip(names, run_dirs)]
+    return calibration_ranking(pd.concat(parts))
+
+
 def labelled_rows(labelled, respondents: int) -> list[int]:
     """Data rows from respondent ids (``H00012`` is row 11), row numbers, or a file of either (one per line, or
     a CSV with a ``respondent_id`` column)."""

@@ -65,9 +65,8 @@ def predictions(long: pd.DataFrame, setting: Setting, numeric: list[str], attrib
             shares[~np.isfinite(answer)] = np.nan
         shares[~ok] = np.nan
         expected = shares @ np.asarray(codes, dtype=float)
-        frame = pd.DataFrame({"persona_id": mine["persona_id"].to_numpy(), item: expected})
-        for j, code in enumerate(codes):
-            frame[option_variable(item, code)] = shares[:, j]
+        frame = pd.DataFrame({"persona_id": mine["persona_id"].to_numpy(), item: expected,
+                              **{option_variable(item, code): shares[:, j] for j, code in enumerate(codes)}})
         parts[item] = frame.groupby("persona_id", sort=False).mean()
     for item in numeric:
         mine = rows[rows["item_id"] == item]
@@ -88,7 +87,7 @@ def human_variables(humans: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     """The humans' answers (scale scores already in ``setting.human``) with a 0/1 column per option."""
     columns = {option_variable(item, code): (humans[item] == code).astype(float).where(humans[item].notna())
                for item, codes in setting.options.items() for code in codes}
-    return humans.assign(**columns)
+    return pd.concat([humans, pd.DataFrame(columns, index=humans.index)], axis=1)
 
 
 def split(twins: pd.DataFrame, humans: pd.DataFrame, labelled_rows) -> tuple[pd.DataFrame, ...]:

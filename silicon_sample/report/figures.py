@@ -170,3 +170,14 @@ def forest(frame: pd.DataFrame, hdi: float):
             + labs(x="", y=f"log-odds (posterior mean, {hdi:.0%} HDI)", colour="",
                    title="Effect of the attribute, and silicon minus human")
             + theme_bw() + theme(figure_size=(9, 1.5 + 0.45 * frame["label"].nunique())))
+
+
+def calibration_intervals(frame: pd.DataFrame, colours: dict[str, str], title: str):
+    """Each estimate's PPI++ interval beside the humans' own (and the full-population value where known):
+    columns label, estimate, low, high, what (the interval's source, with its n, a key of ``colours``)."""
+    plot = (ggplot(frame, aes("label", "estimate", ymin="low", ymax="high", colour="what"))
+            + geom_pointrange(position=position_dodge(width=0.6)) + coord_flip()
+            + scale_colour_manual(values=colours, breaks=[w for w in colours if w in set(frame["what"])])
+            + labs(x="", y="estimate (95% interval)", colour="", title=title)
+            + theme_bw() + theme(figure_size=(9, 1.8 + 0.45 * frame["label"].nunique()), legend_position="bottom"))
+    return plot

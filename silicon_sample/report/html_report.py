@@ -39,12 +39,13 @@ from ..tidy.results import PAIR_COLUMNS, long_results, run_instruments, run_mani
 from ..version import __version__
 from . import figures
 from .paper_tables import gt_table
-from .readable import mean_with_interval
+from .readable import estimate_with_interval, mean_with_interval
 from .summary import question_tables
+from .terminal import CALIBRATION_NOTE
 
 SHOWN_STATUSES = (*STATUSES, PENDING)
 SECTIONS = ("design", "composition", "status", "distributions", "reliability", "invariance", "fidelity",
-            "patterns", "response-styles", "bayes", "ranking")
+            "patterns", "response-styles", "calibration", "bayes", "ranking")
 
 
 @dataclass
@@ -59,6 +60,7 @@ class RunView:
     tables: dict[str, pd.DataFrame] | None = None
     example: dict | None = None
     wide_scales: tuple[pd.DataFrame, list[str]] | None = None       # wide results and the scale columns
+    calibration: dict[str, pd.DataFrame] | None = None               # `calibrate`'s tables (twin runs)
 
 
 @dataclass
@@ -246,12 +248,7 @@ def _with_intervals(table: pd.DataFrame) -> pd.DataFrame:
     """A table of means and d for reading on a page: each estimate with its 95 % interval in one column
     (``3.41 [3.05, 3.77]``), n rounded, SDs to two decimals; other columns as they are."""
     out = pd.DataFrame(index=table.index)
-
-    def joined(value, low, high) -> str:
-        if pd.isna(value):
-            return "—"
-        return f"{value:.2f} [{low:.2f}, {high:.2f}]" if pd.notna(low) and pd.notna(high) else f"{value:.2f}"
-
+    joined = estimate_with_interval
     for source in ("silicon", "human"):
         if f"mean_{source}" not in table.columns:
             continue
@@ -631,6 +628,103 @@ def _bayes(inputs: ReportInputs) -> str:
               f"{html.escape(str(settings.get('attribute')))}; respondents — {html.escape(counts)}.</p>")
 
 
+def _calibration(inputs: ReportInputs) -> str:
+    """How many humans the silicon answers are worth (twin runs, with ``--human-n``): per pair the reading and the
+    validation, the PPI++ intervals beside the humans' own as a figure and a table, and the coverage per target."""
+    if inputs.baseline is None:
+        return _missing("no human baseline given (--baseline NAME): calibration needs one")
+    if not any(run.calibration for run in inputs.runs):
+        return _missing("no calibration asked for: give --human-n N (the runs' personas must be twins of the "
+                        "baseline's respondents, drawn with population method microdata)")
+    parts = []
+    for run in inputs.runs:
+        if not run.calibration:
+            continue
+        parts.append(_heading(inputs, run))
+        pairs, table = run.calibration["calibration_pairs"], run.calibration["calibration"]
+        validation = run.calibration.get("calibration_validation")
+        levels = list(pairs.index.names)
+        for key, row in pairs.iterrows():
+            key = key if isinstance(key, tuple) else (key,)
+            label = " / ".join(map(str, key))
+            n, big_n = int(row["n_humans"]), int(row["n_silicon"])
+            reading = str(row["reading"])
+            text = (f"<p><b>{html.escape(label)}</b>: {n} humans beside their silicon twins, {big_n} other silicon "
+                    f"personas. {html.escape(reading[:1].upper() + reading[1:])}.")
+            if "coverage_ppi" in row and np.isfinite(row["coverage_ppi"]):
+                text += html.escape(
+                    f" Over {int(row['validation_draws'])} labelled samples the PPI++ intervals covered the "
+                    f"full-population value {row['coverage_ppi']:.1%} of the time and the humans' own "
+                    f"{row['coverage_classical']:.1%} (nominal {row['coverage_nominal']:.0%}, Monte Carlo error "
+                    f"±{row['coverage_mc_error']:.1%}); the humans' intervals were {row['mean_width_ratio']:.2f} "
+                    "times as wide." + (" Flagged: not ranked." if row["flagged"] else ""))
+            parts.append(text + "</p>")
+            mine = table.xs(key, level=levels, drop_level=True)
+            parts.append(_calibration_figure(mine, n, big_n, validation.xs(key, level=levels, drop_level=True)
+                                             if validation is not None else None))
+            shown = mine[mine.index.get_level_values("estimand").isin(["mean", "median", "difference"])]
+            parts.append(_table(_calibration_view(shown), f"PPI++ beside the humans alone — {label}",
+                                [CALIBRATION_NOTE], summary=f"Every mean and subgroup difference ({len(shown)} rows)"))
+        gains = pd.DataFrame({"n humans": pairs["n_humans"], "N silicon": pairs["n_silicon"],
+                              "gain [95% CI]": [estimate_with_interval(*v) for v in zip(
+                                  pairs["gain"], pairs["gain_low"], pairs["gain_high"])],
+                              "median ρ": pairs["median_rho"]}, index=pairs.index)
+        if "coverage_ppi" in pairs.columns:
+            gains = gains.assign(**{"coverage PPI++": pairs["coverage_ppi"],
+                                    "coverage humans alone": pairs["coverage_classical"],
+                                    "flagged": pairs["flagged"].map({True: "yes", False: "no"})})
+        gains.index = [" / ".join(map(str, k if isinstance(k, tuple) else (k,))) for k in gains.index]
+        parts.append(_table(gains, "Humans the silicon answers are worth, per pair",
+                            ["gain: the median over item and scale means of effective n − n (effective n: how many "
+                             "humans alone give an interval as narrow as PPI++'s), with its 95% bootstrap interval "
+                             "over the labelled humans; coverage: share of validation draws whose interval held the "
+                             "full-population value"]))
+    return "".join(parts)
+
+
+def _calibration_view(table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for key, row in table.iterrows():
+        names = dict(zip(table.index.names, key))
+        what = (f"{names['outcome']}: {names['category']} − {row['reference']}" if names["estimand"] == "difference"
+                else names["outcome"])
+        rows.append({"estimate of": names["estimand"], "figure": what, "n": row["n_humans"], "N": row["n_silicon"],
+                     "PPI++": estimate_with_interval(row.get("estimate"), row.get("low"), row.get("high")),
+                     "humans alone": estimate_with_interval(row.get("classical_estimate"), row.get("classical_low"),
+                                                            row.get("classical_high")),
+                     "rho": row.get("rho"), "effective n": row.get("effective_n"), "gain": row.get("gain"),
+                     "note": row.get("note", "")})
+    return pd.DataFrame(rows).set_index(["estimate of", "figure"])
+
+
+def _calibration_figure(table: pd.DataFrame, n: int, big_n: int, validation: pd.DataFrame | None) -> str:
+    """The means of the scales (of the items when the instrument scores none): PPI++ beside the humans alone,
+    with the full-population value when a validation computed it."""
+    means = table[(table.index.get_level_values("estimand") == "mean") & table["estimate"].notna()]
+    if means.empty:
+        return _missing("no figure: too few humans with answers for any mean")
+    if means["outcome_kind"].eq("scale").any():
+        means = means[means["outcome_kind"] == "scale"]
+    ppi, humans, everyone = (f"PPI++ ({n} humans + {big_n} silicon)", f"humans alone (n = {n})",
+                             "full population (every respondent: no interval)")
+    frame = []
+    for key, row in means.iterrows():
+        label = dict(zip(table.index.names, key))["outcome"]
+        frame.append({"label": label, "estimate": row["estimate"], "low": row["low"], "high": row["high"],
+                      "what": ppi})
+        frame.append({"label": label, "estimate": row["classical_estimate"], "low": row["classical_low"],
+                      "high": row["classical_high"], "what": humans})
+        if validation is not None and key in validation.index:
+            value = validation.loc[key, "population_value"]
+            frame.append({"label": label, "estimate": value, "low": value, "high": value, "what": everyone})
+    colours = {ppi: figures.SOURCE_COLOURS["silicon"], humans: figures.SOURCE_COLOURS["human"], everyone: "#444444"}
+    kind = "scale" if means["outcome_kind"].eq("scale").all() else "item"
+    return _figure(figures.calibration_intervals(pd.DataFrame(frame), colours,
+                                                 f"{kind.capitalize()} means: PPI++ beside {n} humans alone "
+                                                 "(95% intervals)"),
+                   f"PPI++ intervals beside the humans' own, per {kind} mean")
+
+
 def _ranking(inputs: ReportInputs) -> str:
     if inputs.ranking is None:
         if inputs.baseline is not None and inputs.baseline.scale_level:
@@ -658,11 +752,12 @@ nav a { margin-right: 0.8em; }
 
 BUILDERS = {"design": _design, "composition": _composition, "status": _status, "distributions": _distributions,
             "reliability": _reliability, "invariance": _invariance, "fidelity": _fidelity, "patterns": _patterns,
-            "response-styles": _response_styles, "bayes": _bayes, "ranking": _ranking}
+            "response-styles": _response_styles, "calibration": _calibration, "bayes": _bayes, "ranking": _ranking}
 TITLES = {"design": "Study design", "composition": "Sample composition", "status": "Answers by status",
           "distributions": "Answer distributions", "reliability": "Reliability", "invariance": "Invariance",
           "fidelity": "Fidelity between floor and ceiling", "patterns": "Subgroup patterns",
-          "response-styles": "Response styles", "bayes": "Posterior effects", "ranking": "Ranking"}
+          "response-styles": "Response styles", "calibration": "How many humans the silicon answers are worth",
+          "bayes": "Posterior effects", "ranking": "Ranking"}
 
 
 def render(inputs: ReportInputs) -> str:

@@ -35,6 +35,14 @@ def readable_table(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return frame
 
 
+def estimate_with_interval(value, low, high) -> str:
+    """An estimate with its interval in one cell, as a page shows it: ``3.41 [3.05, 3.77]`` (``—`` when missing,
+    the estimate alone when it has no interval)."""
+    if pd.isna(value):
+        return "—"
+    return f"{value:.2f} [{low:.2f}, {high:.2f}]" if pd.notna(low) and pd.notna(high) else f"{value:.2f}"
+
+
 def mean_with_interval(values: pd.Series, level: float = 0.95) -> tuple[int, float, float, float, float]:
     """(n, mean, low, high, sd) of the non-missing values, unweighted: the t interval of
     :func:`silicon_sample.comparison.item_fidelity.mean_interval`, SD with N − 1; the interval is NaN below

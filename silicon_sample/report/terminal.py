@@ -13,7 +13,7 @@ import pandas as pd
 from ..comparison.subgroups import pattern_summary
 from ..psychometrics import estimator_name
 from ..tidy.results import PAIR_COLUMNS
-from .readable import readable_table
+from .readable import estimate_with_interval, readable_table
 
 COMPARISON_COLUMNS = {
     "anchors": ["n_silicon", "value", "ci_low", "ci_high", "best_floor", "best_floor_is", "marginal_floor", "ceiling",
@@ -71,7 +71,8 @@ INTERVAL_NOTES = {
 }
 """What the CLI prints under a table whose figures have no interval there: why, and where one is."""
 
-RANKING_SHOWN = ["n_silicon", "score", "score_low", "score_high", "tie_group", "levels", "structure", "subgroups",
+RANKING_SHOWN = ["n_humans", "n_silicon", "score", "score_low", "score_high", "tie_group", "median_rho", "coverage_ppi",
+                 "coverage_classical", "flagged", "levels", "structure", "subgroups",
                  "representativeness", "mean_abs_d", "invariance", "congruence", "sign_agreement", "variance_ratio",
                  "icc", "refusal_rate", "score_spread", "cells_pending"]
 
@@ -341,17 +342,21 @@ def prompt_view(entry: dict) -> str:
     return "\n".join(lines)
 
 
-CALIBRATION_NOTE = ("PPI++ (prediction-powered inference with power-tuned λ; Angelopoulos, Duchi & Zrnic 2023; "
-                    "ppi_py) beside the labelled humans alone; 95% normal intervals; ρ: correlation of a human's "
-                    "answer with the twin's; effective n = n(n+N)/(n+(1−ρ²)N) (Broska, Howes & van Loon 2025); "
-                    "gain = effective n − n; weights as ppi_py takes them (no strata or clusters)")
+CALIBRATION_NOTE = ("PPI++: prediction-powered inference with power-tuned λ (Angelopoulos, Duchi & Zrnic 2023) via "
+                    "ppi_py, beside the labelled humans alone; means and proportions: ppi_mean_ci; medians: "
+                    "ppi_quantile_ci (λ = 1); differences: OLS coefficient of the category against the reference "
+                    "(ppi_ols_ci; classical: HC0). 95% normal intervals, SDs with divisor n (ppi_py); weights "
+                    "rescaled to the sample size, no strata or clusters. ρ: correlation of a human's answer with "
+                    "the twin's; effective n = n·(humans' width / PPI++ width)², at the optimum n(n+N)/(n+(1−ρ²)N) "
+                    "(Broska, Howes & van Loon 2025); gain = effective n − n.")
+"""The conventions of every calibration table (terminal, report), said once."""
 
 
 def calibration_view(table: pd.DataFrame, show_all: bool = False) -> pd.DataFrame:
-    """The calibration table as a person reads it: one line per estimate, PPI++ and the humans' own interval side
-    by side (means and subgroup differences; ``show_all``: option proportions and medians too)."""
-    rows = table if show_all else table[table.index.get_level_values("estimand").isin(["mean", "difference",
-                                                                                       "median"])]
+    """One pair's calibration table as a person reads it: one line per estimate, PPI++ and the humans' own interval
+    side by side (means, medians and subgroup differences; ``show_all``: option proportions too)."""
+    estimands = table.index.get_level_values("estimand")
+    rows = table if show_all else table[estimands.isin(["mean", "difference", "median"])]
     out = []
     for key, row in rows.iterrows():
         names = dict(zip(table.index.names, key))
@@ -361,35 +366,43 @@ def calibration_view(table: pd.DataFrame, show_all: bool = False) -> pd.DataFram
         elif names["estimand"] == "difference":
             what = f"{names['outcome']}: {names['category']} − {row['reference']}"
         ok = np.isfinite(row.get("estimate", np.nan))
-        out.append({**{k: names[k] for k in ("model", "persona_style", "cue_type") if k in names},
-                    "estimand": names["estimand"], "figure": what, "n": int(row["n_humans"]),
+        out.append({"estimate of": names["estimand"], "figure": what, "n": int(row["n_humans"]),
                     "N": int(row["n_silicon"]),
-                    "PPI++": f"{row['estimate']:.2f} {_interval(row['low'], row['high'])}" if ok else row["note"],
-                    "humans alone": (f"{row['classical_estimate']:.2f} "
-                                     f"{_interval(row['classical_low'], row['classical_high'])}") if ok else "",
+                    "PPI++": estimate_with_interval(row.get("estimate"), row.get("low"), row.get("high")),
+                    "humans alone": estimate_with_interval(row.get("classical_estimate"), row.get("classical_low"),
+                                                           row.get("classical_high")),
                     "ρ": round(row["rho"], 2) if ok else np.nan,
                     "effective n": round(row["effective_n"], 1) if ok else np.nan,
-                    "gain": round(row["gain"], 1) if ok else np.nan})
+                    "gain": round(row["gain"], 1) if ok else np.nan,
+                    "note": row["note"] if not ok else ""})
     view = pd.DataFrame(out)
-    return view.set_index([c for c in ("model", "persona_style", "cue_type") if c in view.columns]) if out else view
+    if len(view) and not view["note"].astype(bool).any():
+        view = view.drop(columns="note")
+    return view.set_index(["estimate of", "figure"]) if len(view) else view
 
 
 def calibration_lines(tables: dict[str, pd.DataFrame], show_all: bool = False) -> list[str]:
-    """What `calibrate` prints: the reading per pair, the validation, the estimates, and the plan."""
-    pairs = tables["calibration_pairs"]
-    lines = ["how many humans the silicon answers are worth, per model–persona pair:"]
+    """What `calibrate` prints: per pair its reading, its validation and its estimates; then the plan."""
+    pairs, table = tables["calibration_pairs"], tables["calibration"]
+    pair_levels = list(pairs.index.names)
+    lines = []
     for key, row in pairs.iterrows():
-        label = " / ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
-        lines.append(f"  {label}: {int(row['n_humans'])} humans with their twins, {int(row['n_silicon'])} other "
-                     f"personas — {row['reading']}")
+        key = key if isinstance(key, tuple) else (key,)
+        label = " / ".join(str(k) for k in key)
+        lines += [f"{label}: {int(row['n_humans'])} humans beside their silicon twins, {int(row['n_silicon'])} "
+                  "other silicon personas", f"  {row['reading']}"]
         if "coverage_ppi" in row and np.isfinite(row["coverage_ppi"]):
-            lines.append(f"    validation over {int(row['validation_draws'])} labelled samples: the PPI++ intervals "
-                         f"covered the full-population value {row['coverage_ppi']:.1%} of the time, the humans' own "
-                         f"{row['coverage_classical']:.1%} (nominal {row['coverage_nominal']:.0%}, Monte Carlo error "
-                         f"±{row['coverage_mc_error']:.1%}); classical / PPI++ width {row['mean_width_ratio']:.2f}"
-                         + ("  FLAGGED" if row["flagged"] else ""))
-    lines += ["", "estimates (PPI++ beside the humans alone):",
-              calibration_view(tables["calibration"], show_all).to_string(), *_wrapped(CALIBRATION_NOTE)]
+            lines += _wrapped(f"  validation over {int(row['validation_draws'])} labelled samples: the PPI++ "
+                              f"intervals covered the full-population value {row['coverage_ppi']:.1%} of the time, "
+                              f"the humans' own {row['coverage_classical']:.1%} (nominal "
+                              f"{row['coverage_nominal']:.0%}, Monte Carlo error ±{row['coverage_mc_error']:.1%}); "
+                              f"humans' / PPI++ interval width {row['mean_width_ratio']:.2f}"
+                              + (" — FLAGGED: not ranked" if row["flagged"] else ""))
+        mine = table.xs(key, level=pair_levels, drop_level=True) if len(pair_levels) else table
+        lines += ["", calibration_view(mine, show_all).to_string(), ""]
+    lines += _wrapped(CALIBRATION_NOTE)
+    if not show_all:
+        lines.append("option proportions: `--all` prints them; `-o DIR` writes every table")
     plan = tables.get("calibration_plan")
     if plan is not None and len(plan):
         shown = plan[["cost_silicon", "n_humans", "n_silicon", "cost", "effective_n", "width", "humans_only_n",
