@@ -2,14 +2,15 @@
 in the README runs here, in the README's order, at a small n — read from README.md itself, so an example is
 tested the day it is written.
 
-What is changed on the way, and why: `run` gets `--n 4` (and `ss.run` n=4) so the whole README runs in
-minutes; `[...]` marks optional arguments and is left out; the analyses get `--no-invariance`, 10 bootstrap
-resamples and 2 repetitions (`bayes` 50 draws, 1 chain) where the README leaves them at their defaults —
-their results at that size mean nothing, but every step of the workflow runs. The files the README takes as
-the user's (`survey.qsf`, `pilot.sav`) are made here. Two kinds of lines are not run, each said here:
-`make demo` and `make test` (the set-up commands, which run the suite this test is part of) and a block
-whose first line says `not run by the tests` (the SLURM cluster recipe; LocalCluster runs it in
-tests/runner/test_dask_executor.py).
+What is changed on the way, and why: `run` gets `--n 4` (and `ss.run` n=4) so the whole README runs in minutes — a
+twin study `--n 20`, and its calibration 12 labelled humans (`--human-n 12`, 2 validation draws, 10 bootstrap
+resamples), the fewest a calibration takes with some personas left unlabelled; `[...]` marks optional arguments and
+is left out; the analyses get `--no-invariance`, 10 bootstrap resamples and 2 repetitions (`bayes` 50 draws, 1
+chain) where the README leaves them at their defaults — their results at that size mean nothing, but every step of
+the workflow runs. The files the README takes as the user's (`survey.qsf`, `pilot.sav`) are made here. Two kinds of
+lines are not run, each said here: `make demo` and `make test` (the set-up commands, which run the suite this test
+is part of) and a block whose first line says `not run by the tests` (the SLURM cluster recipe; LocalCluster runs
+it in tests/runner/test_dask_executor.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from support.human_data import spss_pilot
 from support.studies import ROOT, cli
 
 NOT_RUN = "not run by the tests"
+TWIN_N, TWIN_HUMANS = "20", "12"
 SPEED = {"compare": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
+         "calibrate": ["--validate", "2", "--bootstrap", "10"],
          "report": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
          "rank": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
          "bayes": ["--draws", "50", "--tune", "50", "--chains", "1"]}
@@ -47,12 +50,17 @@ def commands() -> list[list[str]]:
             if not line.startswith("silicon-sample "):
                 continue
             args = shlex.split(re.sub(r"\[[^\]]*\]", "", line))[1:]
+            small = TWIN_N if any("twins_" in a for a in args) else "4"
             if args[0] == "run":
                 if "--n" in args:
-                    args[args.index("--n") + 1] = "4"
+                    args[args.index("--n") + 1] = small
                 else:
-                    args += ["--n", "4"]
+                    args += ["--n", small]
                 args.append("--quiet")
+            if "--human-n" in args:
+                args[args.index("--human-n") + 1] = TWIN_HUMANS
+            if args[0] == "calibrate" and "--validate" in args:
+                args[args.index("--validate") + 1] = "2"
             args += _speed(args)
             out.append(args)
     return out
@@ -89,7 +97,7 @@ def workspace(folder: Path) -> Path:
 def test_the_readme_has_the_workflows_this_test_runs():
     names = [args[0] for args in commands()]
     assert {"run", "status", "resume", "repair", "export", "show", "report", "import-qsf", "validate", "compare",
-            "baseline", "rank", "bayes"} <= set(names)
+            "baseline", "rank", "bayes", "calibrate"} <= set(names)
     assert len(snippets()) >= 2
     skipped = [text.splitlines()[0] for language, text in readme_blocks() if NOT_RUN in text.splitlines()[0]]
     assert len(skipped) == 1 and "SLURM" in skipped[0]          # every other block runs

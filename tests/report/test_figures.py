@@ -8,6 +8,7 @@ import warnings
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 
 from silicon_sample.report import figures
 
@@ -91,3 +92,20 @@ def test_the_fidelity_figure_keeps_its_axis_title_inside():
     frame = pd.DataFrame({"label": labels, "normalized": [0.1, -0.4, 0.3, 0.9], "normalized_low": [0.0, -0.6, 0.1, 0.5],
                           "normalized_high": [0.2, -0.1, 0.5, 1.2]})
     assert texts_outside(drawn(figures.fidelity(frame))) == []
+
+
+def test_the_calibration_figure_keeps_its_labels_inside_and_its_colours_to_their_sources():
+    rows = []
+    for scale, centre in {"agreeableness": 4.6, "conscientiousness": 4.3, "extraversion": 4.1}.items():
+        rows += [{"label": scale, "estimate": centre, "low": centre - 0.2, "high": centre + 0.2,
+                  "what": "PPI++ (60 humans + 240 silicon)"},
+                 {"label": scale, "estimate": centre, "low": centre - 0.22, "high": centre + 0.22,
+                  "what": "humans alone (n = 60)"},
+                 {"label": scale, "estimate": centre + 0.05, "low": centre + 0.05, "high": centre + 0.05,
+                  "what": "full population (every respondent: no interval)"}]
+    colours = {"PPI++ (60 humans + 240 silicon)": "#d1495b", "humans alone (n = 60)": "#1b6ca8",
+               "full population (every respondent: no interval)": "#444444"}
+    figure = drawn(figures.calibration_intervals(pd.DataFrame(rows), colours, "Scale means: PPI++ beside 60 humans"))
+    assert texts_outside(figure) == []
+    texts = [t.get_text() for t in figure.findobj(Text)]
+    assert "humans alone (n = 60)" in texts and "PPI++ (60 humans + 240 silicon)" in texts   # each source with n
