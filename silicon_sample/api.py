@@ -37,7 +37,7 @@ from .population.populations import Population
 from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
 from .report import exports as _exports
 from .report.progress import RunProgress
-from .report.terminal import verdict_lines
+from .report.terminal import CALIBRATION_NOTE, verdict_lines
 from .runner.batch_journal import batch_table
 from .runner.dry_run import estimate, load_prices
 from .runner.execute import BackendFactory, ProgressCallback, preflight, resume_run, start_run
@@ -379,7 +379,8 @@ def calibrate(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | Non
             _write_manifest(folder / "manifest.json", "calibrate", [run_dir], base,
                             {"human_n": human_n, "labelled": str(labelled) if labelled is not None else None,
                              "seed": seed, "validate": validate, "bootstrap": bootstrap,
-                             "estimator": "PPI++ (ppi_py), 95% intervals", "plan": plan, "budget": budget,
+                             "estimator": "PPI++ (ppi_py), 95% intervals", "conventions": CALIBRATION_NOTE,
+                             "plan": plan, "budget": budget,
                              "target_width": target_width, "cost_human": cost_human, "cost_silicon": cost_silicon,
                              **_pending_settings([run_dir])})
     return tables

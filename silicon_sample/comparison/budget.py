@@ -56,9 +56,19 @@ def split_budget(rho: float, *, cost_human: float, cost_silicon: float, budget: 
     result = ppi_py.ppi_power(rho, cost_X=0.0, cost_Y=cost_human, cost_Yhat=cost_silicon, budget=budget,
                               effective_n=target_n)
     n, big_n = int(result["n"]), max(int(result["N"]), 0)
-    twin_cost = cost_silicon if big_n else 0.0       # humans only: no twins to pay for
-    return {"n_humans": n, "n_silicon": big_n, "cost": float(n * (cost_human + twin_cost) + big_n * cost_silicon),
-            "effective_n": effective_n(n, big_n, rho), "rho": rho}
+
+    def cost(n: int, big_n: int) -> float:
+        twin_cost = cost_silicon if big_n else 0.0       # humans only: no twins to pay for
+        return float(n * (cost_human + twin_cost) + big_n * cost_silicon)
+
+    if budget is not None:      # ppi_py rounds n and N to whole respondents: never plan past the budget
+        while cost(n, big_n) > budget + 1e-9 and big_n > 0:
+            big_n -= max(1, math.ceil((cost(n, big_n) - budget) / cost_silicon))
+            big_n = max(big_n, 0)
+        while cost(n, big_n) > budget + 1e-9 and n > 0:
+            n -= 1
+    return {"n_humans": n, "n_silicon": big_n, "cost": cost(n, big_n), "effective_n": effective_n(n, big_n, rho),
+            "rho": rho}
 
 
 def _humans_for(target_n: float, rho: float, big_n: int) -> int:

@@ -40,7 +40,8 @@ The estimators are ppi_py's (the PyPI package ``ppi-python``, by the authors of 
   ``classical_quantile_ci`` (unweighted: ppi_py's classical quantile takes no weights);
 - subgroup differences: the coefficient of a category's indicator in the OLS of the answer on an intercept and
   the attribute's indicators (the difference of that category's mean from the reference category's), with
-  ``ppi_ols_ci`` (power-tuned for that coefficient); classical: ``classical_ols_ci`` (HC0 sandwich).
+  ``ppi_ols_ci`` (power-tuned for that coefficient); classical: ``ppi_ols_ci`` with :math:`\lambda = 0` (the
+  humans alone, with the same sandwich estimator, divisor n − 1).
 
 Conventions. Intervals are two-sided 95 % (``alpha`` = 0.05; ppi_py's own default is 0.1) normal intervals;
 standard deviations are ppi_py's, with divisor n (numpy's default). Weights (``w``, ``w_unlabeled``) are
@@ -97,7 +98,7 @@ ESTIMATORS = {
     "proportion": "PPI++ mean of the option's 0/1 indicator, power-tuned λ; classical: CLT interval of the humans",
     "median": "PPI median, rectified CDF, λ = 1 (Angelopoulos et al. 2023); classical: order-statistic interval",
     "difference": "PPI++ OLS coefficient of the category against the reference, power-tuned λ for it; classical: "
-                  "OLS with HC0 errors",
+                  "the same sandwich with λ = 0 (the humans alone)",
 }
 """The estimator of each kind of estimate, named in every table."""
 
@@ -230,14 +231,18 @@ def difference_estimate(y, yhat, group, yhat_unlabelled, group_unlabelled, w=Non
                         alpha: float = ALPHA) -> dict:
     """The PPI++ estimate and interval of a subgroup difference: the coefficient of ``group`` (1 in the category,
     0 in the reference) in the OLS of the answer on an intercept and ``group`` (``ppi_py.ppi_ols_ci``,
-    λ tuned for that coefficient), the humans' classical interval (``ppi_py.classical_ols_ci``, HC0), and ρ
+    λ tuned for that coefficient), the humans' classical interval (``ppi_py.ppi_ols_ci`` with λ = 0: the sandwich
+    H⁻¹ Cov(g) H⁻¹ / n of the humans alone, divisor n − 1; ``classical_ols_ci``'s HC0 has divisor n), and ρ
     between the coefficient's influence functions H⁻¹x(xᵀθ − y) on the humans' answers and on the twins'."""
     y, yhat, yhat_u = (np.asarray(a, dtype=float) for a in (y, yhat, yhat_unlabelled))
     x = np.column_stack([np.ones(len(y)), np.asarray(group, dtype=float)])
     x_u = np.column_stack([np.ones(len(yhat_u)), np.asarray(group_unlabelled, dtype=float)])
     n, big_n = len(y), len(yhat_u)
     low, high = ppi_py.ppi_ols_ci(x, y, yhat, x_u, yhat_u, alpha=alpha, coord=1, w=w, w_unlabeled=w_unlabelled)
-    classical_low, classical_high = ppi_py.classical_ols_ci(x, y, w=w, alpha=alpha)
+    # the humans alone as ppi_py computes them with λ = 0 (its "classical CLT interval"): the same sandwich as
+    # the PPI++ interval (divisor n − 1), so the two widths differ only by what the silicon answers add
+    classical_low, classical_high = ppi_py.ppi_ols_ci(x, y, yhat, x_u, yhat_u, alpha=alpha, lam=0, w=w,
+                                                      w_unlabeled=w_unlabelled)
     wl = _weights(w, n)
     xtwx = (x * wl[:, None]).T @ x
     theta = np.linalg.solve(xtwx, (x * wl[:, None]).T @ y)

@@ -345,8 +345,9 @@ def prompt_view(entry: dict) -> str:
 CALIBRATION_NOTE = ("PPI++: prediction-powered inference with power-tuned λ (Angelopoulos, Duchi & Zrnic 2023) via "
                     "ppi_py, beside the labelled humans alone; means and proportions: ppi_mean_ci; medians: "
                     "ppi_quantile_ci (λ = 1); differences: OLS coefficient of the category against the reference "
-                    "(ppi_ols_ci; classical: HC0). 95% normal intervals, SDs with divisor n (ppi_py); weights "
-                    "rescaled to the sample size, no strata or clusters. ρ: correlation of a human's answer with "
+                    "(ppi_ols_ci; classical: the same with λ = 0). 95% normal intervals, SDs with divisor n "
+                    "(ppi_py); weights rescaled to the sample size, no strata or clusters. ρ: correlation of a "
+                    "human's answer with "
                     "the twin's; effective n = n·(humans' width / PPI++ width)², at the optimum n(n+N)/(n+(1−ρ²)N) "
                     "(Broska, Howes & van Loon 2025); gain = effective n − n.")
 """The conventions of every calibration table (terminal, report), said once."""
