@@ -324,7 +324,8 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
 
 
 def calibrate(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | None = None,
-              labelled: str | Path | list | None = None, seed: int = 0, validate: int = 0, bootstrap: int = 200,
+              labelled: str | Path | list | None = None, pilot: str | Path | None = None, seed: int = 0,
+              validate: int = 0, bootstrap: int = 200,
               subgroups: list[str] | None = None, plan: bool = False, budget: float | None = None,
               target_width: float | None = None, cost_human: float | None = None, cost_silicon: float | None = None,
               prices: str | Path | None = None, max_silicon: int = 100_000, output: str | Path | None = None,
@@ -335,7 +336,9 @@ def calibrate(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | Non
     The twin design: the run's personas were drawn from the baseline's own respondents (``method: microdata``),
     so each has a human twin. ``human_n`` of those humans (drawn with ``seed``, or the respondents named by
     ``labelled``: ids such as ``H00012``, data rows, or a file of them) are the labelled sample; every other
-    persona is unlabelled. Tables (each indexed by the model–persona pair):
+    persona is unlabelled. Or ``pilot``: a data file of your own respondents' answers with the population's
+    attribute columns, each matched to the run's personas of the same profile (any run of the baseline's
+    population; no validation then). Tables (each indexed by the model–persona pair):
 
     - ``calibration``: per item mean, option proportion, scale mean, subgroup difference and numeric median, the
       PPI++ estimate and 95 % interval beside the humans' own, ρ, the effective sample size and the gain;
@@ -354,6 +357,9 @@ def calibrate(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | Non
     from .comparison.runs import calibrate_run
 
     base = load_baseline(baseline)
+    if sum(x is not None for x in (human_n, labelled, pilot)) != 1:
+        raise SpecError("say who the labelled humans are: one of human_n, labelled or pilot", where="calibrate",
+                        fix="--human-n N (drawn from the twins), --labelled FILE (named) or --pilot FILE (your own)")
     if plan:
         if cost_human is None:
             raise SpecError("a plan needs the cost of one human respondent", where="calibrate --plan",
@@ -366,8 +372,9 @@ def calibrate(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | Non
                         fix="give the number of labelled samples to draw, e.g. --validate 100")
     if output is not None:
         guard_output(output, "folder", analysis="calibrate", inputs=[base.path], force=force)
-    tables = calibrate_run(run_dir, base, human_n=human_n, labelled=labelled, seed=seed, validate=validate,
-                           bootstrap=bootstrap, subgroups=subgroups, allow_incomplete=allow_incomplete)
+    tables = calibrate_run(run_dir, base, human_n=human_n, labelled=labelled, pilot=pilot, seed=seed,
+                           validate=validate, bootstrap=bootstrap, subgroups=subgroups,
+                           allow_incomplete=allow_incomplete)
     if plan:
         costs = _silicon_costs(run_dir, cost_silicon, prices)
         tables["calibration_plan"] = plan_table(tables["calibration"], costs, cost_human=cost_human, budget=budget,
@@ -378,6 +385,7 @@ def calibrate(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | Non
                 _write_table(table.reset_index(), folder / f"{name}.csv")
             _write_manifest(folder / "manifest.json", "calibrate", [run_dir], base,
                             {"human_n": human_n, "labelled": str(labelled) if labelled is not None else None,
+                             "pilot": str(pilot) if pilot is not None else None,
                              "seed": seed, "validate": validate, "bootstrap": bootstrap,
                              "estimator": "PPI++ (ppi_py), 95% intervals", "conventions": CALIBRATION_NOTE,
                              "plan": plan, "budget": budget,
@@ -514,7 +522,8 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
          invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
          seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
          output: str | Path | None = None, allow_incomplete: bool = False, force: bool = False,
-         human_n: int | None = None, labelled: str | Path | list | None = None, validate: int = 0) -> pd.DataFrame:
+         human_n: int | None = None, labelled: str | Path | list | None = None, pilot: str | Path | None = None,
+         validate: int = 0) -> pd.DataFrame:
     """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
     humans on normalized scores with intervals, ordered for ``purpose`` (levels, structure, subgroups or
     all), ties marked, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
@@ -534,16 +543,18 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
     if purpose not in ("levels", "structure", "subgroups", "all", "calibration"):
         raise SpecError(f"unknown purpose {purpose!r}", where="purpose",
                         fix="use levels, structure, subgroups, all or calibration")
-    if purpose == "calibration" and (human_n is None) == (labelled is None):
-        raise SpecError("ranking for calibration needs the labelled sample", where="rank --purpose calibration",
-                        fix="add --human-n N (or --labelled FILE)")
+    if purpose == "calibration" and sum(x is not None for x in (human_n, labelled, pilot)) != 1:
+        raise SpecError("ranking for calibration needs the labelled sample, given one way",
+                        where="rank --purpose calibration", fix="add --human-n N (or --labelled FILE, or --pilot FILE)")
     if output is not None:
         guard_output(output, "csv", inputs=[base.path], force=force)
         guard_output(ranking_manifest_path(output), "json", inputs=[base.path, output], force=force)
     if purpose == "calibration":
-        table = rank_calibration(run_dirs, base, human_n=human_n, labelled=labelled, seed=seed, validate=validate,
-                                 bootstrap=bootstrap, subgroups=subgroups, allow_incomplete=allow_incomplete)
+        table = rank_calibration(run_dirs, base, human_n=human_n, labelled=labelled, pilot=pilot, seed=seed,
+                                 validate=validate, bootstrap=bootstrap, subgroups=subgroups,
+                                 allow_incomplete=allow_incomplete)
         settings = {"purpose": purpose, "human_n": human_n, "labelled": str(labelled) if labelled else None,
+                    "pilot": str(pilot) if pilot else None,
                     "validate": validate, "bootstrap": bootstrap, "seed": seed}
     else:
         table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, purpose=purpose,

@@ -371,6 +371,9 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
 @click.option("--labelled", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Instead: a file naming the labelled respondents (ids such as H00012, one per line, or a CSV "
                    "with a respondent_id column).")
+@click.option("--pilot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Instead: your own respondents (CSV, .sav, .dta: a column per item id and the population's "
+                   "attribute columns), each matched to the personas of the same profile.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the labelled draw and resamples.")
 @click.option("--validate", default=0, show_default=True, type=click.IntRange(min=0),
               help="Draw this many labelled samples and report how often the intervals cover the full-population "
@@ -395,7 +398,8 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
 @click.option("--all", "show_all", is_flag=True, help="Print every estimate (by default: means and differences).")
 @force_option
 @incomplete_option
-def calibrate_command(run_dir: Path, baseline: str, human_n: int | None, labelled: Path | None, seed: int,
+def calibrate_command(run_dir: Path, baseline: str, human_n: int | None, labelled: Path | None,
+                      pilot: Path | None, seed: int,
                       validate: int, bootstrap: int, subgroups: tuple[str, ...], plan: bool, budget: float | None,
                       target_width: float | None, cost_human: float | None, cost_silicon: float | None,
                       prices: Path | None, output: Path | None, show_all: bool, force: bool,
@@ -403,9 +407,11 @@ def calibrate_command(run_dir: Path, baseline: str, human_n: int | None, labelle
     """How many humans the run's silicon answers are worth: PPI++ estimates from a small human sample and the
     personas' answers, beside the humans' own intervals (the run's personas must be twins of the baseline's
     respondents: population method microdata)."""
-    if (human_n is None) == (labelled is None):
-        raise click.UsageError("give --human-n N (a random labelled sample) or --labelled FILE, one of them")
-    tables = api.calibrate(run_dir, baseline, human_n=human_n, labelled=labelled, seed=seed, validate=validate,
+    if sum(x is not None for x in (human_n, labelled, pilot)) != 1:
+        raise click.UsageError("give one of --human-n N (a random labelled sample of the twins), --labelled FILE "
+                               "(named respondents) or --pilot FILE (your own respondents)")
+    tables = api.calibrate(run_dir, baseline, human_n=human_n, labelled=labelled, pilot=pilot, seed=seed,
+                           validate=validate,
                            bootstrap=bootstrap, subgroups=list(subgroups) or None, plan=plan, budget=budget,
                            target_width=target_width, cost_human=cost_human, cost_silicon=cost_silicon,
                            prices=prices, output=output, allow_incomplete=allow_incomplete, force=force)
@@ -599,6 +605,8 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int
               help="With --purpose calibration: humans in the labelled sample.")
 @click.option("--labelled", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --purpose calibration: a file naming the labelled respondents instead.")
+@click.option("--pilot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --purpose calibration: your own respondents instead (see `calibrate --pilot`).")
 @click.option("--validate", default=0, show_default=True, type=click.IntRange(min=0),
               help="With --purpose calibration: labelled samples for the coverage check (flags pairs).")
 @click.option("--no-invariance", is_flag=True, help="Skip the measurement-invariance models (the slow part).")
@@ -609,14 +617,14 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int
 @force_option
 @incomplete_option
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, purpose: str,
-                 human_n: int | None, labelled: Path | None, validate: int,
+                 human_n: int | None, labelled: Path | None, pilot: Path | None, validate: int,
                  no_invariance: bool, bootstrap: int, repetitions: int, seed: int, estimator: str,
                  collapse_empty: bool, force: bool, allow_incomplete: bool) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
     table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, purpose=purpose, bootstrap=bootstrap,
                      repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty,
                      output=output, allow_incomplete=allow_incomplete, force=force, human_n=human_n,
-                     labelled=labelled, validate=validate)
+                     labelled=labelled, pilot=pilot, validate=validate)
     _pending_note(table)
     echo(ranking_view(table).to_string())
     if purpose == "calibration":

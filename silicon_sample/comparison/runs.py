@@ -250,14 +250,16 @@ def drift_between_runs(run_a: str | Path, run_b: str | Path, allow_incomplete: b
 
 
 def calibrate_run(run_dir: str | Path, baseline: BaselineLike, *, human_n: int | None = None, labelled=None,
-                  seed: int = 0, validate: int = 0, bootstrap: int = 200, subgroups: list[str] | None = None,
-                  allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
+                  pilot: str | Path | None = None, seed: int = 0, validate: int = 0, bootstrap: int = 200,
+                  subgroups: list[str] | None = None, allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
     """The calibration tables of a twin run (:func:`.twins.calibration_tables`): the run's personas must have been
     drawn from the baseline's own respondents (population ``method: microdata`` on the baseline's population),
     so each persona's ``source_row`` names its human twin.
 
     ``labelled``: respondent ids of the baseline (``H00012``) or data rows (0-based ints) to use as the labelled
-    sample, instead of ``human_n`` drawn at random with ``seed``.
+    sample, instead of ``human_n`` drawn at random with ``seed``. ``pilot``: instead, a data file of one's own
+    respondents (:func:`~silicon_sample.population.baselines.pilot_sample`), each matched to the run's personas
+    of the same profile (:func:`.twins.profile_split`): then the personas need no source rows.
     """
     from .twins import calibration_tables
 
@@ -278,7 +280,7 @@ def calibrate_run(run_dir: str | Path, baseline: BaselineLike, *, human_n: int |
     if long.empty:
         raise SpecError(f"the run has no answers to {base.instrument.id}", where=str(run_dir),
                         fix=f"calibrate runs of the baseline's instrument ({base.instrument.id})")
-    if long["source_row"].isna().any():
+    if pilot is None and long["source_row"].isna().any():
         raise SpecError("the run's personas have no source rows (they were not drawn from the baseline's "
                         "respondents' microdata), so no persona has a human twin", where=str(run_dir),
                         fix=f"run a study with population {{name: {base.population.id}, method: microdata}} "
@@ -287,14 +289,21 @@ def calibrate_run(run_dir: str | Path, baseline: BaselineLike, *, human_n: int |
     categories = {a: list(base.population.attribute(a).categories) for a in attributes}
     if labelled is not None:
         labelled = labelled_rows(labelled, len(base.data))
+    pilot_frame, profile = None, ()
+    if pilot is not None:
+        pilot_frame, _ = baselines.pilot_sample(pilot, base)
+        profile = tuple(persona_attribute_columns(long))
+        categories = {a: c for a, c in categories.items() if a in profile}
     tables = calibration_tables(long, base.data, base.instrument, base.population.profiles, categories,
                                 human_n=human_n, labelled=labelled, seed=seed, validate=validate,
-                                bootstrap=bootstrap, pair_columns=PAIR_COLUMNS)
+                                bootstrap=bootstrap, pair_columns=PAIR_COLUMNS, pilot=pilot_frame,
+                                pilot_attributes=profile)
     return {name: mark_pending(table, pending) for name, table in tables.items()}
 
 
 def rank_calibration(run_dirs: list[str | Path], baseline: BaselineLike, *, human_n: int | None = None,
-                     labelled=None, seed: int = 0, validate: int = 0, bootstrap: int = 200,
+                     labelled=None, pilot: str | Path | None = None, seed: int = 0, validate: int = 0,
+                     bootstrap: int = 200,
                      subgroups: list[str] | None = None, allow_incomplete: bool = False) -> pd.DataFrame:
     """``rank --purpose calibration``: every pair of one or more twin runs ordered by its gain (the humans its
     silicon answers are worth; :func:`.ranking.calibration_ranking`), the ``run`` level naming each run."""
@@ -306,7 +315,8 @@ def rank_calibration(run_dirs: list[str | Path], baseline: BaselineLike, *, huma
     names = [Path(r).name for r in run_dirs]
     if len(set(names)) < len(names):
         names = [str(Path(r)) for r in run_dirs]
-    parts = [pd.concat({name: calibrate_run(run_dir, baseline, human_n=human_n, labelled=labelled, seed=seed,
+    parts = [pd.concat({name: calibrate_run(run_dir, baseline, human_n=human_n, labelled=labelled, pilot=pilot,
+                                            seed=seed,
                                             validate=validate, bootstrap=bootstrap, subgroups=subgroups,
                                             allow_incomplete=allow_incomplete)["calibration_pairs"]}, names=["run"])
              for name, run_dir in zip(names, run_dirs)]

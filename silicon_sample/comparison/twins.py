@@ -100,6 +100,22 @@ def split(twins: pd.DataFrame, humans: pd.DataFrame, labelled_rows) -> tuple[pd.
     return people.reset_index(drop=True), paired.reset_index(drop=True), twins[~is_labelled].reset_index(drop=True)
 
 
+def profile_split(twins: pd.DataFrame, pilot: pd.DataFrame, attributes: list[str]
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """(the pilot's humans who have a persona of their profile, the mean prediction of those personas, every
+    persona) for a pilot sample that is not the baseline's own respondents: a persona described by the same
+    attributes is given the same prompt, so the personas of a profile predict its humans' answers (a prediction
+    that depends on the attributes alone, as PPI asks). Pilot humans whose profile no persona has are left out
+    and counted (``unpaired``)."""
+    variables = [c for c in twins.columns if c not in (*attributes, "persona_id", "weight", "source_row")]
+    by_profile = twins.groupby(attributes, observed=True, dropna=False)[variables].mean()
+    keys = pd.MultiIndex.from_frame(pilot[attributes]) if len(attributes) > 1 else pd.Index(pilot[attributes[0]])
+    paired = by_profile.reindex(keys)
+    found = paired.notna().any(axis=1).to_numpy()
+    people = pilot[found].reset_index(drop=True)
+    return people, paired[found].reset_index(drop=True), twins.reset_index(drop=True), int((~found).sum())
+
+
 def calibrate_pair(twins: pd.DataFrame, humans: pd.DataFrame, labelled_rows, targets: list[Target],
                    alpha: float = ALPHA) -> pd.DataFrame:
     """The calibration table (:func:`.calibration.calibrate`) of one pair for one labelled sample."""
@@ -165,13 +181,13 @@ def validation_summary(validation: pd.DataFrame, draws: int, alpha: float = ALPH
             "flagged": bool(ppi < classical - error)}
 
 
-def pair_gain(twins: pd.DataFrame, humans: pd.DataFrame, labelled_rows, targets: list[Target],
+def pair_gain(people: pd.DataFrame, paired: pd.DataFrame, silicon: pd.DataFrame, targets: list[Target],
               bootstrap: int, rng: np.random.Generator) -> dict:
     """A pair's gain: the median over its mean targets (items and scales) of effective n − n
     (:func:`.calibration.mean_effective_n`: what the PPI++ interval reaches), with a 95 % percentile interval
     from ``bootstrap`` resamples of the labelled humans (with their twins; the unlabelled personas kept), and the
-    median ρ."""
-    people, paired, silicon = split(twins, humans, labelled_rows)
+    median ρ. ``people``, ``paired``, ``silicon``: a labelled sample as :func:`split` or :func:`profile_split`
+    give it."""
     means = [t for t in targets if t.estimand in MEAN_ESTIMANDS]
     if not means:
         return {"gain": np.nan, "gain_low": np.nan, "gain_high": np.nan, "median_rho": np.nan}
@@ -230,13 +246,16 @@ def reference_categories(profiles: pd.DataFrame, attributes: list[str], categori
 def calibration_tables(long: pd.DataFrame, human: pd.DataFrame, instrument, profiles: pd.DataFrame,
                        categories: dict[str, list], *, human_n: int | None, labelled=None, seed: int = 0,
                        validate: int = 0, bootstrap: int = 200, alpha: float = ALPHA,
-                       pair_columns: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
+                       pair_columns: tuple[str, ...] = (), pilot: pd.DataFrame | None = None,
+                       pilot_attributes: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
     """The calibration of every pair of a run's long results (with ``source_row``) against the baseline's humans.
 
     ``human``: the baseline's respondents, row i the data's row i (the personas' ``source_row``); ``profiles``:
     the population's respondents the personas were drawn from (``source_row``, ``weight``). ``labelled``: the
     source rows of the humans to use (else ``human_n`` drawn at random with ``seed``, the same draw for every
-    pair when they share their personas). Returns ``calibration`` (a row per pair × target), ``calibration_pairs``
+    pair when they share their personas). ``pilot``: instead, humans of one's own (answers, ``weight`` and the
+    ``pilot_attributes``) matched to personas by profile (:func:`profile_split`; no validation). Returns
+    ``calibration`` (a row per pair × target), ``calibration_pairs``
     (a row per pair: n, N, the median gain with its bootstrap interval, and with ``validate`` draws the
     coverage) and, with ``validate``, ``calibration_validation`` (coverage per pair × target).
     """
@@ -250,31 +269,32 @@ def calibration_tables(long: pd.DataFrame, human: pd.DataFrame, instrument, prof
     targets = targets_for(outcomes, options, reference_categories(profiles, list(categories), categories))
     population = humans.loc[profiles["source_row"].to_numpy()].assign(
         weight=profiles["weight"].to_numpy(), **{a: profiles[a].to_numpy() for a in categories})
+    if pilot is not None:
+        if validate:
+            raise SpecError("--validate draws labelled samples from the baseline's own respondents, and a pilot's "
+                            "humans are not among them", where="--pilot",
+                            fix="leave out --validate (or validate with --human-n on a twin run)")
+        pilot_humans = human_variables(with_scale_scores(pilot.reset_index(drop=True), setting), setting)
     tables, pairs, validations = [], [], []
     for pair, rows in long.groupby(list(pair_columns), sort=False, dropna=False):
-        twins = predictions(rows, setting, numeric, list(categories))
+        twins = predictions(rows, setting, numeric, list(categories) if pilot is None else list(pilot_attributes))
         check_weights(twins, "the run's personas")
-        pool = twin_pool(twins)
         rng = np.random.default_rng(seed)
-        if labelled is not None:
-            chosen = np.asarray(sorted(set(labelled)))
-            outside = np.setdiff1d(chosen, pool)
-            if len(outside):
-                raise SpecError(f"{len(outside)} of the {len(chosen)} labelled respondents have no silicon twin in "
-                                f"the run (e.g. row {outside[0]}, respondent H{outside[0] + 1:05d})",
-                                where="--labelled", fix="name respondents the run's personas were drawn from")
+        if pilot is not None:
+            people, paired, silicon, unpaired = profile_split(twins, pilot_humans, list(pilot_attributes))
+            if len(people) < MIN_LABELLED:
+                raise SpecError(f"only {len(people)} of the {len(pilot_humans)} pilot respondents have a persona of "
+                                f"their profile ({', '.join(pilot_attributes)}) in the run", where="--pilot",
+                                fix=f"calibration needs at least {MIN_LABELLED}: run personas of the pilot's profiles "
+                                    "(a larger population n, or quota sampling)")
+            summary = {"n_humans": len(people), "n_silicon": len(silicon), "unpaired_pilot": unpaired}
         else:
-            if human_n is None or human_n < MIN_LABELLED or human_n >= len(pool):
-                raise SpecError(f"--human-n {human_n} does not fit: the run has {len(pool)} distinct respondents "
-                                f"with a silicon twin, and calibration needs at least {MIN_LABELLED} labelled and "
-                                "some unlabelled", where="--human-n",
-                                fix=f"give --human-n between {MIN_LABELLED} and {len(pool) - 1}, or run more "
-                                    "personas (population n)")
-            chosen = draw_labelled(pool, human_n, rng)
-        table = calibrate_pair(twins, humans, chosen, targets, alpha=alpha)
-        tables.append(tag_pair(table, pair))
-        summary = {"n_humans": len(chosen), "n_silicon": int((~twins["source_row"].isin(chosen)).sum()),
-                   "n_twin_pool": len(pool), **pair_gain(twins, humans, chosen, targets, bootstrap, rng)}
+            pool = twin_pool(twins)
+            chosen = _labelled_sample(pool, labelled, human_n, rng)
+            people, paired, silicon = split(twins, humans, chosen)
+            summary = {"n_humans": len(chosen), "n_silicon": len(silicon), "n_twin_pool": len(pool)}
+        tables.append(tag_pair(calibrate(people, paired, silicon, targets, alpha=alpha), pair))
+        summary.update(pair_gain(people, paired, silicon, targets, bootstrap, rng))
         if validate:
             checked = validate_pair(twins, humans, population, len(chosen), targets, validate, rng, alpha=alpha)
             validations.append(tag_pair(checked, pair))
@@ -290,6 +310,29 @@ def calibration_tables(long: pd.DataFrame, human: pd.DataFrame, instrument, prof
 
 MIN_LABELLED = 10
 """Fewest labelled humans a calibration takes (each estimate also needs :data:`.calibration.MIN_HUMANS`)."""
+
+
+def _labelled_sample(pool: np.ndarray, labelled, human_n: int | None, rng: np.random.Generator) -> np.ndarray:
+    """The labelled source rows: those named (each must have a twin), or ``human_n`` drawn from the pool."""
+    if labelled is not None:
+        chosen = np.asarray(sorted(set(labelled)))
+        outside = np.setdiff1d(chosen, pool)
+        if len(outside):
+            raise SpecError(f"{len(outside)} of the {len(chosen)} labelled respondents have no silicon twin in "
+                            f"the run (e.g. row {outside[0]}, respondent H{outside[0] + 1:05d})",
+                            where="--labelled", fix="name respondents the run's personas were drawn from")
+        if len(chosen) < MIN_LABELLED or len(chosen) >= len(pool):
+            raise SpecError(f"{len(chosen)} labelled respondents do not fit: calibration needs at least "
+                            f"{MIN_LABELLED} labelled and some of the run's {len(pool)} twins unlabelled",
+                            where="--labelled", fix="name more respondents, or run more personas")
+        return chosen
+    if human_n is None or human_n < MIN_LABELLED or human_n >= len(pool):
+        raise SpecError(f"--human-n {human_n} does not fit: the run has {len(pool)} distinct respondents "
+                        f"with a silicon twin, and calibration needs at least {MIN_LABELLED} labelled and "
+                        "some unlabelled", where="--human-n",
+                        fix=f"give --human-n between {MIN_LABELLED} and {len(pool) - 1}, or run more "
+                            "personas (population n)")
+    return draw_labelled(pool, human_n, rng)
 
 
 def gain_reading(row: pd.Series) -> str:

@@ -263,3 +263,37 @@ def _scale_scores(spec: dict, raw: pd.DataFrame, instrument: Instrument, frame: 
 
 def available() -> list[str]:
     return resources.shipped_names("human_baselines")
+
+
+def pilot_sample(path: str | Path, baseline: Baseline) -> tuple[pd.DataFrame, dict]:
+    """A pilot of one's own for calibration: a data file (CSV, ``.sav``, ``.dta``, Parquet) with one row per
+    respondent, a column per item of the baseline's instrument (named by item id, the instrument's codes) and the
+    columns the baseline's population derives its attributes from (as in the population file, e.g. ``gender``
+    coded 1/2), and optionally ``weight``. Returns (respondent_id, the attributes, ``weight``, the items) and a
+    report; values that are not an option of their item become missing and are counted, nothing is dropped."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError("pilot data file not found", where=str(path),
+                        fix="give a CSV (or .sav/.dta/.parquet) of your respondents' answers and attributes")
+    raw = read_data_file(resources.check_readable(path, what="data"), where=str(path))
+    population_spec = load_spec(baseline.population.path, "population")
+    frame = pd.DataFrame({"respondent_id": [f"P{i + 1:05d}" for i in range(len(raw))]})
+    for name, attribute_spec in population_spec["attributes"].items():
+        labels, _ = derive_attribute(raw, name, attribute_spec, f"{path} (attributes of {baseline.population.id})")
+        frame[name] = labels.to_numpy()
+    frame["weight"] = pd.to_numeric(raw["weight"], errors="coerce").to_numpy() if "weight" in raw.columns else 1.0
+    report = {"respondents": len(raw), "not_an_option": {}, "missing": {}}
+    for item in baseline.instrument.items:
+        if item.type in ("multiple", "rank", "text"):
+            continue
+        if item.id not in raw.columns:
+            raise SpecError(f"the pilot has no column {item.id!r} (item {item.id} of {baseline.instrument.id})",
+                            where=str(path), fix="name each answer column by its item id")
+        values = pd.to_numeric(raw[item.id], errors="coerce")
+        valid = _valid_answers(values, baseline.instrument, item, baseline.top_coded.get(item.id))
+        bad = int((values.notna() & ~valid).sum())
+        if bad:
+            report["not_an_option"][item.id] = bad
+        frame[item.id] = values.where(valid).astype(float).to_numpy()
+        report["missing"][item.id] = int(frame[item.id].isna().sum())
+    return frame, report

@@ -41,7 +41,7 @@ from . import figures
 from .paper_tables import gt_table
 from .readable import estimate_with_interval, mean_with_interval
 from .summary import question_tables
-from .terminal import CALIBRATION_NOTE
+from .terminal import CALIBRATION_NOTE, labelled_sample_line
 
 SHOWN_STATUSES = (*STATUSES, PENDING)
 SECTIONS = ("design", "composition", "status", "distributions", "reliability", "invariance", "fidelity",
@@ -649,8 +649,8 @@ def _calibration(inputs: ReportInputs) -> str:
             label = " / ".join(map(str, key))
             n, big_n = int(row["n_humans"]), int(row["n_silicon"])
             reading = str(row["reading"])
-            text = (f"<p><b>{html.escape(label)}</b>: {n} humans beside their silicon twins, {big_n} other silicon "
-                    f"personas. {html.escape(reading[:1].upper() + reading[1:])}.")
+            text = (f"<p><b>{html.escape(label)}</b>: {html.escape(labelled_sample_line(row))}. "
+                    f"{html.escape(reading[:1].upper() + reading[1:])}.")
             if "coverage_ppi" in row and np.isfinite(row["coverage_ppi"]):
                 text += html.escape(
                     f" Over {int(row['validation_draws'])} labelled samples the PPI++ intervals covered the "

@@ -382,6 +382,16 @@ def calibration_view(table: pd.DataFrame, show_all: bool = False) -> pd.DataFram
     return view.set_index(["estimate of", "figure"]) if len(view) else view
 
 
+def labelled_sample_line(row: pd.Series) -> str:
+    """Who the labelled humans are and how many silicon personas are unlabelled, for a calibration's pair row."""
+    if "unpaired_pilot" in row and pd.notna(row["unpaired_pilot"]):
+        left = int(row["unpaired_pilot"])
+        return (f"{int(row['n_humans'])} pilot respondents beside the personas of their profile"
+                + (f" ({left} whose profile no persona has are left out)" if left else "")
+                + f", {int(row['n_silicon'])} silicon personas")
+    return f"{int(row['n_humans'])} humans beside their silicon twins, {int(row['n_silicon'])} other silicon personas"
+
+
 def calibration_lines(tables: dict[str, pd.DataFrame], show_all: bool = False) -> list[str]:
     """What `calibrate` prints: per pair its reading, its validation and its estimates; then the plan."""
     pairs, table = tables["calibration_pairs"], tables["calibration"]
@@ -390,8 +400,7 @@ def calibration_lines(tables: dict[str, pd.DataFrame], show_all: bool = False) -
     for key, row in pairs.iterrows():
         key = key if isinstance(key, tuple) else (key,)
         label = " / ".join(str(k) for k in key)
-        lines += [f"{label}: {int(row['n_humans'])} humans beside their silicon twins, {int(row['n_silicon'])} "
-                  "other silicon personas", f"  {row['reading']}"]
+        lines += [f"{label}: {labelled_sample_line(row)}", f"  {row['reading']}"]
         if "coverage_ppi" in row and np.isfinite(row["coverage_ppi"]):
             lines += _wrapped(f"  validation over {int(row['validation_draws'])} labelled samples: the PPI++ "
                               f"intervals covered the full-population value {row['coverage_ppi']:.1%} of the time, "

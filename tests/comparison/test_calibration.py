@@ -133,14 +133,14 @@ def test_gain_interval_and_labelled_draw():
     pool = twins.twin_pool(twin_frame)
     chosen = twins.draw_labelled(pool, 80, rng)
     assert len(set(chosen)) == 80 and set(chosen) <= set(pool)
-    gain = twins.pair_gain(twin_frame, humans, chosen, [Target("mean", "Q", "Q")], 200, rng)
+    gain = twins.pair_gain(*twins.split(twin_frame, humans, chosen), [Target("mean", "Q", "Q")], 200, rng)
     unlabelled = int((~twin_frame["source_row"].isin(chosen)).sum())
     expected = 80 * (80 + unlabelled) / (80 + (1 - 0.64) * unlabelled) - 80
     assert gain["gain_low"] < expected < gain["gain_high"]
     # unrelated predictions are worth about no humans
     humans0, twins0 = _twin_world(np.random.default_rng(6), rho=0.0)
     chosen0 = twins.draw_labelled(twins.twin_pool(twins0), 80, rng)
-    gain0 = twins.pair_gain(twins0, humans0, chosen0, [Target("mean", "Q", "Q")], 200, rng)
+    gain0 = twins.pair_gain(*twins.split(twins0, humans0, chosen0), [Target("mean", "Q", "Q")], 200, rng)
     assert gain0["gain_low"] <= 0.5 and gain0["gain"] < 10
 
 
@@ -186,3 +186,16 @@ def test_effective_n_is_what_the_interval_reached():
     compressed = calibration.mean_estimate(y[:80], 3 + 0.3 * (yhat[:80] - 2), 3 + 0.3 * (yhat[80:] - 2))
     assert compressed["lambda"] == 1.0
     assert compressed["effective_n"] < compressed["effective_n_optimal"] - 5
+
+
+def test_a_pilot_is_matched_to_the_personas_of_each_respondent_s_profile():
+    twin_frame = pd.DataFrame({"persona_id": ["P1", "P2", "P3", "P4"], "source_row": np.nan,
+                               "gender": ["female", "female", "male", "male"],
+                               "age": ["young", "young", "old", "young"],
+                               "weight": 1.0, "Q": [2.0, 4.0, 5.0, 1.0]})
+    pilot = pd.DataFrame({"respondent_id": ["R1", "R2", "R3"], "gender": ["female", "male", "female"],
+                          "age": ["young", "old", "old"], "weight": 1.0, "Q": [3.0, 6.0, 2.0]})
+    people, paired, silicon, unpaired = twins.profile_split(twin_frame, pilot, ["gender", "age"])
+    assert list(people["respondent_id"]) == ["R1", "R2"] and unpaired == 1        # no persona is female and old
+    assert list(paired["Q"]) == [3.0, 5.0]                                        # the mean of the profile's personas
+    assert len(silicon) == 4                                                     # every persona is unlabelled
