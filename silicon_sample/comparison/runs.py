@@ -276,7 +276,7 @@ def calibrate_run(run_dir: str | Path, baseline: BaselineLike, *, human_n: int |
                         fix=f"run a study whose population is {base.population.id} with method: microdata "
                             "(e.g. studies/twins_bfi.yaml)")
     long = long_results(run_dir, with_personas=True)
-    long = long[long["instrument"] == base.instrument.id]
+    long = long[long["instrument"] == base.instrument.id].copy()
     if long.empty:
         raise SpecError(f"the run has no answers to {base.instrument.id}", where=str(run_dir),
                         fix=f"calibrate runs of the baseline's instrument ({base.instrument.id})")
@@ -285,6 +285,10 @@ def calibrate_run(run_dir: str | Path, baseline: BaselineLike, *, human_n: int |
                         "respondents' microdata), so no persona has a human twin", where=str(run_dir),
                         fix=f"run a study with population {{name: {base.population.id}, method: microdata}} "
                             "(e.g. studies/twins_bfi.yaml)")
+    for item, top in base.top_coded.items():       # silicon answers read as the data top-code the humans'
+        rows = long["item_id"] == item
+        answers = pd.to_numeric(long.loc[rows, "answer"], errors="coerce")
+        long.loc[rows, "answer"] = answers.where(~(answers >= top), top)
     attributes = [a for a in (subgroups or DEFAULT_ATTRIBUTES) if a in long.columns and a in base.data.columns]
     categories = {a: list(base.population.attribute(a).categories) for a in attributes}
     if labelled is not None:

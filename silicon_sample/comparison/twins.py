@@ -71,7 +71,7 @@ def predictions(long: pd.DataFrame, setting: Setting, numeric: list[str], attrib
     for item in numeric:
         mine = rows[rows["item_id"] == item]
         ok = answered[rows["item_id"].to_numpy() == item]
-        values = pd.to_numeric(mine["answer"], errors="coerce").to_numpy(dtype=float)
+        values = pd.to_numeric(mine["answer"], errors="coerce").to_numpy(dtype=float, copy=True)
         values[~ok] = np.nan
         if item in setting.special:
             values[np.isin(values, setting.special[item])] = np.nan

@@ -11,6 +11,7 @@ import pytest
 from silicon_sample.comparison import budget, calibration, twins
 from silicon_sample.comparison.calibration import Target
 from silicon_sample.errors import SpecError
+from silicon_sample.tidy.results import PAIR_COLUMNS
 
 
 def _population(rho: float, size: int, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -199,3 +200,34 @@ def test_a_pilot_is_matched_to_the_personas_of_each_respondent_s_profile():
     assert list(people["respondent_id"]) == ["R1", "R2"] and unpaired == 1        # no persona is female and old
     assert list(paired["Q"]) == [3.0, 5.0]                                        # the mean of the profile's personas
     assert len(silicon) == 4                                                     # every persona is unlabelled
+
+
+def test_numeric_items_get_means_and_medians():
+    """A numeric instrument (0–100 thermometers, top-coded at 97 in the data): means and PPI medians per item,
+    and ρ high when the twins' answers follow their humans'."""
+    import silicon_sample as ss
+
+    base = ss.load_baseline("anes_partytherms")
+    answered = base.data.dropna(subset=["therm_dem", "therm_gop"])
+    rng = np.random.default_rng(9)
+    rows = rng.choice(answered.index.to_numpy(), size=200, replace=False)
+    long = []
+    for i, row in enumerate(rows):
+        for item in ("therm_dem", "therm_gop"):
+            human = base.data.loc[row, item]
+            long.append({"model": "m", "persona_style": "profile_list", "cue_type": "explicit",
+                         "perturbation": "original", "persona_id": f"P{i}",
+                         "age_band": base.data.loc[row, "age_band"], "weight": 1.0,
+                         "source_row": row, "item_id": item, "status": "answered",
+                         "answer": float(np.clip(human + rng.normal(0, 10), 0, 97))})
+    long = pd.DataFrame(long)
+    profiles = base.population.profiles
+    tables = twins.calibration_tables(long, base.data, base.instrument, profiles, {}, human_n=60, seed=1,
+                                      bootstrap=20, pair_columns=PAIR_COLUMNS)
+    table = tables["calibration"]
+    medians = table[table.index.get_level_values("estimand") == "median"]
+    assert set(medians.index.get_level_values("outcome")) == {"therm_dem", "therm_gop"}
+    assert medians["estimate"].between(0, 100).all() and (medians["low"] <= medians["high"]).all()
+    means = table[table.index.get_level_values("estimand") == "mean"]
+    assert (means["rho"] > 0.8).all() and (means["gain"] > 20).all()     # good twins are worth many humans
+    assert tables["calibration_pairs"]["gain_low"].iloc[0] > 0
