@@ -424,6 +424,24 @@ COMMANDS = {
     "report into a missing folder": (lambda tmp: ("report", tmp, "-o", tmp / "no" / "r.html"), 2,
                                      "output folder does not exist"),
     "an unknown option": (lambda tmp: ("status", tmp, "--verbose"), 2, "No such option '--verbose'"),
+    # calibration with a small human sample (issue 29)
+    "calibrate without a labelled sample": (lambda tmp: ("calibrate", tmp, "--baseline", "psych_bfi"), 2,
+                                            "give one of --human-n N"),
+    "calibrate with two labelled samples": (lambda tmp: ("calibrate", tmp, "--baseline", "psych_bfi", "--human-n",
+                                                         "50", "--pilot", tmp / "p.csv"), 2, "give one of --human-n N"),
+    "calibrate --plan without a human's cost": (lambda tmp: ("calibrate", tmp, "--baseline", "psych_bfi",
+                                                             "--human-n", "50", "--plan", "--budget", "100"), 2,
+                                                "a plan needs the cost of one human respondent"),
+    "calibrate --plan without a budget": (lambda tmp: ("calibrate", tmp, "--baseline", "psych_bfi", "--human-n", "50",
+                                                       "--plan", "--cost-human", "5"), 2,
+                                          "a plan needs a budget or a target interval width"),
+    "calibrate a folder that is not a run": (lambda tmp: ("calibrate", tmp, "--baseline", "psych_bfi", "--human-n",
+                                                          "50"), 2, "not a silicon-sample run"),
+    "calibrate --validate -1": (lambda tmp: ("calibrate", tmp, "--baseline", "psych_bfi", "--human-n", "50",
+                                             "--validate", "-1"), 2, "Invalid value for '--validate'"),
+    "rank for calibration without humans": (lambda tmp: ("rank", tmp, "--baseline", "psych_bfi", "--purpose",
+                                                         "calibration"), 2,
+                                            "ranking for calibration needs the labelled sample"),
 }
 
 
