@@ -222,13 +222,10 @@ def check_weights(frame: pd.DataFrame, where: str) -> None:
     bad = frame["weight"].isna() | ~(frame["weight"] > 0)
     if bad.any():
         first = frame.loc[bad].iloc[0]
-        raise SpecError(f"{int(bad.sum())} weight(s) are not positive (e.g. {first.get('persona_id', '')} "
-                        f"weight {first['weight']})", where=where,
+        who = first.get("persona_id", first.get("respondent_id", ""))
+        raise SpecError(f"{int(bad.sum())} weight(s) are not positive (e.g. {who} weight {first['weight']})",
+                        where=where,
                         fix="give every persona and respondent a weight above 0, or leave weights out")
-
-
-__all__ = ["calibrate_pair", "check_weights", "draw_labelled", "human_variables", "option_variable", "pair_gain",
-           "predictions", "split", "twin_pool", "validate_pair", "validation_summary"]
 
 
 def reference_categories(profiles: pd.DataFrame, attributes: list[str], categories: dict[str, list]) -> dict:
@@ -274,6 +271,7 @@ def calibration_tables(long: pd.DataFrame, human: pd.DataFrame, instrument, prof
             raise SpecError("--validate draws labelled samples from the baseline's own respondents, and a pilot's "
                             "humans are not among them", where="--pilot",
                             fix="leave out --validate (or validate with --human-n on a twin run)")
+        check_weights(pilot, "--pilot (its weight column)")
         pilot_humans = human_variables(with_scale_scores(pilot.reset_index(drop=True), setting), setting)
     tables, pairs, validations = [], [], []
     for pair, rows in long.groupby(list(pair_columns), sort=False, dropna=False):
@@ -349,3 +347,8 @@ def gain_reading(row: pd.Series) -> str:
                 f"{int(row['n_humans'])} humans' intervals; use the humans' own")
     return (f"worth about {gain:.0f} more humans (median ρ {row['median_rho']:.2f}; {low:.0f} to "
             f"{row['gain_high']:.0f}) beside the {int(row['n_humans'])} humans")
+
+
+__all__ = ["MIN_LABELLED", "calibrate_pair", "calibration_tables", "check_weights", "draw_labelled", "gain_reading",
+           "human_variables", "option_variable", "pair_gain", "predictions", "profile_split", "reference_categories",
+           "split", "twin_pool", "validate_pair", "validation_summary"]
