@@ -149,7 +149,7 @@ def validate_pair(twins: pd.DataFrame, humans: pd.DataFrame, population: pd.Data
         for t, (_, row) in zip(targets, table.iterrows()):
             value = truth[t]
             hits.append({"estimand": t.estimand, "outcome": t.outcome, "option": t.option, "attribute": t.attribute,
-                         "category": t.category, "draw": draw, "population_value": value,
+                         "category": t.category, "reference": t.reference, "draw": draw, "population_value": value,
                          "covered_ppi": float(row.get("low", np.nan) <= value <= row.get("high", np.nan))
                          if np.isfinite(row.get("low", np.nan)) else np.nan,
                          "covered_classical": float(row.get("classical_low", np.nan) <= value
@@ -158,7 +158,8 @@ def validate_pair(twins: pd.DataFrame, humans: pd.DataFrame, population: pd.Data
                          "width_ratio": row.get("width_ratio", np.nan)})
     frame = pd.DataFrame(hits)
     table = frame.groupby(list(TARGET_INDEX), dropna=False, sort=False).agg(
-        population_value=("population_value", "first"), draws=("covered_ppi", "count"),
+        reference=("reference", "first"), population_value=("population_value", "first"),
+        draws=("covered_ppi", "count"),
         coverage_ppi=("covered_ppi", "mean"), coverage_classical=("covered_classical", "mean"),
         width_ratio=("width_ratio", "mean"))
     for side in ("ppi", "classical"):

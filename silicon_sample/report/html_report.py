@@ -665,6 +665,22 @@ def _calibration(inputs: ReportInputs) -> str:
             shown = mine[mine.index.get_level_values("estimand").isin(["mean", "median", "difference"])]
             parts.append(_table(_calibration_view(shown), f"PPI++ beside the humans alone — {label}",
                                 [CALIBRATION_NOTE], summary=f"Every mean and subgroup difference ({len(shown)} rows)"))
+            if validation is not None:
+                checked = validation.xs(key, level=levels, drop_level=True)
+                checked = checked[checked.index.get_level_values("estimand").isin(["mean", "median", "difference"])]
+                view = pd.DataFrame({
+                    "full-population value": checked["population_value"], "draws": checked["draws"],
+                    "coverage PPI++": checked["coverage_ppi"], "coverage humans alone": checked["coverage_classical"],
+                    "Monte Carlo error": checked["mc_error_ppi"], "width ratio": checked["width_ratio"]})
+                view.index = [_target_label(k, checked.index.names, r) for k, r in zip(checked.index,
+                                                                                         checked["reference"])]
+                parts.append(_table(view, f"Validation: coverage of the full-population value — {label}",
+                                    [f"over {int(checked['draws'].max())} labelled samples of {n} humans drawn from "
+                                     "the twins (the silicon personas fixed, so the coverage is conditional on them); "
+                                     "nominal 95%; Monte Carlo error 1.96·√(p(1 − p)/K); width ratio: humans' "
+                                     "interval / PPI++'s"],
+                                    summary=f"Coverage of each mean and difference over the validation draws "
+                                            f"({len(view)} rows)"))
         gains = pd.DataFrame({"n humans": pairs["n_humans"], "N silicon": pairs["n_silicon"],
                               "gain [95% CI]": [estimate_with_interval(*v) for v in zip(
                                   pairs["gain"], pairs["gain_low"], pairs["gain_high"])],
@@ -673,13 +689,25 @@ def _calibration(inputs: ReportInputs) -> str:
             gains = gains.assign(**{"coverage PPI++": pairs["coverage_ppi"],
                                     "coverage humans alone": pairs["coverage_classical"],
                                     "flagged": pairs["flagged"].map({True: "yes", False: "no"})})
-        gains.index = [" / ".join(map(str, k if isinstance(k, tuple) else (k,))) for k in gains.index]
+        gains.index = pd.Index([" / ".join(map(str, k if isinstance(k, tuple) else (k,))) for k in gains.index],
+                               name=" / ".join(n.replace("_", " ") for n in pairs.index.names))
         parts.append(_table(gains, "Humans the silicon answers are worth, per pair",
                             ["gain: the median over item and scale means of effective n − n (effective n: how many "
                              "humans alone give an interval as narrow as PPI++'s), with its 95% bootstrap interval "
                              "over the labelled humans; coverage: share of validation draws whose interval held the "
                              "full-population value"]))
     return "".join(parts)
+
+
+def _target_label(key: tuple, names: list[str], reference=None) -> str:
+    """A calibration target as a reader names it: ``mean neuroticism``, ``share A1 = 3``, ``difference
+    neuroticism: female − male``."""
+    target = dict(zip(names, key))
+    if target["estimand"] == "difference":
+        return f"difference {target['outcome']}: {target['category']} − {reference}"
+    if target["estimand"] == "proportion":
+        return f"share {target['outcome']} = {target['option']}"
+    return f"{target['estimand']} {target['outcome']}"
 
 
 def _calibration_view(table: pd.DataFrame) -> pd.DataFrame:
