@@ -387,7 +387,7 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
                                            "--target-width) between humans and silicon answers.")
 @click.option("--budget", type=float, default=None, help="Dollars to spend (with --plan).")
 @click.option("--target-width", type=float, default=None,
-              help="Width of the 95%% interval of a mean to reach, in the answer's units (with --plan).")
+              help="Width of the 95% interval of a mean to reach, in the answer's units (with --plan).")
 @click.option("--cost-human", type=float, default=None, help="Dollars per human respondent (with --plan).")
 @click.option("--cost-silicon", type=float, default=None,
               help="Dollars per persona's answers (default: from --prices and the run's tokens; embedded: 0).")
@@ -405,8 +405,8 @@ def calibrate_command(run_dir: Path, baseline: str, human_n: int | None, labelle
                       prices: Path | None, output: Path | None, show_all: bool, force: bool,
                       allow_incomplete: bool) -> None:
     """How many humans the run's silicon answers are worth: PPI++ estimates from a small human sample and the
-    personas' answers, beside the humans' own intervals (the run's personas must be twins of the baseline's
-    respondents: population method microdata)."""
+    personas' answers, beside the humans' own intervals (with --human-n or --labelled the run's personas must be
+    twins of the baseline's respondents, population method microdata; with --pilot any run of its population)."""
     if sum(x is not None for x in (human_n, labelled, pilot)) != 1:
         raise click.UsageError("give one of --human-n N (a random labelled sample of the twins), --labelled FILE "
                                "(named respondents) or --pilot FILE (your own respondents)")
