@@ -178,23 +178,29 @@ class MultiGroupModel:
             if not gradient:
                 continue
             G = W @ (sigma - mom.cov - np.outer(d, d)) @ W
-            g_mu = -2.0 * Wd
-            dL = 2.0 * G @ L @ P + np.outer(g_mu, kappa)
-            dP = L.T @ G @ L
-            for k in self._groups[g]:
-                e = self.table.entries[k]
-                if e.matrix == "L":
-                    value = dL[e.row, e.col]
-                elif e.matrix == "P":
-                    value = dP[e.row, e.col] * (1.0 if e.row == e.col else 2.0)
-                elif e.matrix == "T":
-                    value = G[e.row, e.row]
-                elif e.matrix == "nu":
-                    value = g_mu[e.row]
-                else:
-                    value = (L.T @ g_mu)[e.row]
-                grad[self.table.index[k]] += self.weights[g] * value
+            self.chain(g, theta, G, -2.0 * Wd, self.weights[g], grad)
         return (total, grad) if gradient else total
+
+    def chain(self, g: int, theta: np.ndarray, G: np.ndarray, g_mu: np.ndarray, weight: float,
+              grad: np.ndarray) -> None:
+        """Add ``weight`` × ∂F_g/∂θ to ``grad`` from ∂F_g/∂Σ_g = G (symmetric, off-diagonals counted once each
+        way) and ∂F_g/∂μ_g = ``g_mu``."""
+        L, P, T, nu, kappa = self.matrices(theta, g)
+        dL = 2.0 * G @ L @ P + np.outer(g_mu, kappa)
+        dP = L.T @ G @ L
+        for k in self._groups[g]:
+            e = self.table.entries[k]
+            if e.matrix == "L":
+                value = dL[e.row, e.col]
+            elif e.matrix == "P":
+                value = dP[e.row, e.col] * (1.0 if e.row == e.col else 2.0)
+            elif e.matrix == "T":
+                value = G[e.row, e.row]
+            elif e.matrix == "nu":
+                value = g_mu[e.row]
+            else:
+                value = (L.T @ g_mu)[e.row]
+            grad[self.table.index[k]] += weight * value
 
     def information(self, theta: np.ndarray) -> np.ndarray:
         """Expected information of the whole sample (sum over groups of N_g × per-case information)."""
