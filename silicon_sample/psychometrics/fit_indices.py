@@ -84,11 +84,13 @@ def srmr(moments: list[GroupMoments], implied: list[tuple[np.ndarray, np.ndarray
 
 
 def fit_table(chisq: float, df: int, n_params: int, loglik: float, moments: list[GroupMoments],
-              implied: list[tuple[np.ndarray, np.ndarray]], mean_structure: bool) -> dict:
-    """All indices for one fitted model, as a dict (one row of a results table)."""
+              implied: list[tuple[np.ndarray, np.ndarray]], mean_structure: bool,
+              baseline: tuple[float, int] | None = None) -> dict:
+    """All indices for one fitted model, as a dict (one row of a results table). ``baseline``: the independence
+    model's χ² and df when it is not the complete-data one of ``moments`` (full-information ML)."""
     n = sum(g.n for g in moments)
     groups = len(moments)
-    base, base_df = baseline_chisq(moments)
+    base, base_df = baseline if baseline is not None else baseline_chisq(moments)
     low, high = rmsea_ci(chisq, df, n, groups)
     return {
         "chisq": chisq, "df": df, "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,

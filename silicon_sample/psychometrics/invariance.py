@@ -46,6 +46,8 @@ from .categorical_model import CategoricalTable
 from .estimator_choice import resolve_estimator
 from .fit_indices import BASELINE_COLUMNS, ROBUST_COLUMNS, fit_table, mlr_indices
 from .lavaan_syntax import parse
+from .missing_ml import FimlModel, check_missing, missing_groups, missing_label
+from .missing_robust import baseline_scaling_fiml, h1_trace, robust_fiml
 from .moments import group_moments
 from .multigroup_ml import MultiGroupModel, ParameterTable
 from .ordinal_statistics import collapse_empty_categories, ordinal_moments
@@ -151,6 +153,39 @@ class _Continuous:
         return level.fit.score_test(level.theta, label)[0]
 
 
+class _Fiml(_Continuous):
+    """ML and MLR over every respondent with an answer (lavaan's missing = "ml"; :mod:`.missing_ml`)."""
+
+    def __init__(self, mm, data, items, group, estimator):
+        self.mm, self.estimator = mm, estimator
+        self.groups = missing_groups(data, items, group)
+        self.moments = [g.h1 for g in self.groups]
+        if estimator == "MLR":
+            self.traces = [h1_trace(g) for g in self.groups]
+            self.c_base, _ = baseline_scaling_fiml(self.groups, self.traces)
+
+    def fit(self, equal, released, start=None) -> _Level:
+        table = ParameterTable(self.mm, len(self.groups), frozenset(equal) - {"thresholds"}, frozenset(released))
+        mg = FimlModel(table, self.groups)
+        check_identified(mg.df(), table.n_params, mg.n_total)
+        theta = mg.fit(start)
+        chisq = mg.n_total * mg.objective(theta, gradient=False)
+        row = fit_table(chisq, mg.df(), table.n_params, mg.loglik(theta), self.moments,
+                        [mg.implied(theta, g) for g in range(len(self.groups))], mean_structure=True,
+                        baseline=mg.baseline())
+        if self.estimator == "MLR":
+            robust = robust_fiml(mg, theta, self.traces)
+            row.update(mlr_indices(chisq, mg.df(), robust["scaling_factor"], row["baseline_chisq"],
+                                   row["baseline_df"], self.c_base, mg.n_total, len(self.groups)))
+        return _Level(row, table, mg, theta)
+
+    def counts(self) -> dict:
+        answers = sum(g.missing_answers for g in self.groups)
+        left = sum(g.rows_left_out for g in self.groups)
+        n = sum(g.h1.n for g in self.groups)
+        return {"n_missing_answers": answers, "n_left_out": left, "missing": missing_label("ml", n, answers, left)}
+
+
 class _Ordinal:
     def __init__(self, mm, data, items, group):
         self.mm = mm
@@ -207,6 +242,12 @@ class _Ordinal:
         return dwls.score_statistic(level.fit, self._table(equal, list(released) + [label]))
 
 
+def _listwise_counts(data: pd.DataFrame, items: list[str], group: str, n) -> dict:
+    rows = int(data[group].notna().sum())
+    left = rows - int(n)
+    return {"n_missing_answers": 0, "n_left_out": left, "missing": missing_label("listwise", int(n), 0, left)}
+
+
 def keep_one_per_factor(candidates: dict[str, str], mm) -> dict[str, str]:
     """The candidates for release less each factor's last one: a factor keeps one equal loading or
     intercept, which identifies its variance or mean in the other groups (releasing all would leave the
@@ -248,7 +289,7 @@ def _compare(engine, estimator, restricted: _Level, free: _Level, level: str, cu
 
 def measurement_invariance(data: pd.DataFrame, model: str, group: str, levels=None, cutoffs: dict | None = None,
                            partial: bool = True, estimator: str | None = None, ordered: list[str] | None = None,
-                           collapse_empty: bool = False, n_options=None) -> pd.DataFrame:
+                           collapse_empty: bool = False, n_options=None, missing: str = "listwise") -> pd.DataFrame:
     """Test measurement invariance of a CFA model across the groups of ``group``.
 
     Parameters
@@ -276,6 +317,10 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, levels=No
         (listed in the ``collapsed`` column) instead of refusing with the item, group and option.
     n_options : int or dict, optional
         Response options per item, for the default choice of estimator.
+    missing : {"listwise", "ml", "pairwise"}
+        As in :func:`~.cfa.cfa`: ``ml`` fits every level by full-information ML (ML, MLR) over every respondent
+        with an answer; ``pairwise`` (WLSMV) takes each pair's answers. The counts are in ``n``,
+        ``n_missing_answers``, ``n_left_out`` and ``missing``.
 
     Returns
     -------
@@ -298,15 +343,20 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, levels=No
     cutoffs = {**CHEN_CUTOFFS, **(cutoffs or {})}
     mm = parse(model)
     items = mm.observed
-    missing = [c for c in items + [group] if c not in data.columns]
-    if missing:
-        raise DataError(f"column(s) {', '.join(missing)} not in the data", where="data",
+    absent = [c for c in items + [group] if c not in data.columns]
+    if absent:
+        raise DataError(f"column(s) {', '.join(absent)} not in the data", where="data",
                         fix=f"available: {', '.join(map(str, data.columns))}")
-    frame = data[items + [group]].dropna()
+    frame = data[items + [group]]
+    frame = frame[frame[group].notna()]
+    listwise = frame.dropna()
     if frame[group].nunique() < 2:
         raise SpecError(f"column {group!r} has only one group", where="group",
                         fix="measurement invariance needs at least two groups")
-    estimator, _, reason = resolve_estimator(estimator, frame, items, group, ordered, n_options)
+    estimator, _, reason = resolve_estimator(estimator, listwise, items, group, ordered, n_options)
+    missing = check_missing(missing, estimator)
+    if missing == "listwise":
+        frame = listwise
     ladder = CATEGORICAL_LEVELS if estimator == "WLSMV" else LEVELS
     levels = list(ladder) if levels is None else list(levels)
     unknown = [lev for lev in levels if lev not in ladder]
@@ -318,6 +368,8 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, levels=No
         if collapse_empty:
             frame, collapsed = collapse_empty_categories(frame, items, group)
         engine = _Ordinal(mm, frame, items, group)
+    elif missing == "ml":
+        engine = _Fiml(mm, frame, items, group, estimator)
     else:
         engine = _Continuous(mm, frame, items, group, estimator)
 
@@ -360,6 +412,9 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, levels=No
     table.index.name = "level"
     table["estimator"] = estimator_label(estimator) + ("" if reason == "chosen by the user" else f"; chosen: {reason}")
     table["collapsed"] = "; ".join(collapsed)
+    counts = engine.counts() if isinstance(engine, _Fiml) else _listwise_counts(data, items, group, table["n"].iloc[0])
+    for name, value in counts.items():
+        table[name] = value
     columns = (INDEX_COLUMNS + ROBUST_COLUMNS + DELTA_COLUMNS + ["decision", "freed"] + BASELINE_COLUMNS
-               + ["n", "estimator", "collapsed"])
+               + ["n", "n_missing_answers", "n_left_out", "estimator", "missing", "collapsed"])
     return table.reindex(columns=columns)

@@ -34,11 +34,40 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import ConvergenceError, DataError
+from ..errors import ConvergenceError, DataError, SpecError
 from .moments import GroupMoments
 from .multigroup_ml import MultiGroupModel, ParameterTable
 
 LOG_2PI = float(np.log(2 * np.pi))
+
+MISSING = ("listwise", "ml", "pairwise")
+"""How missing answers are handled (lavaan's ``missing=``): listwise deletion, full-information ML (ML and MLR;
+``"fiml"`` is read as ``"ml"``), or pairwise statistics (WLSMV)."""
+
+
+def check_missing(missing: str, estimator: str) -> str:
+    """``missing`` checked against the estimator, as lavaan allows them: ``ml`` with ML and MLR, ``pairwise``
+    with WLSMV, ``listwise`` with all."""
+    value = str(missing).lower()
+    value = "ml" if value in ("fiml", "direct") else value
+    if value not in MISSING:
+        raise SpecError(f"unknown missing={missing!r}", where="missing",
+                        fix="use listwise, ml (full-information ML, for ML and MLR) or pairwise (WLSMV)")
+    if value == "ml" and estimator == "WLSMV":
+        raise SpecError("missing='ml' (full-information ML) needs estimator ML or MLR, not WLSMV", where="missing",
+                        fix="use missing='pairwise' with WLSMV, as lavaan does for ordered items")
+    if value == "pairwise" and estimator != "WLSMV":
+        raise SpecError(f"missing='pairwise' is for WLSMV (polychorics from the pairs answered), not {estimator}",
+                        where="missing", fix="use missing='ml' (full-information ML) with ML and MLR")
+    return value
+
+
+def missing_label(missing: str, n: int, missing_answers: int, left_out: int) -> str:
+    """The ``missing`` column of every fit table: the method and its counts."""
+    method = {"listwise": "listwise deletion", "ml": "full-information ML (lavaan missing = \"ml\")",
+              "pairwise": "pairwise (lavaan missing = \"pairwise\")"}[missing]
+    return (f"{method}: {n} respondents, {missing_answers} missing answers among them"
+            + (f", {left_out} respondents left out" if left_out else ""))
 
 
 @dataclass(frozen=True)
@@ -242,11 +271,26 @@ class FimlModel(MultiGroupModel):
     def loglik_h1(self) -> float:
         return float(sum(group.loglik_h1 for group in self.groups))
 
+    def score_test(self, theta: np.ndarray, label: str) -> tuple[float, int]:
+        """Score (LM) statistic and df for releasing the equality constraint on ``label``, with the observed
+        information (lavaan's default with missing = "ml")."""
+        from .robust_ml import observed_information
+
+        released = ParameterTable(self.table.model, self.table.n_groups, self.table.equal,
+                                  self.table.released | {label}, self.table.mean_structure)
+        position = {key: i for i, key in enumerate(self.table.keys)}
+        theta_r = np.array([theta[position[key if key in position else (key[0],)]] for key in released.keys])
+        model = FimlModel(released, self.groups)
+        _, grad = model.objective(theta_r)
+        score = -0.5 * self.n_total * grad
+        info = self.n_total * observed_information(model, theta_r)
+        return float(score @ np.linalg.solve(info, score)), released.n_params - self.table.n_params
+
     def baseline(self) -> tuple[float, int]:
         """The independence model's χ² and df (module docstring)."""
         chisq = sum(2.0 * (group.loglik_h1 - baseline_loglik(group.patterns, self.p)) for group in self.groups)
         return float(chisq), len(self.groups) * self.p * (self.p - 1) // 2
 
 
-__all__ = ["FimlModel", "MissingGroup", "Pattern", "baseline_loglik", "em_moments", "loglik", "missing_groups",
-           "patterns_of"]
+__all__ = ["MISSING", "FimlModel", "MissingGroup", "Pattern", "baseline_loglik", "check_missing", "em_moments",
+           "loglik", "missing_groups", "missing_label", "patterns_of"]
