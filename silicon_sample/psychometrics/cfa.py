@@ -167,11 +167,19 @@ def _result(row: dict, estimator: str, missing: str, mg, theta: np.ndarray, tabl
 
 def _cfa_wlsmv(data: pd.DataFrame, mm, parameterization: str, missing: str = "listwise") -> CFAResult:
     items = mm.observed
-    moments = ordinal_moments(data, items)
+    moments = ordinal_moments(data, items, missing=missing)
     table = CategoricalTable(mm, [len(t) for t in moments[0].thresholds], parameterization=parameterization)
     check_identified(moments[0].statistics.size - table.n_params, table.n_structural, moments[0].n)
     fit = dwls.fit_dwls(table, moments)
     row = dwls.fit_row(fit)
+    if missing == "pairwise":
+        values = data[items]
+        kept = values.notna().any(axis=1)
+        answers = int(values[kept].isna().sum().sum())
+        row.update(n_missing_answers=answers, n_left_out=int((~kept).sum()),
+                   missing=missing_label("pairwise", moments[0].n, answers, int((~kept).sum())))
+    else:
+        row.update(_listwise_counts(data, items, moments[0].n))
     frame = pd.DataFrame([row]).reindex(columns=FIT_COLUMNS)
     frame["estimator"] = estimator_label("WLSMV", parameterization)
     mats = fit.model.matrices(fit.theta, 0)

@@ -187,9 +187,9 @@ class _Fiml(_Continuous):
 
 
 class _Ordinal:
-    def __init__(self, mm, data, items, group):
+    def __init__(self, mm, data, items, group, missing="listwise"):
         self.mm = mm
-        self.moments = ordinal_moments(data, items, group)
+        self.moments = ordinal_moments(data, items, group, missing=missing)
         self.n_thresholds = [len(t) for t in self.moments[0].thresholds]
         self.baseline = dwls.baseline_fit(self.moments)
 
@@ -246,6 +246,14 @@ def _listwise_counts(data: pd.DataFrame, items: list[str], group: str, n) -> dic
     rows = int(data[group].notna().sum())
     left = rows - int(n)
     return {"n_missing_answers": 0, "n_left_out": left, "missing": missing_label("listwise", int(n), 0, left)}
+
+
+def _pairwise_counts(frame: pd.DataFrame, items: list[str]) -> dict:
+    values = frame[items]
+    kept = values.notna().any(axis=1)
+    answers, left = int(values[kept].isna().sum().sum()), int((~kept).sum())
+    return {"n_missing_answers": answers, "n_left_out": left,
+            "missing": missing_label("pairwise", int(kept.sum()), answers, left)}
 
 
 def keep_one_per_factor(candidates: dict[str, str], mm) -> dict[str, str]:
@@ -367,7 +375,7 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, levels=No
     if estimator == "WLSMV":
         if collapse_empty:
             frame, collapsed = collapse_empty_categories(frame, items, group)
-        engine = _Ordinal(mm, frame, items, group)
+        engine = _Ordinal(mm, frame, items, group, missing)
     elif missing == "ml":
         engine = _Fiml(mm, frame, items, group, estimator)
     else:
@@ -412,7 +420,8 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, levels=No
     table.index.name = "level"
     table["estimator"] = estimator_label(estimator) + ("" if reason == "chosen by the user" else f"; chosen: {reason}")
     table["collapsed"] = "; ".join(collapsed)
-    counts = engine.counts() if isinstance(engine, _Fiml) else _listwise_counts(data, items, group, table["n"].iloc[0])
+    counts = (engine.counts() if isinstance(engine, _Fiml) else _pairwise_counts(frame, items)
+              if missing == "pairwise" else _listwise_counts(data, items, group, table["n"].iloc[0]))
     for name, value in counts.items():
         table[name] = value
     columns = (INDEX_COLUMNS + ROBUST_COLUMNS + DELTA_COLUMNS + ["decision", "freed"] + BASELINE_COLUMNS

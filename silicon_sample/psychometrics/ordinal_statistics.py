@@ -19,6 +19,11 @@ Bivariate normal probabilities use Owen's T function (scipy.special.owens_t):
 Φ₂(h, k; ρ) = ½Φ(h) + ½Φ(k) − T(h, a_h) − T(k, a_k) − β, a_h = (k − ρh)/(h√(1−ρ²)),
 a_k = (h − ρk)/(k√(1−ρ²)), β = ½ when hk < 0 (or hk = 0 and h + k < 0), else 0 (Owen 1956).
 
+With ``missing = "pairwise"`` (lavaan's, for WLSMV) every respondent with an answer counts: an item's thresholds
+come from the respondents who answered it, a pair's correlation from those who answered both, and a score is 0
+where its answers are missing (lavaan's ``lav_mat_crossprod`` skips them), so Γ takes each statistic's own
+respondents; N is every respondent with at least one answer. A missing answer is code −1 in ``codes``.
+
 Statistics are ordered as lavaan orders them: thresholds item by item (``N1|t1`` … ``N5|t5``), then the
 correlations of the lower triangle column by column (``N1~~N2``, ``N1~~N3``, …).
 """
@@ -109,9 +114,23 @@ def _bounds(tau: np.ndarray) -> np.ndarray:
 
 
 def thresholds_of(codes: np.ndarray, n_categories: int) -> np.ndarray:
+    """τ_k = Φ⁻¹(cumulative share at or below category k) of the answers given (codes −1 are missing)."""
+    codes = codes[codes >= 0]
     counts = np.bincount(codes, minlength=n_categories)
     cumulative = np.cumsum(counts)[:-1] / len(codes)
     return stats.norm.ppf(cumulative)
+
+
+def _pair_start(codes: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Pearson correlations of the category numbers over each pair's respondents: the starting values."""
+    if not (codes < 0).any():
+        return np.corrcoef(codes, rowvar=False)[rows, cols] if len(codes) > 1 else np.zeros(len(rows))
+    start = np.zeros(len(rows))
+    for m, (i, j) in enumerate(zip(rows, cols)):
+        both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
+        if both.sum() > 1:
+            start[m] = np.corrcoef(codes[both, i], codes[both, j])[0, 1]
+    return start
 
 
 def _cell_probabilities(lo_i, hi_i, lo_j, hi_j, rho):
@@ -140,7 +159,8 @@ class _PairGrid:
         n_pairs = len(self.rows)
         self.counts = np.zeros((n_pairs, k_max, k_max))
         for m, (i, j) in enumerate(zip(self.rows, self.cols)):
-            np.add.at(self.counts[m], (codes[:, i], codes[:, j]), 1.0)
+            both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
+            np.add.at(self.counts[m], (codes[both, i], codes[both, j]), 1.0)
         bi, bj = bounds[self.rows], bounds[self.cols]
         self.lo_i = bi[:, :-1, None]
         self.hi_i = bi[:, 1:, None]
@@ -160,8 +180,7 @@ def polychoric(thresholds: list[np.ndarray], codes: np.ndarray, max_iter: int = 
     """Two-step polychoric correlations of all item pairs (Fisher scoring, all pairs at once)."""
     p = codes.shape[1]
     grid = _PairGrid(thresholds, codes)
-    start = np.corrcoef(codes, rowvar=False)[grid.rows, grid.cols] if len(codes) > 1 else np.zeros(len(grid.rows))
-    rho = np.clip(np.nan_to_num(start), -0.95, 0.95)
+    rho = np.clip(np.nan_to_num(_pair_start(codes, grid.rows, grid.cols)), -0.95, 0.95)
     for _ in range(max_iter):
         prob = np.maximum(grid.probabilities(rho), 1e-300)
         d_prob = grid.rho_derivative(rho)
@@ -198,7 +217,7 @@ def asymptotic_covariance(thresholds: list[np.ndarray], corr: np.ndarray, codes:
         prob = special.ndtr(b[1:]) - special.ndtr(b[:-1])
         dens = stats.norm.pdf(b)  # 0 at ±inf
         a = codes[:, i]
-        upper = a < len(tau)
+        upper = (a < len(tau)) & (a >= 0)
         lower = a > 0
         sc_th[np.flatnonzero(upper), th_start[i] + a[upper]] = dens[a[upper] + 1] / prob[a[upper]]
         sc_th[np.flatnonzero(lower), th_start[i] + a[lower] - 1] = -dens[a[lower]] / prob[a[lower]]
@@ -221,11 +240,11 @@ def asymptotic_covariance(thresholds: list[np.ndarray], corr: np.ndarray, codes:
         d_lo_i = -np.nan_to_num(along_i(np.clip(grid.lo_i, -_BIG, _BIG))) / prob
         d_hi_j = np.nan_to_num(along_j(np.clip(grid.hi_j, -_BIG, _BIG))) / prob
         d_lo_j = -np.nan_to_num(along_j(np.clip(grid.lo_j, -_BIG, _BIG))) / prob
-    sc_cor = np.empty((n, n_pairs))
+    sc_cor = np.zeros((n, n_pairs))
     a21 = np.zeros((n_pairs, total_th))
     for m, (i, j) in enumerate(zip(grid.rows, grid.cols)):
-        cells = (codes[:, i], codes[:, j])
-        sc_cor[:, m] = sc_rho_cell[m][cells]
+        both = (codes[:, i] >= 0) & (codes[:, j] >= 0)     # a missing answer scores 0 (pairwise)
+        sc_cor[both, m] = sc_rho_cell[m][codes[both, i], codes[both, j]]
         weight = grid.counts[m] * sc_rho_cell[m]
         ki, kj = n_th[i], n_th[j]
         # thresholds of i: tau_{i,k} is the upper bound of row k and the lower bound of row k+1
@@ -247,8 +266,9 @@ def asymptotic_covariance(thresholds: list[np.ndarray], corr: np.ndarray, codes:
 
 
 def _category_codes(values: pd.Series, categories: list[float]) -> np.ndarray:
+    """Category numbers 0..K−1 of the answers; −1 where the answer is missing."""
     lookup = {v: k for k, v in enumerate(categories)}
-    return values.map(lookup).to_numpy(dtype=int)
+    return values.map(lookup).fillna(-1).to_numpy(dtype=int)
 
 
 def empty_categories(data: pd.DataFrame, items: list[str], group: str | None) -> list[tuple[str, str, float]]:
@@ -257,9 +277,9 @@ def empty_categories(data: pd.DataFrame, items: list[str], group: str | None) ->
         return []
     out = []
     for item in items:
-        pooled = sorted(data[item].unique())
+        pooled = sorted(data[item].dropna().unique())
         for label, rows in data.groupby(group, sort=False):
-            used = set(rows[item].unique())
+            used = set(rows[item].dropna().unique())
             out += [(item, str(label), v) for v in pooled if v not in used]
     return out
 
@@ -277,7 +297,7 @@ def collapse_empty_categories(data: pd.DataFrame, items: list[str], group: str) 
             if not empties:
                 break
             _, label, value = empties[0]
-            options = sorted(data[item].unique())
+            options = sorted(data[item].dropna().unique())
             if len(options) <= 2:
                 break
             k = options.index(value)
@@ -288,27 +308,38 @@ def collapse_empty_categories(data: pd.DataFrame, items: list[str], group: str) 
 
 
 def ordinal_moments(data: pd.DataFrame, items: list[str], group: str | None = None,
-                    with_gamma: bool = True) -> list[OrdinalMoments]:
-    """Thresholds, polychoric correlations and Γ for each group (listwise complete cases).
+                    with_gamma: bool = True, missing: str = "listwise") -> list[OrdinalMoments]:
+    """Thresholds, polychoric correlations and Γ for each group: from the complete cases (``missing =
+    "listwise"``), or from every respondent with an answer, each statistic from the answers it needs
+    (``"pairwise"``; module docstring).
 
     Categories are the answer values observed in the pooled data (as lavaan's ``ordered =``). Raises
     :class:`DataError` naming the item, group and option when a group leaves an option empty (its
     thresholds are then infinite): collapse the option with ``collapse_empty=True`` in the calling
     function, or drop the item.
     """
-    missing = [c for c in items + ([group] if group else []) if c not in data.columns]
-    if missing:
-        raise DataError(f"column(s) {', '.join(missing)} not in the data", where="data")
-    frame = data[items + ([group] if group else [])].dropna()
+    absent = [c for c in items + ([group] if group else []) if c not in data.columns]
+    if absent:
+        raise DataError(f"column(s) {', '.join(absent)} not in the data", where="data")
+    frame = data[items + ([group] if group else [])]
+    if missing == "pairwise":
+        frame = frame[frame[items].notna().any(axis=1)]
+        frame = frame[frame[group].notna()] if group else frame
+    else:
+        frame = frame.dropna()
     for item in items:
-        if pd.to_numeric(frame[item], errors="coerce").isna().any():
+        if (pd.to_numeric(frame[item], errors="coerce").isna() & frame[item].notna()).any():
             raise DataError(f"item {item} has non-numeric answers", where="data", fix="code the answers as numbers")
     frame = frame.astype(dict.fromkeys(items, float))
     for label, rows in (frame.groupby(group, sort=False) if group else [("all", frame)]):
         for item in items:
+            if rows[item].notna().sum() == 0:
+                where = f"group {group}={label}" if group else "data"
+                raise DataError(f"item {item} is missing for every respondent", where=where,
+                                fix="drop the item from the model (its thresholds need answers)")
             if rows[item].nunique() == 1:
                 where = f"group {group}={label}" if group else "data"
-                raise DataError(f"item {item} has zero variance (every answer is {rows[item].iloc[0]:g})",
+                raise DataError(f"item {item} has zero variance (every answer is {rows[item].dropna().iloc[0]:g})",
                                 where=where,
                                 fix="drop the item from the model or examine why every respondent gave one answer")
     empties = empty_categories(frame, items, group)
@@ -319,7 +350,7 @@ def ordinal_moments(data: pd.DataFrame, items: list[str], group: str | None = No
                         f"{group}={label}{more}; its thresholds cannot be estimated there", where="data",
                         fix="pass collapse_empty=True (CLI: --collapse-empty) to merge empty options into their "
                             "neighbours (recorded in the table), or drop the item")
-    categories = [sorted(frame[item].unique().tolist()) for item in items]
+    categories = [sorted(frame[item].dropna().unique().tolist()) for item in items]
     for item, cats in zip(items, categories):
         if len(cats) < 2:
             raise DataError(f"item {item} has one answer only ({cats[0]:g}); it carries no information",
