@@ -14,7 +14,7 @@ from .fit_indices import BASELINE_COLUMNS, ROBUST_COLUMNS, fit_table, mlr_indice
 from .invariance import INDEX_COLUMNS, check_identified, estimator_label
 from .lavaan_syntax import parse
 from .missing_ml import FimlModel, check_missing, missing_groups, missing_label
-from .missing_robust import baseline_scaling_fiml, robust_fiml
+from .missing_robust import baseline_scaling_fiml, fiml_robust_indices, robust_fiml
 from .moments import group_moments
 from .multigroup_ml import MultiGroupModel, ParameterTable
 from .ordinal_statistics import ordinal_moments
@@ -139,6 +139,7 @@ def _cfa_fiml(data: pd.DataFrame, mm, estimator: str) -> CFAResult:
         c_base, _ = baseline_scaling_fiml(groups, robust["traces_h1"])
         row.update(mlr_indices(chisq, mg.df(), robust["scaling_factor"], row["baseline_chisq"], row["baseline_df"],
                                c_base, mg.n_total, 1))
+        row.update(fiml_robust_indices(mg, theta))
         vcov = robust["vcov"]
     else:
         vcov = np.linalg.inv(observed_information(mg, theta)) / mg.n_total

@@ -47,7 +47,7 @@ from .estimator_choice import resolve_estimator
 from .fit_indices import BASELINE_COLUMNS, ROBUST_COLUMNS, fit_table, mlr_indices
 from .lavaan_syntax import parse
 from .missing_ml import FimlModel, check_missing, missing_groups, missing_label
-from .missing_robust import baseline_scaling_fiml, h1_trace, robust_fiml
+from .missing_robust import baseline_scaling_fiml, fiml_robust_indices, h1_trace, robust_fiml
 from .moments import group_moments
 from .multigroup_ml import MultiGroupModel, ParameterTable
 from .ordinal_statistics import collapse_empty_categories, ordinal_moments
@@ -177,6 +177,7 @@ class _Fiml(_Continuous):
             robust = robust_fiml(mg, theta, self.traces)
             row.update(mlr_indices(chisq, mg.df(), robust["scaling_factor"], row["baseline_chisq"],
                                    row["baseline_df"], self.c_base, mg.n_total, len(self.groups)))
+            row.update(fiml_robust_indices(mg, theta))
         return _Level(row, table, mg, theta)
 
     def counts(self) -> dict:
