@@ -273,7 +273,7 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
             invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
             repetitions: int = 10, seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
             output: str | Path | None = None, allow_incomplete: bool = False,
-            items_only: bool = False, force: bool = False) -> dict[str, pd.DataFrame]:
+            items_only: bool = False, force: bool = False, missing: str = "auto") -> dict[str, pd.DataFrame]:
     """Every comparison table of a run against a human baseline (anchors, items, scales, structure,
     invariance, subgroups, patterns, nonresponse; see :mod:`silicon_sample.comparison.tables`).
     ``items_only``: the ``items`` table alone, computed from the run read in chunks (flat memory for a run of
@@ -296,10 +296,15 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     used into its neighbour for WLSMV (recorded in the invariance table) instead of stopping with its name.
 
     A run with pending cells is refused unless ``allow_incomplete``; then every table has ``cells_pending``.
+
+    ``missing`` (``"auto"``: full-information ML for ML/MLR, pairwise for WLSMV, as lavaan; ``"listwise"``)
+    says how the invariance models take missing answers — refused, invalid, "Don't know", the humans' blanks;
+    the ``missing`` table gives each item's shares per pair.
     """
     from .comparison.runs import compare_items_in_chunks, compare_run
 
     estimator = _estimator_option(estimator)
+    missing = _missing_option(missing)
     base = load_baseline(baseline)
     if output is not None:
         guard_output(output, "folder", analysis="compare", inputs=[base.path], force=force)
@@ -308,7 +313,8 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
     else:
         tables = compare_run(run_dir, base, subgroups=subgroups, invariance=invariance, tolerance=tolerance,
                              anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
-                             estimator=estimator, collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
+                             estimator=estimator, collapse_empty=collapse_empty, allow_incomplete=allow_incomplete,
+                             missing=missing)
     if output is not None:
         from .report.paper_tables import write_paper_tables
 
@@ -319,7 +325,8 @@ def compare(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str]
             _write_manifest(folder / "manifest.json", "compare", [run_dir], base,
                             {"subgroups": subgroups or "default", "invariance": invariance, "tolerance": tolerance,
                              "anchors": anchors, "bootstrap": bootstrap, "repetitions": repetitions, "seed": seed,
-                             **_estimator_settings(estimator, collapse_empty), **_pending_settings([run_dir])})
+                             "missing": missing, **_estimator_settings(estimator, collapse_empty),
+                             **_pending_settings([run_dir])})
     return tables
 
 
@@ -523,7 +530,7 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
          seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
          output: str | Path | None = None, allow_incomplete: bool = False, force: bool = False,
          human_n: int | None = None, labelled: str | Path | list | None = None, pilot: str | Path | None = None,
-         validate: int = 0) -> pd.DataFrame:
+         validate: int = 0, missing: str = "auto") -> pd.DataFrame:
     """One row per (run, model, persona style, cue type): how well each pair stands in for the baseline's
     humans on normalized scores with intervals, ordered for ``purpose`` (levels, structure, subgroups or
     all), ties marked, with a one-line reading (see :mod:`silicon_sample.comparison.ranking`).
@@ -534,11 +541,12 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
     ranked.
 
     With ``output`` (a CSV file) the ranking is written there, its manifest beside it as
-    ``<stem>.manifest.json``. ``estimator`` and ``collapse_empty`` as in :func:`compare`.
+    ``<stem>.manifest.json``. ``estimator``, ``collapse_empty`` and ``missing`` as in :func:`compare`.
     """
     from .comparison.runs import rank_calibration, rank_runs
 
     estimator = _estimator_option(estimator)
+    missing = _missing_option(missing)
     base = load_baseline(baseline)
     if purpose not in ("levels", "structure", "subgroups", "all", "calibration"):
         raise SpecError(f"unknown purpose {purpose!r}", where="purpose",
@@ -559,9 +567,10 @@ def rank(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[
     else:
         table = rank_runs(run_dirs, base, subgroups=subgroups, invariance=invariance, purpose=purpose,
                           bootstrap=bootstrap, repetitions=repetitions, seed=seed, estimator=estimator,
-                          collapse_empty=collapse_empty, allow_incomplete=allow_incomplete)
+                          collapse_empty=collapse_empty, allow_incomplete=allow_incomplete, missing=missing)
         settings = {"invariance": invariance, "purpose": purpose, "bootstrap": bootstrap,
-                    "repetitions": repetitions, "seed": seed, **_estimator_settings(estimator, collapse_empty)}
+                    "repetitions": repetitions, "seed": seed, "missing": missing,
+                    **_estimator_settings(estimator, collapse_empty)}
     if output is not None:
         output = Path(output)
         _write_table(table.reset_index(), output)
@@ -827,6 +836,15 @@ def _estimator_option(estimator: str | None) -> str | None:
         raise SpecError(f"unknown estimator {estimator!r}", where="estimator",
                         fix="use " + ", ".join(ESTIMATORS) + " or auto (chosen per pair from the answers)")
     return str(estimator).upper()
+
+
+def _missing_option(missing: str) -> str:
+    """``missing`` of the comparisons checked: ``auto`` (FIML for ML/MLR, pairwise for WLSMV) or ``listwise``."""
+    value = str(missing).lower()
+    if value not in ("auto", "listwise"):
+        raise SpecError(f"unknown missing={missing!r}", where="missing",
+                        fix="use auto (full-information ML for ML/MLR, pairwise for WLSMV, as lavaan) or listwise")
+    return value
 
 
 def _estimator_settings(estimator: str | None, collapse_empty: bool) -> dict:

@@ -27,6 +27,7 @@ from .report.terminal import (
     calibration_lines,
     compact_view,
     comparison_view,
+    missing_lines,
     nonresponse_line,
     note_lines,
     prompt_view,
@@ -275,7 +276,12 @@ def export(run_dir: Path, fmt: str | None, output: Path | None, wide: bool, with
 
 
 def estimator_options(command):
-    """``--estimator`` and ``--collapse-empty``, shared by compare and rank."""
+    """``--estimator``, ``--collapse-empty`` and ``--missing``, shared by compare and rank."""
+    command = click.option("--missing", default="auto", show_default=True,
+                           type=click.Choice(["auto", "listwise"], case_sensitive=False),
+                           help="Missing answers (refused, invalid, Don't know, the humans' blanks) in the invariance "
+                                "models: auto fits every respondent with an answer (FIML for ML/MLR, pairwise for "
+                                "WLSMV, as lavaan); listwise keeps complete respondents only.")(command)
     command = click.option("--collapse-empty", is_flag=True,
                            help="WLSMV: merge an option a source or group never used into its neighbour (recorded "
                                 "in the table) instead of stopping with its name.")(command)
@@ -315,7 +321,7 @@ def estimator_options(command):
 def compare_command(run_dir: Path, baseline: str | None, against: Path | None, output: Path | None,
                     subgroups: tuple[str, ...], no_invariance: bool, tolerance: float, no_anchors: bool,
                     bootstrap: int, repetitions: int, seed: int, items_only: bool, show_all: bool, estimator: str,
-                    collapse_empty: bool, force: bool, allow_incomplete: bool) -> None:
+                    collapse_empty: bool, missing: str, force: bool, allow_incomplete: bool) -> None:
     """Compare a run's answers with a human baseline (anchors, items, scales, structure, invariance,
     subgroups, response styles), or with another run of the same study (--against: drift)."""
     if (baseline is None) == (against is None):
@@ -334,11 +340,13 @@ def compare_command(run_dir: Path, baseline: str | None, against: Path | None, o
     tables = api.compare(run_dir, baseline, subgroups=list(subgroups) or None, invariance=not no_invariance,
                          tolerance=tolerance, anchors=not no_anchors, bootstrap=bootstrap, repetitions=repetitions,
                          seed=seed, estimator=estimator, collapse_empty=collapse_empty, output=output,
-                         allow_incomplete=allow_incomplete, items_only=items_only, force=force)
+                         allow_incomplete=allow_incomplete, items_only=items_only, force=force, missing=missing)
     _pending_note_of_run(run_dir)
     base = api.load_baseline(baseline)
     verdict = verdict_lines(tables, f"{base.id} ({len(base.data):,} respondents)")
     for line in verdict:
+        echo(line)
+    for line in missing_lines(tables.get("missing")) if verdict else []:
         echo(line)
     shown = list(tables) if show_all or not verdict else [
         next((n for n in SHOWN_BY_DEFAULT if n in tables), "items"), *(n for n in ALSO_SHOWN if n in tables)]
@@ -619,12 +627,12 @@ def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int
 def rank_command(run_dirs: tuple[Path, ...], baseline: str, output: Path | None, purpose: str,
                  human_n: int | None, labelled: Path | None, pilot: Path | None, validate: int,
                  no_invariance: bool, bootstrap: int, repetitions: int, seed: int, estimator: str,
-                 collapse_empty: bool, force: bool, allow_incomplete: bool) -> None:
+                 collapse_empty: bool, missing: str, force: bool, allow_incomplete: bool) -> None:
     """Rank model–persona pairs of one or more runs by how well they stand in for the baseline's humans."""
     table = api.rank(list(run_dirs), baseline, invariance=not no_invariance, purpose=purpose, bootstrap=bootstrap,
                      repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty,
                      output=output, allow_incomplete=allow_incomplete, force=force, human_n=human_n,
-                     labelled=labelled, pilot=pilot, validate=validate)
+                     labelled=labelled, pilot=pilot, validate=validate, missing=missing)
     _pending_note(table)
     echo(ranking_view(table).to_string())
     if purpose == "calibration":

@@ -246,20 +246,23 @@ def _level_index(level: str) -> float:
     return float(INVARIANCE_ORDER.index(level)) if level in INVARIANCE_ORDER else np.nan
 
 
-def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator, estimator: str | None = None) -> str:
+def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator, estimator: str | None = None,
+                       missing: str = "auto") -> str:
     """The invariance level n humans reach against the other N − n (one fit, partial release allowed), with
     the pair's estimator; an option a small human subsample leaves empty is merged (sampling, not
     measurement)."""
     rest, sub = human_split(n, setting, rng)
     _, level, _ = invariance_between_sources(rest, sub, setting.keys, estimator=estimator, collapse_empty=True,
-                                             n_options={item: len(codes) for item, codes in setting.options.items()})
+                                             n_options={item: len(codes) for item, codes in setting.options.items()},
+                                             missing=missing)
     return level
 
 
 def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, *, bootstrap: int = 200,
                      repetitions: int = 10, structure_bootstrap: int = 20, structure_repetitions: int = 3,
                      invariance_level: str | None = None, seed: int = 0,
-                     estimators: dict[str, str] | None = None, invariance_estimator: str | None = None) -> Anchored:
+                     estimators: dict[str, str] | None = None, invariance_estimator: str | None = None,
+                     missing: str = "auto") -> Anchored:
     """One row per figure: the raw value with its bootstrap interval, the floors, the ceiling and the
     normalized score (see the module docstring), for one model–persona pair; and the same per row for each
     item's representativeness (``.items``), each scale's |d| (``.scales``) and congruence (``.structure``).
@@ -338,7 +341,7 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
         rows.append(_normalize(row, spread, higher, repetitions))
         scaled[name] = _scaled(row, np.array([r.get(name, np.nan) for r in replicates], dtype=float))
     if invariance_level is not None and setting.keys and ceiling_possible:
-        ceiling = invariance_ceiling(setting, n, rng, invariance_estimator)
+        ceiling = invariance_ceiling(setting, n, rng, invariance_estimator, missing)
         value, top = _level_index(invariance_level), _level_index(ceiling)
         row = {"figure": "invariance_level", "family": "structure", "better": "higher", "n_silicon": n,
                "n_human": len(human), "value": value, "ci_low": np.nan, "ci_high": np.nan,

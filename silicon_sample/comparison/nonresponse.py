@@ -47,3 +47,26 @@ def nonresponse_by_attribute(long: pd.DataFrame, attributes: list[str]) -> pd.Da
                          "chi2": statistic, "p_value": p_value,
                          "cramers_v": cramers_v, "small_expected": small})
     return pd.DataFrame(rows).set_index(["attribute", "category"])
+
+
+def missing_answers(long: pd.DataFrame, human: pd.DataFrame) -> pd.DataFrame:
+    """Per model–persona pair and item: the silicon cells and the shares that ended refused, invalid, "Don't
+    know" or failed (each a missing value in the comparison's fits), beside the humans' share of blanks for the
+    item. Indexed by the pair's columns and ``item``."""
+    from ..tidy.results import PAIR_COLUMNS
+
+    rows = []
+    for key, cells in long.groupby([*PAIR_COLUMNS, "item_id"], sort=False, dropna=False):
+        counts = cells["status"].value_counts()
+        n = len(cells)
+        item = key[-1]
+        row = dict(zip([*PAIR_COLUMNS, "item"], key))
+        row.update({"cells": n, **{f"{status}_rate": counts.get(status, 0) / n
+                                   for status in ("refused", "invalid", "dont_know", "failed")}})
+        row["missing_rate_silicon"] = 1.0 - counts.get("answered", 0) / n
+        row["missing_rate_human"] = (float(pd.to_numeric(human[item], errors="coerce").isna().mean())
+                                     if item in human.columns else np.nan)
+        rows.append(row)
+    columns = [*PAIR_COLUMNS, "item", "cells", "refused_rate", "invalid_rate", "dont_know_rate", "failed_rate",
+               "missing_rate_silicon", "missing_rate_human"]
+    return pd.DataFrame(rows, columns=columns).set_index([*PAIR_COLUMNS, "item"])

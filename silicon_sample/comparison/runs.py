@@ -29,7 +29,7 @@ from ..tidy.results import (
 )
 from .drift import drift_table
 from .item_counts import add_counts, count_options, items_from_counts
-from .nonresponse import nonresponse_by_attribute
+from .nonresponse import missing_answers, nonresponse_by_attribute
 from .presentation_effects import position_terciles, robustness
 from .scale_level import NOT_AT_SCALE_LEVEL, compare_scale_scores
 from .subgroups import DEFAULT_ATTRIBUTES
@@ -41,7 +41,8 @@ BaselineLike = str | Path | Baseline
 def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[str] | None = None,
                 invariance: bool = True, tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200,
                 repetitions: int = 10, seed: int = 0, estimator: str | None = None,
-                collapse_empty: bool = False, allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
+                collapse_empty: bool = False, allow_incomplete: bool = False,
+                missing: str = "auto") -> dict[str, pd.DataFrame]:
     """All comparison tables of a run against a human baseline, each indexed by model, persona_style,
     cue_type and the table's own keys (see :mod:`.tables`).
 
@@ -64,17 +65,20 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
         As in :func:`.tables.compare_answers`: None chooses the estimator per pair.
     allow_incomplete : bool
         Compare a run with pending cells (refused otherwise); every table then has ``cells_pending``.
+    missing : {"auto", "listwise"}
+        How the invariance models take missing answers (:func:`.tables.compare_answers`); the ``missing``
+        table gives each item's refused, invalid, "Don't know" and failed shares beside the humans' blanks.
     """
     pending = require_complete(run_dir, allow_incomplete)
     base = baselines.load(baseline)
     long = long_results(run_dir)
     wide = base.top_code(wide_results(run_dir, long))
-    missing = [item.id for item in base.instrument.items
-               if not set(baselines.option_columns(item, base.instrument) if item.type in ("multiple", "rank")
-                          else [item.id]) <= set(wide.columns)]
-    if missing:
-        raise SpecError(f"the run has no answers to {len(missing)} item(s) of {base.instrument.id} "
-                        f"(e.g. {missing[0]})", where=str(run_dir),
+    unanswered = [item.id for item in base.instrument.items
+                  if not set(baselines.option_columns(item, base.instrument) if item.type in ("multiple", "rank")
+                             else [item.id]) <= set(wide.columns)]
+    if unanswered:
+        raise SpecError(f"the run has no answers to {len(unanswered)} item(s) of {base.instrument.id} "
+                        f"(e.g. {unanswered[0]})", where=str(run_dir),
                         fix=f"compare runs of the baseline's instrument ({base.instrument.id})")
     attributes = [a for a in (subgroups or DEFAULT_ATTRIBUTES) if a in wide.columns and a in base.data.columns]
     if subgroups:
@@ -95,8 +99,9 @@ def compare_run(run_dir: str | Path, baseline: BaselineLike, *, subgroups: list[
     cued = sorted({a for text in long["cued_attributes"].dropna() for a in str(text).split(",") if a})
     tables = compare_answers(base.data, wide, base.instrument, categories, invariance=invariance, tolerance=tolerance,
                              anchors=anchors, bootstrap=bootstrap, repetitions=repetitions, seed=seed,
-                             cued=cued or None, estimator=estimator, collapse_empty=collapse_empty)
+                             cued=cued or None, estimator=estimator, collapse_empty=collapse_empty, missing=missing)
     tables["nonresponse"] = pair_first("nonresponse", nonresponse)
+    tables["missing"] = missing_answers(long[long["instrument"] == base.instrument.id], base.data)
     tables.update(_presentation_tables(long, base.instrument.id, tables))
     return {name: mark_pending(table, pending) for name, table in tables.items()}
 
@@ -187,7 +192,7 @@ def ordinal_model_of_run(run_dir: str | Path, baseline: BaselineLike, outcome: s
 def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: list[str] | None = None,
               invariance: bool = True, purpose: str = "all", bootstrap: int = 200, repetitions: int = 10,
               seed: int = 0, estimator: str | None = None, collapse_empty: bool = False,
-              allow_incomplete: bool = False) -> pd.DataFrame:
+              allow_incomplete: bool = False, missing: str = "auto") -> pd.DataFrame:
     """Rank every model × persona style × cue type of one or more runs against a baseline
     (:func:`.ranking.rank_pairs`); the ``run`` index level names each run by its folder."""
     from .ranking import rank_pairs
@@ -205,7 +210,7 @@ def rank_runs(run_dirs: list[str | Path], baseline: BaselineLike, *, subgroups: 
     for name, run_dir in zip(names, run_dirs):
         tables = compare_run(run_dir, baseline, subgroups=subgroups, invariance=invariance, bootstrap=bootstrap,
                              repetitions=repetitions, seed=seed, estimator=estimator, collapse_empty=collapse_empty,
-                             allow_incomplete=allow_incomplete)
+                             allow_incomplete=allow_incomplete, missing=missing)
         for table_name, table in tables.items():
             combined.setdefault(table_name, []).append(pd.concat({name: table}, names=["run"]))
     return mark_pending(rank_pairs({k: pd.concat(v) for k, v in combined.items()}, purpose=purpose), pending)

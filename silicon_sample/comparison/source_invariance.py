@@ -75,18 +75,25 @@ def highest_level(table: pd.DataFrame) -> str:
 def invariance_between_sources(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
                                levels=None, cutoffs: dict | None = None,
                                partial: bool = True, estimator: str | None = None, n_options=None,
-                               collapse_empty: bool = False) -> tuple[pd.DataFrame, str, str]:
+                               collapse_empty: bool = False, missing: str = "auto") -> tuple[pd.DataFrame, str, str]:
     """Invariance of the scales' measurement model across human and silicon respondents.
 
     Parameters
     ----------
     human, silicon : DataFrame
-        One row per respondent, item columns (numeric; rows with a missing item are left out).
+        One row per respondent, item columns (numeric; a refused, invalid or "Don't know" answer, and a
+        human's unanswered item, is missing).
     keys : dict
         ``{scale: [item, "-reverse_item", ...]}``; scales with fewer than three items are left out
         (a one-factor model with two indicators is not identified on its own).
     levels, cutoffs, partial, estimator, n_options, collapse_empty
         As in :func:`silicon_sample.psychometrics.measurement_invariance`.
+    missing : {"auto", "listwise"}
+        ``auto`` (default) fits every respondent with an answer, as lavaan users do: full-information ML for
+        ML and MLR, pairwise statistics for WLSMV (lavaan's ``missing = "ml"`` / ``"pairwise"``), so a persona
+        that refuses one item keeps its other answers and personas that refuse differently are not dropped
+        unevenly; ``listwise`` keeps the complete respondents only. The table says which (``missing``) and
+        gives each source's share of missing answers (``missing_share_human``, ``missing_share_silicon``).
 
     Returns
     -------
@@ -115,9 +122,11 @@ def invariance_between_sources(human: pd.DataFrame, silicon: pd.DataFrame, keys:
     try:
         table = measurement_invariance(data, measurement_model_syntax(usable), group="source", levels=levels,
                                        cutoffs=cutoffs, partial=partial, estimator=estimator, n_options=n_options,
-                                       collapse_empty=collapse_empty)
+                                       collapse_empty=collapse_empty, missing=missing)
     except SiliconSampleError as exc:
         return _not_fitted(), "none", "; ".join(notes + [f"not fitted: {exc.message}"])
     except np.linalg.LinAlgError as exc:
         return _not_fitted(), "none", "; ".join(notes + [f"not fitted: singular matrix ({exc})"])
-    return table, highest_level(table), "; ".join(notes)
+    shares = {f"missing_share_{source}": float(frame[items].apply(pd.to_numeric, errors="coerce").isna().mean().mean())
+              for source, frame in (("human", human), ("silicon", silicon))}
+    return table.assign(**shares), highest_level(table), "; ".join(notes)

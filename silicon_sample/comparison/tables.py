@@ -62,7 +62,7 @@ TABLE_INDEX = {"anchors": ["figure"], "items": ["item"], "scales": ["scale"], "s
                "patterns": ["attribute", "contrast", "outcome"], "response_styles": ["index"],
                "variance": ["outcome"], "retest": ["outcome"], "nonresponse": ["attribute", "category"],
                "numeric": ["item"], "knowledge": ["item", "attribute", "category"],
-               "selections": ["item", "option"], "ranks": ["item", "option"]}
+               "selections": ["item", "option"], "ranks": ["item", "option"], "missing": ["item"]}
 
 
 def tag_pair(table: pd.DataFrame, pair: tuple) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                     categories: dict[str, list] | None = None, *, invariance: bool = True,
                     tolerance: float = 0.2, anchors: bool = True, bootstrap: int = 200, repetitions: int = 10,
                     seed: int = 0, cued: list[str] | None = None, estimator: str | None = None,
-                    collapse_empty: bool = False) -> dict[str, pd.DataFrame]:
+                    collapse_empty: bool = False, missing: str = "auto") -> dict[str, pd.DataFrame]:
     """The comparison tables (all but ``nonresponse``) from plain DataFrames, for notebooks.
 
     Parameters
@@ -110,6 +110,11 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         (:func:`silicon_sample.psychometrics.choose_estimator`).
     collapse_empty : bool
         WLSMV invariance: merge an option one source never uses into its neighbour instead of not fitting.
+    missing : {"auto", "listwise"}
+        The invariance models' (and their human ceiling's) missing answers — refused, invalid, "Don't know",
+        and the humans' blanks: ``auto`` fits every respondent with an answer (FIML for ML/MLR, pairwise for
+        WLSMV, as lavaan), ``listwise`` the complete respondents
+        (:func:`.source_invariance.invariance_between_sources`).
 
     Returns
     -------
@@ -177,7 +182,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
             if invariance:
                 table, highest, note = invariance_between_sources(human_scored, scored, keys, estimator=estimator,
                                                                   n_options=n_options,
-                                                                  collapse_empty=collapse_empty)
+                                                                  collapse_empty=collapse_empty, missing=missing)
                 tables["invariance"].append(tag_pair(table.assign(highest_level=highest, note=note), pair))
                 label = table["estimator"].iloc[0] if "estimator" in table else None   # none when not fitted
                 invariance_estimator = estimator_name(label) or None
@@ -196,7 +201,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
         if anchors:   # last: its per-row figures join this pair's tables
             anchored = anchored_figures(human, rows, setting, bootstrap=bootstrap, repetitions=repetitions,
                                         invariance_level=highest, seed=seed, estimators=estimators,
-                                        invariance_estimator=invariance_estimator)
+                                        invariance_estimator=invariance_estimator, missing=missing)
             tables["anchors"].append(tag_pair(anchored.figures, pair))
             for name, rows_anchored in anchored.rows.items():
                 if len(rows_anchored) and tables.get(name):

@@ -47,12 +47,15 @@ MISSING = ("listwise", "ml", "pairwise")
 
 def check_missing(missing: str, estimator: str) -> str:
     """``missing`` checked against the estimator, as lavaan allows them: ``ml`` with ML and MLR, ``pairwise``
-    with WLSMV, ``listwise`` with all."""
+    with WLSMV, ``listwise`` with all; ``auto`` is ``ml`` or ``pairwise`` by the estimator (the comparisons'
+    default)."""
     value = str(missing).lower()
     value = "ml" if value in ("fiml", "direct") else value
+    if value == "auto":        # what lavaan users fit with answers missing: FIML for ML/MLR, pairwise for WLSMV
+        return "pairwise" if estimator == "WLSMV" else "ml"
     if value not in MISSING:
         raise SpecError(f"unknown missing={missing!r}", where="missing",
-                        fix="use listwise, ml (full-information ML, for ML and MLR) or pairwise (WLSMV)")
+                        fix="use listwise, ml (full-information ML, for ML and MLR), pairwise (WLSMV) or auto")
     if value == "ml" and estimator == "WLSMV":
         raise SpecError("missing='ml' (full-information ML) needs estimator ML or MLR, not WLSMV", where="missing",
                         fix="use missing='pairwise' with WLSMV, as lavaan does for ordered items")

@@ -30,7 +30,12 @@ TABLE_NOTES = {
                   "the root mean squared difference of the item correlations; intervals in `anchors`"],
     "invariance": ["configural → metric → scalar → strict, human against silicon as two groups; a level fails "
                    "when ΔCFI ≤ −.010 and ΔRMSEA ≥ .015 or ΔSRMR ≥ .030 / .010 (Chen 2007); under MLR and WLSMV "
-                   "chisq, cfi and rmsea are the scaled ones; RMSEA with its 90 % interval"],
+                   "chisq, cfi and rmsea are the scaled ones; RMSEA with its 90 % interval; missing answers "
+                   "(refused, invalid, \"Don't know\", the humans' blanks): full-information ML for ML/MLR, pairwise "
+                   "for WLSMV (lavaan's missing = \"ml\" / \"pairwise\") unless listwise is named in `missing`; "
+                   "missing_share_*: each source's share of missing answers"],
+    "missing": ["per pair and item: the silicon cells and the shares refused, invalid, \"Don't know\" and failed "
+                "(each missing in the fits), beside the humans' share of blank answers"],
     "subgroups": ["per persona attribute category and outcome: n, means, d (silicon − human) with its 95 % "
                   "interval; representativeness for items"],
     "patterns": ["d of each contrast between categories, in humans and in silicon, with 95 % intervals; sign and "

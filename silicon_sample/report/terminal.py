@@ -24,7 +24,10 @@ COMPARISON_COLUMNS = {
     "scales": ["n_silicon", "mean_human", "mean_human_low", "mean_human_high", "mean_silicon", "mean_silicon_low",
                "mean_silicon_high", "d", "d_low", "d_high", "alpha_human", "alpha_silicon", "estimator", "note"],
     "structure": ["correlation_srmr", "congruence", "reading", "estimator"],
-    "invariance": ["estimator", "chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "note"],
+    "invariance": ["estimator", "chisq", "df", "cfi", "rmsea", "srmr", "decision", "highest_level", "n",
+                   "missing_share_human", "missing_share_silicon", "note"],
+    "missing": ["cells", "refused_rate", "invalid_rate", "dont_know_rate", "failed_rate", "missing_rate_silicon",
+                "missing_rate_human"],
     "nonresponse": ["cells", "refused_rate", "invalid_rate", "failed_rate", "dont_know_rate", "p_value"],
     "order_effects": ["n_1", "mean_1", "n_2", "mean_2", "n_3", "mean_3", "last_minus_first", "last_minus_first_low",
                       "last_minus_first_high"],
@@ -185,6 +188,19 @@ def note_lines(table: pd.DataFrame) -> list[str]:
         if isinstance(note, str) and note:
             lines += _wrapped(f"  {key[-1] if isinstance(key, tuple) else key}: {note}")
     return (["notes:"] + lines) if lines else []
+
+
+def missing_lines(table: pd.DataFrame | None) -> list[str]:
+    """The missing answers the fits took: the silicon's share of cells (and its worst item) and the humans'
+    blanks (the ``missing`` table of ``compare``), wrapped."""
+    if table is None or not len(table):
+        return []
+    silicon = table["missing_rate_silicon"]
+    worst = silicon.idxmax()
+    return _wrapped(f"missing answers (refused, invalid, \"Don't know\", failed): {silicon.mean():.1%} of silicon "
+                    f"cells (most: {worst[-1]} {silicon.max():.1%}), {table['missing_rate_human'].mean():.1%} of human "
+                    "answers blank; the invariance models use every respondent with an answer (FIML / pairwise) "
+                    "unless --missing listwise; per item in missing.csv with -o")
 
 
 def nonresponse_line(table: pd.DataFrame) -> str | None:
