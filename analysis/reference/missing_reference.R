@@ -71,3 +71,16 @@ report("pairwise_wlsmv_CO", fit, wlsmv)
 # --- listwise stays as it was -------------------------------------------------------------------------------------
 fit <- cfa(N, data = bfi)
 report("listwise_ml_N", fit, ml)
+
+# --- omega total of a one-factor model fitted by full-information ML: (sum of loadings)^2 phi / (... + sum theta)
+omega <- function(fit) {
+  pe <- parameterEstimates(fit)
+  lambda <- pe$est[pe$op == "=~"]
+  phi <- pe$est[pe$op == "~~" & pe$lhs == pe$rhs & pe$lhs == pe$lhs[pe$op == "=~"][1]]
+  theta <- pe$est[pe$op == "~~" & pe$lhs == pe$rhs & pe$lhs %in% pe$rhs[pe$op == "=~"]]
+  sum(lambda)^2 * phi / (sum(lambda)^2 * phi + sum(theta))
+}
+out("fiml_omega", "neuroticism", omega(cfa(N, data = bfi, missing = "ml")))
+bfi_keyed <- bfi
+bfi_keyed$A1 <- 7 - bfi_keyed$A1                     # reverse-keyed on the 1-6 scale
+out("fiml_omega", "agreeableness", omega(cfa(A, data = bfi_keyed, missing = "ml")))

@@ -9,6 +9,7 @@ from scipy import optimize
 from ..errors import SiliconSampleError, SpecError
 from .estimator_choice import resolve_estimator
 from .lavaan_syntax import MeasurementModel
+from .missing_ml import MISSING, FimlModel, missing_groups
 from .moments import group_moments
 from .multigroup_ml import MultiGroupModel, ParameterTable
 from .ordinal_statistics import pairwise_polychoric
@@ -21,8 +22,9 @@ READING = {
 }
 
 
-def omega_total(items: pd.DataFrame) -> float:
-    """McDonald's omega total from a one-factor ML model on the complete cases.
+def omega_total(items: pd.DataFrame, missing: str = "listwise") -> float:
+    """McDonald's omega total from a one-factor ML model on the complete cases (``missing = "ml"``: by
+    full-information ML over every respondent with an answer, :mod:`.missing_ml`).
 
     ω = (Σλ)² φ / ((Σλ)² φ + Σθ), with λ the loadings (first fixed at 1), φ the
     factor variance and θ the residual variances, fitted by the package's
@@ -30,8 +32,11 @@ def omega_total(items: pd.DataFrame) -> float:
     """
     names = list(items.columns)
     model = MeasurementModel(("f",), {"f": tuple(names)})
-    moments = group_moments(items, names)
-    mg = MultiGroupModel(ParameterTable(model, 1, mean_structure=False), moments)
+    if missing == "ml":
+        mg = FimlModel(ParameterTable(model, 1, mean_structure=True), missing_groups(items, names))
+    else:
+        moments = group_moments(items, names)
+        mg = MultiGroupModel(ParameterTable(model, 1, mean_structure=False), moments)
     theta = mg.fit()
     L, P, T, _, _ = mg.matrices(theta, 0)
     common = L[:, 0].sum() ** 2 * P[0, 0]
@@ -57,7 +62,8 @@ def ordinal_coefficients(items: pd.DataFrame) -> tuple[float, float]:
 
 
 def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: Ranges = None,
-                ci: float = 0.95, estimator: str | None = None, n_options=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                ci: float = 0.95, estimator: str | None = None, n_options=None,
+                missing: str = "listwise") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reliability of each scale: alpha (with Feldt CI), omega total, mean inter-item correlation.
 
     Parameters
@@ -77,6 +83,11 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: Ran
         (:func:`~.estimator_choice.choose_estimator`). Both kinds are always computed.
     n_options : int or dict, optional
         Response options per item, for the default choice.
+    missing : {"listwise", "ml", "pairwise"}
+        Omega total's one-factor model: on the complete cases (``listwise``, ``pairwise``: the default, as
+        psych), or by full-information ML over every respondent with an answer (``ml``; ``n_omega`` then counts
+        them). Alpha, average r and the ordinal coefficients are pairwise in every case (psych's ``use =
+        "pairwise"``). The ``missing`` column says which, with the count of missing answers.
 
     Returns
     -------
@@ -117,6 +128,10 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: Ran
     """
     import pingouin as pg  # imported here: it takes seconds to load, and `import silicon_sample` should not
 
+    if str(missing).lower() not in MISSING:
+        raise SpecError(f"unknown missing={missing!r}", where="missing", fix="use listwise, ml or pairwise")
+    missing = str(missing).lower()
+
     scale_rows, item_rows = [], []
     for scale, scale_keys in keys.items():
         if len(scale_keys) < 2:
@@ -137,7 +152,7 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: Ran
         average_r = corr[~np.eye(k, dtype=bool)].mean()
         complete = answered.dropna()
         try:
-            omega, note = omega_total(complete), ""
+            omega, note = omega_total(answered if missing == "ml" else complete, missing), ""
         except SiliconSampleError as exc:  # e.g. an item every respondent answered alike
             omega, note = np.nan, f"omega not computed: {exc.message}"
         try:
@@ -148,7 +163,10 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: Ran
         chosen, _, _ = resolve_estimator(estimator, answered, list(answered.columns), None, None, n_options)
         scale_rows.append({"scale": scale, "n": len(answered), "n_items": k, "alpha": alpha,
                            "alpha_ci_lower": interval[0], "alpha_ci_upper": interval[1],
-                           "omega_total": omega, "n_omega": len(complete), "average_r": average_r,
+                           "omega_total": omega, "n_omega": len(answered if missing == "ml" else complete),
+                           "average_r": average_r,
+                           "missing": (f"omega: {'full-information ML' if missing == 'ml' else 'complete cases'}; "
+                                       f"alpha and r: pairwise; {int(answered.isna().sum().sum())} missing answers"),
                            "ordinal_alpha": ordinal_alpha, "ordinal_omega": ordinal_omega,
                            "estimator": READING[chosen], "note": note})
         for i, name in enumerate(items.columns):
@@ -162,7 +180,7 @@ def reliability(data: pd.DataFrame, keys: dict[str, list[str]], scale_range: Ran
             item_rows.append({"scale": scale, "item": name, "reverse": scale_keys[i].startswith("-"),
                               "r_drop": r_drop, "alpha_if_deleted": alpha_drop})
     columns = ["n", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega_total", "n_omega", "average_r",
-               "ordinal_alpha", "ordinal_omega", "estimator", "note"]
+               "ordinal_alpha", "ordinal_omega", "estimator", "missing", "note"]
     scales_table = pd.DataFrame(scale_rows).set_index("scale").reindex(columns=columns)
     scales_table["note"] = scales_table["note"].fillna("")
     items_table = pd.DataFrame(item_rows, columns=["scale", "item", "reverse", "r_drop", "alpha_if_deleted"])

@@ -142,3 +142,19 @@ def test_bad_inputs_one_line_each(bfi):
         cfa(blank, N, estimator="ML", missing="ml")
     with pytest.raises(DataError, match="item N5 is missing for every respondent"):
         cfa(blank, N, estimator="WLSMV", missing="pairwise")
+
+
+def test_omega_by_full_information_ml_equals_lavaan_and_listwise_stays(bfi):
+    from silicon_sample.psychometrics.reliability import reliability
+
+    keys = {"neuroticism": ["N1", "N2", "N3", "N4", "N5"], "agreeableness": ["-A1", "A2", "A3", "A4", "A5"]}
+    before, _ = reliability(bfi, keys, scale_range=(1, 6))
+    listwise, _ = reliability(bfi, keys, scale_range=(1, 6), missing="listwise")
+    fiml, _ = reliability(bfi, keys, scale_range=(1, 6), missing="ml")
+    ref = reference("fiml_omega")
+    for scale in keys:
+        assert fiml.loc[scale, "omega_total"] == pytest.approx(ref[scale], abs=1e-5)
+        assert fiml.loc[scale, "n_omega"] == 2800 and listwise.loc[scale, "n_omega"] < 2800
+        assert before.loc[scale, "omega_total"] == listwise.loc[scale, "omega_total"]      # the default unchanged
+        assert fiml.loc[scale, "alpha"] == listwise.loc[scale, "alpha"]                    # alpha pairwise in both
+    assert fiml["missing"].str.contains("full-information ML").all()
