@@ -116,6 +116,10 @@ def invariance_between_sources(human: pd.DataFrame, silicon: pd.DataFrame, keys:
     if not usable:
         return _not_fitted(), "none", "; ".join(notes + ["no scale with 3 or more items"])
     items = [k.lstrip("-") for keyed in usable.values() for k in keyed]
+    shares = {f"missing_share_{source}": float(frame[items].apply(pd.to_numeric, errors="coerce").isna().mean().mean())
+              for source, frame in (("human", human), ("silicon", silicon))}
+    unfitted = {**shares, "missing": ("listwise deletion" if missing == "listwise" else
+                                      "full-information ML (ML, MLR) or pairwise (WLSMV)") + ": no model fitted"}
     data = pd.concat([human[items].assign(source="human"), silicon[items].assign(source="silicon")],
                      ignore_index=True)
     data[items] = data[items].apply(pd.to_numeric, errors="coerce")
@@ -124,9 +128,7 @@ def invariance_between_sources(human: pd.DataFrame, silicon: pd.DataFrame, keys:
                                        cutoffs=cutoffs, partial=partial, estimator=estimator, n_options=n_options,
                                        collapse_empty=collapse_empty, missing=missing)
     except SiliconSampleError as exc:
-        return _not_fitted(), "none", "; ".join(notes + [f"not fitted: {exc.message}"])
+        return _not_fitted().assign(**unfitted), "none", "; ".join(notes + [f"not fitted: {exc.message}"])
     except np.linalg.LinAlgError as exc:
-        return _not_fitted(), "none", "; ".join(notes + [f"not fitted: singular matrix ({exc})"])
-    shares = {f"missing_share_{source}": float(frame[items].apply(pd.to_numeric, errors="coerce").isna().mean().mean())
-              for source, frame in (("human", human), ("silicon", silicon))}
+        return _not_fitted().assign(**unfitted), "none", "; ".join(notes + [f"not fitted: singular matrix ({exc})"])
     return table.assign(**shares), highest_level(table), "; ".join(notes)
