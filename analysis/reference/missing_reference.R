@@ -84,3 +84,21 @@ out("fiml_omega", "neuroticism", omega(cfa(N, data = bfi, missing = "ml")))
 bfi_keyed <- bfi
 bfi_keyed$A1 <- 7 - bfi_keyed$A1                     # reverse-keyed on the 1-6 scale
 out("fiml_omega", "agreeableness", omega(cfa(A, data = bfi_keyed, missing = "ml")))
+
+# --- timing (issue 30, part 4): the five bfi factors by gender, configural, metric and scalar, missing = "ml"
+big5 <- "A =~ A1 + A2 + A3 + A4 + A5
+         C =~ C1 + C2 + C3 + C4 + C5
+         E =~ E1 + E2 + E3 + E4 + E5
+         N =~ N1 + N2 + N3 + N4 + N5
+         O =~ O1 + O2 + O3 + O4 + O5"
+for (estimator in c("ML", "MLR")) {
+  started <- proc.time()[["elapsed"]]
+  for (lev in c("configural", "metric", "scalar")) {
+    fit <- cfa(big5, data = bfi, group = "gender", group.equal = levels[[lev]], missing = "ml",
+               estimator = estimator)
+    report(paste0("fiml_", tolower(estimator), "_big5_gender_", lev), fit,
+           if (estimator == "MLR") c(ml, robust) else ml)
+  }
+  out("timing", paste0("bfi_big5_gender_fiml_", tolower(estimator), "_seconds"),
+      proc.time()[["elapsed"]] - started)
+}

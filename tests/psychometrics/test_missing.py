@@ -158,3 +158,17 @@ def test_omega_by_full_information_ml_equals_lavaan_and_listwise_stays(bfi):
         assert before.loc[scale, "omega_total"] == listwise.loc[scale, "omega_total"]      # the default unchanged
         assert fiml.loc[scale, "alpha"] == listwise.loc[scale, "alpha"]                    # alpha pairwise in both
     assert fiml["missing"].str.contains("full-information ML").all()
+
+
+BIG5 = ("A =~ A1 + A2 + A3 + A4 + A5; C =~ C1 + C2 + C3 + C4 + C5; E =~ E1 + E2 + E3 + E4 + E5; "
+        "N =~ N1 + N2 + N3 + N4 + N5; O =~ O1 + O2 + O3 + O4 + O5")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_five_factor_invariance_by_full_information_ml_equals_lavaan(bfi, estimator):
+    """The issue's speed case (its time beside lavaan's is in benchmarks/bench_invariance.py): every number."""
+    table = measurement_invariance(bfi, BIG5, "gender", estimator=estimator, missing="ml", partial=False,
+                                   levels=["configural", "metric", "scalar"])
+    for level in ("configural", "metric", "scalar"):
+        assert_agrees(table.loc[level], f"fiml_{estimator.lower()}_big5_gender_{level}")
