@@ -120,18 +120,27 @@ class _Continuous:
             self.saturated = SaturatedParts(arrays, mean_structure=True)
             self.c_base, _ = baseline_scaling(self.saturated)
 
+    def model(self, table: ParameterTable) -> MultiGroupModel:
+        return MultiGroupModel(table, self.moments)
+
+    def robust(self, mg, theta) -> tuple[float, dict]:
+        """The MLR scaling factor and any robust indices computed otherwise than from it."""
+        return robust_ml(mg, theta, self.saturated)["scaling_factor"], {}
+
     def fit(self, equal, released, start=None) -> _Level:
         table = ParameterTable(self.mm, len(self.moments), frozenset(equal) - {"thresholds"}, frozenset(released))
-        mg = MultiGroupModel(table, self.moments)
+        mg = self.model(table)
         check_identified(mg.df(), table.n_params, mg.n_total)
         theta = mg.fit(start)
         chisq = mg.n_total * mg.objective(theta, gradient=False)
         row = fit_table(chisq, mg.df(), table.n_params, mg.loglik(theta), self.moments,
-                        [mg.implied(theta, g) for g in range(len(self.moments))], mean_structure=True)
+                        [mg.implied(theta, g) for g in range(len(self.moments))], mean_structure=True,
+                        baseline=mg.baseline() if isinstance(mg, FimlModel) else None)
         if self.estimator == "MLR":
-            robust = robust_ml(mg, theta, self.saturated)
-            row.update(mlr_indices(chisq, mg.df(), robust["scaling_factor"], row["baseline_chisq"],
-                                   row["baseline_df"], self.c_base, mg.n_total, len(self.moments)))
+            scaling, extra = self.robust(mg, theta)
+            row.update(mlr_indices(chisq, mg.df(), scaling, row["baseline_chisq"], row["baseline_df"], self.c_base,
+                                   mg.n_total, len(self.moments)))
+            row.update(extra)
         return _Level(row, table, mg, theta)
 
     def difference(self, restricted: _Level, free: _Level) -> dict:
@@ -164,21 +173,11 @@ class _Fiml(_Continuous):
             self.traces = [h1_trace(g) for g in self.groups]
             self.c_base, _ = baseline_scaling_fiml(self.groups, self.traces)
 
-    def fit(self, equal, released, start=None) -> _Level:
-        table = ParameterTable(self.mm, len(self.groups), frozenset(equal) - {"thresholds"}, frozenset(released))
-        mg = FimlModel(table, self.groups)
-        check_identified(mg.df(), table.n_params, mg.n_total)
-        theta = mg.fit(start)
-        chisq = mg.n_total * mg.objective(theta, gradient=False)
-        row = fit_table(chisq, mg.df(), table.n_params, mg.loglik(theta), self.moments,
-                        [mg.implied(theta, g) for g in range(len(self.groups))], mean_structure=True,
-                        baseline=mg.baseline())
-        if self.estimator == "MLR":
-            robust = robust_fiml(mg, theta, self.traces)
-            row.update(mlr_indices(chisq, mg.df(), robust["scaling_factor"], row["baseline_chisq"],
-                                   row["baseline_df"], self.c_base, mg.n_total, len(self.groups)))
-            row.update(fiml_robust_indices(mg, theta))
-        return _Level(row, table, mg, theta)
+    def model(self, table: ParameterTable) -> FimlModel:
+        return FimlModel(table, self.groups)
+
+    def robust(self, mg, theta) -> tuple[float, dict]:
+        return robust_fiml(mg, theta, self.traces)["scaling_factor"], fiml_robust_indices(mg, theta)
 
     def counts(self) -> dict:
         answers = sum(g.missing_answers for g in self.groups)

@@ -175,23 +175,23 @@ def em_moments(patterns: list[Pattern], p: int, tol: float = 1e-12, max_iter: in
                            where="missing = 'ml'", fix="check for items answered by very few respondents")
 
 
+def item_moments(patterns: list[Pattern], p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(answers, mean, variance with divisor n_j) of each item over the rows that answered it: the independence
+    model's estimates under full-information ML."""
+    counts, s1, s2 = np.zeros(p), np.zeros(p), np.zeros(p)
+    for pt in patterns:
+        counts[pt.observed] += pt.n
+        s1[pt.observed] += pt.n * pt.mean
+        s2[pt.observed] += pt.n * (np.diag(pt.cov) + pt.mean ** 2)
+    mean = s1 / counts
+    return counts, mean, s2 / counts - mean ** 2
+
+
 def baseline_loglik(patterns: list[Pattern], p: int) -> float:
     """The independence model's log-likelihood: each item normal with its own mean and variance (divisor n_j)
     over the rows that answered it."""
-    total = 0.0
-    for j in range(p):
-        n_j = s1 = s2 = 0.0
-        for pt in patterns:
-            where = np.flatnonzero(pt.observed == j)
-            if len(where):
-                i = where[0]
-                n_j += pt.n
-                s1 += pt.n * pt.mean[i]
-                s2 += pt.n * (pt.cov[i, i] + pt.mean[i] ** 2)
-        mean = s1 / n_j
-        variance = s2 / n_j - mean ** 2
-        total -= 0.5 * n_j * (LOG_2PI + np.log(variance) + 1.0)
-    return float(total)
+    counts, _, variance = item_moments(patterns, p)
+    return float(-0.5 * np.sum(counts * (LOG_2PI + np.log(variance) + 1.0)))
 
 
 def missing_groups(data: pd.DataFrame, items: list[str], group: str | None = None) -> list[MissingGroup]:
@@ -296,4 +296,4 @@ class FimlModel(MultiGroupModel):
 
 
 __all__ = ["MISSING", "FimlModel", "MissingGroup", "Pattern", "baseline_loglik", "check_missing", "em_moments",
-           "loglik", "missing_groups", "missing_label", "patterns_of"]
+           "item_moments", "loglik", "missing_groups", "missing_label", "patterns_of"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .missing_ml import FimlModel, MissingGroup, Pattern
+from .missing_ml import FimlModel, MissingGroup, Pattern, item_moments
 from .robust_ml import implied_jacobian, observed_information
 
 
@@ -124,13 +124,7 @@ def baseline_scaling_fiml(groups: list[MissingGroup], traces_h1: list[float]) ->
     trace_h0, df, n_total = 0.0, 0, sum(g.h1.n for g in groups)
     for group in groups:
         p = len(group.h1.mean)
-        counts, s1, s2 = np.zeros(p), np.zeros(p), np.zeros(p)
-        for pt in group.patterns:
-            counts[pt.observed] += pt.n
-            s1[pt.observed] += pt.n * pt.mean
-            s2[pt.observed] += pt.n * (np.diag(pt.cov) + pt.mean ** 2)
-        mu = s1 / counts
-        var = s2 / counts - mu ** 2
+        counts, mu, var = item_moments(group.patterns, p)
         rows, cols = _vech(p)
         keep = list(range(p)) + list(p + np.flatnonzero(rows == cols))
         scores = case_scores(group.patterns, mu, np.diag(var))[:, keep]
@@ -178,13 +172,8 @@ def fiml_corrected(model: FimlModel, theta: np.ndarray) -> dict:
         sigma, mu = model.implied(theta, g)
         t3 += _complete_ml_chisq(n, mu, sigma, mean, cov)
         p = len(mean)
-        counts, s1, s2 = np.zeros(p), np.zeros(p), np.zeros(p)
-        for pt in group.patterns:
-            counts[pt.observed] += pt.n
-            s1[pt.observed] += pt.n * pt.mean
-            s2[pt.observed] += pt.n * (np.diag(pt.cov) + pt.mean ** 2)
-        base_mu = s1 / counts
-        t3_null += _complete_ml_chisq(n, base_mu, np.diag(s2 / counts - base_mu ** 2), mean, cov)
+        _, base_mu, base_var = item_moments(group.patterns, p)
+        t3_null += _complete_ml_chisq(n, base_mu, np.diag(base_var), mean, cov)
         rows, cols = _vech(p)
         keep = list(range(p)) + list(p + np.flatnonzero(rows == cols))
         delta_b = np.zeros((p + len(rows), 2 * p))
