@@ -24,7 +24,8 @@ report <- function(section, fit, measures) {
 }
 loadings <- function(section, fit) {
   pe <- parameterEstimates(fit, standardized = TRUE)
-  for (i in which(pe$op == "=~" & pe$group %in% c(0, 1))) {
+  group <- if (is.null(pe$group)) rep(1L, nrow(pe)) else pe$group      # single-group fits have no group column
+  for (i in which(pe$op == "=~" & group == 1L)) {
     out(paste0(section, "_loading"), paste0(pe$lhs[i], "=~", pe$rhs[i]), pe$est[i])
     out(paste0(section, "_se"), paste0(pe$lhs[i], "=~", pe$rhs[i]), pe$se[i])
     out(paste0(section, "_std"), paste0(pe$lhs[i], "=~", pe$rhs[i]), pe$std.all[i])

@@ -9,7 +9,9 @@
   The correlations the model is fitted to follow the scale's estimator (:func:`scale_estimators`):
   polychoric where it is WLSMV (ordinal answers; psych's ``fa.poly`` convention, an ML fit to the
   polychoric matrix), Pearson otherwise (ML and MLR share their point estimates). Both sources of a
-  scale use the same kind, named in the ``estimator`` column.
+  scale use the same kind, named in the ``estimator`` column. By default every respondent with an answer
+  counts (a refused, invalid or "Don't know" answer is missing): full-information ML on the covariances,
+  pairwise polychorics for ordinal answers; ``missing = "listwise"`` fits the complete respondents.
 
 A one-factor model that cannot be fitted in a source (an item every silicon respondent answered
 alike, too few respondents) gives no coefficient and a note saying why.
@@ -23,6 +25,7 @@ import pandas as pd
 from ..errors import SiliconSampleError
 from ..psychometrics import choose_estimator
 from ..psychometrics.lavaan_syntax import MeasurementModel
+from ..psychometrics.missing_ml import FimlModel, missing_groups
 from ..psychometrics.moments import GroupMoments, group_moments
 from ..psychometrics.multigroup_ml import MultiGroupModel, ParameterTable
 from ..psychometrics.ordinal_statistics import pairwise_polychoric
@@ -60,15 +63,23 @@ def scale_estimators(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str,
     return out
 
 
-def standardized_loadings(items: pd.DataFrame, ordinal: bool = False) -> np.ndarray:
-    """Standardized loadings of a one-factor ML model (complete cases), fitted to the polychoric
-    correlations when ``ordinal`` and to the covariances otherwise."""
+def standardized_loadings(items: pd.DataFrame, ordinal: bool = False, missing: str = "listwise") -> np.ndarray:
+    """Standardized loadings of a one-factor ML model, fitted to the polychoric correlations when ``ordinal``
+    and to the covariances otherwise: on the complete cases (``missing = "listwise"``), or on every respondent
+    with an answer (``"auto"``: full-information ML on the answers, polychorics from each pair's answers)."""
     names = list(items.columns)
     model = MeasurementModel(("f",), {"f": tuple(names)})
     complete = items.dropna()
+    if missing != "listwise" and not ordinal:
+        mg = FimlModel(ParameterTable(model, 1, mean_structure=True), missing_groups(items, names))
+        theta = mg.fit()
+        L, P, _, _, _ = mg.matrices(theta, 0)
+        sigma, _ = mg.implied(theta, 0)
+        with np.errstate(invalid="ignore"):
+            return L[:, 0] * np.sqrt(P[0, 0]) / np.sqrt(np.diag(sigma))
     moments = group_moments(complete, names)   # refuses zero variance, too few cases, a singular matrix
     if ordinal:
-        corr = pairwise_polychoric(complete)
+        corr = pairwise_polychoric(complete if missing == "listwise" else items.dropna(how="all"))
         if np.linalg.eigvalsh(corr).min() <= 1e-10:
             raise np.linalg.LinAlgError("the polychoric correlation matrix is not positive definite")
         moments = [GroupMoments(moments[0].name, moments[0].n, np.zeros(len(names)), corr)]
@@ -93,11 +104,12 @@ def congruence_reading(phi: float) -> str:
 
 
 def compare_structure(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, list[str]],
-                      ranges: Ranges, estimators: dict[str, str] | None = None
+                      ranges: Ranges, estimators: dict[str, str] | None = None, missing: str = "auto"
                       ) -> tuple[float, pd.DataFrame]:
     """(SRMR over all keyed items, per-scale congruence table with loadings, notes and the estimator).
 
-    ``estimators`` maps each scale to ML, MLR or WLSMV (default: :func:`scale_estimators`)."""
+    ``estimators`` maps each scale to ML, MLR or WLSMV (default: :func:`scale_estimators`); ``missing`` as in
+    :func:`standardized_loadings` (``auto``: every respondent with an answer, refusals missing)."""
     items = [k.lstrip("-") for keyed in keys.values() for k in keyed]
     srmr = correlation_srmr(human, silicon, items)
     estimators = estimators or scale_estimators(human, silicon, keys)
@@ -106,8 +118,8 @@ def compare_structure(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str
         ordinal = estimators[scale] == "WLSMV"
         row = {"scale": scale, "congruence": np.nan, "note": "", "estimator": LOADINGS_FROM[estimators[scale]]}
         try:
-            a = standardized_loadings(keyed_items(human, keyed, ranges), ordinal)
-            b = standardized_loadings(keyed_items(silicon, keyed, ranges), ordinal)
+            a = standardized_loadings(keyed_items(human, keyed, ranges), ordinal, missing)
+            b = standardized_loadings(keyed_items(silicon, keyed, ranges), ordinal, missing)
             phi = tucker_congruence(a, b)
             if np.isfinite(phi):
                 row["congruence"] = phi

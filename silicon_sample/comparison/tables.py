@@ -111,9 +111,9 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
     collapse_empty : bool
         WLSMV invariance: merge an option one source never uses into its neighbour instead of not fitting.
     missing : {"auto", "listwise"}
-        The invariance models' (and their human ceiling's) missing answers — refused, invalid, "Don't know",
-        and the humans' blanks: ``auto`` fits every respondent with an answer (FIML for ML/MLR, pairwise for
-        WLSMV, as lavaan), ``listwise`` the complete respondents
+        The invariance models' (and their human ceiling's) and the structure table's one-factor models' missing
+        answers — refused, invalid, "Don't know", and the humans' blanks: ``auto`` fits every respondent with an
+        answer (FIML for ML/MLR, pairwise for WLSMV, as lavaan), ``listwise`` the complete respondents
         (:func:`.source_invariance.invariance_between_sources`).
 
     Returns
@@ -176,7 +176,7 @@ def compare_answers(human: pd.DataFrame, silicon: pd.DataFrame, instrument: Inst
                                          estimator=estimator, n_options=n_options)
             tables["scales"].append(tag_pair(scale_table, pair))
             estimators = scale_estimators(human_scored, scored, keys, estimator, n_options)
-            srmr, congruence = compare_structure(human_scored, scored, keys, ranges, estimators)
+            srmr, congruence = compare_structure(human_scored, scored, keys, ranges, estimators, missing=missing)
             congruence = congruence[["congruence", "reading", "note", "estimator"]].assign(correlation_srmr=srmr)
             tables["structure"].append(tag_pair(congruence, pair))
             if invariance:

