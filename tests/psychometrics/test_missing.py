@@ -93,6 +93,13 @@ def test_pairwise_wlsmv_equals_lavaan(bfi, section, model):
     result = cfa(bfi, model, estimator="WLSMV", missing="pairwise")
     assert_agrees(result.fit.iloc[0], section)
     assert "pairwise" in result.fit.iloc[0]["missing"]
+    if section == "pairwise_wlsmv_N":      # its loadings, robust SEs and standardized loadings too
+        ref, se, std = (reference(section + suffix) for suffix in ("_loading", "_se", "_std"))
+        assert len(ref) == 5
+        for _, row in result.loadings.iterrows():
+            key = f"{row['factor']}=~{row['item']}"
+            assert (row["estimate"], row["se"], row["std_all"]) == pytest.approx((ref[key], se[key], std[key]),
+                                                                                 abs=1e-4), key
 
 
 @pytest.mark.parametrize("model, estimator, prefix", [(A, "MLR", "fiml_mlr_A_gender_"),
