@@ -113,18 +113,18 @@ def _ordinal(estimators: dict[str, str] | None, scale: str) -> bool:
     return bool(estimators) and estimators.get(scale) == "WLSMV"
 
 
-def human_loadings(setting: Setting, human: pd.DataFrame, estimators: dict[str, str] | None = None
-                   ) -> dict[str, np.ndarray | None]:
+def human_loadings(setting: Setting, human: pd.DataFrame, estimators: dict[str, str] | None = None,
+                   missing: str = "auto") -> dict[str, np.ndarray | None]:
     """One-factor loadings of each scale in ``human`` (polychoric where the scale's estimator is WLSMV);
     those of the baseline itself are cached in ``setting``."""
     loadings = {}
     for scale, keyed in setting.keys.items():
-        key = (scale, _ordinal(estimators, scale))
+        key = (scale, _ordinal(estimators, scale), missing)
         if human is setting.human and key in setting.human_loadings:
             loadings[scale] = setting.human_loadings[key]
             continue
         try:
-            loadings[scale] = standardized_loadings(keyed_items(human, keyed, setting.ranges), key[1])
+            loadings[scale] = standardized_loadings(keyed_items(human, keyed, setting.ranges), key[1], missing)
         except (SiliconSampleError, np.linalg.LinAlgError):
             loadings[scale] = None
         if human is setting.human:
@@ -134,7 +134,8 @@ def human_loadings(setting: Setting, human: pd.DataFrame, estimators: dict[str, 
 
 def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, families=FAMILIES,
             congruence: bool = True, loadings: dict | None = None, detail: dict | None = None,
-            estimators: dict[str, str] | None = None, why: dict[str, str] | None = None) -> dict[str, float]:
+            estimators: dict[str, str] | None = None, why: dict[str, str] | None = None,
+            missing: str = "auto") -> dict[str, float]:
     """Every figure of the table in the module docstring (but the invariance level) for one silicon sample;
     ``why``, when given, receives the reason of each figure that could not be computed.
 
@@ -162,14 +163,14 @@ def figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, famili
         keyed = [k.lstrip("-") for ks in setting.keys.values() for k in ks] or setting.items
         out["correlation_srmr"] = correlation_srmr(human, silicon, keyed)
         if setting.keys and congruence:
-            loadings = loadings if loadings is not None else human_loadings(setting, human, estimators)
+            loadings = loadings if loadings is not None else human_loadings(setting, human, estimators, missing)
             phis = pd.Series(np.nan, index=pd.Index(list(setting.keys), name="scale"), dtype=float)
             for scale, keyed_scale in setting.keys.items():
                 if loadings.get(scale) is None or len(keyed_scale) < 2:
                     continue
                 try:
                     b = standardized_loadings(keyed_items(silicon, keyed_scale, setting.ranges),
-                                              _ordinal(estimators, scale))
+                                              _ordinal(estimators, scale), missing)
                     phis[scale] = tucker_congruence(loadings[scale], b)
                 except (SiliconSampleError, np.linalg.LinAlgError):
                     pass
@@ -290,29 +291,32 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
     """
     rng = np.random.default_rng(seed)
     n = len(silicon)
-    loadings = human_loadings(setting, human, estimators) if setting.keys else {}
+    loadings = human_loadings(setting, human, estimators, missing) if setting.keys else {}
     detail: dict[str, dict] = {"raw": {}, "bootstrap": {}, "uniform": {}, "marginal": {}, "shuffled": {},
                                "ceiling": {}}
     why_missing: dict[str, str] = {}
     raw = figures(human, silicon, setting, loadings=loadings, detail=detail["raw"], estimators=estimators,
-                  why=why_missing)
+                  why=why_missing, missing=missing)
     replicates = [figures(human, bootstrap_sample(silicon, rng), setting, congruence=b < structure_bootstrap,
-                          loadings=loadings, detail=detail["bootstrap"], estimators=estimators)
+                          loadings=loadings, detail=detail["bootstrap"], estimators=estimators,
+                          missing=missing)
                   for b in range(bootstrap)]
     anchors: dict[str, list[dict]] = {name: [] for name in (*FLOORS, "ceiling")}
     ceiling_possible = len(setting.human) - n >= max(30, n // 10)
     for r in range(repetitions):
         fit = r < structure_repetitions
         anchors["uniform"].append(figures(human, uniform_sample(silicon, setting, rng), setting, congruence=fit,
-                                          loadings=loadings, detail=detail["uniform"], estimators=estimators))
+                                          loadings=loadings, detail=detail["uniform"], estimators=estimators,
+                                          missing=missing))
         anchors["marginal"].append(figures(human, marginal_sample(silicon, setting, rng), setting, congruence=fit,
-                                           loadings=loadings, detail=detail["marginal"], estimators=estimators))
+                                           loadings=loadings, detail=detail["marginal"], estimators=estimators,
+                                           missing=missing))
         anchors["shuffled"].append(figures(human, shuffled_sample(silicon, setting, rng), setting,
                                            families=("subgroups",), detail=detail["shuffled"]))
         if ceiling_possible:
             rest, sub = human_split(n, setting, rng)
             anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit, detail=detail["ceiling"],
-                                              estimators=estimators))
+                                              estimators=estimators, missing=missing))
     rows, scaled = [], {}
     for name, value in raw.items():
         family, higher = FIGURES[name]

@@ -26,8 +26,8 @@ class Setting:
     categories: dict[str, list]
     correct: dict[str, int] = field(default_factory=dict)        # knowledge items: the right answer's code
     special: dict[str, tuple] = field(default_factory=dict)      # numeric items: codes that are missing values
-    # one-factor loadings of ``human`` by (scale, ordinal), cached across pairs
-    human_loadings: dict[tuple[str, bool], np.ndarray | None] = field(default_factory=dict)
+    # one-factor loadings of ``human`` by (scale, ordinal, missing), cached across pairs
+    human_loadings: dict[tuple[str, bool, str], np.ndarray | None] = field(default_factory=dict)
 
     @property
     def items(self) -> list[str]:

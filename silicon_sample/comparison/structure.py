@@ -70,6 +70,8 @@ def standardized_loadings(items: pd.DataFrame, ordinal: bool = False, missing: s
     names = list(items.columns)
     model = MeasurementModel(("f",), {"f": tuple(names)})
     complete = items.dropna()
+    # with every answer present, full-information ML is ML and pairwise is listwise: the complete-case path
+    missing = missing if items.isna().any().any() else "listwise"
     if missing != "listwise" and not ordinal:
         mg = FimlModel(ParameterTable(model, 1, mean_structure=True), missing_groups(items, names))
         theta = mg.fit()
