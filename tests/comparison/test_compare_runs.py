@@ -18,7 +18,7 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
                                                                      "method": "microdata"}), tmp_path / "run")
     tables = ss.api.compare(store.dir, "psych_bfi")
     assert set(tables) == {"anchors", "items", "scales", "structure", "invariance", "subgroups", "patterns",
-                           "response_styles", "variance", "nonresponse"}          # one replicate: no retest
+                           "response_styles", "variance", "nonresponse", "missing"}   # one replicate: no retest
     anchors = tables["anchors"].droplevel(["model", "persona_style", "cue_type", "perturbation"])
     figures = ["item_representativeness", "item_js_distance", "item_abs_d", "scale_abs_d", "correlation_srmr",
                "subgroup_representativeness", "sign_agreement", "d_correlation", "levels", "structure", "subgroups"]
@@ -65,7 +65,7 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     assert pd.read_csv(tmp_path / "tables" / "scales.csv")["estimator"].str.startswith("MLR").all()
     written = {p.stem for p in (tmp_path / "tables").glob("*.csv")}
     assert written == {"anchors", "items", "scales", "structure", "subgroups", "patterns", "response_styles",
-                       "variance", "nonresponse"}
+                       "variance", "nonresponse", "missing"}
     manifest = json.loads((tmp_path / "tables" / "manifest.json").read_text())
     assert manifest["baseline"]["id"] == "psych_bfi" and len(manifest["baseline"]["sha256"]) == 64
     assert manifest["runs"][0]["manifest_sha256"] and manifest["settings"]["invariance"] is False
@@ -110,7 +110,7 @@ def test_a_small_anes_replica_compares_items_when_no_scale_is_scored(tmp_path):
     tables = ss.api.compare(store.dir, "anes1996")
     # no scales: items are the outcomes; the anchors have no scale or structure figure but the item SRMR
     assert set(tables) == {"anchors", "items", "subgroups", "patterns", "response_styles", "variance",
-                           "nonresponse"}
+                           "nonresponse", "missing"}
     anchored = set(tables["anchors"].index.get_level_values("figure"))
     assert "scale_abs_d" not in anchored and "congruence" not in anchored and "item_representativeness" in anchored
     assert tables["items"].index.get_level_values("item").tolist() == ["selfLR", "ClinLR", "DoleLR", "PID"]
