@@ -275,10 +275,10 @@ class FimlModel(MultiGroupModel):
         return float(sum(group.loglik_h1 for group in self.groups))
 
     def score_test(self, theta: np.ndarray, label: str) -> tuple[float, int]:
-        """Score (LM) statistic and df for releasing the equality constraint on ``label``, with the observed
-        information (lavaan's default with missing = "ml")."""
-        from .robust_ml import observed_information
-
+        """Score (LM) statistic and df for releasing the equality constraint on ``label``: the full-information
+        gradient with the complete-data expected information at the saturated (EM) moments (lavaan's default with
+        missing = "ml" is the observed information; these statistics order the releases, they are not
+        lavTestScore's numbers)."""
         released = ParameterTable(self.table.model, self.table.n_groups, self.table.equal,
                                   self.table.released | {label}, self.table.mean_structure)
         position = {key: i for i, key in enumerate(self.table.keys)}
@@ -286,7 +286,9 @@ class FimlModel(MultiGroupModel):
         model = FimlModel(released, self.groups)
         _, grad = model.objective(theta_r)
         score = -0.5 * self.n_total * grad
-        info = self.n_total * observed_information(model, theta_r)
+        # the observed information by finite differences is not positive definite here for every model (it gave
+        # negative statistics); the expected information at the EM moments is, and orders the releases
+        info = model.information(theta_r)
         return float(score @ np.linalg.solve(info, score)), released.n_params - self.table.n_params
 
     def baseline(self) -> tuple[float, int]:

@@ -29,10 +29,9 @@ def test_shifted_intercepts_break_scalar_invariance_and_partial_invariance_finds
         silicon[item] = np.clip(silicon[item] + 2, 1, 6)
     # answers shifted by 2 fall on 4 distinct values, so the default would be WLSMV; this test is about
     # continuous intercepts
-    # on the complete cases: this test is about the release path of partial invariance (the full-information
-    # release path is not yet checked against lavTestScore with missing = "ml"; see issue 30's closing note)
+    # by full-information ML (the default): bfi's own blanks stay in
     table, highest, _ = invariance_between_sources(bfi, silicon, keys, levels=("configural", "metric", "scalar"),
-                                                   estimator="MLR", missing="listwise")
+                                                   estimator="MLR")
     assert table.loc["metric", "decision"] == "holds" and table.loc["scalar", "decision"] == "fails"
     freed = table.loc["scalar_partial", "freed"]
     assert {f.split("~")[0] for f in freed.split(", ")} <= set(shifted) and highest == "partial scalar"
