@@ -274,22 +274,12 @@ class FimlModel(MultiGroupModel):
     def loglik_h1(self) -> float:
         return float(sum(group.loglik_h1 for group in self.groups))
 
-    def score_test(self, theta: np.ndarray, label: str) -> tuple[float, int]:
-        """Score (LM) statistic and df for releasing the equality constraint on ``label``: the full-information
-        gradient with the complete-data expected information at the saturated (EM) moments (lavaan's default with
-        missing = "ml" is the observed information; these statistics order the releases, they are not
-        lavTestScore's numbers)."""
-        released = ParameterTable(self.table.model, self.table.n_groups, self.table.equal,
-                                  self.table.released | {label}, self.table.mean_structure)
-        position = {key: i for i, key in enumerate(self.table.keys)}
-        theta_r = np.array([theta[position[key if key in position else (key[0],)]] for key in released.keys])
-        model = FimlModel(released, self.groups)
-        _, grad = model.objective(theta_r)
-        score = -0.5 * self.n_total * grad
-        # the observed information by finite differences is not positive definite here for every model (it gave
-        # negative statistics); the expected information at the EM moments is, and orders the releases
-        info = model.information(theta_r)
-        return float(score @ np.linalg.solve(info, score)), released.n_params - self.table.n_params
+    def with_table(self, table: ParameterTable) -> FimlModel:
+        """Releases in partial invariance: the inherited score test takes the full-information gradient with
+        the complete-data expected information at the EM moments (the finite-difference observed information,
+        lavaan's default, was not positive definite for every released model); these statistics order the
+        releases, they are not lavTestScore's numbers."""
+        return FimlModel(table, self.groups)
 
     def baseline(self) -> tuple[float, int]:
         """The independence model's χ² and df (module docstring)."""

@@ -319,13 +319,18 @@ class MultiGroupModel:
                                      + np.trace(mom.cov @ W) + d @ W @ d)
         return total
 
+    def with_table(self, table: ParameterTable) -> MultiGroupModel:
+        """The same model class on the same data with another parameter table."""
+        return MultiGroupModel(table, self.moments)
+
     def score_test(self, theta: np.ndarray, label: str) -> tuple[float, int]:
-        """Score (LM) statistic and df for releasing the equality constraint on ``label``."""
+        """Score (LM) statistic and df for releasing the equality constraint on ``label`` (the expected
+        information at the model's moments)."""
         released = ParameterTable(self.table.model, self.table.n_groups, self.table.equal,
                                   self.table.released | {label}, self.table.mean_structure)
         position = {key: i for i, key in enumerate(self.table.keys)}
         theta_r = np.array([theta[position[key if key in position else (key[0],)]] for key in released.keys])
-        model = MultiGroupModel(released, self.moments)
+        model = self.with_table(released)
         _, grad = model.objective(theta_r)
         score = -0.5 * self.n_total * grad
         info = model.information(theta_r)
