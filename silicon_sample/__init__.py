@@ -54,6 +54,7 @@ from .api import (
                   load_instrument,
                   load_population,
                   load_study,
+                  persona_effects,
                   populations,
                   rank,
                   ranking_manifest_path,
@@ -88,6 +89,8 @@ __all__ = [
     "compare", "rank", "ranking_manifest_path", "bayes", "drift", "report",
     # how many humans a silicon sample is worth (prediction-powered inference)
     "calibrate",
+    # persona effects beyond paraphrase noise (catalogue populations)
+    "persona_effects",
     # throughput on this machine beside its ceilings
     "bench",
     # bringing surveys and human data in

@@ -37,7 +37,7 @@ from .population.populations import Population
 from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
 from .report import exports as _exports
 from .report.progress import RunProgress
-from .report.terminal import CALIBRATION_NOTE, verdict_lines
+from .report.terminal import CALIBRATION_NOTE, PERSONA_EFFECTS_NOTE, verdict_lines
 from .runner.batch_journal import batch_table
 from .runner.dry_run import estimate, load_prices
 from .runner.execute import BackendFactory, ProgressCallback, preflight, resume_run, start_run
@@ -853,11 +853,44 @@ def _estimator_settings(estimator: str | None, collapse_empty: bool) -> dict:
     return {"estimator": estimator or rule, "collapse_empty": collapse_empty}
 
 
-def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline, settings: dict) -> None:
+def persona_effects(run_dir: str | Path, *, outcomes: list[str] | None = None, seed: int = 0, bootstrap: int = 2000,
+                    top_share: float = 0.1, output: str | Path | None = None, allow_incomplete: bool = False,
+                    force: bool = False) -> dict[str, pd.DataFrame]:
+    """Do named personas move answers beyond paraphrase noise? The tests of Araujo & Roth (2025) on a run of a
+    catalogue population with control personas (e.g. ``studies/persona_behavior.yaml``;
+    :mod:`silicon_sample.comparison.persona_effects`).
+
+    ``outcomes``: scale ids, item ids, ``refused``, ``invalid`` (default: every scale and both rates). Tables:
+    ``personas`` (each persona's outcome with its interval), ``categories`` (each category beside the controls
+    and the empty persona), ``variation`` (SD across personas over SD across control paraphrases, with a
+    bootstrap interval, per category), ``within_tests`` (Friedman or Cochran's Q among personas and among
+    controls), ``refusals`` (each category's refusal and invalid rates against the controls', Holm-adjusted),
+    ``agreement`` (Kendall's τ between every two models, W across three or more) and ``extremes`` (the personas
+    at the top or bottom for every model). ``seed`` and ``bootstrap`` fix the resamples. With ``output`` (a
+    folder) every table is written as CSV with a ``manifest.json``.
+    """
+    from .comparison.runs import persona_effects_of_run
+
+    if output is not None:
+        guard_output(output, "folder", analysis="personas", inputs=[], force=force)
+    tables = persona_effects_of_run(run_dir, outcomes=outcomes, seed=seed, bootstrap=bootstrap, top_share=top_share,
+                                    allow_incomplete=allow_incomplete)
+    if output is not None:
+        with folder_swapped(Path(output)) as folder:
+            for name, table in tables.items():
+                _write_table(table, folder / f"{name}.csv")
+            _write_manifest(folder / "manifest.json", "personas", [run_dir], None,
+                            {"outcomes": outcomes, "seed": seed, "bootstrap": bootstrap, "top_share": top_share,
+                             "conventions": PERSONA_EFFECTS_NOTE, **_pending_settings([run_dir])})
+    return tables
+
+
+def _write_manifest(path: Path, analysis: str, runs: list, baseline: Baseline | None, settings: dict) -> None:
     record = analysis_manifest(analysis, runs, baseline, settings)
     write_atomic(path, json.dumps(record, indent=2, default=str))
 
 
 __all__ = ["BaselineLike", "baseline_init", "bayes", "bench", "calibrate", "code", "compare", "dry_run", "export",
-           "instruments", "load_baseline", "load_instrument", "load_population", "load_study", "populations", "rank",
+           "instruments", "load_baseline", "load_instrument", "load_population", "load_study", "persona_effects",
+           "populations", "rank",
            "ranking_manifest_path", "results", "resume", "run", "status", "validate"]

@@ -30,6 +30,7 @@ from .report.terminal import (
     missing_lines,
     nonresponse_line,
     note_lines,
+    persona_effects_lines,
     prompt_view,
     ranking_view,
     verdict_lines,
@@ -425,6 +426,34 @@ def calibrate_command(run_dir: Path, baseline: str, human_n: int | None, labelle
                            prices=prices, output=output, allow_incomplete=allow_incomplete, force=force)
     _pending_note_of_run(run_dir)
     for line in calibration_lines(tables, show_all=show_all):
+        echo(line)
+    if output is not None:
+        echo(f"\ntables and manifest.json written to {output}", err=True)
+
+
+@cli.command(name="personas")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--outcome", "outcomes", multiple=True,
+              help="Scale id, item id, refused or invalid (repeatable; default: every scale and both rates).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap and permutations.")
+@click.option("--bootstrap", default=2000, show_default=True, type=click.IntRange(min=100),
+              help="Bootstrap resamples (and permutations) of personas.")
+@click.option("--top-share", default=0.1, show_default=True, type=click.FloatRange(0.01, 0.5),
+              help="Share of personas counted as the top (bottom) of an outcome for the extremes.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for every table as CSV, with a manifest.")
+@force_option
+@incomplete_option
+def personas_command(run_dir: Path, outcomes: tuple[str, ...], seed: int, bootstrap: int, top_share: float,
+                     output: Path | None, force: bool, allow_incomplete: bool) -> None:
+    """Do named personas move answers beyond paraphrase noise? Araujo & Roth's tests on a run of a catalogue
+    population with control personas (e.g. studies/persona_behavior.yaml): each persona and category beside the
+    control paraphrases and the empty persona, the spread across personas over the spread across controls, the
+    Friedman and Cochran's Q tests, refusal disparities, and agreement across models."""
+    tables = api.persona_effects(run_dir, outcomes=list(outcomes) or None, seed=seed, bootstrap=bootstrap,
+                                 top_share=top_share, output=output, allow_incomplete=allow_incomplete, force=force)
+    _pending_note_of_run(run_dir)
+    for line in persona_effects_lines(tables):
         echo(line)
     if output is not None:
         echo(f"\ntables and manifest.json written to {output}", err=True)

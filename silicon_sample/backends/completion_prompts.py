@@ -28,6 +28,20 @@ from .. import templating
 from ..answers import ChatMessage
 from ..errors import BackendError
 
+TRANSCRIPT_TEMPLATE = """{% for message in messages %}{% if message.role == 'system' %}\
+{% if message.content %}{{ message.content }}
+
+{% endif %}{% elif message.role == 'user' %}Question: {{ message.content }}
+{% else %}{{ message.content }}
+
+{% endif %}{% endfor %}"""
+"""How a model with no chat template (a base, pretrained model) is prompted: a plain-text transcript — the
+system part as a paragraph, each question after ``Question:``, each earlier answer on its own line — so that
+the layout's prefill (``Answer: ``) continues a document the model has seen the like of (the tokenizer adds the
+BOS token). Jinja, rendered in
+the chat sandbox like any chat template. On Gemma 3 270M (base) it put more next-token probability on the
+option digits than Gemma's own turn markers did (README, "A base model beside an instruct model")."""
+
 
 @dataclass(frozen=True)
 class ChatTemplate:
@@ -119,4 +133,4 @@ def completion_top_logprobs(body) -> list[tuple[str, float]] | None:
     return [(str(token), value) for token, value in top.items()]
 
 
-__all__ = ["ChatTemplate", "completion_body", "completion_top_logprobs", "load_chat_template"]
+__all__ = ["TRANSCRIPT_TEMPLATE", "ChatTemplate", "completion_body", "completion_top_logprobs", "load_chat_template"]

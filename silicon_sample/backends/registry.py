@@ -56,7 +56,7 @@ def register(entry: BackendEntry) -> BackendEntry:
 
 for _entry in (
     BackendEntry("embedded", "silicon_sample.backends.embedded:EmbeddedBackend",
-                 frozenset({"n_ctx", "n_threads", "n_batch"}), threads_option="n_threads"),
+                 frozenset({"n_ctx", "n_threads", "n_batch", "chat_template"}), threads_option="n_threads"),
     BackendEntry("openai", "silicon_sample.backends.openai_compatible:OpenAICompatibleBackend",
                  SERVER_OPTIONS | {"base_url", "api_key_env", "instructor_mode", "chat_template"}, reasks=True),
     BackendEntry("ollama", "silicon_sample.backends.ollama_native:OllamaBackend",

@@ -4,7 +4,9 @@ reads runs (through :mod:`silicon_sample.tidy.results`, never the store itself).
 - :func:`compare_run` — every table of :func:`.tables.compare_answers` for one run, plus ``nonresponse``;
 - :func:`ordinal_model_of_run` — the Bayesian ordinal model (:mod:`.ordinal_model`) of one scale or item;
 - :func:`rank_runs` — one row per model–persona pair of one or more runs (:mod:`.ranking`);
-- :func:`drift_between_runs` — two runs of the same study compared answer by answer (:mod:`.drift`).
+- :func:`drift_between_runs` — two runs of the same study compared answer by answer (:mod:`.drift`);
+- :func:`persona_effects_of_run` — persona effects beyond paraphrase noise in a catalogue run
+  (:mod:`.persona_effects`).
 """
 
 from __future__ import annotations
@@ -362,3 +364,34 @@ def labelled_rows(labelled, respondents: int) -> list[int]:
     if len(set(rows)) < len(rows):
         raise SpecError("a labelled respondent is named twice", where=where, fix="name each respondent once")
     return rows
+
+
+def persona_effects_of_run(run_dir: str | Path, *, outcomes: list[str] | None = None, seed: int = 0,
+                           bootstrap: int = 2000, top_share: float = 0.1,
+                           allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`.persona_effects.persona_effects` for a run of a catalogue population (personas,
+    control paraphrases and the empty persona): every scale score, item answer, knowledge proportion correct and
+    the refusal and invalid rates, per model–persona pair."""
+    from ..psychometrics.scoring import keyed_items
+    from .persona_effects import persona_effects
+
+    pending = require_complete(run_dir, allow_incomplete)
+    long = long_results(run_dir)
+    wide = wide_results(run_dir, long=long)
+    instruments = run_instruments(run_dir)
+    scale_items, scales = {}, []
+    for instrument in instruments.values():
+        ranges = instrument.item_ranges()
+        for scale, keys in instrument.keys().items():
+            column = scale if scale in wide.columns else f"{instrument.id}.{scale}"
+            if column not in wide.columns:
+                continue
+            named = [("-" if k.startswith("-") else "") + (k.lstrip("-") if k.lstrip("-") in wide.columns
+                                                           else f"{instrument.id}.{k.lstrip('-')}") for k in keys]
+            item_ranges = {n.lstrip("-"): ranges[k.lstrip("-")] for n, k in zip(named, keys)}
+            scale_items[column] = keyed_items(wide, named, item_ranges)
+            scales.append(column)
+    tables = persona_effects(wide, long, scale_items=scale_items, outcomes=outcomes, scales=scales,
+                             pair_columns=[c for c in PAIR_COLUMNS if wide[c].nunique() > 1] or ["model"],
+                             seed=seed, bootstrap=bootstrap, top_share=top_share)
+    return {name: mark_pending(table, pending) for name, table in tables.items()}

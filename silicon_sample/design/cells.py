@@ -54,6 +54,8 @@ def cell_seed(study_seed: int, model_id: str, persona_id: str, style: str, cue_t
 
 def draw_personas(study: Study) -> tuple[pd.DataFrame, dict | None]:
     """Personas (persona_id, attributes, weight[, source_row]) and, if weighted, the weight summary."""
+    if study.selection is not None:
+        return study.population.select(study.seed, **study.selection), None
     personas = study.population.sample(study.n, seed=study.seed, method=study.sampling_method,
                                        strata=list(study.strata) if study.strata else None)
     if study.weighting is None:

@@ -59,6 +59,7 @@ class Study(BaseModel):
     n: int
     sampling_method: str
     strata: tuple[str, ...] | None = None
+    selection: dict | None = None
     weighting: Weighting | None = None
     population: Population
     instruments: tuple[Instrument, ...]
@@ -121,9 +122,31 @@ def _weighting(pop_spec: dict, population: Population, base_dir: Path, path: Pat
     return Weighting(target=target, method=pop_spec["weighting"].get("method", "rake"), variables=variables)
 
 
+CATALOGUE_SELECTION = ("categories", "per_category", "controls", "empty")
+
+
+def catalogue_selection(pop_spec: dict, n: int | None) -> dict:
+    """A catalogue study's selection (:meth:`~silicon_sample.population.populations.Population.select`):
+    its ``categories``, ``per_category``, ``controls`` and ``empty``, and ``n`` regular personas (``--n``
+    overrides the study's)."""
+    selection = {key: pop_spec[key] for key in CATALOGUE_SELECTION if key in pop_spec}
+    n = n if n is not None else pop_spec.get("n")
+    return {**selection, **({"n": n} if n is not None else {})}
+
+
 def _sampling(pop_spec: dict, population: Population, path: Path) -> tuple[str, tuple[str, ...] | None]:
     """The sampling method and its strata (attributes of the population; only with ``method: stratified``)."""
-    method = pop_spec.get("method", "quota")
+    method = pop_spec.get("method", "catalogue" if population.kind == "catalogue" else "quota")
+    if (method == "catalogue") != (population.kind == "catalogue"):
+        raise SpecError(f"population.method {method!r} does not fit the {population.kind} population {population.id}",
+                        where=str(path), fix="leave method out for a catalogue population; use quota, stratified or "
+                                             "microdata for the others")
+    selection_keys = [k for k in CATALOGUE_SELECTION if k in pop_spec]
+    if selection_keys and method != "catalogue":
+        raise SpecError(f"population.{selection_keys[0]} selects from a catalogue population; {population.id} is "
+                        f"{population.kind}", where=str(path), fix=f"remove {selection_keys[0]}")
+    if method != "catalogue" and "n" not in pop_spec:
+        raise SpecError("population.n: required (the number of personas)", where=str(path))
     strata = tuple(pop_spec["strata"]) if "strata" in pop_spec else None
     if strata:
         unknown = [s for s in strata if s not in population.attribute_names]
@@ -200,8 +223,16 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
     layout = load_layout(data.get("prompt_layout", "questionnaire"), relative_to=base_dir)
     weighting = _weighting(pop_spec, population, base_dir, path)
     method, strata = _sampling(pop_spec, population, path)
-    # Draw and render one persona now so that sampling and template errors surface before a run starts.
-    probe = population.sample(1, seed=data["seed"], method=method, strata=list(strata) if strata else None)
+    selection = None
+    if method == "catalogue":
+        selection = catalogue_selection(pop_spec, n)
+        probe = population.select(data["seed"], **selection)
+        if probe.empty:
+            raise SpecError("the selection has no persona", where=str(path), fix="select categories, controls or "
+                                                                                  "the empty persona")
+    else:
+        # Draw and render one persona now so that sampling and template errors surface before a run starts.
+        probe = population.sample(1, seed=data["seed"], method=method, strata=list(strata) if strata else None)
     for template in templates:
         for cue_type in cue_types:
             render_variant(template, probe.iloc[0].to_dict(), population.attributes, cue_type, names, data["seed"])
@@ -210,7 +241,7 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
     presentations = load_presentations(data.get("presentation", {}), instruments, item_order, models, path)
     perturbations = tuple(data.get("perturbations", [ORIGINAL]))
     check_perturbations(perturbations, instruments, models, presentations, path)
-    size = n if n is not None else pop_spec["n"]
+    size = len(probe) if selection is not None else n if n is not None else pop_spec["n"]
     n_cells = cells_in_design(size, templates, cue_types, perturbations, instruments, models)
     limit = max_cells()
     if n_cells > limit:
@@ -220,7 +251,7 @@ def load_study(path: str | Path, *, n: int | None = None, data: dict | None = No
                             "keeps about 1 KB per cell)")
     return Study(
         id=data["id"], title=data.get("title"), seed=data["seed"],
-        n=size, sampling_method=method, strata=strata, weighting=weighting,
+        n=size, sampling_method=method, strata=strata, weighting=weighting, selection=selection,
         population=population, instruments=instruments, persona_templates=templates, cue_types=cue_types,
         names=names, prompt_layout=layout, item_order=item_order, presentations=presentations,
         perturbations=perturbations, models=models, spec=data, path=path,

@@ -17,11 +17,13 @@ cue type is recorded with every answer.
 Template variables: ``attributes`` (list of ``{name, label, value, question}``
 stated explicitly), each explicit attribute by name, ``name`` (the first name,
 or none), ``cue_type``, ``variant`` (a seeded number 0–999 per persona, to pick
-among paraphrases).
+among paraphrases), ``controls`` (the 30 control paraphrases of "a helpful assistant" of Araujo & Roth, 2025:
+:func:`control_paraphrases`). A catalogue population's personas also have ``description`` and ``category``
+(the ``role`` style: "You are {description}.").
 
 *Control styles* give the floor of persona conditioning: ``none`` (no persona,
-the instructions only) and ``assistant_control`` (one of several paraphrases of
-"You are a helpful assistant", picked by ``variant``). Crossed with real styles
+the instructions only) and ``assistant_control`` (one of the 30 control paraphrases,
+"You are a supportive aide.", picked by ``variant``). Crossed with real styles
 in a study, they let ``compare`` measure how far a persona moves answers
 toward its subgroup (:data:`CONTROL_STYLES`). A variable the template uses but the persona does not
 have is an error, not an empty string.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -65,14 +68,14 @@ class PersonaTemplate(BaseModel):
         listed = [{"name": a.name, "label": a.label, "value": persona[a.name], "question": a.question}
                   for a in explicit]
         context = {**{a.name: persona[a.name] for a in explicit}, "attributes": listed, "name": name,
-                   "cue_type": cue_type, "variant": variant}
+                   "cue_type": cue_type, "variant": variant, "controls": list(control_paraphrases())}
         try:
             return templating.render(self.text, str(self.path or self.name), **context).strip()
         except jinja2.UndefinedError as exc:
             raise SpecError(f"template uses an undefined variable: {exc.message}",
                             where=str(self.path or self.name),
                             fix=f"use only the stated attributes ({', '.join(a.name for a in explicit)}), "
-                                "`attributes`, `name`, `cue_type` and `variant`") from None
+                                "`attributes`, `name`, `cue_type`, `variant` and `controls`") from None
         except jinja2.TemplateSyntaxError as exc:
             raise SpecError(f"line {exc.lineno}: template syntax error: {exc.message}",
                             where=str(self.path or self.name)) from None
@@ -94,6 +97,15 @@ def load_template(name_or_path: str | Path, *, relative_to: Path | None = None) 
     source = resources.read_text(path, limit=templating.MAX_TEMPLATE_BYTES, what="template")
     templating.check_template(source, str(path))
     return PersonaTemplate(name=path.stem, text=source, path=path)
+
+
+@lru_cache(maxsize=1)
+def control_paraphrases() -> tuple[str, ...]:
+    """The 30 control personas of Araujo & Roth (2025), paraphrases of "a helpful assistant", in their order
+    (``templates/personas/control_paraphrases.yaml``): what ``assistant_control`` states and what a catalogue
+    population's ``controls: shipped`` adds."""
+    path = resources.data_dir("templates") / "personas" / "control_paraphrases.yaml"
+    return tuple(str(p) for p in read_yaml(path)["paraphrases"])
 
 
 def shipped_styles() -> list[str]:

