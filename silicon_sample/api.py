@@ -255,7 +255,7 @@ def validate(path: str | Path) -> str:
     if "items" in data:
         inst = _instruments.load(path)
         return f"ok: instrument {inst.id} ({len(inst.items)} items, {len(inst.scoring.scales)} scales)"
-    if "attributes" in data:
+    if "attributes" in data or "personas" in data:
         pop = _populations.load(path)
         return f"ok: population {pop.id} ({pop.kind}; {', '.join(pop.attribute_names)}; {pop.report})"
     if "models" in data:
@@ -264,7 +264,8 @@ def validate(path: str | Path) -> str:
         renderings = len(study.persona_templates) * len(study.cue_types)
         return (f"ok: study {study.id} ({study.n} personas × {renderings} rendering(s) × "
                 f"{sum(len(i.items) for i in study.instruments)} items × {len(study.models)} model(s))")
-    raise SpecError("cannot tell what kind of file this is (no `items`, `attributes` or `models`)", where=str(path),
+    raise SpecError("cannot tell what kind of file this is (no `items`, `attributes`, `personas` or `models`)",
+                    where=str(path),
                     fix="give an instrument, population, study or baseline file")
 
 

@@ -327,6 +327,11 @@ STUDIES = {
     "a text item on a scale": (_added_item(type="text", scale="openness"), "a text item cannot be scored"),
     "a field of another type": (_added_item(type="numeric", min=0, max=10, correct=1),
                                 "only a knowledge item has 'correct'"),
+    "a catalogue study selecting an unknown category": (
+        _with(population={"name": "persona_behavior", "categories": ["gender", "astrology"]}),
+        "population.categories: 'astrology' is not a category of persona_behavior"),
+    "a demographic study selecting categories": (_population(per_category=2),
+                                                 "population.per_category selects from a catalogue population"),
     "a numeric item in distribution mode on a server": (
         lambda tmp: {**_added_item(type="numeric", min=0, max=100)(tmp),
                      "models": [{**SERVER, "answer_mode": "distribution"}]},
@@ -359,6 +364,7 @@ def _population_file(tmp, text):
 
 
 POPULATION = (ROOT / "populations" / "us_adults_agesex2020.yaml").read_text()
+CATALOGUE = (ROOT / "populations" / "persona_behavior.yaml").read_text()
 
 COMMANDS = {
     "a population count below 0": (lambda tmp: _population_file(
@@ -366,7 +372,7 @@ COMMANDS = {
         "joint[0].cells[0].value: -5 is less than the minimum of 0"),
     "a population of an unknown kind": (lambda tmp: _population_file(tmp, POPULATION.replace("kind: marginals",
                                                                                              "kind: census")),
-                                        2, "kind: 'census' is not one of ['marginals', 'microdata']"),
+                                        2, "kind: 'census' is not one of ['marginals', 'microdata', 'catalogue']"),
     "a file of no known kind": (lambda tmp: _population_file(tmp, "hello: world\n"), 2,
                                 "cannot tell what kind of file this is"),
     "validate a missing file": (lambda tmp: ("validate", tmp / "nope.yaml"), 2, "file not found"),
@@ -442,6 +448,15 @@ COMMANDS = {
     "compare with an unknown way of taking missing answers": (lambda tmp: ("compare", tmp, "--baseline", "psych_bfi",
                                                                            "--missing", "sometimes"), 2,
                                                               "Invalid value for '--missing'"),
+    # persona catalogues (issue 31)
+    "a catalogue with a duplicated persona id": (lambda tmp: _population_file(tmp, CATALOGUE.replace(
+        "id: a_black_person", "id: a_white_person")), 2, "persona id 'a_white_person' is given twice"),
+    "a catalogue persona without a category": (lambda tmp: _population_file(tmp, CATALOGUE.replace(
+        "category: race, description: \"a black person\"", "description: \"a black person\"")), 2,
+        "personas[1]: 'category' is a required property"),
+    "personas of a folder that is not a run": (lambda tmp: ("personas", tmp), 2, "not a silicon-sample run"),
+    "personas with a bootstrap too small": (lambda tmp: ("personas", tmp, "--bootstrap", "5"), 2,
+                                            "Invalid value for '--bootstrap'"),
     "rank for calibration without humans": (lambda tmp: ("rank", tmp, "--baseline", "psych_bfi", "--purpose",
                                                          "calibration"), 2,
                                             "ranking for calibration needs the labelled sample"),

@@ -60,8 +60,10 @@ def test_what_questionnaire_templates_use_still_renders(source, expected):
 def test_every_shipped_persona_style_loads_through_the_sandbox():
     for style in shipped_styles():
         template = load_template(style)
-        assert template.render({"age": "34", "persona_id": "P1"}, [type("A", (), {
-            "name": "age", "label": "Age", "question": None})()], variant=1) is not None
+        attributes = [type("A", (), {"name": name, "label": name.title(), "question": None})()
+                      for name in ("age", "description")]          # a catalogue persona has a description (role)
+        assert template.render({"age": "34", "description": "a nurse", "persona_id": "P1"}, attributes,
+                               variant=1) is not None
 
 
 def test_a_template_over_the_size_limit_is_refused_before_it_is_parsed():

@@ -130,8 +130,8 @@ def cochran_q(blocks: pd.DataFrame) -> dict:
     if not ((varying > 0) & (varying < values.shape[1])).any():
         out["note"] = "no block has both outcomes (e.g. no refusal at all): Q is undefined"
         return out
-    result = cochrans_q(values, return_object=True)
-    out.update(statistic=float(result.statistic), df=int(result.df), p_value=float(result.pvalue))
+    statistic, p_value, df = cochrans_q(values)
+    out.update(statistic=float(statistic), df=int(df), p_value=float(p_value))
     return out
 
 

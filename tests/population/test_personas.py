@@ -4,7 +4,13 @@ import pytest
 
 from silicon_sample.errors import SpecError
 from silicon_sample.population import populations
-from silicon_sample.population.personas import load_names, load_template, render_variant, shipped_styles
+from silicon_sample.population.personas import (
+    control_paraphrases,
+    load_names,
+    load_template,
+    render_variant,
+    shipped_styles,
+)
 
 GSS = populations.load("us_adults_gss2018")
 PERSONA = {"persona_id": "P007", "age_band": "45 to 54", "sex": "female", "race": "black",
@@ -68,7 +74,7 @@ def test_name_cue_replaces_gender_and_race_with_a_name(style):
 
 
 def test_name_is_seeded_per_persona_and_the_same_across_styles():
-    names = {render(style, "name")["name"] for style in shipped_styles()}
+    names = {render(style, "name")["name"] for style in shipped_styles() if style != "role"}   # role: catalogues
     assert len(names) == 1
     drawn = {render("profile_list", "name", persona={**PERSONA, "persona_id": f"P{i}"})["name"] for i in range(40)}
     assert drawn <= BM_BLACK_FEMALE and len(drawn) > 3
@@ -105,7 +111,9 @@ def test_control_styles_carry_no_persona():
     assert none["persona_text"] == ""
     assistants = {render("assistant_control", "explicit", persona={**PERSONA, "persona_id": f"P{i:03d}"})
                   ["persona_text"] for i in range(40)}
-    assert len(assistants) > 1 and all("assistant" in text for text in assistants)
+    stated = {f"You are {paraphrase}." for paraphrase in control_paraphrases()}
+    assert len(control_paraphrases()) == 30 and control_paraphrases()[0] == "a helpful assistant"
+    assert len(assistants) > 10 and assistants <= stated      # Araujo & Roth's 30 paraphrases, one per persona
     assert all(value not in text for text in assistants for value in ("female", "black", "45 to 54"))
     again = render("assistant_control", "explicit", persona={**PERSONA, "persona_id": "P001"})["persona_text"]
     assert again == render("assistant_control", "explicit", persona={**PERSONA, "persona_id": "P001"})["persona_text"]
