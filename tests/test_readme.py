@@ -2,7 +2,8 @@
 in the README runs here, in the README's order, at a small n — read from README.md itself, so an example is
 tested the day it is written.
 
-What is changed on the way, and why: `run` gets `--n 4` (and `ss.run` n=4) so the whole README runs in minutes — a
+What is changed on the way, and why: `run` gets `--n 4` (and `ss.run` n=4) so the whole README runs in minutes (the
+persona catalogue study also 3 of its 30 control paraphrases, a copy in the workspace) — a
 twin study `--n 20`, and its calibration 12 labelled humans (`--human-n 12`, 2 validation draws, 10 bootstrap
 resamples), the fewest a calibration takes with some personas left unlabelled; `[...]` marks optional arguments and
 is left out; the analyses get `--no-invariance`, 10 bootstrap resamples and 2 repetitions (`bayes` 50 draws, 1
@@ -21,13 +22,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from support.human_data import spss_pilot
 from support.studies import ROOT, cli
 
 NOT_RUN = "not run by the tests"
 TWIN_N, TWIN_HUMANS = "20", "12"
-SPEED = {"compare": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
+PERSONA_SLICE = "persona_slice.yaml"
+SPEED = {"personas": ["--bootstrap", "100"],
+         "compare": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
          "calibrate": ["--validate", "2", "--bootstrap", "10"],
          "report": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
          "rank": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
@@ -50,6 +54,7 @@ def commands() -> list[list[str]]:
             if not line.startswith("silicon-sample "):
                 continue
             args = shlex.split(re.sub(r"\[[^\]]*\]", "", line))[1:]
+            args = [PERSONA_SLICE if a == "studies/persona_behavior.yaml" else a for a in args]
             small = TWIN_N if any("twins_" in a for a in args) else "4"
             if args[0] == "run":
                 if "--n" in args:
@@ -91,6 +96,9 @@ def workspace(folder: Path) -> Path:
     shutil.copytree(ROOT / "instruments", folder / "instruments")        # import-qsf writes into it
     shutil.copy(ROOT / "tests" / "fixtures" / "qsf" / "social_trust.qsf", folder / "survey.qsf")
     spss_pilot(folder)
+    study = yaml.safe_load((ROOT / "studies" / "persona_behavior.yaml").read_text())
+    study["population"]["controls"] = 3                  # 4 personas (--n 4), 3 controls and the empty persona
+    (folder / PERSONA_SLICE).write_text(yaml.safe_dump(study, sort_keys=False))
     return folder
 
 

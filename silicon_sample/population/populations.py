@@ -139,6 +139,13 @@ class Population:
 
     def describe(self) -> str:
         parts = [f"{self.id} ({self.kind}): {self.name}", f"  source: {' '.join(self.source.split())}"]
+        if self.kind == "catalogue":
+            counts = self.profiles["category"].value_counts(sort=False)
+            parts.append("  categories: " + ", ".join(f"{c} ({n})" for c, n in counts.items()))
+            extra = [a.name for a in self.attributes if a.name not in ("category", "description", "persona_group")]
+            if extra:
+                parts.append(f"  attributes: {', '.join(extra)}")
+            return "\n".join(parts)
         for a in self.attributes:
             parts.append(f"  - {a.name} ({a.label}): {', '.join(a.categories)}")
         if self.report:
