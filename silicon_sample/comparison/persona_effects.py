@@ -212,8 +212,13 @@ def rate_difference(category: pd.DataFrame, controls: pd.DataFrame, rng: np.rand
 
 
 # -- the tables ------------------------------------------------------------------------------------
-def _pair_labels(block: pd.DataFrame, pair_columns: list[str]) -> pd.Series:
-    return block[pair_columns].astype(str).agg(" / ".join, axis=1)
+def _ratings(personas: pd.DataFrame, pair_columns: list[str]):
+    """Per outcome: its regular personas' rows and their values as a persona × pair table (complete rows)."""
+    regular = personas[personas["persona_group"] == "persona"]
+    for outcome, block in regular.groupby("outcome", sort=False):
+        labels = block[pair_columns].astype(str).agg(" / ".join, axis=1)
+        yield outcome, block, block.assign(pair=labels).pivot_table(index="persona_id", columns="pair",
+                                                                    values="value", aggfunc="first").dropna()
 
 
 def per_persona(wide: pd.DataFrame, long: pd.DataFrame, outcomes: list[str], pair_columns: list[str],
@@ -365,11 +370,7 @@ def refusal_table(personas: pd.DataFrame, pair_columns: list[str], seed: int, bo
 def agreement_table(personas: pd.DataFrame, pair_columns: list[str], seed: int, bootstrap: int) -> pd.DataFrame:
     """The ``agreement`` table: Kendall's τ-b between every two pairs, Kendall's W across three or more."""
     rows = []
-    regular = personas[personas["persona_group"] == "persona"]
-    for outcome, block in regular.groupby("outcome", sort=False):
-        labels = _pair_labels(block, pair_columns)
-        ratings = block.assign(pair=labels).pivot_table(index="persona_id", columns="pair", values="value",
-                                                        aggfunc="first").dropna()
+    for outcome, _, ratings in _ratings(personas, pair_columns):
         pairs = list(ratings.columns)
         rng = np.random.default_rng([seed, 11, len(rows)])
         picks = rng.integers(0, len(ratings), (bootstrap, len(ratings)))
@@ -399,11 +400,7 @@ def agreement_table(personas: pd.DataFrame, pair_columns: list[str], seed: int, 
 def extremes_table(personas: pd.DataFrame, pair_columns: list[str], top_share: float = 0.1) -> pd.DataFrame:
     """The ``extremes`` table: regular personas in the top (bottom) ``top_share`` of an outcome in every pair."""
     rows = []
-    regular = personas[personas["persona_group"] == "persona"]
-    for outcome, block in regular.groupby("outcome", sort=False):
-        labels = _pair_labels(block, pair_columns)
-        values = block.assign(pair=labels).pivot_table(index="persona_id", columns="pair", values="value",
-                                                       aggfunc="first").dropna()
+    for outcome, block, values in _ratings(personas, pair_columns):
         if values.empty or values.nunique().max() < 2:
             continue
         k = max(1, int(round(top_share * len(values))))
