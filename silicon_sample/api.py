@@ -586,14 +586,16 @@ def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, basel
            human_n: int | None = None, validate: int = 0) -> ReportFile:
     """Write one self-contained HTML report of one or more runs to ``output`` (figures and styles embedded;
     it opens offline): design and an example prompt, sample composition, answers by status, distributions,
-    and — with a ``baseline`` — reliability, invariance, fidelity between floors and ceiling, subgroup
+    persona effects beyond paraphrase noise (runs of a catalogue population with control personas:
+    :func:`persona_effects`, ``bootstrap`` at least 200), and — with a ``baseline`` — reliability, invariance,
+    fidelity between floors and ceiling, subgroup
     patterns, response styles and the ranking; ``bayes`` names a folder written by :func:`bayes` with
     ``output`` for the forest plot. The comparison settings are those of :func:`compare`. With ``human_n`` (twin
     runs: personas drawn from the baseline's respondents) the report adds how many humans the silicon answers are
     worth (:func:`calibrate`, ``validate`` labelled samples for the coverage). See
     :mod:`silicon_sample.report.html_report`."""
     from .comparison.ranking import rank_pairs
-    from .comparison.runs import calibrate_run, compare_run
+    from .comparison.runs import calibrate_run, compare_run, persona_effects_of_run
     from .report import html_report
 
     runs = [run_dirs] if isinstance(run_dirs, (str, Path)) else list(run_dirs)
@@ -617,6 +619,9 @@ def report(run_dirs: str | Path | list[str | Path], output: str | Path, *, basel
         views.append(html_report.run_view(run_dir, store.personas(), population.marginals() if population else {},
                                           tables, cell_prompts(run_dir, cell_id=first)[0]))
         store.close()
+        if "persona_group" in views[-1].long.columns and (views[-1].long["persona_group"] == "control").any():
+            views[-1].persona_effects = persona_effects_of_run(run_dir, seed=seed, bootstrap=max(bootstrap, 200),
+                                                               allow_incomplete=allow_incomplete)
         if base is not None and human_n is not None:
             views[-1].calibration = calibrate_run(run_dir, base, human_n=human_n, seed=seed, validate=validate,
                                                   bootstrap=bootstrap, allow_incomplete=allow_incomplete)

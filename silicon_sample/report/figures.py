@@ -181,3 +181,35 @@ def calibration_intervals(frame: pd.DataFrame, colours: dict[str, str], title: s
             + labs(x="", y="estimate (95% interval)", colour="", title=title)
             + theme_bw() + theme(figure_size=(9, 1.8 + 0.45 * frame["label"].nunique()), legend_position="bottom"))
     return plot
+
+
+PERSONA_GROUP_COLOURS = {"persona": "#d1495b", "control": "#1b6ca8", "empty": "#2a9d8f"}
+
+
+def persona_categories(frame: pd.DataFrame, title: str):
+    """Each category's mean outcome over its personas with its 95% interval, the control paraphrases and the empty
+    persona beside them, one panel per outcome: columns outcome, label (category with its n), mean, low, high,
+    group (a key of :data:`PERSONA_GROUP_COLOURS`)."""
+    outcomes = frame["outcome"].nunique()
+    columns = min(outcomes, 3)
+    rows = -(-outcomes // columns)
+    plot = (ggplot(frame, aes("label", "mean", ymin="low", ymax="high", colour="group"))
+            + geom_pointrange(size=0.4) + coord_flip() + facet_wrap("outcome", ncol=columns, scales="free_x")
+            + scale_colour_manual(values=PERSONA_GROUP_COLOURS,
+                                  breaks=[g for g in PERSONA_GROUP_COLOURS if g in set(frame["group"])])
+            + labs(x="", y="mean over the category's personas (95% interval)", colour="", title=title)
+            + theme_bw() + theme(figure_size=(10, 1.4 + rows * (0.7 + 0.24 * frame["label"].nunique())),
+                                 legend_position="bottom"))
+    return plot
+
+
+def spread_ratios(frame: pd.DataFrame, title: str):
+    """SD across personas over SD across the control paraphrases, with its 95% bootstrap interval, per outcome
+    and pair: columns outcome, pair, ratio, low, high; a line at 1 (paraphrase noise)."""
+    plot = (ggplot(frame, aes("outcome", "ratio", ymin="low", ymax="high", colour="pair"))
+            + geom_hline(yintercept=1, linetype="dashed", colour="#555555")
+            + geom_pointrange(position=position_dodge(width=0.5)) + coord_flip()
+            + labs(x="", y="SD across personas / SD across control paraphrases (95% interval; 1 = paraphrase noise)",
+                   colour="", title=title)
+            + theme_bw() + theme(figure_size=(9, 1.6 + 0.4 * frame["outcome"].nunique()), legend_position="bottom"))
+    return plot

@@ -41,10 +41,10 @@ from . import figures
 from .paper_tables import gt_table
 from .readable import estimate_with_interval, mean_with_interval
 from .summary import question_tables
-from .terminal import CALIBRATION_NOTE, labelled_sample_line
+from .terminal import CALIBRATION_NOTE, PERSONA_EFFECTS_NOTE, labelled_sample_line
 
 SHOWN_STATUSES = (*STATUSES, PENDING)
-SECTIONS = ("design", "composition", "status", "distributions", "reliability", "invariance", "fidelity",
+SECTIONS = ("design", "composition", "status", "distributions", "personas", "reliability", "invariance", "fidelity",
             "patterns", "response-styles", "calibration", "bayes", "ranking")
 
 
@@ -61,6 +61,7 @@ class RunView:
     example: dict | None = None
     wide_scales: tuple[pd.DataFrame, list[str]] | None = None       # wide results and the scale columns
     calibration: dict[str, pd.DataFrame] | None = None               # `calibrate`'s tables (twin runs)
+    persona_effects: dict[str, pd.DataFrame] | None = None           # `personas`' tables (catalogue runs)
 
 
 @dataclass
@@ -180,9 +181,12 @@ def _design(inputs: ReportInputs) -> str:
 def _composition(inputs: ReportInputs) -> str:
     out = []
     for run in inputs.runs:
-        rows = []
+        rows, too_many = [], []
         for attribute, shares in run.population_marginals.items():
             if attribute not in run.personas.columns:
+                continue
+            if len(shares) > COMPOSITION_CATEGORIES:       # a catalogue's descriptions: one per persona
+                too_many.append(f"{attribute} ({len(shares)} categories)")
                 continue
             weights = run.personas.groupby(run.personas[attribute].astype(str))["weight"].sum()
             for category, share in shares.items():
@@ -199,6 +203,9 @@ def _composition(inputs: ReportInputs) -> str:
             part = part.assign(category=pd.Categorical(part["category"], categories=order, ordered=True))
             out.append(_figure(figures.composition(part, len(run.personas)),
                                f"sample composition of {run.dir.name}: {', '.join(dict.fromkeys(part['attribute']))}"))
+        if too_many:
+            out.append(_missing(f"not drawn, more than {COMPOSITION_CATEGORIES} categories each (as many as "
+                                f"personas): {', '.join(too_many)}"))
     return "".join(out)
 
 
@@ -753,6 +760,97 @@ def _calibration_figure(table: pd.DataFrame, n: int, big_n: int, validation: pd.
                    f"PPI++ intervals beside the humans' own, per {kind} mean")
 
 
+def _persona_effects(inputs: ReportInputs) -> str:
+    """Persona effects beyond paraphrase noise (catalogue runs with control personas): per pair the category means
+    beside the controls and the empty persona, the spread across personas over the spread across the controls,
+    the within-subject tests, refusal disparities, and the agreement across models."""
+    if not any(run.persona_effects for run in inputs.runs):
+        return _missing("not a run of a catalogue population with control personas (e.g. "
+                        "studies/persona_behavior.yaml): the personas are demographic profiles, so there is no "
+                        "paraphrase noise to measure persona effects against")
+    parts = []
+    for run in inputs.runs:
+        tables = run.persona_effects
+        if not tables:
+            continue
+        parts.append(_heading(inputs, run))
+        personas, categories = tables["personas"], tables["categories"]
+        pair_columns = list(personas.columns[: personas.columns.get_loc("persona_id")])
+        rates = ("refused", "invalid")
+        for key, block in categories[~categories["outcome"].isin(rates)].groupby(pair_columns, sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            label = " / ".join(map(str, key))
+            counts = personas.drop_duplicates([*pair_columns, "persona_id"])
+            counts = counts[(counts[pair_columns] == pd.Series(dict(zip(pair_columns, key)))).all(axis=1)]
+            groups = counts["persona_group"].value_counts()
+            frame = block.assign(label=[f"{c} (n = {n})" for c, n in zip(block["category"], block["n_personas"])],
+                                 low=block["ci_low"].fillna(block["mean"]), high=block["ci_high"].fillna(block["mean"]),
+                                 group=block["persona_group"])
+            title = (f"{label}: {int(groups.get('persona', 0))} personas, {int(groups.get('control', 0))} control "
+                     f"paraphrases{', the empty persona' if groups.get('empty', 0) else ''}\n(category means with t "
+                     "intervals over personas; one persona: no interval)")
+            parts.append(_figure(figures.persona_categories(frame, title),
+                                 f"category means beside the controls, {label}"))
+        variation = tables["variation"]
+        overall = variation[variation["category"] == "all personas"].dropna(subset=["ratio"])
+        if len(overall):
+            frame = overall.assign(pair=overall[pair_columns].astype(str).agg(" / ".join, axis=1),
+                                   low=overall["ci_low"].fillna(overall["ratio"]),
+                                   high=overall["ci_high"].fillna(overall["ratio"]))
+            n = f"{int(overall['n_personas'].max())} personas, {int(overall['n_controls'].max())} controls"
+            parts.append(_figure(figures.spread_ratios(frame, f"Persona variation against paraphrase noise\n({n}; "
+                                                              "above 1 with its interval: beyond the noise)"),
+                                 "spread across personas over spread across control paraphrases"))
+        view = variation.set_index([*pair_columns, "outcome", "category"])
+        view = pd.DataFrame({"personas": view["n_personas"], "controls": view["n_controls"],
+                             "SD personas": view["sd_personas"], "SD controls": view["sd_controls"],
+                             "ratio [95% CI]": [estimate_with_interval(*v) for v in zip(
+                                 view["ratio"], view["ci_low"], view["ci_high"])],
+                             "beyond noise": view["beyond_noise"].map({True: "yes", False: "no"})})
+        parts.append(_table(view, "Persona variation against paraphrase noise", [PERSONA_EFFECTS_NOTE],
+                            summary=f"The spread ratio per outcome and category ({len(view)} rows)"))
+        tests = tables["within_tests"].set_index([*pair_columns, "outcome", "group"])
+        parts.append(_table(tests[["test", "statistic", "df", "p_value", "n_blocks", "n_treatments", "blocks",
+                                   "note"]], "Within-subject tests among personas and among controls",
+                            ["Friedman chi2 (scipy, tie-corrected) or Cochran's Q (statsmodels); blocks with a missing "
+                             "answer left out"], summary=f"Friedman and Cochran's Q tests ({len(tests)} rows)"))
+        refusals = tables["refusals"]
+        if len(refusals):
+            shown = refusals.set_index([*pair_columns, "outcome", "category"])
+            view = pd.DataFrame({"personas": shown["n_personas"], "cells": shown["cells"],
+                                 "rate [95% CI]": [estimate_with_interval(*v) for v in zip(
+                                     shown["rate"], shown["ci_low"], shown["ci_high"])],
+                                 "controls": shown["control_rate"],
+                                 "difference [95% CI]": [estimate_with_interval(*v) for v in zip(
+                                     shown["difference"], shown["diff_ci_low"], shown["diff_ci_high"])],
+                                 "p": shown["p_value"], "p (Holm)": shown["p_holm"]})
+            parts.append(_table(view, "Refusal and invalid-answer rates against the control paraphrases",
+                                [str(refusals["convention"].iloc[0])],
+                                summary=f"Refusal disparities by category ({len(view)} rows)"))
+        agreement = tables["agreement"]
+        undefined = sorted(set(agreement.loc[agreement["value"].isna(), "outcome"])) if len(agreement) else []
+        agreement = agreement.dropna(subset=["value"]) if len(agreement) else agreement
+        if len(agreement):
+            view = agreement.set_index(["outcome", "statistic", "pairs"])
+            view = pd.DataFrame({"personas": view["n_personas"],
+                                 "value [95% CI]": [estimate_with_interval(*v) for v in zip(
+                                     view["value"], view["ci_low"], view["ci_high"])], "p": view["p_value"]})
+            parts.append(_table(view, "Agreement across models on which personas matter",
+                                [str(agreement["convention"].iloc[0])] + ([
+                                    f"undefined, so not shown: {', '.join(undefined)} (a model gives every persona "
+                                    "the same value, e.g. no refusal at all)"] if undefined else [])))
+        extremes = tables["extremes"]
+        if len(extremes):
+            listed = extremes.groupby(["outcome", "position"], sort=False).apply(
+                lambda rows: ", ".join(f"{p} ({c})" for p, c in zip(rows["persona_id"], rows["category"])),
+                include_groups=False)
+            parts.append(_table(listed.rename("personas").to_frame(),
+                                "Personas at the top or bottom for every model", [
+                                    f"the top (bottom) {int(extremes['k'].iloc[0])} of "
+                                    f"{int(extremes['n_personas'].iloc[0])} personas in every pair"]))
+    return "".join(parts)
+
+
 def _ranking(inputs: ReportInputs) -> str:
     if inputs.ranking is None:
         if inputs.baseline is not None and inputs.baseline.scale_level:
@@ -780,11 +878,13 @@ nav a { margin-right: 0.8em; }
 
 BUILDERS = {"design": _design, "composition": _composition, "status": _status, "distributions": _distributions,
             "reliability": _reliability, "invariance": _invariance, "fidelity": _fidelity, "patterns": _patterns,
-            "response-styles": _response_styles, "calibration": _calibration, "bayes": _bayes, "ranking": _ranking}
+            "response-styles": _response_styles, "calibration": _calibration, "bayes": _bayes, "ranking": _ranking,
+            "personas": _persona_effects}
 TITLES = {"design": "Study design", "composition": "Sample composition", "status": "Answers by status",
           "distributions": "Answer distributions", "reliability": "Reliability", "invariance": "Invariance",
           "fidelity": "Fidelity between floor and ceiling", "patterns": "Subgroup patterns",
           "response-styles": "Response styles", "calibration": "How many humans the silicon answers are worth",
+          "personas": "Persona effects beyond paraphrase noise",
           "bayes": "Posterior effects", "ranking": "Ranking"}
 
 

@@ -51,6 +51,9 @@ def resolved_spec(study: Study) -> dict:
     """The study spec pointing at the run's copies of its inputs (read by resume)."""
     spec = dict(study.spec)
     spec["population"] = {**spec["population"], "name": f"population/{study.population.path.name}", "n": study.n}
+    if study.selection is not None:    # a catalogue: its selection, with n only as the number of regular personas
+        spec["population"].pop("n")
+        spec["population"].update(study.selection)
     spec.pop("baseline", None)  # its population and instrument are copied below; the baseline is in the manifest
     spec.pop("persona_template", None)
     spec["persona_styles"] = [f"persona_templates/{t.path.name}" for t in study.persona_templates]

@@ -45,6 +45,20 @@ def test_both_embedded_models_answer_the_catalogue_slice(run):
     assert texts.loc["Golda_Meir"] == "You are Golda Meir." if "Golda_Meir" in texts.index else True
 
 
+def test_a_catalogue_run_is_shown_resumed_and_reported_like_any_run(run, tmp_path):
+    shown = cli("show", run, "--persona", "empty", "--item", "N1", "--model", "gemma3-270m")
+    assert shown.returncode == 0, shown.stderr
+    assert "persona empty, style role" in shown.stdout and "Question" not in shown.stdout.split("--- user ---")[0]
+    resumed = cli("resume", run, "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(ss.results(run)) == 16 * 5 * 2                         # nothing was pending, nothing added
+    report = cli("report", run, "-o", tmp_path / "personas.html", "--bootstrap", "200")
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "personas.html").read_text()
+    assert "Persona effects beyond paraphrase noise" in page and "Kendall tau-b" in page
+    assert "Within-subject tests among personas and among controls" in page and page.count("<img") >= 3
+
+
 def test_personas_prints_the_tests_and_writes_every_table(run, tmp_path):
     done = cli("personas", run, "--bootstrap", "300", "-o", tmp_path / "tables")
     assert done.returncode == 0, done.stderr

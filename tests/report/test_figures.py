@@ -109,3 +109,20 @@ def test_the_calibration_figure_keeps_its_labels_inside_and_its_colours_to_their
     assert texts_outside(figure) == []
     texts = [t.get_text() for t in figure.findobj(Text)]
     assert "humans alone (n = 60)" in texts and "PPI++ (60 humans + 240 silicon)" in texts   # each source with n
+
+
+def test_the_persona_figures_keep_their_labels_inside():
+    rows = []
+    for outcome in ("agreeableness", "neuroticism", "openness", "refusal-free outcome"):
+        for label, group, mean in (("gender (n = 4)", "persona", 3.1), ("ideology (n = 8)", "persona", 2.7),
+                                   ("control (n = 30)", "control", 3.0), ("empty (n = 1)", "empty", 3.4)):
+            rows.append({"outcome": outcome, "label": label, "mean": mean, "low": mean - 0.4, "high": mean + 0.4,
+                         "group": group})
+    title = "smollm2-135m: 12 personas, 30 control paraphrases, the empty persona\n(t intervals over personas)"
+    figure = drawn(figures.persona_categories(pd.DataFrame(rows), title))
+    assert texts_outside(figure) == []
+    ratios = pd.DataFrame({"outcome": ["agreeableness", "neuroticism"] * 2, "pair": ["a"] * 2 + ["b"] * 2,
+                           "ratio": [1.2, 0.9, 2.0, 1.1], "low": [0.8, 0.6, 1.3, 0.7], "high": [1.9, 1.4, 3.1, 1.8]})
+    figure = drawn(figures.spread_ratios(ratios, "Persona variation against paraphrase noise\n(12 personas, "
+                                                 "30 controls; above 1 with its interval: beyond the noise)"))
+    assert texts_outside(figure) == []

@@ -152,3 +152,34 @@ def test_the_answer_distributions_are_drawn_from_the_items_table_beside_them(rep
         expected = option_distribution(mine["answer"], list(range(1, 7)), mine["weight"])
         got = frame[frame["item"] == "A1"].set_index("option")["share"].reindex(range(1, 7)).to_numpy()
         assert got == pytest.approx(expected)
+
+
+def test_a_catalogue_run_gets_its_persona_effects_section_in_a_browser(tmp_path):
+    """A run of Araujo & Roth's personas with control paraphrases (a loopback server answering): the section
+    draws each pair's category means beside the controls and the spread ratios, every image loads."""
+    import yaml
+
+    from silicon_sample.throughput.loopback import LoopbackServer
+
+    spec = {"id": "personas", "seed": 3,
+            "population": {"name": "persona_behavior", "categories": ["gender", "ideology"], "per_category": 4,
+                           "controls": 8},
+            "persona_styles": ["role"], "instruments": ["bfi25"]}
+    with LoopbackServer(delay=0.0) as server:
+        spec["models"] = [{"id": name, "backend": "openai", "model": "loopback", "answer_mode": "sample",
+                           "options": {"base_url": server.url}} for name in ("lb-a", "lb-b")]
+        (tmp_path / "study.yaml").write_text(yaml.safe_dump(spec))
+        ss.run(tmp_path / "study.yaml", tmp_path / "run", fresh=True, progress=False)
+    done = cli("report", tmp_path / "run", "-o", tmp_path / "personas.html", "--bootstrap", "200")
+    assert done.returncode == 0, done.stderr
+    page = tmp_path / "checked.html"
+    page.write_text((tmp_path / "personas.html").read_text().replace("</body>", CHECK + "</body>"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000"]
+    dom = subprocess.run([chromium(), *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=180)
+    check = json.loads(re.search(r'<pre id="check">(.*?)</pre>', dom.stdout).group(1).replace("&quot;", '"'))
+    assert check["broken"] == 0 and check["figures_per_section"]["personas"] == 3     # two pairs + the ratios
+    text = (tmp_path / "personas.html").read_text()
+    assert 'alt="category means beside the controls, lb-a"' in text and "lb-b" in text
+    assert "Agreement across models on which personas matter" in text and "lb-a vs lb-b" in text
+    assert "not drawn, more than 30 categories each (as many as personas): description (193 categories)" in text
