@@ -866,7 +866,8 @@ def persona_effects(run_dir: str | Path, *, outcomes: list[str] | None = None, s
     catalogue population with control personas (e.g. ``studies/persona_behavior.yaml``;
     :mod:`silicon_sample.comparison.persona_effects`).
 
-    ``outcomes``: scale ids, item ids, ``refused``, ``invalid`` (default: every scale and both rates). Tables:
+    ``outcomes``: scale ids, item ids, ``refused``, ``invalid`` (default: every scale, each item of an instrument
+    without scales, and both rates). Tables:
     ``personas`` (each persona's outcome with its interval), ``categories`` (each category beside the controls
     and the empty persona), ``variation`` (SD across personas over SD across control paraphrases, with a
     bootstrap interval, per category), ``within_tests`` (Friedman or Cochran's Q among personas and among

@@ -434,7 +434,8 @@ def calibrate_command(run_dir: Path, baseline: str, human_n: int | None, labelle
 @cli.command(name="personas")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--outcome", "outcomes", multiple=True,
-              help="Scale id, item id, refused or invalid (repeatable; default: every scale and both rates).")
+              help="Scale id, item id, refused or invalid (repeatable; default: every scale, each item of an "
+                   "instrument without scales, and both rates).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap and permutations.")
 @click.option("--bootstrap", default=2000, show_default=True, type=click.IntRange(min=100),
               help="Bootstrap resamples (and permutations) of personas.")

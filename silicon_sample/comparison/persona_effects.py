@@ -417,7 +417,7 @@ def extremes_table(personas: pd.DataFrame, pair_columns: list[str], top_share: f
 
 
 def default_outcomes(wide: pd.DataFrame, scales: list[str]) -> list[str]:
-    """Every scale score the run has, then the refusal and invalid rates."""
+    """The given scale scores (and items) the run has, then the refusal and invalid rates."""
     return [s for s in scales if s in wide.columns] + list(RATES)
 
 
@@ -437,7 +437,9 @@ def persona_effects(wide: pd.DataFrame, long: pd.DataFrame, *, scale_items: dict
     scale_items : dict
         Each scale outcome's keyed item answers (a DataFrame on ``wide``'s index, one column per item).
     outcomes : list of str, optional
-        Scale or item ids of ``wide`` and ``refused`` / ``invalid``; default every scale and both rates.
+        Scale or item ids of ``wide`` and ``refused`` / ``invalid``; default ``scales`` and both rates.
+    scales : list of str
+        The default outcomes of ``wide``: scale scores (and the items of instruments without scales).
     seed, bootstrap : int
         The bootstrap's and permutations' seed and number of resamples.
 

@@ -370,8 +370,9 @@ def persona_effects_of_run(run_dir: str | Path, *, outcomes: list[str] | None = 
                            bootstrap: int = 2000, top_share: float = 0.1,
                            allow_incomplete: bool = False) -> dict[str, pd.DataFrame]:
     """The tables of :func:`.persona_effects.persona_effects` for a run of a catalogue population (personas,
-    control paraphrases and the empty persona): every scale score, item answer, knowledge proportion correct and
-    the refusal and invalid rates, per model–persona pair."""
+    control paraphrases and the empty persona): by default every scale score (a knowledge scale's proportion
+    correct), each item of an instrument without scales, and the refusal and invalid rates, per model–persona
+    pair; ``outcomes`` names others (any item)."""
     from ..psychometrics.scoring import keyed_items
     from .persona_effects import persona_effects
 
@@ -380,7 +381,11 @@ def persona_effects_of_run(run_dir: str | Path, *, outcomes: list[str] | None = 
     wide = wide_results(run_dir, long=long)
     instruments = run_instruments(run_dir)
     scale_items, scales = {}, []
+    unscaled = []             # an attitude battery without scales: each of its items is an outcome
     for instrument in instruments.values():
+        if not instrument.keys():
+            unscaled += [c for c in (it.id if it.id in wide.columns else f"{instrument.id}.{it.id}"
+                                     for it in instrument.items) if c in wide.columns]
         ranges = instrument.item_ranges()
         for scale, keys in instrument.keys().items():
             column = scale if scale in wide.columns else f"{instrument.id}.{scale}"
@@ -391,7 +396,7 @@ def persona_effects_of_run(run_dir: str | Path, *, outcomes: list[str] | None = 
             item_ranges = {n.lstrip("-"): ranges[k.lstrip("-")] for n, k in zip(named, keys)}
             scale_items[column] = keyed_items(wide, named, item_ranges)
             scales.append(column)
-    tables = persona_effects(wide, long, scale_items=scale_items, outcomes=outcomes, scales=scales,
+    tables = persona_effects(wide, long, scale_items=scale_items, outcomes=outcomes, scales=scales + unscaled,
                              pair_columns=[c for c in PAIR_COLUMNS if wide[c].nunique() > 1] or ["model"],
                              seed=seed, bootstrap=bootstrap, top_share=top_share)
     return {name: mark_pending(table, pending) for name, table in tables.items()}

@@ -523,6 +523,7 @@ def persona_effects_lines(tables: dict[str, pd.DataFrame], alpha: float = 0.05) 
                               f"({r['pairs']}; {int(r['n_personas'])} personas, {_p(r['p_value'])})")
     extremes = tables["extremes"]
     if len(extremes):
+        lines.append("personas at the top or bottom for every model:")
         for (outcome, position), rows in extremes.groupby(["outcome", "position"], sort=False):
             lines += _wrapped(f"  {position} {int(rows['k'].iloc[0])} of {outcome} for every model: "
                               + ", ".join(f"{r['persona_id']} ({r['category']})" for _, r in rows.iterrows()))
