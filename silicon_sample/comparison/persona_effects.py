@@ -51,7 +51,8 @@ score, an item's answer, a knowledge scale's proportion correct, or the share of
     p-value from χ²(n − 1); 95 % percentile bootstrap intervals over personas. Regular personas only.
 ``extremes``
     The personas at the top or the bottom (the ``top_share`` of personas, at least one) of the outcome in
-    every pair: those the models agree move answers most.
+    every pair: those the models agree move answers most. Ties count against a persona (its rank is the
+    largest of its tie), so a value that many personas share on a short scale puts none of them there.
 
 References
 ----------
@@ -406,7 +407,7 @@ def extremes_table(personas: pd.DataFrame, pair_columns: list[str], top_share: f
         k = max(1, int(round(top_share * len(values))))
         categories = block.drop_duplicates("persona_id").set_index("persona_id")["category"]
         for position, ascending in (("top", False), ("bottom", True)):
-            ranks = values.rank(ascending=ascending, method="min")
+            ranks = values.rank(ascending=ascending, method="max")     # a tie counts against: discrete items
             everywhere = ranks.index[(ranks <= k).all(axis=1)]
             for persona_id in everywhere:
                 rows.append({"outcome": outcome, "position": position, "persona_id": persona_id,

@@ -760,6 +760,10 @@ def _calibration_figure(table: pd.DataFrame, n: int, big_n: int, validation: pd.
                    f"PPI++ intervals beside the humans' own, per {kind} mean")
 
 
+PERSONA_PANELS = 6
+"""The most outcomes one figure of category means holds (a run with many gets several)."""
+
+
 def _persona_effects(inputs: ReportInputs) -> str:
     """Persona effects beyond paraphrase noise (catalogue runs with control personas): per pair the category means
     beside the controls and the empty persona, the spread across personas over the spread across the controls,
@@ -789,8 +793,12 @@ def _persona_effects(inputs: ReportInputs) -> str:
             title = (f"{label}: {int(groups.get('persona', 0))} personas, {int(groups.get('control', 0))} control "
                      f"paraphrases{', the empty persona' if groups.get('empty', 0) else ''}\n(category means with t "
                      "intervals over personas; one persona: no interval)")
-            parts.append(_figure(figures.persona_categories(frame, title),
-                                 f"category means beside the controls, {label}"))
+            outcomes = list(dict.fromkeys(frame["outcome"]))
+            for start in range(0, len(outcomes), PERSONA_PANELS):       # a figure of at most two rows of panels
+                shown = outcomes[start:start + PERSONA_PANELS]
+                part = frame[frame["outcome"].isin(shown)]
+                parts.append(_figure(figures.persona_categories(part, title),
+                                     f"category means beside the controls, {label}: {', '.join(shown)}"))
         variation = tables["variation"]
         overall = variation[variation["category"] == "all personas"].dropna(subset=["ratio"])
         if len(overall):

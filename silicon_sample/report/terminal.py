@@ -473,6 +473,7 @@ def persona_effects_lines(tables: dict[str, pd.DataFrame], alpha: float = 0.05) 
         mine = variation
         for column, value in zip(pair_columns, key):
             mine = mine[mine[column] == value]
+        quiet = []            # outcomes within the noise that have no test of their own (single items): one line
         for outcome, rows in mine.groupby("outcome", sort=False):
             overall = rows[rows["category"] == "all personas"].iloc[0]
             if not np.isfinite(overall["ratio"]):
@@ -483,21 +484,27 @@ def persona_effects_lines(tables: dict[str, pd.DataFrame], alpha: float = 0.05) 
             verdict = ("beyond paraphrase noise" if overall["beyond_noise"]
                        else "not beyond paraphrase noise")
             ratio = estimate_with_interval(overall["ratio"], overall["ci_low"], overall["ci_high"])
-            lines += _wrapped(f"  {outcome}: the personas vary {ratio}"
-                              f"× as much as the control paraphrases (SD {overall['sd_personas']:.3g} vs "
-                              f"{overall['sd_controls']:.3g}): {verdict}")
-            beyond = rows[(rows["category"] != "all personas") & rows["beyond_noise"]]
-            if len(beyond):
-                lines += _wrapped("    categories beyond it: " + ", ".join(
-                    f"{r['category']} ({r['ratio']:.2f}×)" for _, r in beyond.iterrows()))
             own = tests[(tests["outcome"] == outcome)]
             for column, value in zip(pair_columns, key):
                 own = own[own[column] == value]
+            beyond = rows[(rows["category"] != "all personas") & rows["beyond_noise"]]
+            if not overall["beyond_noise"] and not len(beyond) and not np.isfinite(own["statistic"]).any():
+                quiet.append(f"{outcome} {ratio}")
+                continue
+            lines += _wrapped(f"  {outcome}: the personas vary {ratio}"
+                              f"× as much as the control paraphrases (SD {overall['sd_personas']:.3g} vs "
+                              f"{overall['sd_controls']:.3g}): {verdict}")
+            if len(beyond):
+                lines += _wrapped("    categories beyond it: " + ", ".join(
+                    f"{r['category']} ({r['ratio']:.2f}×)" for _, r in beyond.iterrows()))
             said = [f"{r['group']} {r['test']} {r['statistic']:.1f} (df {int(r['df'])}, {_p(r['p_value'])}, "
                     f"{int(r['n_blocks'])} blocks)" if np.isfinite(r["statistic"]) else f"{r['group']}: {r['note']}"
                     for _, r in own.iterrows()]
             if said:
                 lines += _wrapped("    within-subject: " + "; ".join(said))
+        if quiet:
+            lines += _wrapped("  not beyond paraphrase noise, in no category (spread ratio [95% CI]; one answer per "
+                              "persona, so no within-subject test): " + ", ".join(quiet))
         mine = refusals
         for column, value in zip(pair_columns, key):
             mine = mine[mine[column] == value] if len(mine) else mine

@@ -160,15 +160,19 @@ def test_each_persona_and_category_sits_beside_the_controls_and_the_empty_person
     assert rates["n"].eq(len(ITEMS)).all() and rates["interval"].eq("Wilson over the persona's cells").all()
 
 
-def test_personas_at_the_extremes_for_every_model():
-    tables = effects(6, 2.0, models=("m1", "m2"), noise=0.3)
+def test_personas_at_the_extremes_for_every_model_and_ties_count_against_them():
+    tables = effects(6, 0.7, models=("m1", "m2"), noise=0.3)
     extremes = tables["extremes"]
     values = tables["personas"].query("outcome == 's' and persona_group == 'persona'").pivot(
         index="persona_id", columns="model", values="value")
     top = extremes.query("outcome == 's' and position == 'top'")
     assert len(top) >= 1 and top["k"].eq(4).all()
     for persona_id in top["persona_id"]:
-        assert (values.rank(ascending=False, method="min").loc[persona_id] <= 4).all()
+        assert (values.rank(ascending=False, method="max").loc[persona_id] <= 4).all()
+    wide, long, items = synthetic(6, 0.0, models=("m1", "m2"))
+    wide["i1"] = np.where(wide["persona_id"].str.endswith(("0", "1", "2", "3", "4")), 3.0, 2.0)   # half tie at top
+    tied = persona_effects(wide, long, scale_items=items, outcomes=["i1"], pair_columns=["model"], bootstrap=100)
+    assert tied["extremes"].empty
 
 
 def test_a_run_without_control_personas_is_refused():
