@@ -180,6 +180,6 @@ def test_a_catalogue_run_gets_its_persona_effects_section_in_a_browser(tmp_path)
     check = json.loads(re.search(r'<pre id="check">(.*?)</pre>', dom.stdout).group(1).replace("&quot;", '"'))
     assert check["broken"] == 0 and check["figures_per_section"]["personas"] == 3     # two pairs + the ratios
     text = (tmp_path / "personas.html").read_text()
-    assert 'alt="category means beside the controls, lb-a"' in text and "lb-b" in text
+    assert 'alt="category means beside the controls, lb-a: agreeableness' in text and "lb-b" in text
     assert "Agreement across models on which personas matter" in text and "lb-a vs lb-b" in text
     assert "not drawn, more than 30 categories each (as many as personas): description (193 categories)" in text
