@@ -453,6 +453,13 @@ def _p(p: float) -> str:
     return "p < .001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def _of_pair(table: pd.DataFrame, pair_columns: list[str], key: tuple) -> pd.DataFrame:
+    """The rows of one model–persona pair (an empty table, with no columns, stays as it is)."""
+    if table.empty:
+        return table
+    return table[(table[pair_columns] == pd.Series(dict(zip(pair_columns, key)))).all(axis=1)]
+
+
 def persona_effects_lines(tables: dict[str, pd.DataFrame], alpha: float = 0.05) -> list[str]:
     """What `personas` prints: per pair and outcome, the variation across personas against the control
     paraphrases and the within-subject tests; the refusal disparities; the agreement across models and the
@@ -470,9 +477,7 @@ def persona_effects_lines(tables: dict[str, pd.DataFrame], alpha: float = 0.05) 
                      f"{first.loc[first['persona_group'] == 'persona', 'category'].nunique()} categories, "
                      f"{int(groups.get('control', 0))} control paraphrases"
                      + (", the empty persona" if groups.get("empty", 0) else ""))
-        mine = variation
-        for column, value in zip(pair_columns, key):
-            mine = mine[mine[column] == value]
+        mine = _of_pair(variation, pair_columns, key)
         quiet = []            # outcomes within the noise that have no test of their own (single items): one line
         for outcome, rows in mine.groupby("outcome", sort=False):
             overall = rows[rows["category"] == "all personas"].iloc[0]
@@ -484,9 +489,7 @@ def persona_effects_lines(tables: dict[str, pd.DataFrame], alpha: float = 0.05) 
             verdict = ("beyond paraphrase noise" if overall["beyond_noise"]
                        else "not beyond paraphrase noise")
             ratio = estimate_with_interval(overall["ratio"], overall["ci_low"], overall["ci_high"])
-            own = tests[(tests["outcome"] == outcome)]
-            for column, value in zip(pair_columns, key):
-                own = own[own[column] == value]
+            own = _of_pair(tests[tests["outcome"] == outcome], pair_columns, key)
             beyond = rows[(rows["category"] != "all personas") & rows["beyond_noise"]]
             if not overall["beyond_noise"] and not len(beyond) and not np.isfinite(own["statistic"]).any():
                 quiet.append(f"{outcome} {ratio}")
@@ -505,9 +508,7 @@ def persona_effects_lines(tables: dict[str, pd.DataFrame], alpha: float = 0.05) 
         if quiet:
             lines += _wrapped("  not beyond paraphrase noise, in no category (spread ratio [95% CI]; one answer per "
                               "persona, so no within-subject test): " + ", ".join(quiet))
-        mine = refusals
-        for column, value in zip(pair_columns, key):
-            mine = mine[mine[column] == value] if len(mine) else mine
+        mine = _of_pair(refusals, pair_columns, key)
         for outcome, rows in (mine.groupby("outcome", sort=False) if len(mine) else ()):
             rate = block[block["outcome"] == outcome]
             overall = rate["count"].sum() / rate["n"].sum() if rate["n"].sum() else np.nan
