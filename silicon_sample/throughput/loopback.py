@@ -25,6 +25,7 @@ import threading
 import time
 import urllib.request
 
+from ..child_processes import tied_to_parent
 from ..errors import BackendError
 
 MODEL = "loopback"
@@ -242,7 +243,8 @@ class LoopbackProcess:
 
     def __enter__(self) -> LoopbackProcess:
         self._process = subprocess.Popen([sys.executable, "-m", "silicon_sample.throughput.loopback", str(self.delay),
-                                          json.dumps(self.faults)], stdout=subprocess.PIPE, text=True)
+                                          json.dumps(self.faults)], stdout=subprocess.PIPE, text=True,
+                                         **tied_to_parent())
         line = self._process.stdout.readline().strip()          # "http://127.0.0.1:PORT/v1" once listening
         if not line.startswith("http://127.0.0.1:"):
             self._process.kill()

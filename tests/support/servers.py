@@ -9,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from silicon_sample.child_processes import tied_to_parent
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -38,7 +40,8 @@ class ServerProcess:
         self.log = log
         self._log_handle = open(log, "w")
         self.process = subprocess.Popen([c.replace("{port}", str(self.port)) for c in command],
-                                        stdout=self._log_handle, stderr=subprocess.STDOUT)
+                                        stdout=self._log_handle, stderr=subprocess.STDOUT,
+                                        **tied_to_parent())
         wait_for(f"http://127.0.0.1:{self.port}{ready_path}", self.process)
 
     def requests_served(self, route: str) -> int:
