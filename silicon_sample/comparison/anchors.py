@@ -28,7 +28,8 @@ and averaged (their spread is kept as ``*_sd``):
 - *shuffled floor* — the silicon answers with the persona attributes permuted across respondents
   (subgroup figures only: it changes nothing else);
 - *human ceiling* — n respondents drawn from the baseline without replacement, compared with the
-  other N − n the same way: sampling noise at this n.
+  other N − n the same way: sampling noise at this n. Its splits come from a generator of their own, seeded
+  by (seed, n), so pairs of the same size share one ceiling, computed once (:func:`human_ceiling`).
 
 **Which floor is the zero.** A floor is the zero of a figure only when it carries none of what the
 figure tests: for *levels* the uniform floor (the marginal floor reproduces the population's levels by
@@ -259,6 +260,44 @@ def invariance_ceiling(setting: Setting, n: int, rng: np.random.Generator, estim
     return level
 
 
+@dataclass
+class HumanCeiling:
+    """The human ceiling at one n: the figures of ``repetitions`` splits (n humans against the other N − n) and
+    their per-row figures."""
+
+    figures: list[dict]
+    detail: dict[str, list]
+
+
+def human_ceiling(setting: Setting, n: int, *, repetitions: int, structure_repetitions: int, seed: int,
+                  estimators: dict[str, str] | None, missing: str) -> HumanCeiling:
+    """The human ceiling of the anchors at sample size ``n`` (module docstring), drawn from a generator of its own
+    seeded by (``seed``, n): every pair of the same size shares it, so it is computed once per baseline, size and
+    settings and kept in ``setting.human_ceilings``."""
+    key = ("figures", n, repetitions, structure_repetitions, seed, tuple(sorted((estimators or {}).items())),
+           missing)
+    if key not in setting.human_ceilings:
+        rng = np.random.default_rng([seed, n, 7])
+        runs: list[dict] = []
+        detail: dict[str, list] = {}
+        for r in range(repetitions):
+            rest, sub = human_split(n, setting, rng)
+            runs.append(figures(rest, sub, setting, congruence=r < structure_repetitions, detail=detail,
+                                estimators=estimators, missing=missing))
+        setting.human_ceilings[key] = HumanCeiling(runs, detail)
+    return setting.human_ceilings[key]
+
+
+def shared_invariance_ceiling(setting: Setting, n: int, seed: int, estimator: str | None, missing: str) -> str:
+    """:func:`invariance_ceiling` on a split of its own generator (``seed``, n), kept in ``setting.human_ceilings``
+    for every pair of this size and estimator."""
+    key = ("invariance", n, seed, estimator, missing)
+    if key not in setting.human_ceilings:
+        setting.human_ceilings[key] = invariance_ceiling(setting, n, np.random.default_rng([seed, n, 8]),
+                                                         estimator, missing)
+    return setting.human_ceilings[key]
+
+
 def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Setting, *, bootstrap: int = 200,
                      repetitions: int = 10, structure_bootstrap: int = 20, structure_repetitions: int = 3,
                      invariance_level: str | None = None, seed: int = 0,
@@ -301,8 +340,13 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
                           loadings=loadings, detail=detail["bootstrap"], estimators=estimators,
                           missing=missing)
                   for b in range(bootstrap)]
-    anchors: dict[str, list[dict]] = {name: [] for name in (*FLOORS, "ceiling")}
+    anchors: dict[str, list[dict]] = {name: [] for name in FLOORS}
     ceiling_possible = len(setting.human) - n >= max(30, n // 10)
+    ceiling = (human_ceiling(setting, n, repetitions=repetitions, structure_repetitions=structure_repetitions,
+                             seed=seed, estimators=estimators, missing=missing)
+               if ceiling_possible else HumanCeiling([], {}))
+    anchors["ceiling"] = ceiling.figures
+    detail["ceiling"] = {measure: list(series) for measure, series in ceiling.detail.items()}
     for r in range(repetitions):
         fit = r < structure_repetitions
         anchors["uniform"].append(figures(human, uniform_sample(silicon, setting, rng), setting, congruence=fit,
@@ -313,10 +357,6 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
                                            missing=missing))
         anchors["shuffled"].append(figures(human, shuffled_sample(silicon, setting, rng), setting,
                                            families=("subgroups",), detail=detail["shuffled"]))
-        if ceiling_possible:
-            rest, sub = human_split(n, setting, rng)
-            anchors["ceiling"].append(figures(rest, sub, setting, congruence=fit, detail=detail["ceiling"],
-                                              estimators=estimators, missing=missing))
     rows, scaled = [], {}
     for name, value in raw.items():
         family, higher = FIGURES[name]
@@ -345,15 +385,15 @@ def anchored_figures(human: pd.DataFrame, silicon: pd.DataFrame, setting: Settin
         rows.append(_normalize(row, spread, higher, repetitions))
         scaled[name] = _scaled(row, np.array([r.get(name, np.nan) for r in replicates], dtype=float))
     if invariance_level is not None and setting.keys and ceiling_possible:
-        ceiling = invariance_ceiling(setting, n, rng, invariance_estimator, missing)
-        value, top = _level_index(invariance_level), _level_index(ceiling)
+        top_level = shared_invariance_ceiling(setting, n, seed, invariance_estimator, missing)
+        value, top = _level_index(invariance_level), _level_index(top_level)
         row = {"figure": "invariance_level", "family": "structure", "better": "higher", "n_silicon": n,
                "n_human": len(human), "value": value, "ci_low": np.nan, "ci_high": np.nan,
                "uniform_floor": np.nan, "marginal_floor": np.nan, "shuffled_floor": np.nan, "ceiling": top,
                "ceiling_sd": np.nan, "best_floor": 0.0, "best_floor_is": "none (the bottom of the scale)",
                "normalized": value / top if top > 0 else np.nan, "normalized_low": np.nan, "normalized_high": np.nan,
                "note": f"levels 0 none … {len(INVARIANCE_ORDER) - 1} strict "
-                       f"({', '.join(INVARIANCE_ORDER)}); ceiling {ceiling} "
+                       f"({', '.join(INVARIANCE_ORDER)}); ceiling {top_level} "
                        f"({invariance_estimator or 'estimator chosen from the humans’ answers'}); no interval "
                        "(every level would be refitted per resample); the floors are not fitted: answers without "
                        "structure end 'none' after tens of seconds, or at a degenerate level when their latent "

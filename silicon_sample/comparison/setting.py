@@ -28,6 +28,8 @@ class Setting:
     special: dict[str, tuple] = field(default_factory=dict)      # numeric items: codes that are missing values
     # one-factor loadings of ``human`` by (scale, ordinal, missing), cached across pairs
     human_loadings: dict[tuple[str, bool, str], np.ndarray | None] = field(default_factory=dict)
+    # the anchors' human ceilings by sample size and settings (:func:`.anchors.human_ceiling`), shared by pairs
+    human_ceilings: dict[tuple, object] = field(default_factory=dict)
 
     @property
     def items(self) -> list[str]:

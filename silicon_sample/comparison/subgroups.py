@@ -35,11 +35,7 @@ import pandas as pd
 from .item_fidelity import (
     Z_95,
     cohens_d,
-    d_interval,
     d_standard_error,
-    js_distance,
-    option_distribution,
-    representativeness,
     weighted_moments,
 )
 
@@ -65,6 +61,58 @@ def categories_of(human: pd.Series, silicon: pd.Series, order: list | None = Non
     return list(dict.fromkeys(list(human.dropna().unique()) + list(silicon.dropna().unique())))
 
 
+def _group_moments(x: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Per column of ``x`` (respondents × outcomes, NaN = no answer): count, weighted mean, SD (Σw − 1) and
+    Kish's effective n of the answers, as :func:`.item_fidelity.weighted_moments` gives them one column at a
+    time (NaN mean without answers or weight, NaN SD for Σw ≤ 1)."""
+    answered = ~np.isnan(x)
+    weight = np.where(answered, w[:, None], 0.0)
+    values = np.where(answered, x, 0.0)
+    total, squared = weight.sum(axis=0), (weight ** 2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(total > 0, (weight * values).sum(axis=0) / np.where(total > 0, total, 1.0), np.nan)
+        deviation = np.where(answered, values - mean, 0.0)
+        variance = np.where(total > 1, (weight * deviation ** 2).sum(axis=0) / (total - 1), np.nan)
+        kish = np.where(total > 0, total ** 2 / np.where(squared > 0, squared, 1.0), 0.0)
+    return {"n": answered.sum(axis=0), "mean": mean, "sd": np.sqrt(variance), "kish": kish, "total": total}
+
+
+def _pooled_d(s: dict, h: dict) -> np.ndarray:
+    """:func:`.item_fidelity.d_from_moments` over arrays: silicon − human over the pooled SD, a group of one
+    adding nothing; NaN without two answers in all; 0 or ±inf when the pooled SD is 0."""
+    ns, nh = s["kish"], h["kish"]
+    spread = sum(np.where((n > 1) & np.isfinite(sd), (n - 1) * np.nan_to_num(sd) ** 2, 0.0)
+                 for sd, n in ((s["sd"], ns), (h["sd"], nh)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = np.sqrt(spread / (ns + nh - 2))
+        d = np.where(pooled > 0, (s["mean"] - h["mean"]) / pooled,
+                     np.where(s["mean"] == h["mean"], 0.0, np.sign(s["mean"] - h["mean"]) * np.inf))
+    return np.where(np.isfinite(s["mean"]) & np.isfinite(h["mean"]) & (ns + nh > 2), d, np.nan)
+
+
+def _distributions(x: np.ndarray, w: np.ndarray, codes: list[int]) -> np.ndarray:
+    """(outcomes × options) shares of the weighted answers (:func:`.item_fidelity.option_distribution`)."""
+    counts = np.stack([(w[:, None] * (x == v)).sum(axis=0) for v in codes], axis=1)
+    total = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, counts / np.where(total > 0, total, 1.0), np.nan)
+
+
+def _distances(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise representativeness 1 − W₁/(k − 1) (W₁ over option positions: the summed absolute difference
+    of the cumulative shares) and the base-2 Jensen–Shannon distance, as :func:`.item_fidelity.representativeness`
+    and :func:`.item_fidelity.js_distance` (scipy's) give them one row at a time; NaN where a row has no answers."""
+    from scipy.special import rel_entr
+
+    k = p.shape[1]
+    r = 1.0 - np.abs(np.cumsum(p, axis=1) - np.cumsum(q, axis=1))[:, :-1].sum(axis=1) / (k - 1)
+    m = (p + q) / 2.0
+    with np.errstate(invalid="ignore"):
+        js = np.sqrt(np.maximum((rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / 2.0, 0.0) / np.log(2))
+    finite = np.isfinite(p).all(axis=1) & np.isfinite(q).all(axis=1)
+    return np.where(finite, r, np.nan), np.where(finite, js, np.nan)
+
+
 def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: list[str], outcomes: list[str],
                      options: dict[str, list[int]] | None = None, human_weights=None,
                      silicon_weights=None, categories: dict[str, list] | None = None) -> pd.DataFrame:
@@ -72,36 +120,46 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
 
     ``outcomes`` are columns (item answers or scale scores); ``options`` gives the option values of
     those that are items, for the distribution metrics; ``categories`` the order of each attribute's
-    categories.
+    categories. Means and SDs are weighted (SD with Σw − 1), d pools the SDs with Kish's effective n
+    (:func:`.item_fidelity.cohens_d`), its interval uses the answer counts (:func:`.item_fidelity.d_interval`);
+    every outcome of a category is computed at once (the anchors call this hundreds of times per pair).
     """
     options = options or {}
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
-    values_h, values_s = _numeric(human, outcomes), _numeric(silicon, outcomes)
-    rows = []
+    values_h = np.column_stack(list(_numeric(human, outcomes).values())) if outcomes else np.empty((len(human), 0))
+    values_s = (np.column_stack(list(_numeric(silicon, outcomes).values())) if outcomes
+                else np.empty((len(silicon), 0)))
+    by_codes: dict[tuple, list[int]] = {}
+    for column, outcome in enumerate(outcomes):
+        if outcome in options:
+            by_codes.setdefault(tuple(options[outcome]), []).append(column)
+    parts = []
     for attribute in attributes:
         order = (categories or {}).get(attribute)
         for category in categories_of(human[attribute], silicon[attribute], order):
             in_h = (human[attribute] == category).to_numpy()
             in_s = (silicon[attribute] == category).to_numpy()
-            for outcome in outcomes:
-                xh, xs = values_h[outcome][in_h], values_s[outcome][in_s]
-                row = {"attribute": attribute, "category": category, "outcome": outcome,
-                       "n_human": int((~np.isnan(xh)).sum()), "n_silicon": int((~np.isnan(xs)).sum()),
-                       "mean_human": np.nan, "mean_silicon": np.nan, "d": np.nan, "d_low": np.nan, "d_high": np.nan,
-                       "representativeness": np.nan, "js_distance": np.nan}
-                if row["n_human"] and row["n_silicon"]:
-                    row["mean_human"] = weighted_moments(xh, wh[in_h])[0]
-                    row["mean_silicon"] = weighted_moments(xs, ws[in_s])[0]
-                    if row["n_human"] > 1 and row["n_silicon"] > 1:
-                        row["d"] = cohens_d(xs, xh, ws[in_s], wh[in_h])
-                        row["d_low"], row["d_high"] = d_interval(row["d"], row["n_silicon"], row["n_human"])
-                    if outcome in options:
-                        ph = option_distribution(xh, options[outcome], wh[in_h])
-                        ps = option_distribution(xs, options[outcome], ws[in_s])
-                        row["representativeness"] = representativeness(ph, ps)
-                        row["js_distance"] = js_distance(ph, ps)
-                rows.append(row)
-    return pd.DataFrame(rows).set_index(["attribute", "category", "outcome"])
+            xh, xs = values_h[in_h], values_s[in_s]
+            h, s = _group_moments(xh, wh[in_h]), _group_moments(xs, ws[in_s])
+            both = (h["n"] > 0) & (s["n"] > 0)
+            d = np.where(both & (h["n"] > 1) & (s["n"] > 1), _pooled_d(s, h), np.nan)
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                se = np.sqrt((s["n"] + h["n"]) / (s["n"] * h["n"]) + d ** 2 / (2 * (s["n"] + h["n"])))
+            ok = np.isfinite(d) & (np.minimum(s["n"], h["n"]) > 1)
+            r, js = np.full(len(outcomes), np.nan), np.full(len(outcomes), np.nan)
+            for codes, columns in by_codes.items():
+                r[columns], js[columns] = _distances(_distributions(xh[:, columns], wh[in_h], list(codes)),
+                                                     _distributions(xs[:, columns], ws[in_s], list(codes)))
+            parts.append(pd.DataFrame({
+                "attribute": attribute, "category": [category] * len(outcomes), "outcome": outcomes,
+                "n_human": h["n"].astype(int), "n_silicon": s["n"].astype(int),
+                "mean_human": np.where(both, h["mean"], np.nan), "mean_silicon": np.where(both, s["mean"], np.nan),
+                "d": d, "d_low": np.where(ok, d - Z_95 * se, np.nan), "d_high": np.where(ok, d + Z_95 * se, np.nan),
+                "representativeness": np.where(both, r, np.nan), "js_distance": np.where(both, js, np.nan)}))
+    columns = ["attribute", "category", "outcome", "n_human", "n_silicon", "mean_human", "mean_silicon", "d", "d_low",
+               "d_high", "representativeness", "js_distance"]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return frame[columns].set_index(["attribute", "category", "outcome"])
 
 
 def _contrast(x1, w1, x0, w0, min_n: int) -> tuple[float, float, float, str]:

@@ -36,3 +36,77 @@ def test_pattern_correspondence_of_bfi_with_itself_and_with_gender_shuffled():
     broken = pattern_correspondence(bfi, shuffled, ["gender"], list(keys), categories=order)
     assert broken["size_reproduced"].sum() < len(broken)       # the sizeable human differences are lost
     assert broken.loc[("gender", "female vs male", "agreeableness"), "size_reproduced"] == False  # noqa: E712
+
+
+def _subgroup_metrics_one_at_a_time(human, silicon, attributes, outcomes, options, wh, ws, categories):
+    """The per-cell definition (one attribute × category × outcome at a time, through item_fidelity's
+    functions): the reference the vectorised subgroup_metrics must equal."""
+    from silicon_sample.comparison.item_fidelity import (
+        cohens_d,
+        d_interval,
+        js_distance,
+        option_distribution,
+        representativeness,
+        weighted_moments,
+    )
+    from silicon_sample.comparison.subgroups import categories_of
+
+    rows = []
+    for attribute in attributes:
+        for category in categories_of(human[attribute], silicon[attribute], (categories or {}).get(attribute)):
+            in_h, in_s = (human[attribute] == category).to_numpy(), (silicon[attribute] == category).to_numpy()
+            for outcome in outcomes:
+                xh = pd.to_numeric(human[outcome], errors="coerce").to_numpy(dtype=float)[in_h]
+                xs = pd.to_numeric(silicon[outcome], errors="coerce").to_numpy(dtype=float)[in_s]
+                row = {"attribute": attribute, "category": category, "outcome": outcome,
+                       "n_human": int((~np.isnan(xh)).sum()), "n_silicon": int((~np.isnan(xs)).sum()),
+                       "mean_human": np.nan, "mean_silicon": np.nan, "d": np.nan, "d_low": np.nan, "d_high": np.nan,
+                       "representativeness": np.nan, "js_distance": np.nan}
+                if row["n_human"] and row["n_silicon"]:
+                    row["mean_human"] = weighted_moments(xh, wh[in_h])[0]
+                    row["mean_silicon"] = weighted_moments(xs, ws[in_s])[0]
+                    if row["n_human"] > 1 and row["n_silicon"] > 1:
+                        row["d"] = cohens_d(xs, xh, ws[in_s], wh[in_h])
+                        row["d_low"], row["d_high"] = d_interval(row["d"], row["n_silicon"], row["n_human"])
+                    if outcome in options:
+                        ph = option_distribution(xh, options[outcome], wh[in_h])
+                        ps = option_distribution(xs, options[outcome], ws[in_s])
+                        row["representativeness"] = representativeness(ph, ps)
+                        row["js_distance"] = js_distance(ph, ps)
+                rows.append(row)
+    return pd.DataFrame(rows).set_index(["attribute", "category", "outcome"])
+
+
+def test_subgroup_metrics_equal_the_one_at_a_time_definition():
+    """Weighted, with missing answers, a category of one silicon respondent, one with no silicon respondent,
+    an item nobody in a group answered, a constant item and scale scores without options."""
+    from silicon_sample.comparison.subgroups import subgroup_metrics
+
+    bfi, keys = bfi_with_scales()
+    rng = np.random.default_rng(3)
+    human = bfi.iloc[:900].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
+    silicon = bfi.iloc[900:1000].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
+    silicon.loc[silicon.index[:40], "A1"] = np.nan
+    silicon.loc[silicon["gender"] == "female", "C2"] = np.nan          # no woman answered C2
+    silicon["O1"] = 4                                                  # no variation at all
+    silicon = silicon[silicon["education"] != "1"]
+    silicon = pd.concat([silicon, human.iloc[[0]].assign(education="9")])   # a category of one, silicon only
+    human = human.assign(education=human["education"].replace("2", "8"))     # a category the silicon lacks
+    items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
+    options = {item: [1, 2, 3, 4, 5, 6] for item in items}
+    wh, ws = rng.uniform(0.2, 3, len(human)), rng.uniform(0.2, 3, len(silicon))
+    order = {"gender": ["male", "female"]}
+    for outcomes in (items, list(keys)):
+        fast = subgroup_metrics(human, silicon, ["gender", "education"], outcomes, options, wh, ws, order)
+        slow = _subgroup_metrics_one_at_a_time(human, silicon, ["gender", "education"], outcomes, options, wh, ws,
+                                               order)
+        assert list(fast.index) == list(slow.index)
+        assert (fast[["n_human", "n_silicon"]] == slow[["n_human", "n_silicon"]]).all().all()
+        pd.testing.assert_frame_equal(fast.drop(columns=["n_human", "n_silicon"]),
+                                      slow.drop(columns=["n_human", "n_silicon"]), rtol=1e-10, atol=1e-12,
+                                      check_dtype=False)
+    items_table = subgroup_metrics(human, silicon, ["gender", "education"], items, options, wh, ws, order)
+    assert np.isnan(items_table.loc[("gender", "female", "C2"), "representativeness"])     # nobody answered
+    assert np.isfinite(items_table.loc[("gender", "male", "C2"), "representativeness"])
+    assert np.isnan(items_table.loc[("education", "9", "A2"), "d"])                        # one respondent
+    assert items_table.loc[("education", "8", "A2"), "n_silicon"] == 0
