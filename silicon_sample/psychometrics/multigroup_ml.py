@@ -232,8 +232,8 @@ class MultiGroupModel:
                     d_mu[a] += L[:, e.row]
             used = np.unique(self.table.index[self._groups[g]])
             ds = d_sigma[used]
-            wdw = np.einsum("ij,ajk,kl->ail", W, ds, W)
-            block = 0.5 * np.einsum("aij,bji->ab", wdw, ds)
+            wdw = W @ ds @ W                 # (a, p, p): W ∂Σ/∂θ_a W, batched matrix products
+            block = 0.5 * wdw.reshape(len(used), -1) @ ds.transpose(0, 2, 1).reshape(len(used), -1).T
             if self.table.mean_structure:
                 dm = d_mu[used]
                 block += dm @ W @ dm.T
