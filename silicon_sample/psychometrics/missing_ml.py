@@ -232,6 +232,17 @@ def missing_groups(data: pd.DataFrame, items: list[str], group: str | None = Non
     return out
 
 
+def _pattern_stacks(patterns: list[Pattern]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """The patterns grouped by how many items they answered: (observed indices k × q, n k, means k × q,
+    covariances k × q × q) per group, for batched linear algebra."""
+    by_size: dict[int, list[Pattern]] = {}
+    for pt in patterns:
+        by_size.setdefault(len(pt.observed), []).append(pt)
+    return [(np.array([pt.observed for pt in same]), np.array([pt.n for pt in same], dtype=float),
+             np.array([pt.mean for pt in same]), np.array([pt.cov for pt in same]))
+            for _, same in sorted(by_size.items())]
+
+
 class FimlModel(MultiGroupModel):
     """:class:`~.multigroup_ml.MultiGroupModel` with the full-information likelihood: F = 2(log L_h1 − log L)/N,
     so N·F is lavaan's χ². Fisher scoring keeps the complete-data expected information at the saturated
@@ -240,31 +251,37 @@ class FimlModel(MultiGroupModel):
     def __init__(self, table: ParameterTable, groups: list[MissingGroup]):
         super().__init__(table, [g.h1 for g in groups])
         self.groups = groups
+        self._stacks = [_pattern_stacks(group.patterns) for group in groups]
 
     def objective(self, theta: np.ndarray, gradient: bool = True):
+        """F and its gradient, the patterns with the same number of answered items evaluated together
+        (batched inverses and log-determinants of their Σ_oo)."""
         total = 0.0
         grad = np.zeros(self.table.n_params)
+        p = self.p
         for g, group in enumerate(self.groups):
             sigma, mu = self.implied(theta, g)
-            G = np.zeros((self.p, self.p))
-            g_mu = np.zeros(self.p)
+            G = np.zeros(p * p)
+            g_mu = np.zeros(p)
             value = 0.0
-            for pt in group.patterns:
-                o = pt.observed
-                s_o = sigma[np.ix_(o, o)]
+            for o, n, mean, cov in self._stacks[g]:
+                s_o = sigma[o[:, :, None], o[:, None, :]]
                 sign, logdet = np.linalg.slogdet(s_o)
-                if sign <= 0:
+                if (sign <= 0).any():
                     return (np.inf, grad) if gradient else np.inf
                 w = np.linalg.inv(s_o)
-                d = pt.mean - mu[o]
-                wd = w @ d
-                value += pt.n * (len(o) * LOG_2PI + logdet + np.sum(w * pt.cov) + d @ wd)
+                d = mean - mu[o]
+                wd = (w @ d[:, :, None])[:, :, 0]
+                value += float(n @ (o.shape[1] * LOG_2PI + logdet + np.sum(w * cov, axis=(1, 2))
+                                    + np.sum(d * wd, axis=1)))
                 if gradient:
-                    G[np.ix_(o, o)] += pt.n * (w @ (s_o - pt.cov - np.outer(d, d)) @ w)
-                    g_mu[o] += pt.n * (-2.0 * wd)
+                    inner = s_o - cov - d[:, :, None] * d[:, None, :]
+                    G += np.bincount((o[:, :, None] * p + o[:, None, :]).ravel(),
+                                     weights=(n[:, None, None] * (w @ inner @ w)).ravel(), minlength=p * p)
+                    g_mu += np.bincount(o.ravel(), weights=(-2.0 * n[:, None] * wd).ravel(), minlength=p)
             total += (value + 2.0 * group.loglik_h1) / self.n_total
             if gradient:
-                self.chain(g, theta, G / self.n_total, g_mu / self.n_total, 1.0, grad)
+                self.chain(g, theta, G.reshape(p, p) / self.n_total, g_mu / self.n_total, 1.0, grad)
         return (total, grad) if gradient else total
 
     def loglik(self, theta: np.ndarray) -> float:

@@ -36,9 +36,18 @@ from .bench_study import bench_study
 COMMIT = 10_000
 
 
-def synthetic_run(study_path: Path, out: Path, seed: int = 0) -> dict:
-    """A run of ``study_path`` with a synthetic answer stored for every cell; the insert rate and its ceiling."""
-    study = load_study(study_path)
+def dirichlet_answer(cell: dict, rng: np.random.Generator) -> tuple[int, dict[int, float]]:
+    """A synthetic distribution-mode answer to a six-option item: option probabilities from a flat Dirichlet, the
+    code drawn from them."""
+    p = rng.dirichlet(np.ones(6))
+    return int(rng.choice(6, p=p)) + 1, {k + 1: float(v) for k, v in enumerate(p)}
+
+
+def synthetic_run(study_path: Path, out: Path, seed: int = 0, answer=dirichlet_answer, n: int | None = None) -> dict:
+    """A run of ``study_path`` (``n`` personas when given) with a synthetic answer stored for every cell:
+    ``answer(cell, rng)`` gives its code and option probabilities (default :func:`dirichlet_answer`); returns
+    the insert rate and its ceiling."""
+    study = load_study(study_path, n=n)
     people, weights = draw_personas(study)
     models = {m.id: {**m.model_dump(), "model_version": "synthetic answers (bench)"} for m in study.models}
     manifest = build_manifest(study, models, n_personas=len(people), n_cells=count_cells(study, len(people)),
@@ -61,9 +70,9 @@ def synthetic_run(study_path: Path, out: Path, seed: int = 0) -> dict:
 
     for model in study.models:
         for cell in store.iter_pending(model.id, chunk=COMMIT):
-            p = rng.dirichlet(np.ones(6))
-            batch.append(Answer(request_id=cell["cell_id"], status="answered", value=int(rng.choice(6, p=p)) + 1,
-                                probabilities={k + 1: float(v) for k, v in enumerate(p)}, option_mass=0.9,
+            value, probabilities = answer(cell, rng)
+            batch.append(Answer(request_id=cell["cell_id"], status="answered", value=value,
+                                probabilities=probabilities, option_mass=0.9,
                                 raw_output="synthetic", latency_s=0.0, prompt_tokens=120, completion_tokens=0,
                                 model_version="synthetic answers (bench)"))
             if len(rows) < COMMIT * 10:       # the ceiling's rows: the same answers, as tuples
