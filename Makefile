@@ -28,7 +28,7 @@ lint: install
 	$(VENV)/bin/lint-imports --no-cache
 
 bench: install
-	$(VENV)/bin/silicon-sample bench --memory-calls 100000 --load-calls 20000 --design --dask --million
+	$(VENV)/bin/silicon-sample bench --memory-calls 100000 --load-calls 20000 --design --dask --million --analysis
 	$(VENV)/bin/python benchmarks/bench_invariance.py
 	$(VENV)/bin/python benchmarks/bench_compare.py
 	$(VENV)/bin/python benchmarks/bench_pilot.py

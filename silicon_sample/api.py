@@ -816,7 +816,7 @@ def _write_table(frame: pd.DataFrame, path: str | Path, *, formula_guard: bool =
 
 
 def bench(*, quick: bool = False, memory_calls: int = 0, load_calls: int = 0, design: bool = False,
-          dask: bool = False, million: bool = False) -> dict:
+          dask: bool = False, million: bool = False, analysis: bool = False) -> dict:
     """Throughput on this machine beside the ceilings measured in the same process: hosted calls against a
     loopback OpenAI-compatible server (ours vs a bare AsyncOpenAI loop, at 64 and 256 in flight) and the
     embedded model (items per second vs the forward-pass limit); see :mod:`silicon_sample.throughput.measure`.
@@ -827,11 +827,13 @@ def bench(*, quick: bool = False, memory_calls: int = 0, load_calls: int = 0, de
     10,000- and a 100,000-persona study (cells streamed); ``dask`` the embedded model's answers per second on a
     LocalCluster of one single-threaded worker per core beside as many times its single-thread rate;
     ``million`` a run store of a million synthetic answers: its insert rate beside a bare SQLite insert, and the
-    seconds and peak memory of exporting it (CSV, Parquet; long, wide) and of its per-item comparison."""
+    seconds and peak memory of exporting it (CSV, Parquet; long, wide) and of its per-item comparison;
+    ``analysis`` the seconds of ``compare`` and ``rank`` on the pilot and the controls replica (human-like answers)
+    beside R's lavaan and psych doing the same fits (:mod:`silicon_sample.throughput.analysis_speed`)."""
     from .throughput.measure import run_bench
 
     return run_bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls, design=design, dask=dask,
-                     million=million)
+                     million=million, analysis=analysis)
 
 
 def _estimator_option(estimator: str | None) -> str | None:

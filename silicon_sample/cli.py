@@ -617,12 +617,14 @@ def baseline_init_command(data_file: Path, instrument: str, output: Path, force:
               help="Also answer a study on a local Dask cluster (one worker per core): answers per second per worker.")
 @click.option("--million", is_flag=True,
               help="Also build a run store of a million synthetic answers: insert rate, export and compare memory.")
+@click.option("--analysis", is_flag=True,
+              help="Also time compare and rank on the pilot and the controls replica beside lavaan + psych (R).")
 def bench_command(as_json: bool, quick: bool, memory_calls: int, load_calls: int, design: bool, dask: bool,
-                  million: bool) -> None:
+                  million: bool, analysis: bool) -> None:
     """Measure throughput beside the ceilings taken in the same process (hosted calls against a loopback
     server, the embedded model against its forward-pass rate)."""
     figures = api.bench(quick=quick, memory_calls=memory_calls, load_calls=load_calls, design=design, dask=dask,
-                        million=million)
+                        million=million, analysis=analysis)
     if as_json:
         echo(json.dumps(figures, indent=2))
         return

@@ -308,6 +308,15 @@ def bench_view(figures: dict) -> str:
                              f"{figures[key + '_peak_rss_mb']:.0f} MB")
         lines.append(f"  compare --items-only: {figures['items_compare_seconds']:.1f} s, peak memory "
                      f"{figures['items_compare_peak_rss_mb']:.0f} MB")
+    for name, row in figures.get("analysis", {}).items():
+        design = {"pilot": "the pilot (100 personas x bfi25)",
+                  "controls": "the controls replica (60 personas x 3 styles x bfi25)"}.get(name, name)
+        ceiling = (f"lavaan + psych doing its fits {row['r_fits_s']:.1f} s; compare at {row['compare_ratio_to_r']:.2f} "
+                   f"and rank at {row['rank_ratio_to_r']:.2f} of it" if row["r_fits_s"] else
+                   f"no R ceiling: {row['r']}")
+        lines.append(f"analysis, {design}, human-like answers against psych_bfi: compare {row['compare_s']:.1f} s "
+                     f"(exit {row['compare_exit_code']}), rank {row['rank_s']:.1f} s (exit {row['rank_exit_code']}); "
+                     f"{ceiling}")
     return "\n".join(lines)
 
 

@@ -402,7 +402,7 @@ def memory(calls: int, folder: Path) -> dict:
 
 
 def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, design: bool = False,
-              dask: bool = False, million: bool = False) -> dict:
+              dask: bool = False, million: bool = False, analysis: bool = False) -> dict:
     """Every measurement of the module docstring; ``quick`` shrinks them to seconds (for tests);
     ``memory_calls`` adds a run of that many calls reporting its resident memory at 10 % and 100 %."""
     configs = [(0.2, 64), (0.5, 256)] if not quick else [(0.05, 16)]
@@ -425,6 +425,12 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, d
             large = million_answers(folder, personas=400 if quick else 40_000)
         else:
             large = {}
+        if analysis:
+            from .analysis_speed import analysis_speed
+
+            timed_analysis = analysis_speed(folder)
+        else:
+            timed_analysis = {}
     main = rows[0]
     return {
         "hosted_ceiling_calls_per_s": main["ceiling_calls_per_s"],
@@ -447,4 +453,5 @@ def run_bench(quick: bool = False, memory_calls: int = 0, load_calls: int = 0, d
         **streamed,
         **cluster,
         **large,
+        **timed_analysis,
     }
