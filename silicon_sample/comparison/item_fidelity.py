@@ -25,6 +25,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
 from ..population.weighting import kish_effective_n
+from .frame_memo import memo, weights_key
 
 
 def option_distribution(answers, options, weights=None) -> np.ndarray:
@@ -220,11 +221,18 @@ def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str,
     """
     wh = np.ones(len(human)) if human_weights is None else np.asarray(human_weights, dtype=float)
     ws = np.ones(len(silicon)) if silicon_weights is None else np.asarray(silicon_weights, dtype=float)
+    def side(x: np.ndarray, values: list[int], w: np.ndarray):
+        return option_distribution(x, values, w), weighted_moments(x, w)
+
+    def human_side(item: str, values: list[int]):
+        return side(pd.to_numeric(human[item], errors="coerce").to_numpy(dtype=float), values, wh)
+
     rows = []
-    for item, values in options.items():
-        xh = pd.to_numeric(human[item], errors="coerce").to_numpy(dtype=float)
-        xs = pd.to_numeric(silicon[item], errors="coerce").to_numpy(dtype=float)
-        ph, ps = option_distribution(xh, values, wh), option_distribution(xs, values, ws)
-        rows.append({"item": item, **comparison_row(weighted_moments(xh, wh), weighted_moments(xs, ws)),
-                     **distribution_row(values, ph, ps)})
+    human_weights_key = weights_key(wh)
+    numeric_s = silicon[list(options)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    for column, (item, values) in enumerate(options.items()):
+        ph, moments_h = memo(human, ("item side", item, tuple(values), human_weights_key),   # the same baseline
+                             human_side, item, values)                                  # for every sample
+        ps, moments_s = side(numeric_s[:, column], values, ws)
+        rows.append({"item": item, **comparison_row(moments_h, moments_s), **distribution_row(values, ph, ps)})
     return pd.DataFrame(rows).set_index("item")

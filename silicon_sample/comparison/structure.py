@@ -30,6 +30,7 @@ from ..psychometrics.moments import GroupMoments, group_moments
 from ..psychometrics.multigroup_ml import MultiGroupModel, ParameterTable
 from ..psychometrics.ordinal_statistics import pairwise_polychoric
 from ..psychometrics.scoring import Ranges, keyed_items
+from .frame_memo import memo
 
 LOADINGS_FROM = {
     "WLSMV": "WLSMV (ordinal): one-factor ML loadings on polychoric correlations",
@@ -40,8 +41,11 @@ LOADINGS_FROM = {
 
 def correlation_srmr(human: pd.DataFrame, silicon: pd.DataFrame, items: list[str]) -> float:
     """SRMR between the item correlation matrices of two sources (off-diagonal elements)."""
-    rh = human[items].apply(pd.to_numeric, errors="coerce").corr().to_numpy()
-    rs = silicon[items].apply(pd.to_numeric, errors="coerce").corr().to_numpy()
+    def correlations(frame: pd.DataFrame) -> np.ndarray:
+        return frame[items].apply(pd.to_numeric, errors="coerce").corr().to_numpy()
+
+    rh = memo(human, ("correlations", tuple(items)), correlations, human)      # the same baseline each time
+    rs = correlations(silicon)
     lower = np.tril_indices(len(items), k=-1)
     return float(np.sqrt(np.nanmean((rh[lower] - rs[lower]) ** 2)))
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .frame_memo import memo, weights_key
 from .item_fidelity import (
     Z_95,
     cohens_d,
@@ -126,21 +127,31 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
     """
     options = options or {}
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
-    values_h = np.column_stack(list(_numeric(human, outcomes).values())) if outcomes else np.empty((len(human), 0))
-    values_s = (np.column_stack(list(_numeric(silicon, outcomes).values())) if outcomes
-                else np.empty((len(silicon), 0)))
     by_codes: dict[tuple, list[int]] = {}
     for column, outcome in enumerate(outcomes):
         if outcome in options:
             by_codes.setdefault(tuple(options[outcome]), []).append(column)
+
+    def values(frame: pd.DataFrame) -> np.ndarray:
+        return (np.column_stack(list(_numeric(frame, outcomes).values())) if outcomes
+                else np.empty((len(frame), 0)))
+
+    def side(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, attribute: str, category) -> tuple[dict, dict]:
+        rows_in = (frame[attribute] == category).to_numpy()
+        x, w = x[rows_in], w[rows_in]
+        return _group_moments(x, w), {codes: _distributions(x[:, columns], w, list(codes))
+                                      for codes, columns in by_codes.items()}
+
+    # the human side is the same baseline for every resample and floor of the anchors: computed once
+    key = (tuple(outcomes), tuple((codes, tuple(columns)) for codes, columns in by_codes.items()), weights_key(wh))
+    values_s = values(silicon)
     parts = []
     for attribute in attributes:
         order = (categories or {}).get(attribute)
         for category in categories_of(human[attribute], silicon[attribute], order):
-            in_h = (human[attribute] == category).to_numpy()
-            in_s = (silicon[attribute] == category).to_numpy()
-            xh, xs = values_h[in_h], values_s[in_s]
-            h, s = _group_moments(xh, wh[in_h]), _group_moments(xs, ws[in_s])
+            h, dist_h = memo(human, ("subgroup side", attribute, category, key), side, human,
+                             memo(human, ("subgroup values", key), values, human), wh, attribute, category)
+            s, dist_s = side(silicon, values_s, ws, attribute, category)
             both = (h["n"] > 0) & (s["n"] > 0)
             d = np.where(both & (h["n"] > 1) & (s["n"] > 1), _pooled_d(s, h), np.nan)
             with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -148,18 +159,19 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
             ok = np.isfinite(d) & (np.minimum(s["n"], h["n"]) > 1)
             r, js = np.full(len(outcomes), np.nan), np.full(len(outcomes), np.nan)
             for codes, columns in by_codes.items():
-                r[columns], js[columns] = _distances(_distributions(xh[:, columns], wh[in_h], list(codes)),
-                                                     _distributions(xs[:, columns], ws[in_s], list(codes)))
-            parts.append(pd.DataFrame({
-                "attribute": attribute, "category": [category] * len(outcomes), "outcome": outcomes,
-                "n_human": h["n"].astype(int), "n_silicon": s["n"].astype(int),
-                "mean_human": np.where(both, h["mean"], np.nan), "mean_silicon": np.where(both, s["mean"], np.nan),
-                "d": d, "d_low": np.where(ok, d - Z_95 * se, np.nan), "d_high": np.where(ok, d + Z_95 * se, np.nan),
-                "representativeness": np.where(both, r, np.nan), "js_distance": np.where(both, js, np.nan)}))
+                r[columns], js[columns] = _distances(dist_h[codes], dist_s[codes])
+            parts.append(([attribute] * len(outcomes), [category] * len(outcomes), list(outcomes),
+                          h["n"].astype(int), s["n"].astype(int), np.where(both, h["mean"], np.nan),
+                          np.where(both, s["mean"], np.nan), d, np.where(ok, d - Z_95 * se, np.nan),
+                          np.where(ok, d + Z_95 * se, np.nan), np.where(both, r, np.nan), np.where(both, js, np.nan)))
     columns = ["attribute", "category", "outcome", "n_human", "n_silicon", "mean_human", "mean_silicon", "d", "d_low",
                "d_high", "representativeness", "js_distance"]
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    return frame[columns].set_index(["attribute", "category", "outcome"])
+    if not parts:
+        return pd.DataFrame(columns=columns).set_index(["attribute", "category", "outcome"])
+    joined = {column: np.concatenate([np.asarray(part[i], dtype=object if i < 3 else None) for part in parts])
+              for i, column in enumerate(columns)}
+    index = pd.MultiIndex.from_arrays([joined.pop(c) for c in columns[:3]], names=columns[:3])
+    return pd.DataFrame(joined, index=index)
 
 
 def _contrast(x1, w1, x0, w0, min_n: int) -> tuple[float, float, float, str]:
@@ -196,23 +208,30 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
     True
     """
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
-    numeric = {"human": _numeric(human, outcomes), "silicon": _numeric(silicon, outcomes)}
+
+    def contrasts(frame: pd.DataFrame, numeric: dict[str, np.ndarray], w: np.ndarray, attribute: str, category,
+                  reference) -> list[tuple]:
+        values = frame[attribute]
+        one = (values == category).to_numpy()
+        zero = (values == reference).to_numpy() if reference is not None else (values.notna() & ~one).to_numpy()
+        return [_contrast(numeric[o][one], w[one], numeric[o][zero], w[zero], min_n) for o in outcomes]
+
+    key = (tuple(outcomes), min_n, weights_key(wh))
+    numeric_s = _numeric(silicon, outcomes)
     rows = []
     for attribute in attributes:
         present = categories_of(human[attribute], silicon[attribute], (categories or {}).get(attribute))
         for label, category, reference in contrasts_of(present):
-            sides = {}
-            for source, frame, w in (("human", human, wh), ("silicon", silicon, ws)):
-                values = frame[attribute]
-                one = (values == category).to_numpy()
-                zero = (values == reference).to_numpy() if reference is not None else (values.notna() & ~one).to_numpy()
-                sides[source] = (w, one, zero)
-            for outcome in outcomes:
+            # the human side is the same baseline for every resample and floor of the anchors: computed once
+            sides = {"human": memo(human, ("contrasts", attribute, category, reference, key), contrasts, human,
+                                   memo(human, ("numeric", tuple(outcomes)), _numeric, human, outcomes), wh,
+                                   attribute, category, reference),
+                     "silicon": contrasts(silicon, numeric_s, ws, attribute, category, reference)}
+            for index, outcome in enumerate(outcomes):
                 row = {"attribute": attribute, "contrast": label, "outcome": outcome}
                 notes = []
-                for source, (w, one, zero) in sides.items():
-                    x = numeric[source][outcome]
-                    d, se, _, note = _contrast(x[one], w[one], x[zero], w[zero], min_n)
+                for source, results in sides.items():
+                    d, se, _, note = results[index]
                     row.update({f"d_{source}": d, f"ci_low_{source}": d - Z_95 * se,
                                 f"ci_high_{source}": d + Z_95 * se})
                     if note:
