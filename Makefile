@@ -15,12 +15,12 @@ demo: install
 
 test: lint
 	@sh tools/ensure_test_tools.sh
-	$(VENV)/bin/python -m pytest -q -ra
+	$(VENV)/bin/python -m pytest -q -ra --durations=25
 
 # Everything but the tests marked `slow` (whole studies on the embedded model): a few minutes.
 test-fast: lint
 	@sh tools/ensure_test_tools.sh
-	$(VENV)/bin/python -m pytest -q -ra -m "not slow"
+	$(VENV)/bin/python -m pytest -q -ra -m "not slow" --durations=15
 
 # Style and import rules (pyproject.toml: [tool.ruff], [tool.importlinter]; ARCHITECTURE.md says them in words).
 lint: install
