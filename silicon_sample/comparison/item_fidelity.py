@@ -78,6 +78,15 @@ def mean_interval(mean: float, sd: float, n: float, level: float = 0.95) -> tupl
     return float(mean - half), float(mean + half)
 
 
+def numeric_array(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """``frame[columns]`` as floats (respondents × columns), anything not a number NaN; columns already numeric
+    are taken as they are (the anchors pass hundreds of resamples of one converted frame)."""
+    part = frame[columns]
+    if all(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) for dtype in part.dtypes):
+        return part.to_numpy(dtype=float, na_value=np.nan)
+    return part.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+
+
 def weighted_moments(x, w) -> tuple[float, float, float]:
     """Weighted mean, SD (frequency-weight correction Σw − 1) and Kish's effective n of the non-missing ``x``."""
     keep = ~np.isnan(x)
@@ -229,7 +238,7 @@ def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str,
 
     rows = []
     human_weights_key = weights_key(wh)
-    numeric_s = silicon[list(options)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    numeric_s = numeric_array(silicon, list(options))
     for column, (item, values) in enumerate(options.items()):
         ph, moments_h = memo(human, ("item side", item, tuple(values), human_weights_key),   # the same baseline
                              human_side, item, values)                                  # for every sample

@@ -31,6 +31,7 @@ from ..psychometrics.multigroup_ml import MultiGroupModel, ParameterTable
 from ..psychometrics.ordinal_statistics import pairwise_polychoric
 from ..psychometrics.scoring import Ranges, keyed_items
 from .frame_memo import memo
+from .item_fidelity import numeric_array
 
 LOADINGS_FROM = {
     "WLSMV": "WLSMV (ordinal): one-factor ML loadings on polychoric correlations",
@@ -42,7 +43,8 @@ LOADINGS_FROM = {
 def correlation_srmr(human: pd.DataFrame, silicon: pd.DataFrame, items: list[str]) -> float:
     """SRMR between the item correlation matrices of two sources (off-diagonal elements)."""
     def correlations(frame: pd.DataFrame) -> np.ndarray:
-        return frame[items].apply(pd.to_numeric, errors="coerce").corr().to_numpy()
+        x = numeric_array(frame, items)
+        return pd.DataFrame(x).corr().to_numpy()
 
     rh = memo(human, ("correlations", tuple(items)), correlations, human)      # the same baseline each time
     rs = correlations(silicon)

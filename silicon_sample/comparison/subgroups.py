@@ -33,12 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .frame_memo import memo, weights_key
-from .item_fidelity import (
-    Z_95,
-    cohens_d,
-    d_standard_error,
-    weighted_moments,
-)
+from .item_fidelity import Z_95, numeric_array
 
 DEFAULT_ATTRIBUTES = ("gender", "sex", "age_band", "education", "party_id")
 
@@ -48,18 +43,26 @@ def _weights(frame: pd.DataFrame, weights) -> np.ndarray:
 
 
 def _numeric(frame: pd.DataFrame, columns: list[str]) -> dict[str, np.ndarray]:
-    return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in columns}
+    x = numeric_array(frame, columns)
+    return {c: x[:, j] for j, c in enumerate(columns)}
 
 
 def categories_of(human: pd.Series, silicon: pd.Series, order: list | None = None) -> list:
     """The categories present in either source: in ``order`` (the population's order) when given, else
     in a categorical dtype's order, else in order of first appearance."""
+    present = set(human.dropna().unique()) | set(silicon.dropna().unique())
     if order is not None:
-        return [c for c in order if (human == c).any() or (silicon == c).any()]
+        return [c for c in order if c in present]
     for series in (human, silicon):
         if isinstance(series.dtype, pd.CategoricalDtype):
-            return [c for c in series.cat.categories if (human == c).any() or (silicon == c).any()]
+            return [c for c in series.cat.categories if c in present]
     return list(dict.fromkeys(list(human.dropna().unique()) + list(silicon.dropna().unique())))
+
+
+def _labels(frame: pd.DataFrame, attribute: str) -> np.ndarray:
+    """An attribute's values as a plain object array, missing values ``None`` (numpy comparisons are far cheaper
+    than a Series' for the anchors' hundreds of small resamples)."""
+    return frame[attribute].to_numpy(dtype=object, na_value=None)
 
 
 def _group_moments(x: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
@@ -137,7 +140,7 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
                 else np.empty((len(frame), 0)))
 
     def side(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, attribute: str, category) -> tuple[dict, dict]:
-        rows_in = (frame[attribute] == category).to_numpy()
+        rows_in = _labels(frame, attribute) == category
         x, w = x[rows_in], w[rows_in]
         return _group_moments(x, w), {codes: _distributions(x[:, columns], w, list(codes))
                                       for codes, columns in by_codes.items()}
@@ -174,18 +177,6 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
     return pd.DataFrame(joined, index=index)
 
 
-def _contrast(x1, w1, x0, w0, min_n: int) -> tuple[float, float, float, str]:
-    """(d, se, n_eff total, note) of group 1 − group 0."""
-    n1, n0 = int((~np.isnan(x1)).sum()), int((~np.isnan(x0)).sum())
-    if min(n1, n0) < min_n:
-        return np.nan, np.nan, n1 + n0, f"fewer than {min_n} respondents on one side ({n1} vs {n0})"
-    d = cohens_d(x1, x0, w1, w0)
-    ne1, ne0 = weighted_moments(x1, w1)[2], weighted_moments(x0, w0)[2]
-    if not np.isfinite(d):
-        return np.nan, np.nan, ne1 + ne0, "no variation within the groups"
-    return float(d), d_standard_error(d, ne1, ne0), ne1 + ne0, ""
-
-
 def contrasts_of(categories: list) -> list[tuple[str, object, object]]:
     """(label, category, reference) — reference ``None`` means all other respondents."""
     if len(categories) == 2:
@@ -193,11 +184,30 @@ def contrasts_of(categories: list) -> list[tuple[str, object, object]]:
     return [(f"{c} vs rest", c, None) for c in categories]
 
 
+def _contrast_arrays(x: np.ndarray, w: np.ndarray, one: np.ndarray, zero: np.ndarray,
+                     min_n: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(d, se, note) of group ``one`` − group ``zero`` for every column of ``x`` (respondents × outcomes) at
+    once, as :func:`_contrast` gives them one outcome at a time."""
+    g1, g0 = _group_moments(x[one], w[one]), _group_moments(x[zero], w[zero])
+    d = _pooled_d(g1, g0)
+    ne1, ne0 = g1["kish"], g0["kish"]
+    small = np.minimum(g1["n"], g0["n"]) < min_n
+    flat = ~small & ~np.isfinite(d)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        se = np.sqrt((ne1 + ne0) / (ne1 * ne0) + d ** 2 / (2 * (ne1 + ne0)))
+    notes = [f"fewer than {min_n} respondents on one side ({a} vs {b})" if few
+             else ("no variation within the groups" if none else "")
+             for few, none, a, b in zip(small, flat, g1["n"], g0["n"])]
+    return np.where(small | flat, np.nan, d), np.where(small | flat, np.nan, se), notes
+
+
 def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attributes: list[str], outcomes: list[str],
                            human_weights=None, silicon_weights=None, tolerance: float = 0.2,
                            min_n: int = 5, categories: dict[str, list] | None = None) -> pd.DataFrame:
     """Per attribute × contrast × outcome: human and silicon d with 95% intervals, and whether the human
-    difference is reproduced in sign and size (see the module docstring).
+    difference is reproduced in sign and size (see the module docstring). Every outcome of a contrast is
+    computed at once (equal to :func:`_contrast` one outcome at a time; the anchors call this hundreds of times
+    per pair).
 
     Examples
     --------
@@ -209,49 +219,57 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
     """
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
 
-    def contrasts(frame: pd.DataFrame, numeric: dict[str, np.ndarray], w: np.ndarray, attribute: str, category,
-                  reference) -> list[tuple]:
-        values = frame[attribute]
-        one = (values == category).to_numpy()
-        zero = (values == reference).to_numpy() if reference is not None else (values.notna() & ~one).to_numpy()
-        return [_contrast(numeric[o][one], w[one], numeric[o][zero], w[zero], min_n) for o in outcomes]
+    def values(frame: pd.DataFrame) -> np.ndarray:
+        return (np.column_stack(list(_numeric(frame, outcomes).values())) if outcomes
+                else np.empty((len(frame), 0)))
+
+    def contrasts(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, attribute: str, category, reference):
+        labels = _labels(frame, attribute)
+        one = labels == category
+        zero = labels == reference if reference is not None else pd.notna(labels) & ~one
+        return _contrast_arrays(x, w, one, zero, min_n)
 
     key = (tuple(outcomes), min_n, weights_key(wh))
-    numeric_s = _numeric(silicon, outcomes)
-    rows = []
+    values_s = values(silicon)
+    parts: dict[str, list] = {}
     for attribute in attributes:
         present = categories_of(human[attribute], silicon[attribute], (categories or {}).get(attribute))
         for label, category, reference in contrasts_of(present):
             # the human side is the same baseline for every resample and floor of the anchors: computed once
-            sides = {"human": memo(human, ("contrasts", attribute, category, reference, key), contrasts, human,
-                                   memo(human, ("numeric", tuple(outcomes)), _numeric, human, outcomes), wh,
-                                   attribute, category, reference),
-                     "silicon": contrasts(silicon, numeric_s, ws, attribute, category, reference)}
-            for index, outcome in enumerate(outcomes):
-                row = {"attribute": attribute, "contrast": label, "outcome": outcome}
-                notes = []
-                for source, results in sides.items():
-                    d, se, _, note = results[index]
-                    row.update({f"d_{source}": d, f"ci_low_{source}": d - Z_95 * se,
-                                f"ci_high_{source}": d + Z_95 * se})
-                    if note:
-                        notes.append(f"{source}: {note}")
-                counted = bool(row["ci_low_human"] > 0 or row["ci_high_human"] < 0)
-                row["human_difference"] = counted
-                row["silicon_difference"] = bool(row["ci_low_silicon"] > 0 or row["ci_high_silicon"] < 0)
-                comparable = counted and np.isfinite(row["d_silicon"])
-                row["sign_reproduced"] = (bool(np.sign(row["d_silicon"]) == np.sign(row["d_human"]))
-                                          if comparable else pd.NA)
-                row["size_reproduced"] = (bool(abs(row["d_silicon"] - row["d_human"]) <= tolerance)
-                                          if comparable else pd.NA)
-                row["note"] = "; ".join(notes)
-                rows.append(row)
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    for column in ("sign_reproduced", "size_reproduced"):
-        table[column] = table[column].astype("boolean")
-    return table.set_index(["attribute", "contrast", "outcome"])
+            d_h, se_h, notes_h = memo(human, ("contrasts", attribute, category, reference, key), contrasts, human,
+                                      memo(human, ("numeric", tuple(outcomes)), values, human), wh, attribute,
+                                      category, reference)
+            d_s, se_s, notes_s = contrasts(silicon, values_s, ws, attribute, category, reference)
+            for column, part in (("attribute", [attribute] * len(outcomes)), ("contrast", [label] * len(outcomes)),
+                                 ("outcome", list(outcomes)), ("d_human", d_h), ("se_human", se_h),
+                                 ("d_silicon", d_s), ("se_silicon", se_s),
+                                 ("note", ["; ".join(note for note in (f"human: {h}" if h else "",
+                                                                       f"silicon: {s}" if s else "") if note)
+                                           for h, s in zip(notes_h, notes_s)])):
+                parts.setdefault(column, []).append(part)
+    if not parts:
+        return pd.DataFrame()
+    joined = {column: np.concatenate(part) if column.startswith(("d_", "se_")) else sum(part, [])
+              for column, part in parts.items()}
+    table = {}
+    for source in ("human", "silicon"):
+        d, se = joined[f"d_{source}"], joined[f"se_{source}"]
+        table.update({f"d_{source}": d, f"ci_low_{source}": d - Z_95 * se, f"ci_high_{source}": d + Z_95 * se})
+    counted = (table["ci_low_human"] > 0) | (table["ci_high_human"] < 0)
+    table["human_difference"] = counted
+    table["silicon_difference"] = (table["ci_low_silicon"] > 0) | (table["ci_high_silicon"] < 0)
+    comparable = counted & np.isfinite(table["d_silicon"])
+    with np.errstate(invalid="ignore"):
+        sign = np.sign(table["d_silicon"]) == np.sign(table["d_human"])
+        size = np.abs(table["d_silicon"] - table["d_human"]) <= tolerance
+    table["sign_reproduced"] = pd.array(np.where(comparable, sign, False), dtype="boolean")
+    table["size_reproduced"] = pd.array(np.where(comparable, size, False), dtype="boolean")
+    table["sign_reproduced"][~comparable] = pd.NA
+    table["size_reproduced"][~comparable] = pd.NA
+    table["note"] = joined["note"]
+    index = pd.MultiIndex.from_arrays([joined["attribute"], joined["contrast"], joined["outcome"]],
+                                      names=["attribute", "contrast", "outcome"])
+    return pd.DataFrame(table, index=index)
 
 
 def pattern_summary(table: pd.DataFrame) -> dict:

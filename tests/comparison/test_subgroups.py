@@ -110,3 +110,95 @@ def test_subgroup_metrics_equal_the_one_at_a_time_definition():
     assert np.isfinite(items_table.loc[("gender", "male", "C2"), "representativeness"])
     assert np.isnan(items_table.loc[("education", "9", "A2"), "d"])                        # one respondent
     assert items_table.loc[("education", "8", "A2"), "n_silicon"] == 0
+
+
+def _contrast_one_at_a_time(x1, w1, x0, w0, min_n: int) -> tuple[float, float, float, str]:
+    """(d, se, n_eff total, note) of group 1 − group 0."""
+    from silicon_sample.comparison.item_fidelity import cohens_d, d_standard_error, weighted_moments
+
+    n1, n0 = int((~np.isnan(x1)).sum()), int((~np.isnan(x0)).sum())
+    if min(n1, n0) < min_n:
+        return np.nan, np.nan, n1 + n0, f"fewer than {min_n} respondents on one side ({n1} vs {n0})"
+    d = cohens_d(x1, x0, w1, w0)
+    ne1, ne0 = weighted_moments(x1, w1)[2], weighted_moments(x0, w0)[2]
+    if not np.isfinite(d):
+        return np.nan, np.nan, ne1 + ne0, "no variation within the groups"
+    return float(d), d_standard_error(d, ne1, ne0), ne1 + ne0, ""
+
+
+
+def _pattern_correspondence_one_at_a_time(human, silicon, attributes, outcomes, human_weights=None,
+                                          silicon_weights=None, tolerance=0.2, min_n=5, categories=None):
+    """The per-outcome definition (one contrast × outcome at a time through item_fidelity's functions, the
+    table built row by row): the reference the vectorised pattern_correspondence must equal."""
+    from silicon_sample.comparison.subgroups import _numeric, _weights, categories_of, contrasts_of
+
+    wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
+
+    def contrasts(frame: pd.DataFrame, numeric: dict[str, np.ndarray], w: np.ndarray, attribute: str, category,
+                  reference) -> list[tuple]:
+        values = frame[attribute]
+        one = (values == category).to_numpy()
+        zero = (values == reference).to_numpy() if reference is not None else (values.notna() & ~one).to_numpy()
+        return [_contrast_one_at_a_time(numeric[o][one], w[one], numeric[o][zero], w[zero], min_n) for o in outcomes]
+
+    numeric_s = _numeric(silicon, outcomes)
+    rows = []
+    for attribute in attributes:
+        present = categories_of(human[attribute], silicon[attribute], (categories or {}).get(attribute))
+        for label, category, reference in contrasts_of(present):
+            sides = {"human": contrasts(human, _numeric(human, outcomes), wh, attribute, category, reference),
+                     "silicon": contrasts(silicon, numeric_s, ws, attribute, category, reference)}
+            for index, outcome in enumerate(outcomes):
+                row = {"attribute": attribute, "contrast": label, "outcome": outcome}
+                notes = []
+                for source, results in sides.items():
+                    d, se, _, note = results[index]
+                    row.update({f"d_{source}": d, f"ci_low_{source}": d - 1.96 * se,
+                                f"ci_high_{source}": d + 1.96 * se})
+                    if note:
+                        notes.append(f"{source}: {note}")
+                counted = bool(row["ci_low_human"] > 0 or row["ci_high_human"] < 0)
+                row["human_difference"] = counted
+                row["silicon_difference"] = bool(row["ci_low_silicon"] > 0 or row["ci_high_silicon"] < 0)
+                comparable = counted and np.isfinite(row["d_silicon"])
+                row["sign_reproduced"] = (bool(np.sign(row["d_silicon"]) == np.sign(row["d_human"]))
+                                          if comparable else pd.NA)
+                row["size_reproduced"] = (bool(abs(row["d_silicon"] - row["d_human"]) <= tolerance)
+                                          if comparable else pd.NA)
+                row["note"] = "; ".join(notes)
+                rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    for column in ("sign_reproduced", "size_reproduced"):
+        table[column] = table[column].astype("boolean")
+    return table.set_index(["attribute", "contrast", "outcome"])
+
+
+def test_pattern_correspondence_equals_the_one_at_a_time_definition():
+    """Weighted, with missing answers, a contrast with too few respondents on one side, an outcome without
+    variation in a silicon group, a two-category attribute (one contrast) and one with several (each vs rest)."""
+    from silicon_sample.comparison.subgroups import pattern_correspondence
+
+    bfi, keys = bfi_with_scales()
+    rng = np.random.default_rng(5)
+    human = bfi.iloc[:900].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
+    silicon = bfi.iloc[900:1000].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
+    silicon.loc[silicon.index[:40], "A1"] = np.nan
+    silicon.loc[silicon["gender"] == "female", "C2"] = np.nan          # no woman answered C2
+    silicon.loc[silicon["gender"] == "male", "O1"] = 4                # no variation among the men
+    silicon = silicon[silicon["education"] != "1"]
+    items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
+    wh, ws = rng.uniform(0.2, 3, len(human)), rng.uniform(0.2, 3, len(silicon))
+    order = {"gender": ["male", "female"]}
+    for outcomes in (items, list(keys)):
+        fast = pattern_correspondence(human, silicon, ["gender", "education"], outcomes, wh, ws, categories=order)
+        slow = _pattern_correspondence_one_at_a_time(human, silicon, ["gender", "education"], outcomes, wh, ws,
+                                                     categories=order)
+        assert list(fast.index) == list(slow.index) and list(fast.columns) == list(slow.columns)
+        pd.testing.assert_frame_equal(fast, slow, rtol=1e-10, atol=1e-12, check_dtype=False)
+        assert (fast.dtypes == slow.dtypes).all()
+    table = pattern_correspondence(human, silicon, ["gender", "education"], items, wh, ws, categories=order)
+    assert table.loc[("gender", "female vs male", "C2"), "note"].startswith("silicon: fewer than 5")
+    assert table.loc[("gender", "female vs male", "C2"), "sign_reproduced"] is pd.NA
