@@ -13,14 +13,19 @@ demo: install
 	$(VENV)/bin/silicon-sample run studies/pilot_bfi.yaml --out $(DEMO_OUT)
 	$(VENV)/bin/silicon-sample report $(DEMO_OUT) --baseline psych_bfi -o $(DEMO_OUT).html
 
+# One pytest-xdist worker per CPU, each keeping to its own CPU (tests/conftest.py); a test file stays on one worker
+# so that its module fixtures (a model, a server, a run) are built once. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
+PYTEST = $(VENV)/bin/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile
+
 test: lint
 	@sh tools/ensure_test_tools.sh
-	$(VENV)/bin/python -m pytest -q -ra --durations=25
+	$(PYTEST) --durations=25
 
 # Everything but the tests marked `slow` (whole studies on the embedded model): a few minutes.
 test-fast: lint
 	@sh tools/ensure_test_tools.sh
-	$(VENV)/bin/python -m pytest -q -ra -m "not slow" --durations=15
+	$(PYTEST) -m "not slow" --durations=15
 
 # Style and import rules (pyproject.toml: [tool.ruff], [tool.importlinter]; ARCHITECTURE.md says them in words).
 lint: install

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import threading
 from datetime import UTC, datetime
@@ -28,7 +29,8 @@ from fastapi.responses import JSONResponse, Response
 def make_app(alias: str, gguf: Path, revision: str = "") -> FastAPI:
     import llama_cpp
 
-    llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=2048, n_threads=2, logits_all=True, verbose=False)
+    threads = len(os.sched_getaffinity(0))      # the CPUs the test process may use (tests/conftest.py)
+    llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=2048, n_threads=threads, logits_all=True, verbose=False)
     digest = hashlib.sha256(gguf.read_bytes() + revision.encode()).hexdigest()
     lock = threading.Lock()
     app = FastAPI()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -10,6 +11,11 @@ import urllib.request
 from pathlib import Path
 
 from silicon_sample.child_processes import tied_to_parent
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use (one share of the machine under pytest-xdist, see tests/conftest.py)."""
+    return len(os.sched_getaffinity(0))
 
 
 def free_port() -> int:
@@ -68,7 +74,7 @@ class LlamaCppServer(ServerProcess):
     def __init__(self, log: Path, alias: str = "smollm2"):
         super().__init__(log, [sys.executable, "-m", "llama_cpp.server", "--model", _gguf(), "--host", "127.0.0.1",
                                "--port", "{port}", "--n_ctx", "2048", "--logits_all", "true", "--model_alias", alias,
-                               "--n_threads", "2"], "/v1/models", alias)
+                               "--n_threads", str(usable_cpus())], "/v1/models", alias)
 
     @property
     def base_url(self) -> str:
