@@ -208,9 +208,65 @@ def option_shares(table: pd.DataFrame, options: dict[str, list[int]]) -> pd.Data
     return pd.DataFrame(rows, columns=["item", "option", "share", "source"])
 
 
+def column_moments(x: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Per column of ``x`` (respondents × outcomes, NaN = no answer): count, weighted mean, SD (Σw − 1) and
+    Kish's effective n of the answers, as :func:`weighted_moments` gives them one column at a
+    time (NaN mean without answers or weight, NaN SD for Σw ≤ 1)."""
+    answered = ~np.isnan(x)
+    weight = np.where(answered, w[:, None], 0.0)
+    values = np.where(answered, x, 0.0)
+    total, squared = weight.sum(axis=0), (weight ** 2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(total > 0, (weight * values).sum(axis=0) / np.where(total > 0, total, 1.0), np.nan)
+        deviation = np.where(answered, values - mean, 0.0)
+        variance = np.where(total > 1, (weight * deviation ** 2).sum(axis=0) / (total - 1), np.nan)
+        kish = np.where(total > 0, total ** 2 / np.where(squared > 0, squared, 1.0), 0.0)
+    return {"n": answered.sum(axis=0), "mean": mean, "sd": np.sqrt(variance), "kish": kish, "total": total}
+
+
+def pooled_d(s: dict, h: dict) -> np.ndarray:
+    """:func:`d_from_moments` over arrays: silicon − human over the pooled SD, a group of one
+    adding nothing; NaN without two answers in all; 0 or ±inf when the pooled SD is 0."""
+    ns, nh = s["kish"], h["kish"]
+    spread = sum(np.where((n > 1) & np.isfinite(sd), (n - 1) * np.nan_to_num(sd) ** 2, 0.0)
+                 for sd, n in ((s["sd"], ns), (h["sd"], nh)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = np.sqrt(spread / (ns + nh - 2))
+        d = np.where(pooled > 0, (s["mean"] - h["mean"]) / pooled,
+                     np.where(s["mean"] == h["mean"], 0.0, np.sign(s["mean"] - h["mean"]) * np.inf))
+    return np.where(np.isfinite(s["mean"]) & np.isfinite(h["mean"]) & (ns + nh > 2), d, np.nan)
+
+
+def option_distributions(x: np.ndarray, w: np.ndarray, codes: list[int]) -> np.ndarray:
+    """(outcomes × options) shares of the weighted answers (:func:`option_distribution`)."""
+    counts = np.stack([(w[:, None] * (x == v)).sum(axis=0) for v in codes], axis=1)
+    total = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, counts / np.where(total > 0, total, 1.0), np.nan)
+
+
+def distribution_distances(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise representativeness 1 − W₁/(k − 1) (W₁ over option positions: the summed absolute difference
+    of the cumulative shares) and the base-2 Jensen–Shannon distance, as :func:`representativeness`
+    and :func:`js_distance` (scipy's) give them one row at a time; NaN where a row has no answers."""
+    from scipy.special import rel_entr
+
+    k = p.shape[1]
+    r = 1.0 - np.abs(np.cumsum(p, axis=1) - np.cumsum(q, axis=1))[:, :-1].sum(axis=1) / (k - 1)
+    m = (p + q) / 2.0
+    with np.errstate(invalid="ignore"):
+        js = np.sqrt(np.maximum((rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / 2.0, 0.0) / np.log(2))
+    finite = np.isfinite(p).all(axis=1) & np.isfinite(q).all(axis=1)
+    return np.where(finite, r, np.nan), np.where(finite, js, np.nan)
+
+
 def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str, list[int]],
                   human_weights=None, silicon_weights=None) -> pd.DataFrame:
     """Per item: n, means, SDs, mean difference, d, representativeness, JS distance and both distributions.
+
+    Every item is computed at once (:func:`column_moments`, :func:`option_distributions`), equal to
+    :func:`comparison_row` and :func:`distribution_row` one item at a time; the human side is computed once per
+    baseline frame (the anchors call this hundreds of times per pair).
 
     Parameters
     ----------
@@ -228,20 +284,51 @@ def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str,
     >>> compare_items(h, s, {"q": [1, 2, 3]}).loc["q", ["representativeness", "d"]].tolist()
     [1.0, 0.0]
     """
+    from scipy import stats
+
     wh = np.ones(len(human)) if human_weights is None else np.asarray(human_weights, dtype=float)
     ws = np.ones(len(silicon)) if silicon_weights is None else np.asarray(silicon_weights, dtype=float)
-    def side(x: np.ndarray, values: list[int], w: np.ndarray):
-        return option_distribution(x, values, w), weighted_moments(x, w)
+    items = list(options)
+    by_codes: dict[tuple, list[int]] = {}
+    for column, item in enumerate(items):
+        by_codes.setdefault(tuple(options[item]), []).append(column)
 
-    def human_side(item: str, values: list[int]):
-        return side(pd.to_numeric(human[item], errors="coerce").to_numpy(dtype=float), values, wh)
+    def side(frame: pd.DataFrame, w: np.ndarray) -> tuple[dict, dict]:
+        x = numeric_array(frame, items)
+        return column_moments(x, w), {codes: option_distributions(x[:, columns], w, list(codes))
+                                      for codes, columns in by_codes.items()}
 
-    rows = []
-    human_weights_key = weights_key(wh)
-    numeric_s = numeric_array(silicon, list(options))
-    for column, (item, values) in enumerate(options.items()):
-        ph, moments_h = memo(human, ("item side", item, tuple(values), human_weights_key),   # the same baseline
-                             human_side, item, values)                                  # for every sample
-        ps, moments_s = side(numeric_s[:, column], values, ws)
-        rows.append({"item": item, **comparison_row(moments_h, moments_s), **distribution_row(values, ph, ps)})
-    return pd.DataFrame(rows).set_index("item")
+    h, ph = memo(human, ("item sides", tuple((codes, tuple(c)) for codes, c in by_codes.items()), tuple(items),
+                         weights_key(wh)), side, human, wh)                # the same baseline for every sample
+    s, ps = side(silicon, ws)
+    nh, ns = h["kish"], s["kish"]
+    mh, ms = np.where(h["n"] > 0, h["mean"], np.nan), np.where(s["n"] > 0, s["mean"], np.nan)
+    sh, ss = np.where(h["n"] > 0, h["sd"], np.nan), np.where(s["n"] > 0, s["sd"], np.nan)
+    d = pooled_d(s, h)
+
+    def interval(mean, sd, n):
+        ok = (n > 1) & np.isfinite(sd)
+        with np.errstate(invalid="ignore"):
+            half = stats.t.ppf(0.975, np.where(ok, n - 1, 1.0)) * sd / np.sqrt(np.where(ok, n, 1.0))
+        return np.where(ok, mean - half, np.nan), np.where(ok, mean + half, np.nan)
+
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        se = np.sqrt((ns + nh) / (ns * nh) + d ** 2 / (2 * (ns + nh)))
+    d_ok = np.isfinite(d) & (np.minimum(ns, nh) > 1)
+    table = {"n_human": nh, "n_silicon": ns, "mean_human": mh, "mean_silicon": ms}
+    (table["mean_human_low"], table["mean_human_high"]), (table["mean_silicon_low"], table["mean_silicon_high"]) = (
+        interval(mh, sh, nh), interval(ms, ss, ns))
+    table.update({"sd_human": sh, "sd_silicon": ss, "mean_diff": ms - mh, "d": d,
+                  "d_low": np.where(d_ok, d - Z_95 * se, np.nan), "d_high": np.where(d_ok, d + Z_95 * se, np.nan)})
+    r, js = np.full(len(items), np.nan), np.full(len(items), np.nan)
+    shares: dict[str, np.ndarray] = {}
+    for codes, columns in by_codes.items():
+        r[columns], js[columns] = distribution_distances(ph[codes], ps[codes])
+        for source, p in (("human", ph[codes]), ("silicon", ps[codes])):
+            for k, value in enumerate(codes):
+                shares.setdefault(f"p_{source}_{value}", np.full(len(items), np.nan))[columns] = p[:, k]
+    table.update({"representativeness": r, "js_distance": js})
+    order = dict.fromkeys(f"p_{source}_{v}" for item in items for source in ("human", "silicon")
+                          for v in options[item])               # the columns in the order the rows name them
+    table.update({column: shares[column] for column in order})
+    return pd.DataFrame(table, index=pd.Index(items, name="item"))

@@ -33,7 +33,14 @@ import numpy as np
 import pandas as pd
 
 from .frame_memo import memo, weights_key
-from .item_fidelity import Z_95, numeric_array
+from .item_fidelity import (
+    Z_95,
+    column_moments,
+    distribution_distances,
+    numeric_array,
+    option_distributions,
+    pooled_d,
+)
 
 DEFAULT_ATTRIBUTES = ("gender", "sex", "age_band", "education", "party_id")
 
@@ -65,58 +72,6 @@ def _labels(frame: pd.DataFrame, attribute: str) -> np.ndarray:
     return frame[attribute].to_numpy(dtype=object, na_value=None)
 
 
-def _group_moments(x: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
-    """Per column of ``x`` (respondents × outcomes, NaN = no answer): count, weighted mean, SD (Σw − 1) and
-    Kish's effective n of the answers, as :func:`.item_fidelity.weighted_moments` gives them one column at a
-    time (NaN mean without answers or weight, NaN SD for Σw ≤ 1)."""
-    answered = ~np.isnan(x)
-    weight = np.where(answered, w[:, None], 0.0)
-    values = np.where(answered, x, 0.0)
-    total, squared = weight.sum(axis=0), (weight ** 2).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(total > 0, (weight * values).sum(axis=0) / np.where(total > 0, total, 1.0), np.nan)
-        deviation = np.where(answered, values - mean, 0.0)
-        variance = np.where(total > 1, (weight * deviation ** 2).sum(axis=0) / (total - 1), np.nan)
-        kish = np.where(total > 0, total ** 2 / np.where(squared > 0, squared, 1.0), 0.0)
-    return {"n": answered.sum(axis=0), "mean": mean, "sd": np.sqrt(variance), "kish": kish, "total": total}
-
-
-def _pooled_d(s: dict, h: dict) -> np.ndarray:
-    """:func:`.item_fidelity.d_from_moments` over arrays: silicon − human over the pooled SD, a group of one
-    adding nothing; NaN without two answers in all; 0 or ±inf when the pooled SD is 0."""
-    ns, nh = s["kish"], h["kish"]
-    spread = sum(np.where((n > 1) & np.isfinite(sd), (n - 1) * np.nan_to_num(sd) ** 2, 0.0)
-                 for sd, n in ((s["sd"], ns), (h["sd"], nh)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pooled = np.sqrt(spread / (ns + nh - 2))
-        d = np.where(pooled > 0, (s["mean"] - h["mean"]) / pooled,
-                     np.where(s["mean"] == h["mean"], 0.0, np.sign(s["mean"] - h["mean"]) * np.inf))
-    return np.where(np.isfinite(s["mean"]) & np.isfinite(h["mean"]) & (ns + nh > 2), d, np.nan)
-
-
-def _distributions(x: np.ndarray, w: np.ndarray, codes: list[int]) -> np.ndarray:
-    """(outcomes × options) shares of the weighted answers (:func:`.item_fidelity.option_distribution`)."""
-    counts = np.stack([(w[:, None] * (x == v)).sum(axis=0) for v in codes], axis=1)
-    total = counts.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, counts / np.where(total > 0, total, 1.0), np.nan)
-
-
-def _distances(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise representativeness 1 − W₁/(k − 1) (W₁ over option positions: the summed absolute difference
-    of the cumulative shares) and the base-2 Jensen–Shannon distance, as :func:`.item_fidelity.representativeness`
-    and :func:`.item_fidelity.js_distance` (scipy's) give them one row at a time; NaN where a row has no answers."""
-    from scipy.special import rel_entr
-
-    k = p.shape[1]
-    r = 1.0 - np.abs(np.cumsum(p, axis=1) - np.cumsum(q, axis=1))[:, :-1].sum(axis=1) / (k - 1)
-    m = (p + q) / 2.0
-    with np.errstate(invalid="ignore"):
-        js = np.sqrt(np.maximum((rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / 2.0, 0.0) / np.log(2))
-    finite = np.isfinite(p).all(axis=1) & np.isfinite(q).all(axis=1)
-    return np.where(finite, r, np.nan), np.where(finite, js, np.nan)
-
-
 def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: list[str], outcomes: list[str],
                      options: dict[str, list[int]] | None = None, human_weights=None,
                      silicon_weights=None, categories: dict[str, list] | None = None) -> pd.DataFrame:
@@ -142,7 +97,7 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
     def side(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, attribute: str, category) -> tuple[dict, dict]:
         rows_in = _labels(frame, attribute) == category
         x, w = x[rows_in], w[rows_in]
-        return _group_moments(x, w), {codes: _distributions(x[:, columns], w, list(codes))
+        return column_moments(x, w), {codes: option_distributions(x[:, columns], w, list(codes))
                                       for codes, columns in by_codes.items()}
 
     # the human side is the same baseline for every resample and floor of the anchors: computed once
@@ -156,13 +111,13 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
                              memo(human, ("subgroup values", key), values, human), wh, attribute, category)
             s, dist_s = side(silicon, values_s, ws, attribute, category)
             both = (h["n"] > 0) & (s["n"] > 0)
-            d = np.where(both & (h["n"] > 1) & (s["n"] > 1), _pooled_d(s, h), np.nan)
+            d = np.where(both & (h["n"] > 1) & (s["n"] > 1), pooled_d(s, h), np.nan)
             with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
                 se = np.sqrt((s["n"] + h["n"]) / (s["n"] * h["n"]) + d ** 2 / (2 * (s["n"] + h["n"])))
             ok = np.isfinite(d) & (np.minimum(s["n"], h["n"]) > 1)
             r, js = np.full(len(outcomes), np.nan), np.full(len(outcomes), np.nan)
             for codes, columns in by_codes.items():
-                r[columns], js[columns] = _distances(dist_h[codes], dist_s[codes])
+                r[columns], js[columns] = distribution_distances(dist_h[codes], dist_s[codes])
             parts.append(([attribute] * len(outcomes), [category] * len(outcomes), list(outcomes),
                           h["n"].astype(int), s["n"].astype(int), np.where(both, h["mean"], np.nan),
                           np.where(both, s["mean"], np.nan), d, np.where(ok, d - Z_95 * se, np.nan),
@@ -188,8 +143,8 @@ def _contrast_arrays(x: np.ndarray, w: np.ndarray, one: np.ndarray, zero: np.nda
                      min_n: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(d, se, note) of group ``one`` − group ``zero`` for every column of ``x`` (respondents × outcomes) at
     once, as :func:`_contrast` gives them one outcome at a time."""
-    g1, g0 = _group_moments(x[one], w[one]), _group_moments(x[zero], w[zero])
-    d = _pooled_d(g1, g0)
+    g1, g0 = column_moments(x[one], w[one]), column_moments(x[zero], w[zero])
+    d = pooled_d(g1, g0)
     ne1, ne0 = g1["kish"], g0["kish"]
     small = np.minimum(g1["n"], g0["n"]) < min_n
     flat = ~small & ~np.isfinite(d)
