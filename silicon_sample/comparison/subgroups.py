@@ -232,19 +232,25 @@ def pattern_summary(table: pd.DataFrame) -> dict:
     if table.empty:
         return {"human_differences": 0, "sign_agreement": np.nan, "size_agreement": np.nan, "d_correlation": np.nan,
                 "reason": "no subgroup contrast: no attribute has two categories with respondents in both sources"}
-    counted = table[table["human_difference"] & table["sign_reproduced"].notna()]
-    both = table[["d_human", "d_silicon"]].dropna()
-    r = (float(np.corrcoef(both["d_human"], both["d_silicon"])[0, 1])
-         if len(both) > 2 and both["d_silicon"].std() > 0 and both["d_human"].std() > 0 else np.nan)
-    differences = int(table["human_difference"].sum())
+    # plain arrays: the anchors summarise hundreds of resampled tables per pair
+    human_difference = table["human_difference"].to_numpy(dtype=bool)
+    sign = table["sign_reproduced"].to_numpy(dtype=float, na_value=np.nan)
+    size = table["size_reproduced"].to_numpy(dtype=float, na_value=np.nan)
+    counted = human_difference & ~np.isnan(sign)
+    d_human, d_silicon = table["d_human"].to_numpy(dtype=float), table["d_silicon"].to_numpy(dtype=float)
+    both = ~np.isnan(d_human) & ~np.isnan(d_silicon)
+    x, y = d_human[both], d_silicon[both]
+    r = (float(np.corrcoef(x, y)[0, 1]) if both.sum() > 2 and y.std(ddof=1) > 0 and x.std(ddof=1) > 0
+         else np.nan)
+    differences = int(human_difference.sum())
     reason = ""
-    if not len(counted):
+    if not counted.any():
         reason = ("the humans show no subgroup difference to reproduce" if not differences else
                   f"none of the {differences} human subgroup differences could be compared: the silicon subgroups "
                   f"behind them are too small (a d needs at least 5 personas on each side)")
     elif not np.isfinite(r):
-        reason = f"r(d) needs at least 3 contrasts with a silicon d and some spread ({len(both)} had a d)"
+        reason = f"r(d) needs at least 3 contrasts with a silicon d and some spread ({int(both.sum())} had a d)"
     return {"human_differences": differences,
-            "sign_agreement": float(counted["sign_reproduced"].mean()) if len(counted) else np.nan,
-            "size_agreement": float(counted["size_reproduced"].mean()) if len(counted) else np.nan,
+            "sign_agreement": float(sign[counted].mean()) if counted.any() else np.nan,
+            "size_agreement": float(size[counted].mean()) if counted.any() else np.nan,
             "d_correlation": r, "reason": reason}

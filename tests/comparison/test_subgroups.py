@@ -202,3 +202,30 @@ def test_pattern_correspondence_equals_the_one_at_a_time_definition():
     table = pattern_correspondence(human, silicon, ["gender", "education"], items, wh, ws, categories=order)
     assert table.loc[("gender", "female vs male", "C2"), "note"].startswith("silicon: fewer than 5")
     assert table.loc[("gender", "female vs male", "C2"), "sign_reproduced"] is pd.NA
+
+
+def _pattern_summary_with_frames(table):
+    """pattern_summary as first written, on DataFrame filters: the reference of the array version."""
+    counted = table[table["human_difference"] & table["sign_reproduced"].notna()]
+    both = table[["d_human", "d_silicon"]].dropna()
+    r = (float(np.corrcoef(both["d_human"], both["d_silicon"])[0, 1])
+         if len(both) > 2 and both["d_silicon"].std() > 0 and both["d_human"].std() > 0 else np.nan)
+    return {"human_differences": int(table["human_difference"].sum()),
+            "sign_agreement": float(counted["sign_reproduced"].mean()) if len(counted) else np.nan,
+            "size_agreement": float(counted["size_reproduced"].mean()) if len(counted) else np.nan,
+            "d_correlation": r}
+
+
+def test_pattern_summary_equals_its_frame_definition():
+    from silicon_sample.comparison.subgroups import pattern_correspondence, pattern_summary
+
+    bfi, _ = bfi_with_scales()
+    items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
+    rng = np.random.default_rng(2)
+    order = {"gender": ["male", "female"]}
+    for size in (8, 30, 200):                  # too few personas for most contrasts … plenty
+        silicon = bfi.sample(size, random_state=int(rng.integers(1000)))
+        table = pattern_correspondence(bfi, silicon, ["gender", "education"], items, categories=order)
+        fast, slow = pattern_summary(table), _pattern_summary_with_frames(table)
+        for key, value in slow.items():
+            assert fast[key] == pytest.approx(value, nan_ok=True), (size, key)
