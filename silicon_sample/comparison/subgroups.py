@@ -57,7 +57,8 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> dict[str, np.ndarray]:
 def categories_of(human: pd.Series, silicon: pd.Series, order: list | None = None) -> list:
     """The categories present in either source: in ``order`` (the population's order) when given, else
     in a categorical dtype's order, else in order of first appearance."""
-    present = set(human.dropna().unique()) | set(silicon.dropna().unique())
+    present = {value for series in (human, silicon)                   # object arrays: cheap for small resamples
+               for value in set(series.to_numpy(dtype=object, na_value=None)) if value is not None}
     if order is not None:
         return [c for c in order if c in present]
     for series in (human, silicon):
