@@ -302,8 +302,7 @@ def compare_items(human: pd.DataFrame, silicon: pd.DataFrame, options: dict[str,
                          weights_key(wh)), side, human, wh)                # the same baseline for every sample
     s, ps = side(silicon, ws)
     nh, ns = h["kish"], s["kish"]
-    mh, ms = np.where(h["n"] > 0, h["mean"], np.nan), np.where(s["n"] > 0, s["mean"], np.nan)
-    sh, ss = np.where(h["n"] > 0, h["sd"], np.nan), np.where(s["n"] > 0, s["sd"], np.nan)
+    mh, ms, sh, ss = h["mean"], s["mean"], h["sd"], s["sd"]        # NaN where a source has no answer
     d = pooled_d(s, h)
 
     def interval(mean, sd, n):

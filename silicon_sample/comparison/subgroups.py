@@ -218,10 +218,8 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
     with np.errstate(invalid="ignore"):
         sign = np.sign(table["d_silicon"]) == np.sign(table["d_human"])
         size = np.abs(table["d_silicon"] - table["d_human"]) <= tolerance
-    table["sign_reproduced"] = pd.array(np.where(comparable, sign, False), dtype="boolean")
-    table["size_reproduced"] = pd.array(np.where(comparable, size, False), dtype="boolean")
-    table["sign_reproduced"][~comparable] = pd.NA
-    table["size_reproduced"][~comparable] = pd.NA
+    table["sign_reproduced"] = pd.array(np.where(comparable, sign, None), dtype="boolean")
+    table["size_reproduced"] = pd.array(np.where(comparable, size, None), dtype="boolean")
     table["note"] = joined["note"]
     index = pd.MultiIndex.from_arrays([joined["attribute"], joined["contrast"], joined["outcome"]],
                                       names=["attribute", "contrast", "outcome"])

@@ -77,17 +77,24 @@ def _subgroup_metrics_one_at_a_time(human, silicon, attributes, outcomes, option
     return pd.DataFrame(rows).set_index(["attribute", "category", "outcome"])
 
 
+def _bfi_split():
+    """(900 bfi respondents as the humans, the next 100 as the silicon sample with 40 blanks in A1 and no woman
+    answering C2, the scale keys); education as text categories."""
+    bfi, keys = bfi_with_scales()
+    human = bfi.iloc[:900].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
+    silicon = bfi.iloc[900:1000].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
+    silicon.loc[silicon.index[:40], "A1"] = np.nan
+    silicon.loc[silicon["gender"] == "female", "C2"] = np.nan          # no woman answered C2
+    return human, silicon, keys
+
+
 def test_subgroup_metrics_equal_the_one_at_a_time_definition():
     """Weighted, with missing answers, a category of one silicon respondent, one with no silicon respondent,
     an item nobody in a group answered, a constant item and scale scores without options."""
     from silicon_sample.comparison.subgroups import subgroup_metrics
 
-    bfi, keys = bfi_with_scales()
+    human, silicon, keys = _bfi_split()
     rng = np.random.default_rng(3)
-    human = bfi.iloc[:900].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
-    silicon = bfi.iloc[900:1000].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
-    silicon.loc[silicon.index[:40], "A1"] = np.nan
-    silicon.loc[silicon["gender"] == "female", "C2"] = np.nan          # no woman answered C2
     silicon["O1"] = 4                                                  # no variation at all
     silicon = silicon[silicon["education"] != "1"]
     silicon = pd.concat([silicon, human.iloc[[0]].assign(education="9")])   # a category of one, silicon only
@@ -181,12 +188,8 @@ def test_pattern_correspondence_equals_the_one_at_a_time_definition():
     variation in a silicon group, a two-category attribute (one contrast) and one with several (each vs rest)."""
     from silicon_sample.comparison.subgroups import pattern_correspondence
 
-    bfi, keys = bfi_with_scales()
+    human, silicon, keys = _bfi_split()
     rng = np.random.default_rng(5)
-    human = bfi.iloc[:900].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
-    silicon = bfi.iloc[900:1000].assign(education=lambda f: f["education"].fillna(0).astype(int).astype(str))
-    silicon.loc[silicon.index[:40], "A1"] = np.nan
-    silicon.loc[silicon["gender"] == "female", "C2"] = np.nan          # no woman answered C2
     silicon.loc[silicon["gender"] == "male", "O1"] = 4                # no variation among the men
     silicon = silicon[silicon["education"] != "1"]
     items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
