@@ -82,7 +82,7 @@ from ..psychometrics.scoring import keyed_items
 from .item_fidelity import cohens_d, compare_items
 from .setting import Setting, with_scale_scores
 from .source_invariance import INVARIANCE_ORDER, invariance_between_sources
-from .structure import correlation_srmr, standardized_loadings, tucker_congruence
+from .structure import correlation_srmr, keyed_loadings, standardized_loadings, tucker_congruence
 from .subgroups import pattern_correspondence, pattern_summary, subgroup_metrics
 
 FIGURES = {  # name: (family, higher is better)
@@ -116,20 +116,14 @@ def _ordinal(estimators: dict[str, str] | None, scale: str) -> bool:
 
 def human_loadings(setting: Setting, human: pd.DataFrame, estimators: dict[str, str] | None = None,
                    missing: str = "auto") -> dict[str, np.ndarray | None]:
-    """One-factor loadings of each scale in ``human`` (polychoric where the scale's estimator is WLSMV);
-    those of the baseline itself are cached in ``setting``."""
+    """One-factor loadings of each scale in ``human`` (polychoric where the scale's estimator is WLSMV), None
+    where the model cannot be fitted; kept while ``human`` lives (:func:`.structure.keyed_loadings`)."""
     loadings = {}
     for scale, keyed in setting.keys.items():
-        key = (scale, _ordinal(estimators, scale), missing)
-        if human is setting.human and key in setting.human_loadings:
-            loadings[scale] = setting.human_loadings[key]
-            continue
         try:
-            loadings[scale] = standardized_loadings(keyed_items(human, keyed, setting.ranges), key[1], missing)
+            loadings[scale] = keyed_loadings(human, keyed, setting.ranges, _ordinal(estimators, scale), missing)
         except (SiliconSampleError, np.linalg.LinAlgError):
             loadings[scale] = None
-        if human is setting.human:
-            setting.human_loadings[key] = loadings[scale]
     return loadings
 
 

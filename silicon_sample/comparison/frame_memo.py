@@ -58,4 +58,11 @@ def weights_key(weights) -> str:
     return hashlib.blake2b(w.tobytes(), digest_size=16).hexdigest()
 
 
-__all__ = ["memo", "weights_key"]
+def ranges_key(ranges) -> Hashable:
+    """Item ranges (one ``(min, max)``, ``{item: (min, max)}`` or None) as a memo key part."""
+    if isinstance(ranges, dict):
+        return tuple((item, tuple(bounds)) for item, bounds in sorted(ranges.items()))
+    return None if ranges is None else tuple(ranges)
+
+
+__all__ = ["memo", "ranges_key", "weights_key"]

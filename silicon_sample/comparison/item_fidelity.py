@@ -80,11 +80,21 @@ def mean_interval(mean: float, sd: float, n: float, level: float = 0.95) -> tupl
 
 def numeric_array(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """``frame[columns]`` as floats (respondents × columns), anything not a number NaN; columns already numeric
-    are taken as they are (the anchors pass hundreds of resamples of one converted frame)."""
+    are taken as they are (the anchors pass hundreds of resamples of one converted frame).
+
+    Each figure of a resample reads the same columns again, so the array is kept while the frame lives
+    (:func:`.frame_memo.memo`) and is read-only."""
+    return memo(frame, ("numeric array", tuple(columns)), _numeric_array, frame, list(columns))
+
+
+def _numeric_array(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     part = frame[columns]
     if all(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) for dtype in part.dtypes):
-        return part.to_numpy(dtype=float, na_value=np.nan)
-    return part.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        x = part.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    else:
+        x = part.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    x.flags.writeable = False
+    return x
 
 
 def weighted_moments(x, w) -> tuple[float, float, float]:

@@ -7,6 +7,7 @@ import pandas as pd
 from ..psychometrics import reliability
 from ..psychometrics.reliability import READING
 from ..psychometrics.scoring import scale_scores
+from .frame_memo import memo, ranges_key
 from .item_fidelity import comparison_row, weighted_moments
 from .structure import scale_estimators
 
@@ -42,8 +43,14 @@ def compare_scales(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str, l
     scores_s = scale_scores(silicon, keys, item_ranges, method)
     estimators = scale_estimators(human, silicon, keys, estimator, n_options)
     needed = ["alpha", "omega_total", "ordinal_alpha", "ordinal_omega"]   # absent when no scale could be computed
-    rel_h, rel_s = (reliability(frame, keys, scale_range=item_ranges)[0].reindex(columns=needed)
-                    for frame in (human, silicon))
+
+    def coefficients(frame: pd.DataFrame) -> pd.DataFrame:
+        return reliability(frame, keys, scale_range=item_ranges)[0].reindex(columns=needed)
+
+    # the baseline's coefficients (polychoric ones included) are the same for every pair compared with it
+    rel_h = memo(human, ("reliability", tuple((s, tuple(k)) for s, k in keys.items()), ranges_key(item_ranges)),
+                 coefficients, human)
+    rel_s = coefficients(silicon)
     read = {scale: "ordinal_alpha" if estimators[scale] == "WLSMV" else "alpha" for scale in keys}
     rows = []
     for scale in keys:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ..psychometrics.scoring import scale_scores
@@ -26,8 +25,6 @@ class Setting:
     categories: dict[str, list]
     correct: dict[str, int] = field(default_factory=dict)        # knowledge items: the right answer's code
     special: dict[str, tuple] = field(default_factory=dict)      # numeric items: codes that are missing values
-    # one-factor loadings of ``human`` by (scale, ordinal, missing), cached across pairs
-    human_loadings: dict[tuple[str, bool, str], np.ndarray | None] = field(default_factory=dict)
     # the anchors' human ceilings by sample size and settings (:func:`.anchors.human_ceiling`), shared by pairs
     human_ceilings: dict[tuple, object] = field(default_factory=dict)
 

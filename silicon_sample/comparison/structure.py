@@ -30,7 +30,7 @@ from ..psychometrics.moments import GroupMoments, group_moments
 from ..psychometrics.multigroup_ml import MultiGroupModel, ParameterTable
 from ..psychometrics.ordinal_statistics import pairwise_polychoric
 from ..psychometrics.scoring import Ranges, keyed_items
-from .frame_memo import memo
+from .frame_memo import memo, ranges_key
 from .item_fidelity import numeric_array
 
 LOADINGS_FROM = {
@@ -99,6 +99,23 @@ def standardized_loadings(items: pd.DataFrame, ordinal: bool = False, missing: s
         return L[:, 0] * np.sqrt(P[0, 0]) / np.sqrt(np.diag(sigma))
 
 
+def keyed_loadings(frame: pd.DataFrame, keyed: list[str], ranges: Ranges, ordinal: bool = False,
+                   missing: str = "listwise") -> np.ndarray:
+    """:func:`standardized_loadings` of a scale's keyed items (:func:`.scoring.keyed_items`), kept while ``frame``
+    lives: a baseline's loadings are the same for every pair and anchor compared with it. Raises what
+    :func:`standardized_loadings` raises, each time it is asked."""
+    def fitted() -> tuple[np.ndarray | None, Exception | None]:
+        try:
+            return standardized_loadings(keyed_items(frame, keyed, ranges), ordinal, missing), None
+        except (SiliconSampleError, np.linalg.LinAlgError) as exc:
+            return None, exc
+
+    loadings, error = memo(frame, ("loadings", tuple(keyed), ranges_key(ranges), ordinal, missing), fitted)
+    if error is not None:
+        raise error
+    return loadings
+
+
 def tucker_congruence(a, b) -> float:
     """φ = Σ a b / √(Σ a² Σ b²)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -126,7 +143,7 @@ def compare_structure(human: pd.DataFrame, silicon: pd.DataFrame, keys: dict[str
         ordinal = estimators[scale] == "WLSMV"
         row = {"scale": scale, "congruence": np.nan, "note": "", "estimator": LOADINGS_FROM[estimators[scale]]}
         try:
-            a = standardized_loadings(keyed_items(human, keyed, ranges), ordinal, missing)
+            a = keyed_loadings(human, keyed, ranges, ordinal, missing)
             b = standardized_loadings(keyed_items(silicon, keyed, ranges), ordinal, missing)
             phi = tucker_congruence(a, b)
             if np.isfinite(phi):

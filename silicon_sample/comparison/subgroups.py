@@ -29,6 +29,8 @@ Contrasts with fewer than ``min_n`` respondents on either side in a source get n
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -49,11 +51,6 @@ def _weights(frame: pd.DataFrame, weights) -> np.ndarray:
     return np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
 
 
-def _numeric(frame: pd.DataFrame, columns: list[str]) -> dict[str, np.ndarray]:
-    x = numeric_array(frame, columns)
-    return {c: x[:, j] for j, c in enumerate(columns)}
-
-
 def categories_of(human: pd.Series, silicon: pd.Series, order: list | None = None) -> list:
     """The categories present in either source: in ``order`` (the population's order) when given, else
     in a categorical dtype's order, else in order of first appearance."""
@@ -65,6 +62,27 @@ def categories_of(human: pd.Series, silicon: pd.Series, order: list | None = Non
         if isinstance(series.dtype, pd.CategoricalDtype):
             return [c for c in series.cat.categories if c in present]
     return list(dict.fromkeys(list(human.dropna().unique()) + list(silicon.dropna().unique())))
+
+
+def _blocks_index(names: tuple[str, str, str], blocks: tuple[tuple[str, object], ...],
+                  outcomes: tuple[str, ...]) -> pd.MultiIndex:
+    """The (attribute, category or contrast, outcome) index of a table whose blocks each list every outcome.
+
+    The anchors build tables with the same index hundreds of times per pair, and building a MultiIndex costs
+    more than the figures in it: the index is built once per blocks and outcomes (a copy, so that renaming one
+    table's levels leaves the others alone). Each label is keyed with its type, so that 1, 1.0 and True stay
+    apart."""
+    return _cached_blocks_index(names, tuple((a, type(b).__name__, b) for a, b in blocks), outcomes).copy()
+
+
+@lru_cache(maxsize=256)
+def _cached_blocks_index(names: tuple[str, str, str], blocks: tuple[tuple[str, str, object], ...],
+                         outcomes: tuple[str, ...]) -> pd.MultiIndex:
+    first = np.array([a for a, _, _ in blocks for _ in outcomes], dtype=object)
+    second = np.empty(len(first), dtype=object)
+    second[:] = [b for _, _, b in blocks for _ in outcomes]
+    third = np.array(list(outcomes) * len(blocks), dtype=object)
+    return pd.MultiIndex.from_arrays([first, second, third], names=list(names))
 
 
 def _labels(frame: pd.DataFrame, attribute: str) -> np.ndarray:
@@ -92,8 +110,7 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
             by_codes.setdefault(tuple(options[outcome]), []).append(column)
 
     def values(frame: pd.DataFrame) -> np.ndarray:
-        return (np.column_stack(list(_numeric(frame, outcomes).values())) if outcomes
-                else np.empty((len(frame), 0)))
+        return numeric_array(frame, outcomes) if outcomes else np.empty((len(frame), 0))
 
     def side(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, attribute: str, category) -> tuple[dict, dict]:
         rows_in = _labels(frame, attribute) == category
@@ -104,10 +121,11 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
     # the human side is the same baseline for every resample and floor of the anchors: computed once
     key = (tuple(outcomes), tuple((codes, tuple(columns)) for codes, columns in by_codes.items()), weights_key(wh))
     values_s = values(silicon)
-    parts = []
+    parts, blocks = [], []
     for attribute in attributes:
         order = (categories or {}).get(attribute)
         for category in categories_of(human[attribute], silicon[attribute], order):
+            blocks.append((attribute, category))
             h, dist_h = memo(human, ("subgroup side", attribute, category, key), side, human,
                              memo(human, ("subgroup values", key), values, human), wh, attribute, category)
             s, dist_s = side(silicon, values_s, ws, attribute, category)
@@ -119,18 +137,15 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
             r, js = np.full(len(outcomes), np.nan), np.full(len(outcomes), np.nan)
             for codes, columns in by_codes.items():
                 r[columns], js[columns] = distribution_distances(dist_h[codes], dist_s[codes])
-            parts.append(([attribute] * len(outcomes), [category] * len(outcomes), list(outcomes),
-                          h["n"].astype(int), s["n"].astype(int), np.where(both, h["mean"], np.nan),
+            parts.append((h["n"].astype(int), s["n"].astype(int), np.where(both, h["mean"], np.nan),
                           np.where(both, s["mean"], np.nan), d, np.where(ok, d - Z_95 * se, np.nan),
                           np.where(ok, d + Z_95 * se, np.nan), np.where(both, r, np.nan), np.where(both, js, np.nan)))
     columns = ["attribute", "category", "outcome", "n_human", "n_silicon", "mean_human", "mean_silicon", "d", "d_low",
                "d_high", "representativeness", "js_distance"]
     if not parts:
         return pd.DataFrame(columns=columns).set_index(["attribute", "category", "outcome"])
-    joined = {column: np.concatenate([np.asarray(part[i], dtype=object if i < 3 else None) for part in parts])
-              for i, column in enumerate(columns)}
-    index = pd.MultiIndex.from_arrays([joined.pop(c) for c in columns[:3]], names=columns[:3])
-    return pd.DataFrame(joined, index=index)
+    joined = {column: np.concatenate([part[i] for part in parts]) for i, column in enumerate(columns[3:])}
+    return pd.DataFrame(joined, index=_blocks_index(tuple(columns[:3]), tuple(blocks), tuple(outcomes)))
 
 
 def contrasts_of(categories: list) -> list[tuple[str, object, object]]:
@@ -176,8 +191,7 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
 
     def values(frame: pd.DataFrame) -> np.ndarray:
-        return (np.column_stack(list(_numeric(frame, outcomes).values())) if outcomes
-                else np.empty((len(frame), 0)))
+        return numeric_array(frame, outcomes) if outcomes else np.empty((len(frame), 0))
 
     def contrasts(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, attribute: str, category, reference):
         labels = _labels(frame, attribute)
@@ -188,16 +202,17 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
     key = (tuple(outcomes), min_n, weights_key(wh))
     values_s = values(silicon)
     parts: dict[str, list] = {}
+    blocks = []
     for attribute in attributes:
         present = categories_of(human[attribute], silicon[attribute], (categories or {}).get(attribute))
         for label, category, reference in contrasts_of(present):
+            blocks.append((attribute, label))
             # the human side is the same baseline for every resample and floor of the anchors: computed once
             d_h, se_h, notes_h = memo(human, ("contrasts", attribute, category, reference, key), contrasts, human,
                                       memo(human, ("numeric", tuple(outcomes)), values, human), wh, attribute,
                                       category, reference)
             d_s, se_s, notes_s = contrasts(silicon, values_s, ws, attribute, category, reference)
-            for column, part in (("attribute", [attribute] * len(outcomes)), ("contrast", [label] * len(outcomes)),
-                                 ("outcome", list(outcomes)), ("d_human", d_h), ("se_human", se_h),
+            for column, part in (("d_human", d_h), ("se_human", se_h),
                                  ("d_silicon", d_s), ("se_silicon", se_s),
                                  ("note", ["; ".join(note for note in (f"human: {h}" if h else "",
                                                                        f"silicon: {s}" if s else "") if note)
@@ -221,9 +236,8 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
     table["sign_reproduced"] = pd.array(np.where(comparable, sign, None), dtype="boolean")
     table["size_reproduced"] = pd.array(np.where(comparable, size, None), dtype="boolean")
     table["note"] = joined["note"]
-    index = pd.MultiIndex.from_arrays([joined["attribute"], joined["contrast"], joined["outcome"]],
-                                      names=["attribute", "contrast", "outcome"])
-    return pd.DataFrame(table, index=index)
+    return pd.DataFrame(table, index=_blocks_index(("attribute", "contrast", "outcome"), tuple(blocks),
+                                                   tuple(outcomes)))
 
 
 def pattern_summary(table: pd.DataFrame) -> dict:

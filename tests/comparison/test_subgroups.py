@@ -138,7 +138,10 @@ def _pattern_correspondence_one_at_a_time(human, silicon, attributes, outcomes, 
                                           silicon_weights=None, tolerance=0.2, min_n=5, categories=None):
     """The per-outcome definition (one contrast × outcome at a time through item_fidelity's functions, the
     table built row by row): the reference the vectorised pattern_correspondence must equal."""
-    from silicon_sample.comparison.subgroups import _numeric, _weights, categories_of, contrasts_of
+    from silicon_sample.comparison.subgroups import _weights, categories_of, contrasts_of
+
+    def _numeric(frame: pd.DataFrame, columns: list[str]) -> dict[str, np.ndarray]:
+        return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in columns}
 
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
 
@@ -232,3 +235,26 @@ def test_pattern_summary_equals_its_frame_definition():
         fast, slow = pattern_summary(table), _pattern_summary_with_frames(table)
         for key, value in slow.items():
             assert fast[key] == pytest.approx(value, nan_ok=True), (size, key)
+
+
+def test_tables_of_one_shape_share_no_index_and_keep_categories_of_different_types_apart():
+    """The anchors' resampled tables reuse one cached index per shape: renaming one table's levels leaves the
+    next table alone, and the categories 1 and True (equal in Python) keep their own labels."""
+    from silicon_sample.comparison.subgroups import pattern_correspondence, subgroup_metrics
+
+    human, silicon, _ = _bfi_split()
+    outcomes = ["A1", "A2"]
+    first = subgroup_metrics(human, silicon, ["gender"], outcomes)
+    first.index.names = ["a", "b", "c"]
+    second = subgroup_metrics(human, silicon, ["gender"], outcomes)
+    assert list(second.index.names) == ["attribute", "category", "outcome"]
+    assert second.index.equals(first.index)
+
+    def coded(as_type):
+        return [frame.assign(g=(frame["gender"] == "female").astype(as_type)) for frame in (human, silicon)]
+
+    flags, codes = subgroup_metrics(*coded(bool), ["g"], outcomes), subgroup_metrics(*coded(int), ["g"], outcomes)
+    assert {type(c) for c in flags.index.get_level_values("category")} == {bool}
+    assert {type(c) for c in codes.index.get_level_values("category")} == {int}
+    assert set(pattern_correspondence(*coded(bool), ["g"], outcomes).index.get_level_values(1)) == {"True vs False"}
+    assert set(pattern_correspondence(*coded(int), ["g"], outcomes).index.get_level_values(1)) == {"1 vs 0"}

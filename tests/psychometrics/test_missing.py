@@ -214,3 +214,28 @@ def test_observed_h1_information_equals_central_differences_of_the_score():
     numeric = (numeric + numeric.T) / 2
     analytic = observed_h1_information(patterns, mu, sigma)
     assert np.abs(analytic - numeric).max() < 1e-7 * np.abs(numeric).max()
+
+
+def test_a_group_s_h1_informations_are_computed_once_and_shared_by_every_model_fitted_to_it(bfi):
+    """h1_informations keeps (A1, B1) on the group: the MLR invariance levels, their robust statistics and the
+    FIML-corrected indices read the same arrays, equal to computing them afresh from the EM moments."""
+    from silicon_sample.psychometrics.missing_ml import missing_groups
+    from silicon_sample.psychometrics.missing_robust import (
+        case_scores,
+        h1_informations,
+        h1_trace,
+        observed_h1_information,
+    )
+
+    items = ["N1", "N2", "N3", "N4", "N5"]
+    group = missing_groups(bfi.iloc[:600], items)[0]
+    a1, b1 = h1_informations(group)
+    assert h1_informations(group)[0] is a1                      # kept, not computed again
+    mu, sigma = group.h1.mean, group.h1.cov
+    scores = case_scores(group.patterns, mu, sigma)
+    np.testing.assert_allclose(a1, observed_h1_information(group.patterns, mu, sigma), rtol=0, atol=0)
+    np.testing.assert_allclose(b1, scores.T @ scores / len(scores), rtol=0, atol=0)
+    assert h1_trace(group) == pytest.approx(float(np.trace(np.linalg.solve(a1, b1))), rel=1e-12)
+    fresh = missing_groups(bfi.iloc[:600], items)[0]            # another group: its own arrays, equal values
+    assert h1_informations(fresh)[0] is not a1
+    np.testing.assert_array_equal(h1_informations(fresh)[0], a1)
