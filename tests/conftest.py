@@ -7,7 +7,10 @@ run whole studies on the embedded model; ``make test-fast`` leaves them out.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -30,6 +33,25 @@ def _share_the_cpus_among_workers() -> None:
 
 _share_the_cpus_among_workers()
 
+TEST_CACHE_PREFIX = "silicon-sample-test-cache-"
+
+
+def _a_response_cache_of_the_suite_s_own() -> None:
+    """Every process of the suite (each xdist worker, and the CLI and servers it starts) answers from a response
+    cache of its own, made empty at the start and removed at the end: the tests never read or fill the user's
+    ``~/.cache``, so a suite on a fresh machine does the same work as on a developer's. Within a worker,
+    identical calls of different tests are served from it, as they would be for a user. A cache the developer
+    names in ``SILICON_SAMPLE_CACHE`` is kept; tests that must not share answers take ``private_cache``."""
+    configured = os.environ.get("SILICON_SAMPLE_CACHE", "")
+    if configured and TEST_CACHE_PREFIX not in configured:
+        return
+    folder = tempfile.mkdtemp(prefix=TEST_CACHE_PREFIX)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["SILICON_SAMPLE_CACHE"] = os.path.join(folder, "responses.sqlite")
+
+
+_a_response_cache_of_the_suite_s_own()
+
 
 @pytest.fixture(scope="session")
 def embedded():
@@ -42,7 +64,7 @@ def embedded():
 
 @pytest.fixture
 def private_cache(tmp_path, monkeypatch):
-    """A response cache of the test's own, so tests never share cached answers (or touch ~/.cache)."""
+    """A response cache of the test's own, so that the test shares no cached answer with the others."""
     monkeypatch.setenv("SILICON_SAMPLE_CACHE", str(tmp_path / "cache.sqlite"))
     return tmp_path / "cache.sqlite"
 

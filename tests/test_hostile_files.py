@@ -114,6 +114,7 @@ def test_a_doctored_run_folder_is_refused_in_one_line_by_every_command_and_nothi
 
 
 # -- 2. outputs never land on a run's own files ----------------------------------------------------------------
+@pytest.mark.slow
 def test_no_output_lands_on_a_runs_own_files_or_an_input(loopback_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(loopback_run, run)
@@ -316,6 +317,7 @@ def _grow(mount: Path, size: str) -> None:
     subprocess.run(["mount", "-o", f"remount,size={size}", str(mount)], check=True)
 
 
+@pytest.mark.slow
 def test_a_full_disk_mid_run_ends_in_one_line_and_resume_completes_exactly(small_disk, tmp_path, server):
     study = write_study(tmp_path, n=200, instruments=(MINI5,), models=[{
         "id": "lb", "backend": "openai", "model": "loopback", "temperature": 0.7,

@@ -91,6 +91,7 @@ def test_same_seed_same_results_in_a_new_process_state(embedded):
     assert changed != {k: v[0] for k, v in first.items()}
 
 
+@pytest.mark.slow
 def test_sample_mode_is_grammar_constrained_and_reproducible(embedded):
     batch = requests("sample", items=BFI.items[:8])
     first = list(embedded.answer(batch))
@@ -103,6 +104,7 @@ def test_sample_mode_is_grammar_constrained_and_reproducible(embedded):
     assert [(a.value, a.raw_output) for a in first] == [(a.value, a.raw_output) for a in second]
 
 
+@pytest.mark.slow
 def test_greedy_sample_mode_is_deterministic(embedded):
     batch = [r.model_copy(update={"temperature": 0.0}) for r in requests("sample", items=BFI.items[:3])]
     values = [[a.value for a in embedded.answer(batch)] for _ in range(2)]
@@ -126,6 +128,7 @@ def brute_force(embedded, request, text, closing):
     return total
 
 
+@pytest.mark.slow
 def test_codes_of_several_tokens_are_read_exactly_as_token_sequences(embedded):
     """A 0-10 scale: "1" and "10" are both exact (each code scored as its tokens, then the probability that no
     digit follows), checked against evaluating each code's tokens one by one on a fresh context."""
@@ -142,6 +145,7 @@ def test_codes_of_several_tokens_are_read_exactly_as_token_sequences(embedded):
                                                    for c in range(11)), rel=1e-4)
 
 
+@pytest.mark.slow
 def test_a_thermometer_is_read_over_its_101_values_and_a_check_all_item_per_option(embedded):
     from silicon_sample.answers import allowed_selections
 

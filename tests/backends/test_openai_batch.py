@@ -91,6 +91,7 @@ def _wait_for_batch(run_dir, process: subprocess.Popen, timeout: float = 120) ->
     return None
 
 
+@pytest.mark.slow
 def test_a_run_killed_between_submit_and_completion_is_resumed_by_reattaching_to_its_batch(tmp_path, batch_server):
     batch_server.control(hold=True)                     # the batch stays in progress until released
     study = write_study(tmp_path, n=4, models=[batch_model(batch_server, "sample")])
@@ -223,6 +224,7 @@ def test_options_of_the_batch_backend_are_checked():
         create("openai_batch", "m", {"concurrency": 4})
 
 
+@pytest.mark.slow
 def test_batches_answered_by_a_real_model_equal_synchronous_calls_to_it(tmp_path, llama_server):
     server = BatchServer(tmp_path / "batch_server.log", upstream=llama_server.base_url)
     try:

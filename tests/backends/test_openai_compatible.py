@@ -157,6 +157,7 @@ def test_optional_free_text_reason(tmp_path, server):
         assert set(payload) == {"answer", "reason"} and len(payload["reason"]) <= 300
 
 
+@pytest.mark.slow
 def test_distribution_mode_through_the_completions_endpoint_reads_as_the_embedded_model_does(tmp_path, server):
     """The chat endpoint cannot pre-fill "Answer: ", so the options get a few percent of the next token; the
     completions endpoint with the model's own chat template and the prefill reads what the embedded model

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import silicon_sample as ss
 from silicon_sample.comparison.drift import drift_table
@@ -33,6 +34,7 @@ def test_a_shifted_item_drifts_and_answers_asked_again_do_not():
     assert (noise["ci_low"] <= noise["difference"]).all() and (noise["sd_difference"] > 0).all()
 
 
+@pytest.mark.slow
 def test_two_runs_of_a_study_on_the_embedded_model_compare_by_respondent(tmp_path):
     study = write_study(tmp_path, n=3, instruments=(MINI5,))
     first, second = ss.run(study, tmp_path / "a"), ss.run(study, tmp_path / "b")

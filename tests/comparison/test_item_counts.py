@@ -45,6 +45,7 @@ def test_counts_in_chunks_give_the_items_table_of_whole_rows_with_weights():
     assert set(expected.columns) == set(table.columns)
 
 
+@pytest.mark.slow
 def test_a_run_read_in_chunks_gives_the_whole_tables_and_the_full_comparisons_items(tmp_path):
     store = ss.run(write_study(tmp_path, n=5, perturbations=["original", "dont_know"]), tmp_path / "run",
                    progress=False)

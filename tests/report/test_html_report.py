@@ -53,6 +53,7 @@ def report(tmp_path_factory):
     return folder / "report.html"
 
 
+@pytest.mark.slow
 def test_the_report_renders_in_a_browser_with_every_section_and_no_broken_image_or_console_error(report, tmp_path):
     page = tmp_path / "checked.html"
     page.write_text(report.read_text().replace("</body>", CHECK + "</body>"))
@@ -154,6 +155,7 @@ def test_the_answer_distributions_are_drawn_from_the_items_table_beside_them(rep
         assert got == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_a_catalogue_run_gets_its_persona_effects_section_in_a_browser(tmp_path):
     """A run of Araujo & Roth's personas with control paraphrases (a loopback server answering): the section
     draws each pair's category means beside the controls and the spread ratios, every image loads."""

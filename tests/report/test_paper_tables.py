@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pytest
 
 from support.studies import cli, write_study
 
 
+@pytest.mark.slow
 def test_compare_writes_latex_and_html_tables_with_their_conventions(tmp_path):
     from silicon_sample.throughput.loopback import LoopbackServer
 

@@ -21,6 +21,7 @@ def text_run(tmp_path_factory):
     return ss.run(study, folder / "run", progress=False).dir
 
 
+@pytest.mark.slow
 def test_keywords_a_model_and_human_codes_code_the_same_answers_and_their_agreement_is_reported(text_run, tmp_path):
     long = ss.results(text_run)
     answered = long[(long["item_id"] == "mip") & (long["status"] == "answered")]
@@ -46,6 +47,7 @@ def test_keywords_a_model_and_human_codes_code_the_same_answers_and_their_agreem
     assert again["codes"]["model"].tolist() == codes["model"].tolist()             # seeded: the same codes
 
 
+@pytest.mark.slow   # its module run (a free-text study on the embedded model) takes half a minute
 def test_the_command_line_codes_and_refuses_a_run_without_text_answers(text_run, tmp_path):
     done = cli("code", text_run, "--codebook", BOOK, "-o", tmp_path / "coded")
     assert done.returncode == 0, done.stderr

@@ -35,6 +35,7 @@ def cluster():
     local.close()
 
 
+@pytest.mark.slow
 def test_a_dask_run_equals_a_single_process_run_cell_for_cell(tmp_path, cluster):
     study = study_file(tmp_path, n=6, presentation={"mini5": "conversation"})
     local = ss.results(ss.run(study, tmp_path / "local", progress=False).dir)
@@ -52,6 +53,7 @@ def test_a_dask_run_equals_a_single_process_run_cell_for_cell(tmp_path, cluster)
     assert sorted(loaded.values()) == [[(1, "EmbeddedBackend")], [(1, "EmbeddedBackend")]]
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_leaves_a_complete_run_with_every_cell_answered_once(tmp_path, cluster):
     from distributed import Client
 
@@ -85,6 +87,7 @@ def test_a_worker_killed_mid_run_leaves_a_complete_run_with_every_cell_answered_
     assert store.manifest()["sessions"][-1]["outcome"] == "completed"
 
 
+@pytest.mark.slow
 def test_resume_finishes_a_run_with_either_executor(tmp_path, cluster):
     study = study_file(tmp_path, n=4)
     local = ss.results(ss.run(study, tmp_path / "local", progress=False).dir)

@@ -44,6 +44,7 @@ def assert_every_cell_valid_or_explained(long, instrument):
             assert question.check(list(value) if isinstance(value, tuple) else value) is not None
 
 
+@pytest.mark.slow
 def test_every_type_runs_on_the_embedded_model_into_tidy_results_summary_and_labelled_exports(tmp_path):
     path = mixed_with_special(tmp_path)
     study = write_study(tmp_path, n=3, mode="sample", instruments=(str(path),), temperature=0.7)
@@ -98,6 +99,7 @@ def test_every_type_runs_on_the_embedded_model_into_tidy_results_summary_and_lab
     assert "multiple-response set race" in book.set_index("column").loc["race_1", "note"]
 
 
+@pytest.mark.slow
 def test_a_battery_and_a_conversation_carry_every_type_on_the_embedded_model(tmp_path):
     for presentation in ("battery", "conversation"):
         study = write_study(tmp_path / presentation, n=1, mode="sample", instruments=(str(MIXED),),
@@ -149,6 +151,7 @@ def _every_type_through(tmp_path, instrument, models):
         assert (long["status"] == "answered").sum() >= 3, long[["item_id", "status", "reason"]]
 
 
+@pytest.mark.slow
 def test_distribution_mode_reads_numeric_and_check_all_items_in_every_presentation(tmp_path):
     """The embedded model reads a thermometer over its values and a check-all item over its selections alone,
     inside a battery's object and in a conversation, whose later turns keep each answer as written."""

@@ -83,6 +83,7 @@ def test_a_battery_is_one_call_per_block_answered_field_by_field(tmp_path, mode)
         assert np.allclose(p.sum(axis=1), 1) and (long["option_mass"] > 0.2).all()
 
 
+@pytest.mark.slow
 def test_perturbations_record_dont_know_and_reversed_scales_on_the_embedded_model(tmp_path):
     store = ss.run(mini_study(tmp_path, "distribution", "independent", n=3,
                               perturbations=["original", "options_reversed", "dont_know"]), tmp_path / "run",
@@ -97,6 +98,7 @@ def test_perturbations_record_dont_know_and_reversed_scales_on_the_embedded_mode
     assert "6 = Very Accurate\n5 = Moderately Accurate" in shown["messages"][0]["content"]
 
 
+@pytest.mark.slow
 def test_openai_server_answers_batteries_and_conversations_and_refuses_battery_distributions(tmp_path, llama_server):
     study = presented(openai_study(tmp_path / "battery", llama_server, "sample"), {"mode": "battery",
                                                                                    "blocks": BLOCKS})
@@ -126,6 +128,7 @@ def test_ollama_server_answers_a_battery_with_the_object_schema_as_format(tmp_pa
     assert long.groupby(["persona_id", "block"])["raw_output"].nunique().eq(1).all()
 
 
+@pytest.mark.slow
 def test_ollama_server_holds_a_conversation_read_as_distributions(tmp_path, ollama_server):
     model = {"id": "ollama", "backend": "ollama", "model": ollama_server.alias, "answer_mode": "distribution",
              "temperature": 0.7, "options": {"host": ollama_server.host}}

@@ -68,6 +68,7 @@ def overwrite_pages(path):
 
 @pytest.mark.parametrize("damage", [truncate, overwrite_pages, lambda p: p.write_bytes(b""), os.unlink],
                          ids=["truncated", "pages-overwritten", "zero-bytes", "deleted"])
+@pytest.mark.slow
 def test_a_damaged_run_store_is_rebuilt_keeping_every_readable_answer_and_resume_restores_the_run(
         complete_run, tmp_path, damage):
     run = damaged_copy(complete_run, tmp_path, damage)
@@ -183,6 +184,7 @@ def test_a_run_in_use_is_not_repaired(complete_run, tmp_path):
     assert result.returncode == 2 and "another silicon-sample process is working on this run" in result.stderr
 
 
+@pytest.mark.slow
 def test_on_the_embedded_model_a_truncated_run_repaired_and_resumed_equals_the_uninterrupted_run(tmp_path):
     study = write_study(tmp_path, n=3, instruments=(MINI5,))
     assert cli("run", study, "--out", tmp_path / "whole").returncode == 0
@@ -228,6 +230,7 @@ def _repair_renames(run) -> int:
                (run.parent / "renames.log").read_text().splitlines())
 
 
+@pytest.mark.slow
 def test_a_repair_killed_at_any_rename_loses_no_answer_and_a_second_repair_finishes_it(complete_run, tmp_path):
     """SIGKILL injected by strace at the entry of each rename(2) the repair makes in turn (so before that rename
     and after every earlier one): at every instant a complete store has a name repair and status recognise, and

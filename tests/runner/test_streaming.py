@@ -87,6 +87,7 @@ def _signal_a_running_study(tmp_path, server, signum):
     return out, process, stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_sending_keeps_what_was_in_flight_and_resume_finishes(tmp_path):
     with LoopbackServer(delay=0.2) as server:
         out, process, stderr = _signal_a_running_study(tmp_path, server, signal.SIGINT)
@@ -114,6 +115,7 @@ def test_sigterm_from_a_scheduler_ends_the_session_as_interrupted_with_its_time(
     assert f"interrupted at {finished}" in cli("status", out).stdout
 
 
+@pytest.mark.slow
 def test_a_killed_run_loses_at_most_the_calls_in_flight(tmp_path):
     with LoopbackServer(delay=0.1) as server:
         study = write_study(tmp_path, n=20, models=[loopback_model("lb", server, concurrency=16)])

@@ -36,6 +36,7 @@ def test_the_bench_command_prints_one_json_object_with_every_figure():
                                                          / figures["prompt_tokens_per_response"])
 
 
+@pytest.mark.slow
 def test_a_load_test_against_a_failing_server_accounts_for_every_cell_and_prints_no_traceback(tmp_path):
     from silicon_sample.throughput.measure import load_test
 
