@@ -69,3 +69,20 @@ def test_servers_end_when_their_parent_is_stopped(tmp_path, stop, with_llama):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_the_suite_answers_from_a_cache_of_its_own_never_the_users():
+    """tests/conftest.py gives every process of the suite an empty cache of its own (and the CLI it starts
+    inherits it): a suite on a developer's machine does the work it does on a fresh one."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from silicon_sample.backends.response_cache import default_path
+
+    ours = default_path()
+    assert "silicon-sample-test-cache-" in str(ours) and Path.home() / ".cache" not in ours.parents
+    child = subprocess.run([sys.executable, "-c", "from silicon_sample.backends.response_cache import default_path;"
+                            "print(default_path())"], capture_output=True, text=True, check=True, env=os.environ)
+    assert Path(child.stdout.strip()) == ours

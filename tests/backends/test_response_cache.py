@@ -146,20 +146,3 @@ def test_a_version_reported_by_a_live_answer_retires_cached_answers_of_another(t
     assert sent == 7                                   # the new item first, then the six cached ones again
     assert (long["model_version"] == "smollm2-2026-11-24").all()
     assert not long["reason"].fillna("").str.startswith("served from the response cache").any()
-
-
-def test_the_suite_answers_from_a_cache_of_its_own_never_the_users():
-    """tests/conftest.py gives every process of the suite an empty cache of its own (and the CLI it starts
-    inherits it): a suite on a developer's machine does the work it does on a fresh one."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from silicon_sample.backends.response_cache import default_path
-
-    ours = default_path()
-    assert "silicon-sample-test-cache-" in str(ours) and Path.home() / ".cache" not in ours.parents
-    child = subprocess.run([sys.executable, "-c", "from silicon_sample.backends.response_cache import default_path;"
-                            "print(default_path())"], capture_output=True, text=True, check=True, env=os.environ)
-    assert Path(child.stdout.strip()) == ours
