@@ -53,6 +53,25 @@ def _a_response_cache_of_the_suite_s_own() -> None:
 _a_response_cache_of_the_suite_s_own()
 
 
+# The files that take minutes (by the durations `make test` prints), started first. Under `--dist loadfile` each
+# file goes whole to one worker, in the order of the collection (`--no-loadscope-reorder`: xdist would otherwise
+# start the files with the most tests first, and the README's two long tests last, leaving the other worker idle
+# for their ten minutes).
+RUN_FIRST = ("tests/test_readme.py", "tests/comparison/test_compare_runs.py", "tests/runner/test_runs.py",
+             "tests/test_hostile_files.py", "tests/backends/test_embedded.py", "tests/runner/test_repair.py",
+             "tests/comparison/test_ranking.py", "tests/test_bad_inputs.py", "tests/throughput/test_measure.py",
+             "tests/comparison/test_replicas.py", "tests/comparison/test_missing_answers.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    gone = [path for path in RUN_FIRST if not (config.rootpath / path).is_file()]
+    if gone:
+        raise pytest.UsageError(f"tests/conftest.py RUN_FIRST names {', '.join(gone)}, which no longer exist: "
+                                "name the files that take minutes now")
+    order = {path: i for i, path in enumerate(RUN_FIRST)}
+    items.sort(key=lambda item: order.get(item.nodeid.split("::")[0], len(RUN_FIRST)))   # stable: the rest keep theirs
+
+
 @pytest.fixture(scope="session")
 def embedded():
     from silicon_sample.backends.embedded import EmbeddedBackend
