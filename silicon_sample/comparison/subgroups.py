@@ -85,6 +85,11 @@ def _cached_blocks_index(names: tuple[str, str, str], blocks: tuple[tuple[str, s
     return pd.MultiIndex.from_arrays([first, second, third], names=list(names))
 
 
+def _values(frame: pd.DataFrame, outcomes: list[str]) -> np.ndarray:
+    """The outcomes as floats, respondents × outcomes (:func:`.item_fidelity.numeric_array`, kept per frame)."""
+    return numeric_array(frame, outcomes) if outcomes else np.empty((len(frame), 0))
+
+
 def _labels(frame: pd.DataFrame, attribute: str) -> np.ndarray:
     """An attribute's values as a plain object array, missing values ``None`` (numpy comparisons are far cheaper
     than a Series' for the anchors' hundreds of small resamples)."""
@@ -109,9 +114,6 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
         if outcome in options:
             by_codes.setdefault(tuple(options[outcome]), []).append(column)
 
-    def values(frame: pd.DataFrame) -> np.ndarray:
-        return numeric_array(frame, outcomes) if outcomes else np.empty((len(frame), 0))
-
     def side(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, attribute: str, category) -> tuple[dict, dict]:
         rows_in = _labels(frame, attribute) == category
         x, w = x[rows_in], w[rows_in]
@@ -120,14 +122,14 @@ def subgroup_metrics(human: pd.DataFrame, silicon: pd.DataFrame, attributes: lis
 
     # the human side is the same baseline for every resample and floor of the anchors: computed once
     key = (tuple(outcomes), tuple((codes, tuple(columns)) for codes, columns in by_codes.items()), weights_key(wh))
-    values_s = values(silicon)
+    values_s = _values(silicon, outcomes)
     parts, blocks = [], []
     for attribute in attributes:
         order = (categories or {}).get(attribute)
         for category in categories_of(human[attribute], silicon[attribute], order):
             blocks.append((attribute, category))
             h, dist_h = memo(human, ("subgroup side", attribute, category, key), side, human,
-                             memo(human, ("subgroup values", key), values, human), wh, attribute, category)
+                             _values(human, outcomes), wh, attribute, category)
             s, dist_s = side(silicon, values_s, ws, attribute, category)
             both = (h["n"] > 0) & (s["n"] > 0)
             d = np.where(both & (h["n"] > 1) & (s["n"] > 1), pooled_d(s, h), np.nan)
@@ -158,7 +160,7 @@ def contrasts_of(categories: list) -> list[tuple[str, object, object]]:
 def _contrast_arrays(x: np.ndarray, w: np.ndarray, one: np.ndarray, zero: np.ndarray,
                      min_n: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(d, se, note) of group ``one`` − group ``zero`` for every column of ``x`` (respondents × outcomes) at
-    once, as :func:`_contrast` gives them one outcome at a time."""
+    once, equal to the one-outcome-at-a-time definition kept in tests/comparison/test_subgroups.py."""
     g1, g0 = column_moments(x[one], w[one]), column_moments(x[zero], w[zero])
     d = pooled_d(g1, g0)
     ne1, ne0 = g1["kish"], g0["kish"]
@@ -177,8 +179,8 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
                            min_n: int = 5, categories: dict[str, list] | None = None) -> pd.DataFrame:
     """Per attribute × contrast × outcome: human and silicon d with 95% intervals, and whether the human
     difference is reproduced in sign and size (see the module docstring). Every outcome of a contrast is
-    computed at once (equal to :func:`_contrast` one outcome at a time; the anchors call this hundreds of times
-    per pair).
+    computed at once (equal to the one-outcome-at-a-time definition kept in the tests; the anchors call this
+    hundreds of times per pair).
 
     Examples
     --------
@@ -190,9 +192,6 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
     """
     wh, ws = _weights(human, human_weights), _weights(silicon, silicon_weights)
 
-    def values(frame: pd.DataFrame) -> np.ndarray:
-        return numeric_array(frame, outcomes) if outcomes else np.empty((len(frame), 0))
-
     def contrasts(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, attribute: str, category, reference):
         labels = _labels(frame, attribute)
         one = labels == category
@@ -200,7 +199,7 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
         return _contrast_arrays(x, w, one, zero, min_n)
 
     key = (tuple(outcomes), min_n, weights_key(wh))
-    values_s = values(silicon)
+    values_s = _values(silicon, outcomes)
     parts: dict[str, list] = {}
     blocks = []
     for attribute in attributes:
@@ -209,8 +208,7 @@ def pattern_correspondence(human: pd.DataFrame, silicon: pd.DataFrame, attribute
             blocks.append((attribute, label))
             # the human side is the same baseline for every resample and floor of the anchors: computed once
             d_h, se_h, notes_h = memo(human, ("contrasts", attribute, category, reference, key), contrasts, human,
-                                      memo(human, ("numeric", tuple(outcomes)), values, human), wh, attribute,
-                                      category, reference)
+                                      _values(human, outcomes), wh, attribute, category, reference)
             d_s, se_s, notes_s = contrasts(silicon, values_s, ws, attribute, category, reference)
             for column, part in (("d_human", d_h), ("se_human", se_h),
                                  ("d_silicon", d_s), ("se_silicon", se_s),
