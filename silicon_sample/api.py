@@ -34,7 +34,6 @@ from .population import baselines as _baselines
 from .population import populations as _populations
 from .population.baselines import Baseline
 from .population.populations import Population
-from .psychometrics.estimator_choice import ESTIMATORS, MAX_ORDINAL_CATEGORIES
 from .report import exports as _exports
 from .report.progress import RunProgress
 from .report.terminal import CALIBRATION_NOTE, PERSONA_EFFECTS_NOTE, verdict_lines
@@ -838,6 +837,8 @@ def bench(*, quick: bool = False, memory_calls: int = 0, load_calls: int = 0, de
 
 def _estimator_option(estimator: str | None) -> str | None:
     """``estimator`` checked: one of ML, MLR, WLSMV (any case), or None/"auto" for the per-pair choice."""
+    from .psychometrics.estimator_choice import ESTIMATORS
+
     if estimator is None or str(estimator).lower() == "auto":
         return None
     if str(estimator).upper() not in ESTIMATORS:
@@ -856,6 +857,8 @@ def _missing_option(missing: str) -> str:
 
 
 def _estimator_settings(estimator: str | None, collapse_empty: bool) -> dict:
+    from .psychometrics.estimator_choice import MAX_ORDINAL_CATEGORIES
+
     rule = (f"auto: WLSMV where an item has at most {MAX_ORDINAL_CATEGORIES} options or answers, else MLR "
             "(Rhemtulla, Brosseau-Liard & Savalei 2012); each table names the estimator it used")
     return {"estimator": estimator or rule, "collapse_empty": collapse_empty}

@@ -63,6 +63,24 @@ RUN_FIRST = ("tests/test_readme.py", "tests/comparison/test_compare_runs.py", "t
              "tests/comparison/test_replicas.py", "tests/comparison/test_missing_answers.py")
 
 
+# Tests whose parameters each make a unit of work of their own under `--dist loadfile`, so that the workers share
+# them out: the README's command chains (tests/test_readme.py: each builds its own workspace, no fixture shared).
+SPREAD = ("tests/test_readme.py::test_every_readme_command_runs_in_order[",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, but each test named in :data:`SPREAD` is a unit of its own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndSpreadTests(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(SPREAD) else super()._split_scope(nodeid)
+
+    return FilesAndSpreadTests(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     gone = [path for path in RUN_FIRST if not (config.rootpath / path).is_file()]
     if gone:

@@ -60,3 +60,21 @@ def test_the_cli_offers_the_estimators_and_collapsing(tmp_path):
         assert "--estimator [auto|ml|mlr|wlsmv]" in result.stdout.lower() and "--collapse-empty" in result.stdout
     result = cli("compare", tmp_path, "--baseline", "psych_bfi", "--estimator", "WLS")
     assert result.returncode == 2 and "'WLS' is not one of" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_command_starts_without_the_statistics():
+    """`import silicon_sample` and the command line load neither scipy nor the statistics packages (comparison,
+    psychometrics) nor a model or cluster library: each command imports what it uses, so `status`, `show` or
+    `validate` start in about half the time (ARCHITECTURE.md, import rule 6). Checked in a new process."""
+    import json
+    import subprocess
+    import sys
+
+    heavy = ["scipy", "silicon_sample.comparison", "silicon_sample.psychometrics", "pingouin", "statsmodels",
+             "pymc", "arviz", "matplotlib", "llama_cpp", "distributed", "httpx", "instructor"]
+    code = ("import json, sys, silicon_sample, silicon_sample.cli; "
+            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(loaded) == []
+    assert "pandas" in subprocess.run([sys.executable, "-c", code.replace(repr(heavy), "['pandas']")],
+                                      capture_output=True, text=True, check=True).stdout   # the check can see

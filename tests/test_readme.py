@@ -1,17 +1,18 @@
 """Documented workflows are tests (issue 26, part 1): every `silicon-sample` command and every Python snippet
 in the README runs here, in the README's order, at a small n — read from README.md itself, so an example is
-tested the day it is written.
+tested the day it is written. The commands run in independent chains (:func:`chains`: those that read what
+another wrote run after it, in one workspace), one test each, so that the suite's workers share them out.
 
 What is changed on the way, and why: `run` gets `--n 4` (and `ss.run` n=4) so the whole README runs in minutes (the
-persona catalogue study also 3 of its 30 control paraphrases, a copy in the workspace) — a
-twin study `--n 20`, and its calibration 12 labelled humans (`--human-n 12`, 2 validation draws, 10 bootstrap
-resamples), the fewest a calibration takes with some personas left unlabelled; `[...]` marks optional arguments and
-is left out; the analyses get `--no-invariance`, 10 bootstrap resamples and 2 repetitions (`bayes` 50 draws, 1
-chain) where the README leaves them at their defaults — their results at that size mean nothing, but every step of
-the workflow runs. The files the README takes as the user's (`survey.qsf`, `pilot.sav`) are made here. Two kinds of
-lines are not run, each said here: `make demo` and `make test` (the set-up commands, which run the suite this test
-is part of) and a block whose first line says `not run by the tests` (the SLURM cluster recipe; LocalCluster runs
-it in tests/runner/test_dask_executor.py).
+persona catalogue study also 3 of its 30 control paraphrases, a copy in the workspace) — a twin study `--n 20`, and
+its calibration 12 labelled humans (`--human-n 12`, 2 validation draws, 10 bootstrap resamples), the fewest a
+calibration takes with some personas left unlabelled; `[...]` marks optional arguments and is left out; the analyses
+get `--no-invariance`, 10 bootstrap resamples and 2 repetitions (`bayes` 50 draws, 1 chain, at most 150 respondents
+a source) where the README leaves them at their defaults — their results at that size mean nothing, but every step
+of the workflow runs. The files the README takes as the user's (`survey.qsf`, `pilot.sav`) are made here. Two kinds
+of lines are not run, each said here: `make demo` and `make test` (the set-up commands, which run the suite this
+test is part of) and a block whose first line says `not run by the tests` (the SLURM cluster recipe; LocalCluster
+runs it in tests/runner/test_dask_executor.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ SPEED = {"personas": ["--bootstrap", "100"],
          "calibrate": ["--validate", "2", "--bootstrap", "10"],
          "report": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
          "rank": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
-         "bayes": ["--draws", "50", "--tune", "50", "--chains", "1"]}
+         "bayes": ["--draws", "50", "--tune", "50", "--chains", "1", "--max-respondents", "150"]}
 
 
 def readme_blocks() -> list[tuple[str, str]]:
@@ -69,6 +70,54 @@ def commands() -> list[list[str]]:
             args += _speed(args)
             out.append(args)
     return out
+
+
+OUTPUT_OPTIONS = ("--out", "-o", "--codebook")
+HEAVY = ("run", "compare", "rank", "bayes", "report", "calibrate", "personas")
+
+
+def chains() -> list[list[list[str]]]:
+    """The README's commands in independent chains, each in the README's order: a command joins the chain of
+    every earlier command that wrote a file or folder it reads (one named other than by ``--out``, ``-o`` or
+    ``--codebook``; two commands that only write ``tables/`` do not depend on each other), so a chain
+    runs alone in a workspace of its own and the chains can run side by side (tests/conftest.py gives each a
+    worker). The chains with the most runs and analyses come first."""
+    groups: list[list[int]] = []
+    writer: dict[str, int] = {}                         # a path written so far -> the group of its last writer
+    listed = commands()
+    for number, args in enumerate(listed):
+        named, written = _paths(args)
+        joined = sorted({writer[path] for path in named - written if path in writer})
+        group = joined[0] if joined else len(groups)
+        if not joined:
+            groups.append([])
+        for other in joined[1:]:                         # one command joining two chains makes them one
+            groups[group] += groups[other]
+            groups[other] = []
+            writer = {path: group if g == other else g for path, g in writer.items()}
+        groups[group].append(number)
+        writer.update(dict.fromkeys(written, group))
+    ordered = [sorted(g) for g in groups if g]
+    ordered.sort(key=lambda g: -sum(listed[i][0] in HEAVY for i in g))   # stable: the README's order otherwise
+    return [[listed[i] for i in g] for g in ordered]
+
+
+def _paths(args: list[str]) -> tuple[set[str], set[str]]:
+    """(every path-like argument of a command, the ones it writes), folders without their trailing slash."""
+    named, written = set(), set()
+    for flag, value in zip([""] + args, args):
+        if value.startswith("-"):
+            continue
+        named.add(value.rstrip("/"))
+        if flag in OUTPUT_OPTIONS:
+            written.add(value.rstrip("/"))
+    return named, written
+
+
+def chain_id(chain: list[list[str]]) -> str:
+    """A chain named for what its first command writes (``runs/pilot`` -> ``pilot``)."""
+    written = _paths(chain[0])[1]
+    return Path(sorted(written)[0]).name if written else chain[0][0]
 
 
 def _speed(args: list[str]) -> list[str]:
@@ -111,10 +160,28 @@ def test_the_readme_has_the_workflows_this_test_runs():
     assert len(skipped) == 1 and "SLURM" in skipped[0]          # every other block runs
 
 
+def test_the_readme_s_commands_fall_into_chains_that_share_no_file():
+    found = chains()
+    assert sorted(map(tuple, (args for chain in found for args in chain))) == sorted(map(tuple, commands()))
+    for chain in found:                                  # each chain keeps the README's order
+        numbers = [commands().index(args) for args in chain]
+        assert numbers == sorted(numbers)
+    for i, chain in enumerate(found):                    # no chain reads a path another chain writes
+        named = set().union(*(_paths(args)[0] - _paths(args)[1] for args in chain))
+        others = set().union(*(_paths(args)[1] for j, other in enumerate(found) if j != i for args in other))
+        assert not named & others, (chain_id(chain), named & others)
+    ids = [chain_id(chain) for chain in found]
+    assert len(set(ids)) == len(ids) and {"pilot", "replica", "controls", "twins"} <= set(ids)
+    pilot = found[ids.index("pilot")]
+    assert ["compare", "runs/pilot", "--baseline", "mine.yaml"] == pilot[-2][:4]   # joined through mine.yaml
+    assert ["validate", "instruments/mine.yaml"] in found[ids.index("mine.yaml")]
+
+
 @pytest.mark.slow
-def test_every_readme_command_runs_in_order(tmp_path):
+@pytest.mark.parametrize("chain", chains(), ids=chain_id)
+def test_every_readme_command_runs_in_order(tmp_path, chain):
     folder = workspace(tmp_path)
-    for args in commands():
+    for args in chain:
         result = cli(*args, cwd=folder, timeout=1200)
         assert result.returncode == 0, (args, result.stderr[-2000:])
         assert "Traceback" not in result.stderr and "unexpected" not in result.stderr, (args, result.stderr)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..comparison.item_fidelity import mean_interval
-
 COUNT_NAMES = ("n", "count", "cells", "respondents", "kept", "df", "effects")
 
 
@@ -47,6 +45,8 @@ def mean_with_interval(values: pd.Series, level: float = 0.95) -> tuple[int, flo
     """(n, mean, low, high, sd) of the non-missing values, unweighted: the t interval of
     :func:`silicon_sample.comparison.item_fidelity.mean_interval`, SD with N − 1; the interval is NaN below
     two values."""
+    from ..comparison.item_fidelity import mean_interval
+
     x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
     n = len(x)
     if n == 0:

@@ -10,8 +10,6 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from ..comparison.subgroups import pattern_summary
-from ..psychometrics import estimator_name
 from ..tidy.results import PAIR_COLUMNS
 from .readable import estimate_with_interval, readable_table
 
@@ -222,6 +220,8 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
             representativeness=("representativeness", "mean"))
         return readable_table(view.dropna(axis=1, how="all"))
     if name == "patterns":
+        from ..comparison.subgroups import pattern_summary
+
         return readable_table(pd.DataFrame({key: pattern_summary(t) for key, t in table.groupby(pair, sort=False)}).T)
     if name in ("invariance", "scales", "structure") and "estimator" in table.columns:
         table = _as_read(name, table)
@@ -230,6 +230,8 @@ def comparison_view(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 def _as_read(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """The figures each row's estimator says to read, under the plain column names, and its short name."""
+    from ..psychometrics import estimator_name
+
     table = table.copy()
     short = table["estimator"].map(estimator_name)
     robust = short.isin(["MLR", "WLSMV"])

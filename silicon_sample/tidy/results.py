@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from ..answers import PENDING, read_stored_value
-from ..psychometrics.scoring import scale_scores
 from ..specs import instruments as instruments_module
 from ..specs.instruments import CODED_TYPES, dont_know_code
 from ..store.run_store import RunStore
@@ -257,6 +256,8 @@ def wide_results(run: RunStore | str | Path, long: pd.DataFrame | None = None,
     ``instrument.`` only where two instruments share an id). Scale scores
     follow each instrument's keys and method (see :func:`scale_scores`).
     """
+    from ..psychometrics.scoring import scale_scores
+
     store = run if isinstance(run, RunStore) else RunStore.open(run)
     long = long_results(store) if long is None else long
     instruments = run_instruments(store)
