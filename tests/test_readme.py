@@ -30,6 +30,7 @@ from support.studies import ROOT, cli
 
 NOT_RUN = "not run by the tests"
 TWIN_N, TWIN_HUMANS = "20", "12"
+PERSONA_N, PERSONA_CONTROLS = "2", 2      # the catalogue study on two embedded models: 2 + 2 controls + the empty
 PERSONA_SLICE = "persona_slice.yaml"
 SPEED = {"personas": ["--bootstrap", "100"],
          "compare": ["--no-invariance", "--bootstrap", "10", "--repetitions", "2"],
@@ -56,7 +57,7 @@ def commands() -> list[list[str]]:
                 continue
             args = shlex.split(re.sub(r"\[[^\]]*\]", "", line))[1:]
             args = [PERSONA_SLICE if a == "studies/persona_behavior.yaml" else a for a in args]
-            small = TWIN_N if any("twins_" in a for a in args) else "4"
+            small = TWIN_N if any("twins_" in a for a in args) else PERSONA_N if PERSONA_SLICE in args else "4"
             if args[0] == "run":
                 if "--n" in args:
                     args[args.index("--n") + 1] = small
@@ -73,7 +74,7 @@ def commands() -> list[list[str]]:
 
 
 OUTPUT_OPTIONS = ("--out", "-o", "--codebook")
-HEAVY = ("run", "compare", "rank", "bayes", "report", "calibrate", "personas")
+LONGEST_FIRST = ("personas", "replica", "twins", "controls", "pilot")   # by their durations in `make test`
 
 
 def chains() -> list[list[list[str]]]:
@@ -81,7 +82,7 @@ def chains() -> list[list[list[str]]]:
     every earlier command that wrote a file or folder it reads (one named other than by ``--out``, ``-o`` or
     ``--codebook``; two commands that only write ``tables/`` do not depend on each other), so a chain
     runs alone in a workspace of its own and the chains can run side by side (tests/conftest.py gives each a
-    worker). The chains with the most runs and analyses come first."""
+    worker). The chains of :data:`LONGEST_FIRST` come first, the rest in the README's order."""
     groups: list[list[int]] = []
     writer: dict[str, int] = {}                         # a path written so far -> the group of its last writer
     listed = commands()
@@ -97,9 +98,9 @@ def chains() -> list[list[list[str]]]:
             writer = {path: group if g == other else g for path, g in writer.items()}
         groups[group].append(number)
         writer.update(dict.fromkeys(written, group))
-    ordered = [sorted(g) for g in groups if g]
-    ordered.sort(key=lambda g: -sum(listed[i][0] in HEAVY for i in g))   # stable: the README's order otherwise
-    return [[listed[i] for i in g] for g in ordered]
+    found = [[listed[i] for i in sorted(g)] for g in groups if g]
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    return sorted(found, key=lambda chain: rank.get(chain_id(chain), len(rank)))    # stable
 
 
 def _paths(args: list[str]) -> tuple[set[str], set[str]]:
@@ -146,7 +147,7 @@ def workspace(folder: Path) -> Path:
     shutil.copy(ROOT / "tests" / "fixtures" / "qsf" / "social_trust.qsf", folder / "survey.qsf")
     spss_pilot(folder)
     study = yaml.safe_load((ROOT / "studies" / "persona_behavior.yaml").read_text())
-    study["population"]["controls"] = 3                  # 4 personas (--n 4), 3 controls and the empty persona
+    study["population"]["controls"] = PERSONA_CONTROLS   # the fewest with a spread among the controls
     (folder / PERSONA_SLICE).write_text(yaml.safe_dump(study, sort_keys=False))
     return folder
 
@@ -171,7 +172,7 @@ def test_the_readme_s_commands_fall_into_chains_that_share_no_file():
         others = set().union(*(_paths(args)[1] for j, other in enumerate(found) if j != i for args in other))
         assert not named & others, (chain_id(chain), named & others)
     ids = [chain_id(chain) for chain in found]
-    assert len(set(ids)) == len(ids) and {"pilot", "replica", "controls", "twins"} <= set(ids)
+    assert len(set(ids)) == len(ids) and ids[:len(LONGEST_FIRST)] == list(LONGEST_FIRST)
     pilot = found[ids.index("pilot")]
     assert ["compare", "runs/pilot", "--baseline", "mine.yaml"] == pilot[-2][:4]   # joined through mine.yaml
     assert ["validate", "instruments/mine.yaml"] in found[ids.index("mine.yaml")]

@@ -54,8 +54,9 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     assert women["d_human"].iloc[0] > 0.2 and women["human_difference"].iloc[0]
     assert tables["nonresponse"]["cells"].groupby(level="attribute").sum().eq(500).all()
 
+    fewer = ["--bootstrap", "40", "--repetitions", "3"]     # the defaults ran in ss.api.compare above
     result = cli("compare", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "tables", "--no-invariance",
-                 "--estimator", "mlr")
+                 "--estimator", "mlr", *fewer)
     assert result.returncode == 0, result.stderr
     printed = result.stdout         # the verdict and the scales; every table is in -o (issue 26, part 5)
     assert "verdict against psych_bfi (2,800 respondents)" in printed and "reading: " in printed
@@ -71,7 +72,7 @@ def test_a_small_silicon_replica_of_bfi_on_the_embedded_model_gives_every_table(
     assert manifest["runs"][0]["manifest_sha256"] and manifest["settings"]["invariance"] is False
     assert manifest["settings"]["estimator"] == "MLR" and manifest["settings"]["collapse_empty"] is False
 
-    result = cli("rank", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "rank.csv")
+    result = cli("rank", store.dir, "--baseline", "psych_bfi", "-o", tmp_path / "rank.csv", *fewer)
     assert result.returncode == 0, result.stderr
     ranking = pd.read_csv(tmp_path / "rank.csv")
     rank_manifest = json.loads((tmp_path / "rank.manifest.json").read_text())
