@@ -271,7 +271,7 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
     (:func:`_lanes`), each answer stored as it arrives (answers that arrive together share a commit)."""
     with store.lock():
         session = store.begin_session(command, {**environment(), "executor": "local"})
-        outcome = "interrupted"
+        outcome, facts = "interrupted", {}
         stop = threading.Event()
         answers: queue.Queue = queue.Queue()
         journals: list[StoreBatchJournal] = []
@@ -295,13 +295,16 @@ def _execute(store: RunStore, study: Study, opened: dict[str, Backend], command:
                 stop.set()      # no new calls; those in flight come back and are stored, briefly
                 for backend in opened.values():
                     backend.stop_waiting()
-                _store_answers(store, session, answers, sum(t.is_alive() for t in lanes), totals, opened, None,
-                               deadline=time.monotonic() + GRACE_SECONDS)
+                out = _store_answers(store, session, answers, sum(t.is_alive() for t in lanes), totals, opened, None,
+                                     deadline=time.monotonic() + GRACE_SECONDS)
+                facts["stopped"] = ("every call in flight came back and was stored" if not out else
+                                    f"{out} lane(s) of calls still out when the {GRACE_SECONDS:.0f} s grace ended "
+                                    "(their cells stay pending)")
                 raise
             outcome = "completed"
         finally:
             stop.set()
-            _end_session(store, session, outcome)
+            _end_session(store, session, outcome, **facts)
             for journal in journals:
                 journal.close()
     _write_outputs(store)
@@ -359,8 +362,9 @@ def _end_session(store: RunStore, session: int, outcome: str, **facts) -> None:
 
 def _store_answers(store: RunStore, session: int, answers: queue.Queue, running: int, totals: dict[str, int],
                    opened: dict[str, Backend], progress: ProgressCallback | None, deadline: float | None = None
-                   ) -> None:
-    """Store answers until every lane has finished (or ``deadline`` passes); re-raise a lane's error."""
+                   ) -> int:
+    """Store answers until every lane has finished (or ``deadline`` passes); re-raise a lane's error. Returns
+    the lanes still running (0 unless ``deadline`` passed first)."""
     done = dict.fromkeys(totals, 0)
     started = time.perf_counter()
     error: BaseException | None = None
@@ -393,6 +397,7 @@ def _store_answers(store: RunStore, session: int, answers: queue.Queue, running:
                                   answer.status, answer.prompt_tokens, answer.completion_tokens))
     if error is not None:
         raise error
+    return running
 
 
 def _write_outputs(store: RunStore) -> None:

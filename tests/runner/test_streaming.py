@@ -4,6 +4,7 @@ delay per call, answers drawn from each request's seed)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -97,6 +98,8 @@ def test_ctrl_c_stops_sending_keeps_what_was_in_flight_and_resume_finishes(tmp_p
         assert len(answers) == sent < 500               # every answer that came back is stored, no more sent
         with sqlite3.connect(out / "responses.sqlite") as db:
             assert db.execute("SELECT outcome FROM sessions").fetchall() == [("interrupted",)]
+        session = json.loads((out / "manifest.json").read_text())["sessions"][0]
+        assert session["stopped"] == "every call in flight came back and was stored"     # within the grace
         result = cli("resume", out)
         assert result.returncode == 0, result.stderr
         final = stored(out)
