@@ -14,8 +14,9 @@ demo: install
 	$(VENV)/bin/silicon-sample report $(DEMO_OUT) --baseline psych_bfi -o $(DEMO_OUT).html
 
 # One pytest-xdist worker per CPU, each keeping to its own CPU (tests/conftest.py); a test file stays on one worker
-# so that its module fixtures (a model, a server, a run) are built once; the files that take minutes start first
-# (tests/conftest.py: RUN_FIRST). TEST_WORKERS=0 runs in one process.
+# so that its module fixtures (a model, a server, a run) are built once, and each of the README's command chains
+# is a unit of its own; the longest start first (tests/conftest.py: RUN_FIRST, SPREAD). TEST_WORKERS=0 runs in
+# one process.
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 PYTEST = $(VENV)/bin/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 

@@ -53,14 +53,21 @@ def _a_response_cache_of_the_suite_s_own() -> None:
 _a_response_cache_of_the_suite_s_own()
 
 
-# The files that take minutes (by the durations `make test` prints), started first. Under `--dist loadfile` each
-# file goes whole to one worker, in the order of the collection (`--no-loadscope-reorder`: xdist would otherwise
-# start the files with the most tests first, and the README's two long tests last, leaving the other worker idle
-# for their ten minutes).
-RUN_FIRST = ("tests/test_readme.py", "tests/comparison/test_compare_runs.py", "tests/runner/test_runs.py",
-             "tests/test_hostile_files.py", "tests/backends/test_embedded.py", "tests/runner/test_repair.py",
-             "tests/comparison/test_ranking.py", "tests/test_bad_inputs.py", "tests/throughput/test_measure.py",
-             "tests/comparison/test_replicas.py", "tests/comparison/test_missing_answers.py")
+# The files that take longest (by the durations `make test` prints; 40 s or more), longest first. Under
+# `--dist loadfile` each file goes whole to one worker, in the order of the collection (`--no-loadscope-reorder`:
+# xdist would otherwise start the files with the most tests first and leave a long one to the end, beside an idle
+# worker); the README's command chains (one unit each, :data:`SPREAD`) come where test_readme.py is listed.
+RUN_FIRST = ("tests/comparison/test_compare_runs.py", "tests/runner/test_runs.py", "tests/test_hostile_files.py",
+             "tests/backends/test_embedded.py", "tests/runner/test_repair.py", "tests/comparison/test_ranking.py",
+             "tests/test_bad_inputs.py", "tests/throughput/test_measure.py", "tests/comparison/test_replicas.py",
+             "tests/test_readme.py", "tests/comparison/test_missing_answers.py", "tests/runner/test_dask_executor.py",
+             "tests/comparison/test_calibrate_runs.py", "tests/runner/test_item_type_runs.py",
+             "tests/comparison/test_ordinal_model.py", "tests/runner/test_presentation_runs.py",
+             "tests/backends/test_openai_compatible.py", "tests/comparison/test_presentation_effects.py",
+             "tests/backends/test_openai_batch.py", "tests/comparison/test_persona_effects_runs.py",
+             "tests/runner/test_streaming.py", "tests/backends/test_response_cache.py",
+             "tests/comparison/test_item_counts.py", "tests/report/test_html_report.py",
+             "tests/tidy/test_completeness.py")
 
 
 # Tests whose parameters each make a unit of work of their own under `--dist loadfile`, so that the workers share

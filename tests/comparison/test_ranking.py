@@ -61,7 +61,7 @@ def test_the_controls_replica_ranks_with_the_personas_conditioning_read_per_pair
     import silicon_sample as ss
     from silicon_sample.specs.resources import data_dir
 
-    run = ss.run(data_dir("studies") / "replica_bfi_controls.yaml", tmp_path / "run", n=8, progress=False)
+    run = ss.run(data_dir("studies") / "replica_bfi_controls.yaml", tmp_path / "run", n=4, progress=False)
     table = ss.rank([run.dir], "psych_bfi", invariance=False, bootstrap=10, repetitions=2)
     assert "perturbation" in table.index.names and len(table) == 3
     real = table.xs("profile_list", level="persona_style")

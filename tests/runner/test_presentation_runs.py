@@ -84,6 +84,21 @@ def test_a_battery_is_one_call_per_block_answered_field_by_field(tmp_path, mode)
 
 
 @pytest.mark.slow
+def test_in_sample_mode_the_model_may_write_dont_know_and_the_cell_is_stored_without_an_answer(tmp_path):
+    """Sample mode writes the answer under a grammar that admits the Don't-know code (8): a cell that chose it is
+    stored as ``dont_know`` with no answer, which the comparisons read as missing
+    (tests/comparison/test_missing_answers.py compares such a run in distribution mode)."""
+    store = ss.run(mini_study(tmp_path, "sample", "independent", n=4, perturbations=["dont_know"]), tmp_path / "run",
+                   progress=False)
+    long = ss.results(store.dir)
+    assert len(long) == 20 and set(long["status"]) == {"answered", "dont_know"}      # seed 7: 10 of each
+    chosen = long[long["status"] == "dont_know"]
+    assert chosen["answer"].isna().all() and chosen["reason"].str.contains("Don't know").all()
+    assert long.loc[long["status"] == "answered", "answer"].between(1, 6).all()
+    assert "8 = Don't know" in ss.show(store.dir, cell=chosen["cell_id"].iloc[0])[0]["messages"][0]["content"]
+
+
+@pytest.mark.slow
 def test_perturbations_record_dont_know_and_reversed_scales_on_the_embedded_model(tmp_path):
     store = ss.run(mini_study(tmp_path, "distribution", "independent", n=3,
                               perturbations=["original", "options_reversed", "dont_know"]), tmp_path / "run",
