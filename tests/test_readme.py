@@ -4,15 +4,15 @@ tested the day it is written. The commands run in independent chains (:func:`cha
 another wrote run after it, in one workspace), one test each, so that the suite's workers share them out.
 
 What is changed on the way, and why: `run` gets `--n 4` (and `ss.run` n=4) so the whole README runs in minutes (the
-persona catalogue study also 3 of its 30 control paraphrases, a copy in the workspace) — a twin study `--n 20`, and
-its calibration 12 labelled humans (`--human-n 12`, 2 validation draws, 10 bootstrap resamples), the fewest a
-calibration takes with some personas left unlabelled; `[...]` marks optional arguments and is left out; the analyses
-get `--no-invariance`, 10 bootstrap resamples and 2 repetitions (`bayes` 50 draws, 1 chain, at most 150 respondents
-a source) where the README leaves them at their defaults — their results at that size mean nothing, but every step
-of the workflow runs. The files the README takes as the user's (`survey.qsf`, `pilot.sav`) are made here. Two kinds
-of lines are not run, each said here: `make demo` and `make test` (the set-up commands, which run the suite this
-test is part of) and a block whose first line says `not run by the tests` (the SLURM cluster recipe; LocalCluster
-runs it in tests/runner/test_dask_executor.py).
+persona catalogue study `--n 2` and 2 of its 30 control paraphrases, a copy in the workspace) — a twin study `--n
+20`, and its calibration 12 labelled humans (`--human-n 12`, 2 validation draws, 10 bootstrap resamples), the fewest
+a calibration takes with some personas left unlabelled; `[...]` marks optional arguments and is left out; the
+analyses get `--no-invariance`, 10 bootstrap resamples and 2 repetitions (`bayes` 50 draws, 1 chain, at most 150
+respondents a source) where the README leaves them at their defaults — their results at that size mean nothing, but
+every step of the workflow runs. The files the README takes as the user's (`survey.qsf`, `pilot.sav`) are made here.
+Two kinds of lines are not run, each said here: `make demo` and `make test` (the set-up commands, which run the
+suite this test is part of) and a block whose first line says `not run by the tests` (the SLURM cluster recipe;
+LocalCluster runs it in tests/runner/test_dask_executor.py).
 """
 
 from __future__ import annotations
@@ -162,10 +162,10 @@ def test_the_readme_has_the_workflows_this_test_runs():
 
 
 def test_the_readme_s_commands_fall_into_chains_that_share_no_file():
-    found = chains()
-    assert sorted(map(tuple, (args for chain in found for args in chain))) == sorted(map(tuple, commands()))
+    found, listed = chains(), commands()
+    assert sorted(map(tuple, (args for chain in found for args in chain))) == sorted(map(tuple, listed))
     for chain in found:                                  # each chain keeps the README's order
-        numbers = [commands().index(args) for args in chain]
+        numbers = [listed.index(args) for args in chain]
         assert numbers == sorted(numbers)
     for i, chain in enumerate(found):                    # no chain reads a path another chain writes
         named = set().union(*(_paths(args)[0] - _paths(args)[1] for args in chain))
